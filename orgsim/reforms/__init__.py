@@ -1,0 +1,125 @@
+"""Reform operators: pure functions ``(Org, spec) -> (Org, [Change])``.
+
+:func:`apply_reforms` runs a scenario's package in order, checks the
+organisation's invariants after every operator and keeps every intermediate
+state, so a notebook can show what each lever adds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from orgsim.errors import OrgValidationError, Problem, ReformError
+from orgsim.model.build import build_org
+from orgsim.model.org import Org
+from orgsim.model.validate import check_org, org_problems
+from orgsim.reforms.changelog import Change
+from orgsim.reforms.functions import devolve, one_stop, spin_off, strip
+from orgsim.reforms.paths import agency_service, merge_steps, parallelize
+from orgsim.reforms.structure import cap_headcount, flatten, merge, merge_zones, set_leadership
+from orgsim.scenario.schema import Phase, ReformOp, Scenario
+
+__all__ = [
+    "OPERATORS", "Change", "ReformOutcome", "apply_reform", "apply_reforms", "reform_scenario",
+    "merge", "merge_zones", "strip", "devolve", "flatten", "one_stop", "parallelize",
+    "merge_steps", "agency_service", "spin_off", "cap_headcount", "set_leadership",
+]
+
+Operator = Callable[..., tuple[Org, list[Change]]]
+
+OPERATORS: dict[str, Operator] = {
+    "merge": merge,
+    "merge_zones": merge_zones,
+    "strip": strip,
+    "devolve": devolve,
+    "flatten": flatten,
+    "one_stop": one_stop,
+    "parallelize": parallelize,
+    "merge_steps": merge_steps,
+    "agency_service": agency_service,
+    "spin_off": spin_off,
+    "cap_headcount": cap_headcount,
+    "set_leadership": set_leadership,
+}
+
+
+def apply_reform(org: Org, spec: ReformOp, phase: str | None = None) -> tuple[Org, list[Change]]:
+    """Apply one operator and check the invariants of the result."""
+    new, changes = OPERATORS[spec.op](org, spec, phase)
+    problems = org_problems(new)
+    if problems:
+        raise OrgValidationError(
+            f"{spec.op} would break the organisation: " + "; ".join(p.message for p in problems),
+            problems,
+        )
+    return new, changes
+
+
+@dataclass(frozen=True)
+class ReformOutcome:
+    """The states an organisation passed through, and what changed at each step."""
+
+    before: Org
+    after: Org
+    #: (label, state) after each operator, in order.
+    states: tuple[tuple[str, Org], ...]
+    changes: tuple[Change, ...]
+
+    def change_rows(self) -> list[dict]:
+        return [c.to_dict() for c in self.changes]
+
+
+def _locations(scenario: Scenario) -> list[tuple[tuple, str | None, ReformOp]]:
+    out: list[tuple[tuple, str | None, ReformOp]] = []
+    for i, item in enumerate(scenario.reforms):
+        if isinstance(item, Phase):
+            out += [(("reforms", i, "reforms", j), item.phase, op) for j, op in enumerate(item.reforms)]
+        else:
+            out.append((("reforms", i), None, item))
+    return out
+
+
+def apply_reforms(
+    org: Org, scenario: Scenario, upto: int | None = None, skip: Sequence[int] = ()
+) -> ReformOutcome:
+    """Apply the scenario's reforms in order (the first ``upto``, leaving out ``skip``).
+
+    A failing operator raises :class:`ReformError` or
+    :class:`OrgValidationError` whose problem names the file, the operator's
+    place in ``reforms`` and its line.
+    """
+    from orgsim.scenario.loader import format_path
+
+    states: list[tuple[str, Org]] = []
+    changes: list[Change] = []
+    current = org
+    for k, (loc, phase, spec) in enumerate(_locations(scenario)):
+        if upto is not None and k >= upto:
+            break
+        if k in skip:
+            continue
+        try:
+            current, done = apply_reform(current, spec, phase)
+        except (ReformError, OrgValidationError) as exc:
+            where = format_path(loc)
+            line = scenario.line_of(loc)
+            problem = Problem(where, str(exc), scenario.source_file, line)
+            raise type(exc)(f"{scenario.source_file}: {where}: {exc}", [problem]) from None
+        label = spec.label or (f"{phase}: {spec.op}" if phase else spec.op)
+        states.append((label, current))
+        changes += done
+    return ReformOutcome(org, current, tuple(states), tuple(changes))
+
+
+def reform_scenario(scenario: Scenario, upto: int | None = None, skip: Sequence[int] = ()) -> ReformOutcome:
+    """Build the scenario's organisation, check it, and apply its reforms."""
+    org = build_org(scenario)
+    try:
+        check_org(org, scenario.source_file)
+    except OrgValidationError as exc:
+        exc.problems = [
+            Problem(p.path, p.message, scenario.source_file, None) for p in exc.problems
+        ]
+        raise
+    return apply_reforms(org, scenario, upto, skip)

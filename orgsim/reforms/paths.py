@@ -1,0 +1,130 @@
+"""Operators that rewrite approval paths: parallelize, merge_steps, agency_service."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import networkx as nx
+
+from orgsim.model import org as o
+from orgsim.reforms._edit import Edit
+from orgsim.reforms.changelog import Change
+from orgsim.scenario import schema as s
+
+__all__ = ["parallelize", "merge_steps", "agency_service"]
+
+
+def _select_flows(ed: Edit, spec: s._PathSelector, steps: list[str]) -> list[int]:
+    """Indexes of the flows the operator rewrites."""
+    known = {f.id: i for i, f in enumerate(ed.org.flows)}
+    if spec.project_types:
+        for pt in spec.project_types:
+            if pt not in known:
+                raise ed.fail(f"project type {pt!r} does not exist")
+        chosen = [known[pt] for pt in spec.project_types]
+        for i in chosen:
+            ids = {st.id for st in ed.org.flows[i].steps}
+            missing = [x for x in steps if x not in ids]
+            if missing:
+                raise ed.fail(f"project type {ed.org.flows[i].id!r} has no step {missing[0]!r}")
+        return chosen
+    chosen = [i for i, f in enumerate(ed.org.flows) if set(steps) <= {st.id for st in f.steps}]
+    if steps and not chosen:
+        raise ed.fail(f"no project type has all of the steps {steps}")
+    return chosen
+
+
+def _check_no_detour(ed: Edit, flow: o.Flow, group: list[str]) -> None:
+    """Steps joined by a path through a step outside the group cannot be joined."""
+    dag = flow.dag()
+    for a in group:
+        for b in group:
+            if a == b:
+                continue
+            for mid in nx.descendants(dag, a):
+                if mid not in group and b in nx.descendants(dag, mid):
+                    raise ed.fail(
+                        f"in {flow.id!r}, step {b!r} waits for {a!r} through {mid!r}; "
+                        f"include {mid!r} or rewrite the path"
+                    )
+
+
+def _regroup(flow: o.Flow, group: list[str], members_after: dict[str, list[str]]) -> tuple[tuple[str, str], ...]:
+    """Dependencies with ``group`` rewired: outside predecessors shared, successors wait for all."""
+    preds = sorted({a for a, b in flow.after if b in group and a not in group})
+    succs = sorted({b for a, b in flow.after if a in group and b not in group})
+    kept = [(a, b) for a, b in flow.after if a not in group and b not in group]
+    new = []
+    for member, firsts in members_after.items():
+        new += [(p, member) for p in preds if p not in firsts]
+        new += [(f, member) for f in firsts]
+        new += [(member, x) for x in succs]
+    return tuple(dict.fromkeys(kept + new))
+
+
+def parallelize(org: o.Org, spec: s.Parallelize, phase: str | None = None) -> tuple[o.Org, list[Change]]:
+    """Parallel approval (并联审批): the listed steps start together and all must end.
+
+    Each step waits for every outside predecessor of the group; every step
+    that waited for one of them waits for all of them.
+    """
+    ed = Edit(org, "parallelize", phase)
+    flows = list(ed.org.flows)
+    for i in _select_flows(ed, spec, spec.steps):
+        flow = flows[i]
+        _check_no_detour(ed, flow, spec.steps)
+        after = _regroup(flow, spec.steps, {m: [] for m in spec.steps})
+        if set(after) != set(flow.after):
+            flows[i] = replace(flow, after=after)
+            ed.log("path_changed", flow.id, note=f"steps {', '.join(spec.steps)} run in parallel")
+    ed.org.flows = tuple(flows)
+    return ed.finish()
+
+
+def merge_steps(org: o.Org, spec: s.MergeSteps, phase: str | None = None) -> tuple[o.Org, list[Change]]:
+    """Merged approval (多评合一, 多审合一): the listed steps become one step.
+
+    The merged step needs all their functions and queues where its first
+    function is performed; its service time is the ``combine`` of theirs
+    (sum, max, or a factor times the sum) and it is sent back if any of them
+    would send the file back.
+    """
+    ed = Edit(org, "merge_steps", phase)
+    flows = list(ed.org.flows)
+    for i in _select_flows(ed, spec, spec.steps):
+        flow = flows[i]
+        if spec.into in {st.id for st in flow.steps} - set(spec.steps):
+            raise ed.fail(f"project type {flow.id!r} already has a step {spec.into!r}")
+        _check_no_detour(ed, flow, spec.steps)
+        functions = tuple(dict.fromkeys(f for sid in spec.steps for f in flow.step(sid).functions))
+        merged = o.Step(spec.into, functions, spec.combine)
+        after = _regroup(flow, spec.steps, {spec.into: []})
+        position = min(k for k, st in enumerate(flow.steps) if st.id in spec.steps)
+        steps = [st for st in flow.steps if st.id not in spec.steps]
+        steps.insert(position, merged)
+        flows[i] = replace(flow, steps=tuple(steps), after=after)
+        ed.log("path_changed", flow.id, note=f"steps {', '.join(spec.steps)} merged into {spec.into!r}")
+    ed.org.flows = tuple(flows)
+    return ed.finish()
+
+
+def agency_service(org: o.Org, spec: s.AgencyService, phase: str | None = None) -> tuple[o.Org, list[Change]]:
+    """Agency service (领办代办): staff prepare and chase the applicant's files.
+
+    Rework probabilities of the chosen project types are multiplied by
+    ``rework_factor`` and the applicant's resubmission delay by
+    ``delay_factor``.
+    """
+    ed = Edit(org, "agency_service", phase)
+    flows = list(ed.org.flows)
+    for i in _select_flows(ed, spec, []):
+        flow = flows[i]
+        flows[i] = replace(
+            flow,
+            rework_factor=flow.rework_factor * spec.rework_factor,
+            delay_factor=flow.delay_factor * spec.delay_factor,
+        )
+        ed.log("rework_changed", flow.id,
+               note=f"rework x{spec.rework_factor}, resubmission delay x{spec.delay_factor}")
+    ed.org.flows = tuple(flows)
+    return ed.finish()

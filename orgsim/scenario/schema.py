@@ -1,0 +1,558 @@
+"""The scenario file format, as pydantic models.
+
+These models are the single source of truth for the format: the loader
+validates against them, ``orgsim schema`` prints their JSON Schema and
+``docs/scenario-format.md`` documents them field by field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+
+from orgsim.distributions import Distribution
+
+__all__ = [
+    "UNIT_KINDS",
+    "JURISDICTIONS",
+    "POWER_CATEGORIES",
+    "FUNCTION_CATEGORIES",
+    "Scenario",
+    "Meta",
+    "Source",
+    "Assumption",
+    "Leadership",
+    "UnitSpec",
+    "FunctionSpec",
+    "Arrivals",
+    "StepSpec",
+    "ProjectType",
+    "Handoff",
+    "Workload",
+    "CalendarSpec",
+    "SimulationSpec",
+    "NewUnit",
+    "Merge",
+    "Strip",
+    "Devolve",
+    "Flatten",
+    "OneStop",
+    "Parallelize",
+    "MergeSteps",
+    "AgencyService",
+    "SpinOff",
+    "MergeZones",
+    "CapHeadcount",
+    "SetLeadership",
+    "ReformOp",
+    "Phase",
+]
+
+Id = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$",
+        description="Identifier: a letter or _, then letters, digits, _ . -",
+    ),
+]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Share = Annotated[float, Field(ge=0.0, lt=1.0)]
+Factor = Annotated[float, Field(ge=0.0, le=1.0)]
+
+UnitKind = Literal[
+    "committee",
+    "party_committee",
+    "department",
+    "bureau",
+    "office",
+    "institution",
+    "centre",
+    "window",
+    "park",
+    "sub_district",
+    "township",
+    "city_department",
+    "company",
+]
+UNIT_KINDS: tuple[str, ...] = UnitKind.__args__  # type: ignore[attr-defined]
+
+Jurisdiction = Literal["zone", "city", "district", "province", "company"]
+JURISDICTIONS: tuple[str, ...] = Jurisdiction.__args__  # type: ignore[attr-defined]
+
+#: The ten categories of administrative power (行政权力事项) the articles count.
+PowerCategory = Literal[
+    "licensing",  # 行政许可
+    "penalty",  # 行政处罚
+    "coercion",  # 行政强制
+    "levy",  # 行政征收
+    "payment",  # 行政给付
+    "inspection",  # 行政检查
+    "confirmation",  # 行政确认
+    "reward",  # 行政奖励
+    "adjudication",  # 行政裁决
+    "other_power",  # 其他行政权力
+]
+POWER_CATEGORIES: tuple[str, ...] = PowerCategory.__args__  # type: ignore[attr-defined]
+
+DutyCategory = Literal[
+    "social_affairs",  # 社会事务
+    "economic_development",
+    "investment_attraction",
+    "development_operation",
+    "service",  # intake windows, agency service
+    "support",
+]
+FunctionCategory = Literal[PowerCategory, DutyCategory]
+FUNCTION_CATEGORIES: tuple[str, ...] = POWER_CATEGORIES + DutyCategory.__args__  # type: ignore[attr-defined]
+
+
+#: Working days in one period of an arrival rate: a working week has 5 days and
+#: a working year about 250 (365 less weekends and China's 11 public holidays).
+WORKING_DAYS_PER = {"day": 1.0, "week": 5.0, "month": 250.0 / 12, "year": 250.0}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- metadata
+
+
+class Source(_Model):
+    id: Id
+    title: Name
+    file: str | None = Field(None, description="Path of the source document, if bundled.")
+    figures: list[str] = Field(
+        default_factory=list, description="Figures taken from this source, in words."
+    )
+
+
+class Assumption(_Model):
+    about: str = Field(min_length=1, description="What the assumed number is (a field path or words).")
+    value: str | float | None = None
+    reason: str = Field(min_length=1, description="Why this value; 'assumed' plus a reason.")
+
+
+class Meta(_Model):
+    name: Name = Field(description="Scenario name, Chinese allowed.")
+    name_en: Name | None = None
+    description: str = ""
+    sources: list[Source] = Field(default_factory=list)
+    assumptions: list[Assumption] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- organisation
+
+
+class Leadership(_Model):
+    chief: Count = 1
+    deputies: Count = 0
+
+
+class UnitSpec(_Model):
+    id: Id
+    name: Name
+    name_en: Name | None = None
+    kind: UnitKind
+    parent: Id | None = Field(None, description="The unit this one reports to; none for a root.")
+    jurisdiction: Jurisdiction = "zone"
+    leaders: Leadership = Field(default_factory=Leadership)
+    support: Count = Field(0, description="Support staff: office, HR, finance.")
+    pooled: bool = Field(
+        False, description="Officers of all the unit's case functions form one shared pool."
+    )
+    non_case_share: Share = Field(
+        0.0, description="Share of frontline working time taken by duties that are not cases."
+    )
+
+
+class FunctionSpec(_Model):
+    id: Id
+    name: Name
+    name_en: Name | None = None
+    category: FunctionCategory
+    owner: Id = Field(description="Unit that performs this function.")
+    power_items: Count = Field(1, description="Administrative power items it stands for.")
+    officers: Count = Field(0, description="Frontline officers who work on this function.")
+    service_time: Distribution | None = Field(
+        None, description="Officer time per case; required for functions that handle cases."
+    )
+    signoff_levels: Annotated[int, Field(ge=0, le=10)] = Field(
+        1, description="Leaders who sign a case off, climbing from the owning unit's deputies."
+    )
+    rework_probability: Probability = Field(
+        0.0, description="Chance that a case is sent back to the applicant for completion."
+    )
+    standing_hours_per_year: Annotated[float, Field(ge=0, le=1e9)] = Field(
+        0.0, description="Staff-hours a year for duties that are not cases."
+    )
+
+
+# ---------------------------------------------------------------- workload
+
+
+class Arrivals(_Model):
+    """Poisson arrivals at ``rate`` per ``per`` of working time, or a trace."""
+
+    rate: Annotated[float, Field(gt=0, le=1e6)] | None = None
+    per: Literal["day", "week", "month", "year"] = "year"
+    trace: str | None = Field(None, description="CSV file of arrival dates, relative to the scenario.")
+    column: str = Field("date", description="Column of the trace holding the dates.")
+
+    def rate_per_day(self) -> float:
+        """Poisson rate per working day (0 for a trace)."""
+        if self.rate is None:
+            return 0.0
+        return self.rate / WORKING_DAYS_PER[self.per]
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "Arrivals":
+        if (self.rate is None) == (self.trace is None):
+            raise ValueError("give exactly one of 'rate' (Poisson) or 'trace' (CSV of dates)")
+        return self
+
+
+class StepSpec(_Model):
+    id: Id
+    function: Id | list[Id] = Field(
+        description="Function the step needs; a list for a merged step (多评合一)."
+    )
+    after: list[Id] = Field(default_factory=list, description="Steps that must finish first.")
+    combine: Literal["sum", "max"] | Annotated[float, Field(gt=0, le=10)] = Field(
+        "sum",
+        description="Service time of a merged step: sum, max, or a factor times the sum.",
+    )
+
+
+class ProjectType(_Model):
+    id: Id
+    name: Name
+    name_en: Name | None = None
+    arrivals: Arrivals
+    steps: list[StepSpec] = Field(min_length=1)
+    statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="Statutory limit in working days; overrides the workload default."
+    )
+
+
+class Handoff(_Model):
+    within_unit: Distribution | None = None
+    between_units: Distribution | None = None
+    between_jurisdictions: Distribution | None = None
+
+
+class Workload(_Model):
+    project_types: list[ProjectType] = Field(min_length=1)
+    handoff: Handoff = Field(default_factory=Handoff)
+    signoff_time: Distribution | None = Field(None, description="Time a leader takes per sign-off.")
+    resubmission_delay: Distribution | None = Field(
+        None, description="Time the applicant takes to complete a returned file."
+    )
+    statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="Statutory time limit in working days (e.g. 120)."
+    )
+
+
+# ---------------------------------------------------------------- simulation
+
+
+class CalendarSpec(_Model):
+    start: dt.date = Field(dt.date(2020, 1, 2), description="First calendar day of the run.")
+    hours_per_day: Annotated[float, Field(gt=0, le=24)] = 8.0
+    holidays: Literal["china", "none"] = Field(
+        "china", description="Public holidays and make-up working days (调休) to observe."
+    )
+    extra_holidays: list[dt.date] = Field(default_factory=list)
+    extra_workdays: list[dt.date] = Field(default_factory=list)
+
+
+class SimulationSpec(_Model):
+    horizon_days: Annotated[float, Field(gt=0, le=100_000)] = Field(
+        500.0, description="Length of a run in working days."
+    )
+    warmup_days: Annotated[float, Field(ge=0)] = Field(
+        50.0, description="Working days deleted from the start of each run."
+    )
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 10
+    seed: Annotated[int, Field(ge=0)] = 20240101
+    calendar: CalendarSpec = Field(default_factory=CalendarSpec)
+    utilisation_target: Annotated[float, Field(gt=0, lt=1)] = 0.85
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> "SimulationSpec":
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days}) must be less than horizon_days ({self.horizon_days})"
+            )
+        return self
+
+
+# ---------------------------------------------------------------- reforms
+
+
+class NewUnit(_Model):
+    """A unit an operator creates."""
+
+    id: Id
+    name: Name
+    name_en: Name | None = None
+    kind: UnitKind = "bureau"
+    parent: Id | None = Field(None, description="Defaults to the parent of the first unit involved.")
+    jurisdiction: Jurisdiction | None = None
+
+
+class _Op(_Model):
+    label: str | None = Field(None, description="Free text shown in the change log.")
+
+
+class _FunctionSelector(_Model):
+    functions: list[Id] = Field(default_factory=list)
+    categories: list[FunctionCategory] = Field(default_factory=list)
+    within: Id | None = Field(None, description="Only functions owned in this unit's subtree.")
+
+
+class Merge(_Op):
+    """Big-department consolidation (大部制): several units become one."""
+
+    op: Literal["merge"]
+    units: list[Id] = Field(min_length=2)
+    into: NewUnit
+    leadership: Leadership | None = Field(
+        None, description="Default: 1 chief, the largest deputy count among the merged units."
+    )
+    support_saving: Factor = Field(
+        0.5, description="Share of support staff released, outside the largest unit's office."
+    )
+    pooled: bool = Field(True, description="Officers form one pool across the merged functions.")
+
+
+class Strip(_Op, _FunctionSelector):
+    """Function stripping (剥离社会事务): functions leave for receiving units."""
+
+    op: Literal["strip"]
+    to: Id = Field(description="Receiving unit (sub-district, township, city department).")
+    staff: Literal["move", "release"] = "move"
+    remove_emptied: bool = Field(
+        True, description="Dissolve units left with no function; their staff follow `staff`."
+    )
+
+
+class Devolve(_Op, _FunctionSelector):
+    """Power devolution (赋权): city powers move to a zone unit, accepted in phases."""
+
+    op: Literal["devolve"]
+    to: Id
+    accept: Literal["all"] | list[Id] = Field(
+        "all", description="Functions accepted now; the rest stay with the city (一次下放, 分步承接)."
+    )
+    staff: Literal["move", "release"] = Field(
+        "move",
+        description="Officers move with the power to the zone, or the city releases them "
+        "and the zone handles the power with its own (pooled) officers.",
+    )
+    officers: Count | None = Field(
+        None, description="Officers the zone hires for each accepted power (on top of `staff`)."
+    )
+
+
+class Flatten(_Op):
+    """Remove a layer (压减层级): units go, children and functions move up."""
+
+    op: Literal["flatten"]
+    units: list[Id] = Field(min_length=1)
+    signoff_cut: Annotated[int, Field(ge=0, le=10)] = Field(
+        1, description="Sign-off levels removed from the functions that move up."
+    )
+    leaders: Literal["release", "keep"] = Field(
+        "release", description="Leaders of removed units are released or join the parent as deputies."
+    )
+
+
+class OneStop(_Op, _FunctionSelector):
+    """One-stop approval bureau (行政审批局): approvals move into one bureau."""
+
+    op: Literal["one_stop"]
+    bureau: NewUnit | Id = Field(description="New bureau, or the id of an existing unit.")
+    leadership: Leadership = Field(default_factory=lambda: Leadership(chief=1, deputies=2))
+    pooled: bool = True
+    intake: Id | None = Field(
+        None, description="Function of the single intake window, prepended to affected paths."
+    )
+
+
+class _PathSelector(_Model):
+    project_types: list[Id] = Field(
+        default_factory=list, description="Project types affected; empty means all that have the steps."
+    )
+
+
+class Parallelize(_Op, _PathSelector):
+    """Parallel approval (并联审批): the listed steps run at once."""
+
+    op: Literal["parallelize"]
+    steps: list[Id] = Field(min_length=2)
+
+
+class MergeSteps(_Op, _PathSelector):
+    """Merged approval (多评合一, 多审合一): several steps become one."""
+
+    op: Literal["merge_steps"]
+    steps: list[Id] = Field(min_length=2)
+    into: Id
+    combine: Literal["sum", "max"] | Annotated[float, Field(gt=0, le=10)] = Field(
+        "max", description="Service time of the merged step: sum, max, or a factor times the sum."
+    )
+
+
+class AgencyService(_Op, _PathSelector):
+    """Agency service (领办代办): fewer returned files, faster resubmission."""
+
+    op: Literal["agency_service"]
+    rework_factor: Factor = Field(0.5, description="Multiplies every rework probability.")
+    delay_factor: Factor = Field(0.5, description="Multiplies the applicant's resubmission delay.")
+
+
+class SpinOff(_Op, _FunctionSelector):
+    """Spin-off to a company (政企分开): functions and staff leave government headcount."""
+
+    op: Literal["spin_off"]
+    company: NewUnit | Id = Field(description="New company (kind company), or an existing one.")
+    remove_emptied: bool = Field(
+        True, description="Dissolve units left with no function; their staff go to the company."
+    )
+
+
+class MergeZones(_Op):
+    """Merge zones or sub-districts (整合, 托管): several roots become one."""
+
+    op: Literal["merge_zones"]
+    units: list[Id] = Field(min_length=2)
+    into: NewUnit
+    leadership: Leadership | None = None
+    support_saving: Factor = 0.5
+
+
+class CapHeadcount(_Op):
+    """Headcount cap (员额): posts in a subtree capped at ``cap``."""
+
+    op: Literal["cap_headcount"]
+    within: Id = Field(description="Root of the capped subtree.")
+    cap: Count
+    policy: Literal["proportional", "support_first", "frontline_first"] = Field(
+        "support_first", description="Where the cuts fall; leaders are never cut here."
+    )
+
+
+class SetLeadership(_Op):
+    """Leadership posts (1 正 + N 副) per unit or per kind."""
+
+    op: Literal["set_leadership"]
+    units: list[Id] = Field(default_factory=list)
+    kinds: list[UnitKind] = Field(default_factory=list)
+    chief: Count = 1
+    deputies: Count
+
+    @model_validator(mode="after")
+    def _some_target(self) -> "SetLeadership":
+        if not self.units and not self.kinds:
+            raise ValueError("give 'units' or 'kinds'")
+        return self
+
+
+ReformOp = Annotated[
+    Union[
+        Merge,
+        Strip,
+        Devolve,
+        Flatten,
+        OneStop,
+        Parallelize,
+        MergeSteps,
+        AgencyService,
+        SpinOff,
+        MergeZones,
+        CapHeadcount,
+        SetLeadership,
+    ],
+    Field(discriminator="op"),
+]
+
+
+class Phase(_Model):
+    """A group of operators rolled out together (e.g. one year of a package)."""
+
+    phase: str = Field(min_length=1)
+    reforms: list[ReformOp] = Field(min_length=1)
+
+
+def _phase_or_op(value: object) -> str:
+    # Tag by shape so that a bad operator reports its own errors only, not a
+    # failed attempt to read it as a phase as well.
+    if isinstance(value, dict):
+        return "phase" if "phase" in value else "op"
+    return "phase" if isinstance(value, Phase) else "op"
+
+
+ReformItem = Annotated[
+    Union[Annotated[Phase, Tag("phase")], Annotated[ReformOp, Tag("op")]],
+    Discriminator(_phase_or_op),
+]
+
+# ---------------------------------------------------------------- the file
+
+
+class Scenario(_Model):
+    """One scenario file: an organisation, its workload and a reform package."""
+
+    scenario: Meta
+    units: list[UnitSpec] = Field(min_length=1)
+    functions: list[FunctionSpec] = Field(default_factory=list)
+    workload: Workload | None = None
+    reforms: list[ReformItem] = Field(
+        default_factory=list, description="Operators in order, optionally grouped in phases."
+    )
+    simulation: SimulationSpec = Field(default_factory=SimulationSpec)
+
+    # Set by the loader: where the scenario came from, for messages, traces and provenance.
+    _source_file: str = PrivateAttr("<scenario>")
+    _base_dir: Path | None = PrivateAttr(None)
+    _sha256: str = PrivateAttr("")
+    _lines: Any = PrivateAttr(None)
+
+    @property
+    def source_file(self) -> str:
+        return self._source_file
+
+    @property
+    def base_dir(self) -> Path | None:
+        return self._base_dir
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the scenario text (or of its canonical JSON when built in code)."""
+        if not self._sha256:
+            import hashlib
+
+            self._sha256 = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        return self._sha256
+
+    def line_of(self, loc: tuple[Any, ...]) -> int | None:
+        """Line in the scenario file of a field path, when loaded from a file."""
+        return self._lines(loc) if self._lines is not None else None
+
+    def operators(self) -> list[tuple[str | None, ReformOp]]:
+        """The reform operators in order, each with its phase (or None)."""
+        out: list[tuple[str | None, ReformOp]] = []
+        for item in self.reforms:
+            if isinstance(item, Phase):
+                out.extend((item.phase, op) for op in item.reforms)
+            else:
+                out.append((None, item))
+        return out
