@@ -208,5 +208,6 @@ def apply(file: str, as_json: bool) -> None:
     )
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+
+# The simulation commands register themselves on ``main``.
+from orgsim import cli_simulate as _cli_simulate  # noqa: E402,F401

@@ -1,0 +1,225 @@
+"""``orgsim run``, ``orgsim compare`` and ``orgsim estimate``: the simulation commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from orgsim._format import table
+from orgsim._io import atomic_write, atomic_write_text
+from orgsim.cli import _echo_json, _user_errors, main, structure_table
+from orgsim.experiment import Comparison, StateResult, compare, run_replications
+from orgsim.model.metrics import structure_metrics
+from orgsim.reforms import reform_scenario
+from orgsim.scenario import load_scenario
+from orgsim.sim.results import PERCENTILES
+
+__all__ = ["run", "compare_command", "estimate"]
+
+#: Show a progress bar only when a run is expected to take longer than this.
+PROGRESS_AFTER_SECONDS = 2.0
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback that draws a bar on a terminal once the work takes a while."""
+    interactive = sys.stderr.isatty()
+    started = time.monotonic()
+    bar: Any = None
+
+    def update(done: int, n: int) -> None:
+        nonlocal bar
+        if not interactive:
+            return
+        if bar is not None:
+            bar.update(1)
+            return
+        expected = (time.monotonic() - started) / done * n
+        if done < n and expected > PROGRESS_AFTER_SECONDS:
+            bar = click.progressbar(length=n, label=label, file=sys.stderr, show_eta=True)
+            bar.__enter__()
+            bar.update(done)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def _ci(ci: list[float] | None) -> str:
+    if ci is None or any(v != v for v in ci):
+        return ""
+    return f"[{ci[0]:.1f}, {ci[1]:.1f}]"
+
+
+def _lead_rows(label: str, data: dict[str, Any], unit: str) -> list[list[Any]]:
+    rows = [[f"{label} mean ({unit})", _fmt(data["mean"]), _ci(data["ci95"])]]
+    rows += [[f"{label} p{p} ({unit})", _fmt(data[f"p{p}"]), ""] for p in PERCENTILES]
+    return rows
+
+
+def _comparison_text(c: Comparison) -> str:
+    d = c.to_dict()
+    b, a, diff = d["before"], d["after"], d["difference"]
+    lines = [
+        f"{c.scenario.scenario.name}: {c.replications} replications, seed {c.seed}, "
+        f"{c.scenario.simulation.horizon_days:g} working days (warm-up {c.scenario.simulation.warmup_days:g})",
+        "",
+        structure_table(c.before.structure, c.after.structure),
+        "",
+    ]
+    rows = []
+    for key, unit in (("lead_time_working_days", "working days"), ("lead_time_calendar_days", "calendar days")):
+        short = "lead time"
+        for p in ("mean",) + tuple(f"p{x}" for x in PERCENTILES):
+            bv, av = b[key][p], a[key][p]
+            dv = diff[key][p]
+            rows.append([
+                f"{short} {p} ({unit})", _fmt(bv), _fmt(av), _fmt(dv["mean"]),
+                _ci(dv["ci95"]),
+            ])
+    rows.append(["over statutory limit (share)", _fmt(b["share_over_statutory_limit"], 3),
+                 _fmt(a["share_over_statutory_limit"], 3), "", ""])
+    rows.append(["throughput (per working day)", _fmt(b["throughput_per_working_day"], 2),
+                 _fmt(a["throughput_per_working_day"], 2), "", ""])
+    rows.append(["stable", str(b["stable"]).lower(), str(a["stable"]).lower(), "", ""])
+    rows.append(["bottleneck", b["bottleneck"] or "-", a["bottleneck"] or "-", "", ""])
+    lines.append(table(["lead times", "before", "after", "change", "95% CI of change"], rows))
+    lines.append("")
+    for state, name in ((c.before, "before"), (c.after, "after")):
+        if state.stable:
+            split = d[name]["time_split_working_days"]
+            lines.append(f"where time goes {name} (working days on the critical path): "
+                         + ", ".join(f"{k} {v:.1f}" for k, v in split.items()))
+        else:
+            lines.append(f"WARNING: {name} is UNSTABLE: " + "; ".join(state.instability())
+                         + f"; backlog at the end {d[name]['backlog_end']:.0f}, "
+                         f"growing {d[name]['backlog_growth_per_100_days']:.1f} per 100 working days")
+    return "\n".join(lines)
+
+
+def _write_outputs(out: Path, summary: dict[str, Any], frame: Any, records: Any | None) -> list[Path]:
+    written = [atomic_write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")]
+    written.append(atomic_write(out / "replications.csv", lambda tmp: frame.to_csv(tmp, index=False)))
+    if records is not None:
+        written.append(atomic_write(out / "records.csv", lambda tmp: records.to_csv(tmp, index=False)))
+    return written
+
+
+def _records_frame(states: list[StateResult]) -> Any:
+    import pandas as pd
+
+    rows = []
+    for state in states:
+        for r, run in enumerate(state.runs):
+            rows += [{"state": state.name, "replication": r, **rec} for rec in run.records]
+    return pd.DataFrame(rows)
+
+
+_common = [
+    click.option("-r", "--replications", type=click.IntRange(1, 10_000), help="Replications (default: the scenario's)."),
+    click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
+    click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables."),
+    click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                 help="Write summary.json and replications.csv into this directory."),
+    click.option("--records", is_flag=True, help="Also keep and write per-application records (records.csv)."),
+]
+
+
+def _with_common(func: Callable) -> Callable:
+    for option in reversed(_common):
+        func = option(func)
+    return func
+
+
+@main.command("compare")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_with_common
+@_user_errors
+def compare_command(file: str, replications: int | None, seed: int | None, as_json: bool,
+                    out: Path | None, records: bool) -> None:
+    """Simulate the organisation before and after the reforms, side by side.
+
+    Lead times (working and calendar days) with 95% confidence intervals, the
+    paired difference, structure and headcount, and the bottleneck.
+    """
+    scenario = load_scenario(file)
+    n = replications or scenario.simulation.replications
+    with _progress(2 * n, "simulating") as progress:
+        result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress)
+    summary = result.to_dict()
+    if out is not None:
+        rec = _records_frame([result.before, result.after]) if records else None
+        for path in _write_outputs(out, summary, result.to_frame(), rec):
+            click.echo(f"wrote {path}", err=True)
+    if as_json:
+        _echo_json(summary)
+    else:
+        click.echo(_comparison_text(result))
+    for name in ("before", "after"):
+        if not summary[name]["stable"]:
+            click.echo(f"warning: the organisation {name} the reforms is unstable: "
+                       + "; ".join(summary[name]["instability"]), err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--state", type=click.Choice(["before", "after"]), default="after", show_default=True)
+@_with_common
+@_user_errors
+def run(file: str, state: str, replications: int | None, seed: int | None, as_json: bool,
+        out: Path | None, records: bool) -> None:
+    """Simulate one state of the organisation (by default after the reforms)."""
+    scenario = load_scenario(file)
+    outcome = reform_scenario(scenario)
+    org = outcome.before if state == "before" else outcome.after
+    n = replications or scenario.simulation.replications
+    seed_used = scenario.simulation.seed if seed is None else seed
+    with _progress(n, "simulating") as progress:
+        runs = run_replications(scenario, org, replications=n, seed=seed_used,
+                                keep_records=records, progress=progress)
+    result = StateResult(state, org, structure_metrics(org), tuple(runs))
+    from orgsim import __version__
+
+    summary = {
+        "scenario": scenario.scenario.name, "state": state, "seed": seed_used, "replications": n,
+        "orgsim_version": __version__, "scenario_sha256": scenario.sha256,
+        "headcount": result.structure.headcount, "stable": result.stable,
+        "instability": result.instability(),
+        "lead_time_working_days": result.lead_time(), "lead_time_calendar_days": result.lead_time(True),
+        "utilisation": result.utilisation(), "bottlenecks": result.bottlenecks()[:5],
+    }
+    if out is not None:
+        import pandas as pd
+
+        frame = pd.DataFrame([{"state": state, "replication": r, "seed": seed_used,
+                               "scenario_sha256": scenario.sha256, "orgsim_version": __version__,
+                               **run_.summary()} for r, run_ in enumerate(runs)])
+        rec = _records_frame([result]) if records else None
+        for path in _write_outputs(out, summary, frame, rec):
+            click.echo(f"wrote {path}", err=True)
+    if as_json:
+        _echo_json(summary)
+        return
+    click.echo(f"{scenario.scenario.name} ({state} reforms): {n} replications, seed {seed_used}")
+    rows = _lead_rows("lead time", summary["lead_time_working_days"], "working days")
+    rows += _lead_rows("lead time", summary["lead_time_calendar_days"], "calendar days")
+    click.echo(table(["metric", "value", "95% CI"], rows))
+    click.echo()
+    click.echo(table(["queue", "servers", "utilisation", "mean queue"],
+                     [[b["pool"], b["servers"], f"{b['utilisation']:.1%}", f"{b['mean_queue']:.2f}"]
+                      for b in summary["bottlenecks"]], title="busiest queues"))
+    if not result.stable:
+        click.echo("warning: unstable: " + "; ".join(result.instability()), err=True)
