@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -223,3 +224,45 @@ def run(file: str, state: str, replications: int | None, seed: int | None, as_js
                       for b in summary["bottlenecks"]], title="busiest queues"))
     if not result.stable:
         click.echo("warning: unstable: " + "; ".join(result.instability()), err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--state", type=click.Choice(["before", "after", "both"]), default="both", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@_user_errors
+def estimate(file: str, state: str, as_json: bool) -> None:
+    """Analytic estimate (Erlang C per queue, Jackson network per path), in a blink.
+
+    Exact for exponential times on serial paths; the output lists every place
+    where it is only an approximation. Also gives the officers each queue
+    needs to stay at or below the scenario's utilisation target.
+    """
+    from orgsim.sim.estimate import estimate_plan
+    from orgsim.sim.plan import compile_plan
+
+    scenario = load_scenario(file)
+    outcome = reform_scenario(scenario)
+    target = scenario.simulation.utilisation_target
+    chosen = ["before", "after"] if state == "both" else [state]
+    results = {
+        name: estimate_plan(compile_plan(outcome.before if name == "before" else outcome.after, scenario), target)
+        for name in chosen
+    }
+    if as_json:
+        _echo_json({name: est.to_dict() for name, est in results.items()} | {"utilisation_target": target})
+        return
+    for name, est in results.items():
+        click.echo(f"{scenario.scenario.name}, {name} the reforms (analytic estimate)")
+        lead = est.mean_lead_time_days
+        click.echo(f"mean lead time: {'unstable' if not math.isfinite(lead) else f'{lead:.2f} working days'}")
+        click.echo(table(
+            ["queue", "servers", "needed", "arrivals/day", "utilisation", "mean wait (days)"],
+            [[p.key, p.servers, p.servers_needed, f"{p.arrival_rate_per_day:.3f}", f"{p.utilisation:.1%}",
+              "inf" if not math.isfinite(p.mean_wait_days) else f"{p.mean_wait_days:.3f}"]
+             for p in sorted(est.pools, key=lambda p: -p.utilisation)],
+        ))
+        click.echo(f"('needed': fewest servers keeping utilisation at or below {target:.0%})")
+        for c in est.caveats:
+            click.echo(f"  approximation: {c}")
+        click.echo()

@@ -1,0 +1,80 @@
+"""Small scenarios built in code for the engine and theory tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from orgsim.scenario import parse_scenario
+from orgsim.scenario.schema import Scenario
+
+
+def exp(mean: float) -> dict[str, Any]:
+    return {"dist": "exponential", "mean": mean, "unit": "days"}
+
+
+def fixed(value: float) -> dict[str, Any]:
+    return {"dist": "deterministic", "value": value, "unit": "days"}
+
+
+def network_scenario(
+    nodes: list[dict[str, Any]],
+    *,
+    rate_per_day: float,
+    steps: list[dict[str, Any]] | None = None,
+    horizon: float = 2000.0,
+    warmup: float = 200.0,
+    replications: int = 5,
+    seed: int = 1,
+    signoff_time: dict | None = None,
+    resubmission_delay: dict | None = None,
+    handoff: dict | None = None,
+    reforms: list | None = None,
+    calendar: dict | None = None,
+) -> Scenario:
+    """One bureau per node under a committee; node = {id, servers, service, rework?, signoff?}.
+
+    The committee has no leaders so sign-off chains stay inside each bureau.
+    """
+    units = [{"id": "committee", "name": "管委会", "kind": "committee", "leaders": {"chief": 0, "deputies": 0}}]
+    functions = []
+    for n in nodes:
+        units.append({
+            "id": f"u_{n['id']}", "name": f"局{n['id']}", "kind": "bureau", "parent": "committee",
+            "leaders": n.get("leaders", {"chief": 1, "deputies": 0}),
+        })
+        functions.append({
+            "id": n["id"], "name": f"审批{n['id']}", "category": "licensing", "owner": f"u_{n['id']}",
+            "officers": n["servers"], "service_time": n["service"],
+            "signoff_levels": n.get("signoff", 0), "rework_probability": n.get("rework", 0.0),
+        })
+    if steps is None:
+        steps = []
+        for k, n in enumerate(nodes):
+            step = {"id": f"s_{n['id']}", "function": n["id"]}
+            if k:
+                step["after"] = [f"s_{nodes[k - 1]['id']}"]
+            steps.append(step)
+    workload: dict[str, Any] = {
+        "project_types": [{"id": "p", "name": "项目", "arrivals": {"rate": rate_per_day, "per": "day"},
+                           "steps": steps}],
+    }
+    if signoff_time:
+        workload["signoff_time"] = signoff_time
+    if resubmission_delay:
+        workload["resubmission_delay"] = resubmission_delay
+    if handoff:
+        workload["handoff"] = handoff
+    doc = {
+        "scenario": {"name": "test network"},
+        "units": units,
+        "functions": functions,
+        "workload": workload,
+        "reforms": reforms or [],
+        "simulation": {
+            "horizon_days": horizon, "warmup_days": warmup, "replications": replications, "seed": seed,
+            "calendar": calendar or {"holidays": "none"},
+        },
+    }
+    return parse_scenario(yaml.safe_dump(doc, allow_unicode=True), "<test>")
