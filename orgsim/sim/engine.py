@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from orgsim.errors import SimulationError
 from orgsim.sim.plan import FlowPlan, Plan, PoolPlan, StepPlan
 from orgsim.sim.results import COMPONENTS, PoolStats, RunResult
-from orgsim.sim.streams import RandomStreams
+from orgsim.sim.streams import BlockStream, RandomStreams
 
 if TYPE_CHECKING:
     from orgsim.sim.calendar import WorkingCalendar
@@ -38,106 +39,185 @@ __all__ = ["simulate_plan", "MAX_WORK_IN_PROGRESS"]
 #: Applications in the system at which a run stops admitting new ones: the
 #: system is unstable and more would only cost memory.
 MAX_WORK_IN_PROGRESS = 200_000
-# Indexes into an application's per-step time accounts.
-_WAIT, _PROC, _SIGN, _REWORK = range(4)
+
+
+class _Call(simpy.Event):
+    """A SimPy event that calls ``fn(*args)`` when the clock reaches it.
+
+    One small object per timed activity, instead of a generator process per
+    step: the engine's main saving over an idiomatic SimPy model.
+    """
+
+    def __init__(self, env: simpy.Environment, fn: Callable[..., None], args: tuple) -> None:
+        # Event.__init__ inlined, as simpy.Timeout does, for speed.
+        self.env = env
+        self.callbacks = [_fire]
+        self._value = None
+        self._ok = True
+        self.fn = fn
+        self.args = args
+
+
+def _fire(event: _Call) -> None:
+    event.fn(*event.args)
 
 
 class _Pool:
-    """Identical servers with a FIFO queue, integrating busy servers and queue length."""
+    """Identical servers with a FIFO queue, integrating busy servers and queue length.
 
-    __slots__ = ("plan", "env", "free", "queue", "last", "busy_area", "queue_area", "t0")
+    ``start(now, app, step, entered, level)`` is called when a server is free
+    for a request: the officers' pools start service, the leaders' sign-off.
+    """
 
-    def __init__(self, plan: PoolPlan, env: simpy.Environment) -> None:
+    __slots__ = ("plan", "servers", "free", "queue", "last", "busy_area", "queue_area", "t0", "start")
+
+    def __init__(self, plan: PoolPlan, start: Callable[..., None]) -> None:
         self.plan = plan
-        self.env = env
+        self.servers = plan.servers
         self.free = plan.servers
-        self.queue: deque[Callable[[], None]] = deque()
+        self.queue: deque[tuple] = deque()
         self.last = 0.0
         self.busy_area = 0.0
         self.queue_area = 0.0
         self.t0 = 0.0
+        self.start = start
 
-    def _advance(self) -> None:
-        now = self.env.now
+    def advance(self, now: float) -> None:
         dt = now - self.last
         if dt:
-            self.busy_area += dt * (self.plan.servers - self.free)
+            self.busy_area += dt * (self.servers - self.free)
             self.queue_area += dt * len(self.queue)
             self.last = now
 
-    def request(self, start: Callable[[], None]) -> None:
-        self._advance()
+    def request(self, now: float, app: "_App", step: int, level: int) -> None:
+        dt = now - self.last  # advance(now), inlined: this is the engine's hottest path
+        if dt:
+            self.busy_area += dt * (self.servers - self.free)
+            self.queue_area += dt * len(self.queue)
+            self.last = now
         if self.free:
             self.free -= 1
-            start()
+            self.start(now, app, step, now, level)
         else:
-            self.queue.append(start)
+            self.queue.append((app, step, now, level))
 
-    def release(self) -> None:
-        self._advance()
+    def release(self, now: float) -> None:
+        dt = now - self.last
+        if dt:
+            self.busy_area += dt * (self.servers - self.free)
+            self.queue_area += dt * len(self.queue)
+            self.last = now
         if self.queue:
-            self.queue.popleft()()
+            app, step, entered, level = self.queue.popleft()
+            self.start(now, app, step, entered, level)
         else:
             self.free += 1
 
-    def reset(self) -> None:
-        self._advance()
+    def reset(self, now: float) -> None:
+        self.advance(now)
         self.busy_area = self.queue_area = 0.0
-        self.t0 = self.env.now
+        self.t0 = now
 
 
-class _App:
-    """One application in the system."""
+class _Step:
+    """Run-time form of a step: its pools, streams and draw indexes resolved once."""
 
-    __slots__ = ("flow", "k", "t_arrive", "pending", "left", "service", "rework_u",
-                 "signoff", "account", "handoff_in", "crit_pred", "finish", "visits", "handoffs")
+    __slots__ = ("plan", "pool", "fidx", "single", "combine", "stretch", "rework", "leaders", "so_idx")
 
-    def __init__(self, flow: "_Flow", k: int, t_arrive: float) -> None:
-        n = len(flow.plan.steps)
-        self.flow = flow
-        self.k = k
-        self.t_arrive = t_arrive
-        self.pending = list(flow.plan.n_predecessors)
-        self.left = n
-        self.account = [[0.0, 0.0, 0.0, 0.0] for _ in range(n)]
-        self.handoff_in = [0.0] * n
-        self.crit_pred = [-1] * n
-        self.finish = [0.0] * n
-        self.visits = [0] * n
-        self.handoffs = 0
+    def __init__(self, plan: StepPlan, pool: _Pool, fidx: tuple[int, ...], leaders: tuple[_Pool, ...],
+                 so_idx: tuple[int, ...], availability: float) -> None:
+        self.plan = plan
+        self.pool = pool
+        self.fidx = fidx
+        self.single = len(fidx) == 1
+        self.combine = plan.combine
+        self.stretch = 1.0 / availability
+        self.rework = tuple((f, p) for f, p in zip(fidx, plan.rework) if p > 0)
+        self.leaders = leaders
+        self.so_idx = so_idx
 
 
 class _Flow:
-    """Run-time state of one project type: its plan and its named streams."""
+    """Run-time state of one project type: its steps and its named streams."""
 
     def __init__(self, plan: FlowPlan, run: "_Run") -> None:
         self.plan = plan
         self.n = 0
-        streams, h = run.streams, run.plan.hours_per_day
-        fid = plan.id
+        streams, h, fid = run.streams, run.plan.hours_per_day, plan.id
 
-        def draw(dist):  # noqa: ANN001, ANN202 - small local helper
+        def draw(dist):  # noqa: ANN001, ANN202 - sampler in working days
             return lambda rng, n: dist.draw(rng, n, h)
 
-        functions = {f: dist for s in plan.steps for f, dist in zip(s.functions, s.service)}
-        self.service = {f: streams.stream(draw(d), "service", fid, f) for f, d in functions.items()}
-        self.rework = {f: streams.stream(lambda rng, n: rng.random(n), "rework", fid, f) for f in functions}
-        self.revisit_service = {f: streams.stream(draw(d), "revisit_service", fid, f) for f, d in functions.items()}
-        self.revisit_rework = {f: streams.stream(lambda rng, n: rng.random(n), "revisit_rework", fid, f) for f in functions}
+        def uniform(rng, n):  # noqa: ANN001, ANN202
+            return rng.random(n)
+
+        dists: dict[str, object] = {}
+        for st in plan.steps:
+            for f, d in zip(st.functions, st.service):
+                dists.setdefault(f, d)
+        self.functions = list(dists)
+        index = {f: k for k, f in enumerate(self.functions)}
+        # Streams are named after (project type, function), never after their
+        # position, so a reform that adds or merges steps keeps everyone else's draws.
+        self.service = [streams.stream(draw(dists[f]), "service", fid, f) for f in self.functions]
+        self.rework = [streams.stream(uniform, "rework", fid, f) for f in self.functions]
+        self.revisit_service = [streams.stream(draw(dists[f]), "revisit_service", fid, f) for f in self.functions]
+        self.revisit_rework = [streams.stream(uniform, "revisit_rework", fid, f) for f in self.functions]
         so = run.plan.signoff_time
-        self.signoff = None if so is None else {
-            (f, level): streams.stream(draw(so), "signoff", fid, f, str(level))
-            for s in plan.steps for f in s.functions[:1] for level in range(len(s.signoff))
-        }
+        self.signoff = []
+        self.steps = []
+        for st in plan.steps:
+            so_idx = []
+            leaders: tuple[_Pool, ...] = ()
+            if so is not None:
+                leaders = tuple(run.pools[k] for k in st.signoff)
+                for level in range(len(st.signoff)):
+                    so_idx.append(len(self.signoff))
+                    self.signoff.append(streams.stream(draw(so), "signoff", fid, st.functions[0], str(level)))
+            self.steps.append(_Step(
+                st, run.pools[st.pool], tuple(index[f] for f in st.functions), leaders, tuple(so_idx),
+                run.plan.pools[st.pool].availability,
+            ))
         rs = run.plan.resubmission_delay
         self.resubmit = None if rs is None else streams.stream(draw(rs), "resubmission", fid)
-        self.handoff = {}
+        self.successors = []
         for i, succ in enumerate(plan.successors):
+            out = []
             for j, kind in succ:
                 dist = run.plan.handoff[kind]
+                stream = None
                 if dist is not None:
                     name = ("handoff", fid, plan.steps[i].functions[0], plan.steps[j].functions[0], kind)
-                    self.handoff[(i, j)] = streams.stream(draw(dist), *name)
+                    stream = streams.stream(draw(dist), *name)
+                out.append((j, stream))
+            self.successors.append(tuple(out))
+        self.n_steps = len(plan.steps)
+        self.n_predecessors = list(plan.n_predecessors)
+
+
+class _App:
+    """One application in the system; per-step accounts live in flat lists."""
+
+    __slots__ = ("flow", "k", "t_arrive", "pending", "left", "svc", "rw", "so",
+                 "acc", "handoff_in", "crit_pred", "visits", "handoffs")
+
+    def __init__(self, flow: _Flow, k: int, t_arrive: float) -> None:
+        n = flow.n_steps
+        self.flow = flow
+        self.k = k
+        self.t_arrive = t_arrive
+        self.pending = flow.n_predecessors.copy()
+        self.left = n
+        # First-visit draws at position k of each named stream (common random numbers).
+        self.svc = [s.take() for s in flow.service]
+        self.rw = [s.take() for s in flow.rework]
+        self.so = [s.take() for s in flow.signoff]
+        # acc[4 i + c]: waiting, processing, sign-off and applicant time of step i.
+        self.acc = [0.0] * (4 * n)
+        self.handoff_in = [0.0] * n
+        self.crit_pred = [-1] * n
+        self.visits = [0] * n
+        self.handoffs = 0
 
 
 class _Run:
@@ -149,7 +229,10 @@ class _Run:
         self.warmup = warmup
         self.keep_records = keep_records
         self.env = simpy.Environment()
-        self.pools = {k: _Pool(p, self.env) for k, p in plan.pools.items()}
+        self.pools = {
+            k: _Pool(p, self._serve if p.role == "officers" else self._sign_start)
+            for k, p in plan.pools.items()
+        }
         self.flows = [_Flow(f, self) for f in plan.flows]
         self.arrival_times = arrival_times
         self.wip = 0
@@ -171,16 +254,13 @@ class _Run:
         self.wip_samples: list[tuple[float, int]] = []
 
     # ------------------------------------------------------------ helpers
-    def after(self, delay: float, then: Callable[[], None]) -> None:
-        if delay <= 0:
-            then()
-        else:
-            self.env.timeout(delay).callbacks.append(lambda _e: then())
+    def _after(self, delay: float, fn: Callable[..., None], *args: object) -> None:
+        self.env.schedule(_Call(self.env, fn, args), NORMAL, delay)
 
-    def _wip_change(self, delta: int) -> None:
-        now = self.env.now
+    def _wip_change(self, now: float, delta: int) -> None:
         if now > self.warmup:
-            self.wip_area += (now - max(self.wip_last, self.warmup)) * self.wip
+            since = self.wip_last if self.wip_last > self.warmup else self.warmup
+            self.wip_area += (now - since) * self.wip
         self.wip_last = now
         self.wip += delta
 
@@ -195,144 +275,152 @@ class _Run:
                     lambda rng, n, rate=flow.plan.rate_per_day: rng.exponential(1.0 / rate, n),
                     "arrivals", flow.plan.id,
                 )
-                self.after(gaps.take(), lambda f=flow, g=gaps: self._poisson_arrival(f, g))
+                self._after(gaps.take(), self._poisson_arrival, flow, gaps)
 
-    def _poisson_arrival(self, flow: _Flow, gaps) -> None:  # noqa: ANN001
+    def _poisson_arrival(self, flow: _Flow, gaps: BlockStream) -> None:
         if self.env.now >= self.horizon:
             return
         self._arrive(flow)
-        self.env.timeout(gaps.take()).callbacks.append(lambda _e: self._poisson_arrival(flow, gaps))
+        self._after(gaps.take(), self._poisson_arrival, flow, gaps)
 
     def _trace_arrival(self, flow: _Flow, times: np.ndarray, i: int) -> None:
-        while i < len(times) and times[i] <= self.env.now:
+        now = self.env.now
+        while i < len(times) and times[i] <= now:
             if times[i] < self.horizon:
                 self._arrive(flow)
             i += 1
         if i < len(times) and times[i] < self.horizon:
-            self.env.timeout(times[i] - self.env.now).callbacks.append(
-                lambda _e: self._trace_arrival(flow, times, i)
-            )
+            self._after(float(times[i]) - now, self._trace_arrival, flow, times, i)
 
     def _arrive(self, flow: _Flow) -> None:
         k = flow.n
         flow.n += 1
         if not self.admitting:
             return
-        app = _App(flow, k, self.env.now)
-        # First-visit draws at position k of each named stream (common random numbers).
-        app.service = {f: s.take() for f, s in flow.service.items()}
-        app.rework_u = {f: s.take() for f, s in flow.rework.items()}
-        app.signoff = None if flow.signoff is None else {key: s.take() for key, s in flow.signoff.items()}
-        self._wip_change(+1)
-        if self.env.now >= self.warmup:
+        now = self.env.now
+        app = _App(flow, k, now)
+        self._wip_change(now, +1)
+        if now >= self.warmup:
             self.arrived += 1
             self.measured_left += 1
         if self.wip >= MAX_WORK_IN_PROGRESS:
             self.admitting = False
             self.truncated = True
+        steps = flow.steps
         for i in flow.plan.roots:
-            self._queue(app, i)
+            steps[i].pool.request(now, app, i, 0)
 
     # ------------------------------------------------------------ one step
     def _queue(self, app: _App, i: int) -> None:
-        step = app.flow.plan.steps[i]
-        entered = self.env.now
-        self.pools[step.pool].request(lambda: self._serve(app, i, entered))
+        app.flow.steps[i].pool.request(self.env.now, app, i, 0)
 
-    def _serve(self, app: _App, i: int, entered: float) -> None:
-        step = app.flow.plan.steps[i]
+    def _serve(self, now: float, app: _App, i: int, entered: float, _level: int) -> None:
         flow = app.flow
-        first = app.visits[i] == 0
-        app.visits[i] += 1
-        if first:
-            times = [app.service[f] for f in step.functions]
+        step = flow.steps[i]
+        visit = app.visits[i]
+        app.visits[i] = visit + 1
+        if step.single:
+            f = step.fidx[0]
+            work = app.svc[f] if visit == 0 else flow.revisit_service[f].take()
         else:
-            times = [flow.revisit_service[f].take() for f in step.functions]
-        work = _combine(times, step.combine) / self.plan.pools[step.pool].availability
-        account = app.account[i]
-        account[_WAIT] += self.env.now - entered
-        account[_PROC] += work
-        self.after(work, lambda: self._served(app, i, first))
+            times = [app.svc[f] if visit == 0 else flow.revisit_service[f].take() for f in step.fidx]
+            work = _combine(times, step.combine)
+        work *= step.stretch
+        acc = app.acc
+        acc[4 * i] += now - entered
+        acc[4 * i + 1] += work
+        self.env.schedule(_Call(self.env, self._served, (app, i, visit)), NORMAL, work)
 
-    def _served(self, app: _App, i: int, first: bool) -> None:
-        step = app.flow.plan.steps[i]
+    def _served(self, app: _App, i: int, visit: int) -> None:
+        now = self.env.now
         flow = app.flow
-        self.pools[step.pool].release()
+        step = flow.steps[i]
+        step.pool.release(now)
         back = False
-        for f, p in zip(step.functions, step.rework):
-            if p > 0:
-                u = app.rework_u[f] if first else flow.revisit_rework[f].take()
-                if u < p:
-                    back = True
+        for f, p in step.rework:
+            # Draw for every function (no short cut) so stream positions never depend on order.
+            u = app.rw[f] if visit == 0 else flow.revisit_rework[f].take()
+            if u < p:
+                back = True
         if back:
             delay = 0.0 if flow.resubmit is None else flow.resubmit.take() * flow.plan.delay_factor
-            app.account[i][_REWORK] += delay
-            self.after(delay, lambda: self._queue(app, i))
+            app.acc[4 * i + 3] += delay
+            if delay > 0:
+                self._after(delay, self._queue, app, i)
+            else:
+                step.pool.request(now, app, i, 0)
+        elif step.leaders:
+            step.leaders[0].request(now, app, i, 0)
         else:
-            self._sign(app, i, 0)
+            self._step_done(now, app, i)
 
-    def _sign(self, app: _App, i: int, level: int) -> None:
-        step = app.flow.plan.steps[i]
-        if level == len(step.signoff) or app.signoff is None:
-            self._step_done(app, i)
-            return
-        entered = self.env.now
-        pool = self.pools[step.signoff[level]]
+    def _sign_start(self, now: float, app: _App, i: int, entered: float, level: int) -> None:
+        step = app.flow.steps[i]
+        d = app.so[step.so_idx[level]]
+        app.acc[4 * i + 2] += now - entered + d
+        self.env.schedule(_Call(self.env, self._signed, (app, i, level)), NORMAL, d)
 
-        def start() -> None:
-            d = app.signoff[(step.functions[0], level)]  # type: ignore[index]
-            app.account[i][_SIGN] += self.env.now - entered + d
-            self.after(d, lambda: (pool.release(), self._sign(app, i, level + 1)))
-
-        pool.request(start)
-
-    def _step_done(self, app: _App, i: int) -> None:
+    def _signed(self, app: _App, i: int, level: int) -> None:
         now = self.env.now
-        app.finish[i] = now
+        leaders = app.flow.steps[i].leaders
+        leaders[level].release(now)
+        if level + 1 < len(leaders):
+            leaders[level + 1].request(now, app, i, level + 1)
+        else:
+            self._step_done(now, app, i)
+
+    def _step_done(self, now: float, app: _App, i: int) -> None:
         app.left -= 1
         if app.left == 0:
-            self._app_done(app, i)
+            self._app_done(now, app, i)
             return
-        flow = app.flow
-        for j, _kind in flow.plan.successors[i]:
-            stream = flow.handoff.get((i, j))
-            delay = stream.take() if stream is not None else 0.0
+        for j, stream in app.flow.successors[i]:
             app.handoffs += 1
-            self.after(delay, lambda j=j, d=delay: self._handed(app, i, j, d))
+            if stream is None:
+                self._handed(app, i, j, 0.0)
+            else:
+                delay = stream.take()
+                self._after(delay, self._handed, app, i, j, delay)
 
     def _handed(self, app: _App, i: int, j: int, delay: float) -> None:
         app.pending[j] -= 1
         if app.pending[j] == 0:
             app.crit_pred[j] = i
             app.handoff_in[j] = delay
-            self._queue(app, j)
+            app.flow.steps[j].pool.request(self.env.now, app, j, 0)
 
     # ------------------------------------------------------------ completion
-    def _app_done(self, app: _App, last: int) -> None:
-        self._wip_change(-1)
-        if self.warmup <= self.env.now <= self.horizon:
+    def _app_done(self, now: float, app: _App, last: int) -> None:
+        self._wip_change(now, -1)
+        if self.warmup <= now <= self.horizon:
             self.completed_in_window += 1
         if app.t_arrive < self.warmup:
             return
         self.measured_left -= 1
-        parts = [0.0] * len(COMPONENTS)  # waiting, processing, sign-off, hand-off, rework
+        # Walk the critical path back from the last step: its parts add up to the lead time.
+        wait = proc = sign = hand = back = 0.0
+        acc, handoff_in, crit = app.acc, app.handoff_in, app.crit_pred
         i = last
         while i >= 0:
-            acc = app.account[i]
-            parts[0] += acc[_WAIT]
-            parts[1] += acc[_PROC]
-            parts[2] += acc[_SIGN]
-            parts[3] += app.handoff_in[i]
-            parts[4] += acc[_REWORK]
-            i = app.crit_pred[i]
-        for c in range(len(parts)):
-            self.components[c] += parts[c]
+            b = 4 * i
+            wait += acc[b]
+            proc += acc[b + 1]
+            sign += acc[b + 2]
+            back += acc[b + 3]
+            hand += handoff_in[i]
+            i = crit[i]
+        c = self.components
+        c[0] += wait
+        c[1] += proc
+        c[2] += sign
+        c[3] += hand
+        c[4] += back
         self.handoffs += app.handoffs
-        self.visits += sum(app.visits)
-        now = self.env.now
+        visits = sum(app.visits)
+        self.visits += visits
         self.t_start.append(app.t_arrive)
         self.t_end.append(now)
-        self.t_applicant.append(parts[4])
+        self.t_applicant.append(back)
         limit = app.flow.plan.statutory_limit_days
         self.limit.append(math.nan if limit is None else limit)
         if self.keep_records:  # only when asked: records cost memory per application
@@ -340,24 +428,31 @@ class _Run:
                 "project_type": app.flow.plan.id, "applicant": app.k,
                 "arrival_working_day": app.t_arrive, "done_working_day": now,
                 "lead_time_working_days": now - app.t_arrive,
-                **{f"{name}_days": v for name, v in zip(COMPONENTS, parts)},
-                "handoffs": app.handoffs, "visits": sum(app.visits),
+                **{f"{name}_days": v for name, v in zip(COMPONENTS, (wait, proc, sign, hand, back))},
+                "handoffs": app.handoffs, "visits": visits,
             })
 
     # ------------------------------------------------------------ the run
+    def _reset_pools(self) -> None:
+        for p in self.pools.values():
+            p.reset(self.env.now)
+
+    def _sample_wip(self, t: float) -> None:
+        self.wip_samples.append((t, self.wip))
+
     def run(self) -> None:
         env = self.env
         self.start_arrivals()
         if self.warmup > 0:
-            env.timeout(self.warmup).callbacks.append(lambda _e: [p.reset() for p in self.pools.values()])
+            self._after(self.warmup, self._reset_pools)
         n_samples = 20
         for m in range(n_samples + 1):
             t = self.warmup + (self.horizon - self.warmup) * m / n_samples
-            env.timeout(t).callbacks.append(lambda _e, t=t: self.wip_samples.append((t, self.wip)))
+            self._after(t, self._sample_wip, t)
         env.run(until=self.horizon)
         for p in self.pools.values():
-            p._advance()
-        self._wip_change(0)
+            p.advance(self.horizon)
+        self._wip_change(self.horizon, 0)
         self.pool_stats = [
             PoolStats(
                 key=k, unit=p.plan.unit, role=p.plan.role, servers=p.plan.servers,
@@ -368,7 +463,7 @@ class _Run:
         ]
         self.backlog = self.wip
         # Let the applications that arrived in the window finish, so that lead
-        # times are not censored; a stable system drains well within a horizon.
+        # times are not censored; a stable system drains well within a window.
         drain_until = self.horizon + (self.horizon - self.warmup)
         while self.measured_left > 0 and env.peek() < drain_until:
             env.step()
@@ -376,8 +471,6 @@ class _Run:
 
 
 def _combine(times: list[float], combine: str | float) -> float:
-    if len(times) == 1:
-        return times[0]
     if combine == "max":
         return max(times)
     total = sum(times)
