@@ -99,6 +99,16 @@ def _comparison_text(c: Comparison) -> str:
     rows.append(["bottleneck", b["bottleneck"] or "-", a["bottleneck"] or "-", "", ""])
     lines.append(table(["lead times", "before", "after", "change", "95% CI of change"], rows))
     lines.append("")
+    target = c.scenario.simulation.utilisation_target
+    units = sorted(set(b["staffing"]) | set(a["staffing"]))
+    lines.append(table(
+        ["unit", "officers before", "needed before", "officers after", "needed after"],
+        [[u, b["staffing"].get(u, {}).get("officers", "-"), b["staffing"].get(u, {}).get("needed", "-"),
+          a["staffing"].get(u, {}).get("officers", "-"), a["staffing"].get(u, {}).get("needed", "-")]
+         for u in units],
+        title=f"case officers per unit, and the fewest that keep their utilisation at or below {target:.0%}",
+    ))
+    lines.append("")
     for state, name in ((c.before, "before"), (c.after, "after")):
         if state.stable:
             split = d[name]["time_split_working_days"]

@@ -183,6 +183,19 @@ class StateResult:
                 row["mean_queue"] += p.mean_queue / len(self.runs)
         return sorted(rows.values(), key=lambda r: (-r["utilisation"], r["pool"]))
 
+    def staffing(self, scenario: Scenario) -> dict[str, dict[str, int]]:
+        """Officers each unit has, and needs to keep utilisation at or below the target."""
+        from orgsim.sim.estimate import estimate_plan
+
+        est = estimate_plan(compile_plan(self.org, scenario), scenario.simulation.utilisation_target)
+        out: dict[str, dict[str, int]] = {}
+        for p in est.pools:
+            if p.role == "officers":
+                row = out.setdefault(p.unit, {"officers": 0, "needed": 0})
+                row["officers"] += p.servers
+                row["needed"] += p.servers_needed
+        return dict(sorted(out.items()))
+
     def lead_time(self, calendar: bool = False) -> dict[str, Any]:
         """Mean with its 95% CI, and mean percentiles across replications (None if unstable)."""
         if not self.stable:
@@ -256,6 +269,7 @@ class Comparison:
                 "backlog_end": float(np.mean(s.metric("backlog_end"))),
                 "backlog_growth_per_100_days": float(np.mean(s.metric("backlog_growth_per_100_days"))),
                 "bottleneck": s.bottlenecks()[0]["pool"] if s.bottlenecks() else None,
+                "staffing": s.staffing(self.scenario),
                 "structure": m.to_dict(),
             }
 
