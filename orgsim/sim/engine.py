@@ -38,7 +38,7 @@ __all__ = ["simulate_plan", "MAX_WORK_IN_PROGRESS"]
 
 #: Applications in the system at which a run stops admitting new ones: the
 #: system is unstable and more would only cost memory.
-MAX_WORK_IN_PROGRESS = 200_000
+MAX_WORK_IN_PROGRESS = 50_000
 
 
 class _Call(simpy.Event):
