@@ -104,3 +104,19 @@ def test_unchanged_steps_keep_their_draws_under_reform():
     after = simulate(s, "after", keep_records=True)
     # Nobody waits (50 officers), so lead times are sums of the same draws.
     np.testing.assert_allclose(np.sort(before.lead_working_days), np.sort(after.lead_working_days))
+
+
+def test_time_split_adds_up_to_the_lead_time():
+    # Queueing, rework, sign-off and hand-offs all present, with parallel branches.
+    nodes = [{"id": "f", "servers": 1, "service": exp(0.5), "signoff": 1},
+             {"id": "a", "servers": 1, "service": exp(0.7), "rework": 0.3, "signoff": 2,
+              "leaders": {"chief": 1, "deputies": 1}},
+             {"id": "b", "servers": 2, "service": exp(1.5)}]
+    steps = [{"id": "f", "function": "f"}, {"id": "a", "function": "a", "after": ["f"]},
+             {"id": "b", "function": "b", "after": ["f"]}]
+    s = network_scenario(nodes, rate_per_day=0.8, steps=steps, horizon=800, warmup=80,
+                         signoff_time=exp(0.1), resubmission_delay=exp(1.0),
+                         handoff={"between_units": exp(0.3)})
+    run = simulate(s, "before")
+    assert sum(run.component_days.values()) == pytest.approx(run.lead_working_days.mean(), rel=1e-9)
+    assert run.component_days["rework"] > 0 and run.component_days["waiting"] > 0
