@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 
 from orgsim.distributions import Distribution
 
@@ -152,8 +152,10 @@ class Meta(_Model):
 
 
 class Leadership(_Model):
-    chief: Count = 1
-    deputies: Count = 0
+    """Leadership posts of a unit: 1 正 + N 副."""
+
+    chief: Count = Field(1, description="Chief posts (正职), usually 1.")
+    deputies: Count = Field(0, description="Deputy posts (副职).")
 
 
 class UnitSpec(_Model):
@@ -162,15 +164,38 @@ class UnitSpec(_Model):
     name_en: Name | None = None
     kind: UnitKind
     parent: Id | None = Field(None, description="The unit this one reports to; none for a root.")
-    jurisdiction: Jurisdiction = "zone"
+    jurisdiction: Jurisdiction = Field(
+        None,  # type: ignore[assignment]  # filled from `kind` by _default_jurisdiction
+        description="Default by kind: city_department -> city, sub_district/township -> district, "
+        "company -> company, anything else -> zone.",
+    )
     leaders: Leadership = Field(default_factory=Leadership)
     support: Count = Field(0, description="Support staff: office, HR, finance.")
     pooled: bool = Field(
-        False, description="Officers of all the unit's case functions form one shared pool."
+        False,
+        description="All officers of the unit's functions form one shared queue; standing hours of "
+        "its non-case duties reduce their time for cases.",
     )
     non_case_share: Share = Field(
         0.0, description="Share of frontline working time taken by duties that are not cases."
     )
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_jurisdiction(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("jurisdiction") is None:
+            data = {**data, "jurisdiction": DEFAULT_JURISDICTION.get(data.get("kind"), "zone")}
+        return data
+
+
+#: Jurisdiction of a unit whose file gives none, by kind.
+DEFAULT_JURISDICTION = {
+    "city_department": "city",
+    "sub_district": "district",
+    "township": "district",
+    "company": "company",
+}
 
 
 class FunctionSpec(_Model):
@@ -201,8 +226,12 @@ class FunctionSpec(_Model):
 class Arrivals(_Model):
     """Poisson arrivals at ``rate`` per ``per`` of working time, or a trace."""
 
-    rate: Annotated[float, Field(gt=0, le=1e6)] | None = None
-    per: Literal["day", "week", "month", "year"] = "year"
+    rate: Annotated[float, Field(gt=0, le=1e6)] | None = Field(
+        None, description="Poisson arrivals per `per` of working time."
+    )
+    per: Literal["day", "week", "month", "year"] = Field(
+        "year", description="Period of `rate`: a working week is 5 days, a working year 250."
+    )
     trace: str | None = Field(None, description="CSV file of arrival dates, relative to the scenario.")
     column: str = Field("date", description="Column of the trace holding the dates.")
 
@@ -280,10 +309,16 @@ class SimulationSpec(_Model):
     warmup_days: Annotated[float, Field(ge=0)] = Field(
         50.0, description="Working days deleted from the start of each run."
     )
-    replications: Annotated[int, Field(ge=1, le=10_000)] = 10
-    seed: Annotated[int, Field(ge=0)] = 20240101
+    replications: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        10, description="Independent runs per state; confidence intervals come from their spread."
+    )
+    seed: Annotated[int, Field(ge=0)] = Field(
+        20240101, description="Seed of every random stream; same seed, same results."
+    )
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
-    utilisation_target: Annotated[float, Field(gt=0, lt=1)] = 0.85
+    utilisation_target: Annotated[float, Field(gt=0, lt=1)] = Field(
+        0.85, description="Utilisation the staffing estimate keeps each queue at or below."
+    )
 
     @model_validator(mode="after")
     def _warmup_inside(self) -> "SimulationSpec":
@@ -304,7 +339,11 @@ class NewUnit(_Model):
     name: Name
     name_en: Name | None = None
     kind: UnitKind = "bureau"
-    parent: Id | None = Field(None, description="Defaults to the parent of the first unit involved.")
+    parent: Id | None = Field(
+        None,
+        description="Default: merge and merge_zones use the first merged unit's parent; one_stop the "
+        "top unit above the first moved function; spin_off none (outside the hierarchy).",
+    )
     jurisdiction: Jurisdiction | None = None
 
 
@@ -340,7 +379,8 @@ class Strip(_Op, _FunctionSelector):
     to: Id = Field(description="Receiving unit (sub-district, township, city department).")
     staff: Literal["move", "release"] = "move"
     remove_emptied: bool = Field(
-        True, description="Dissolve units left with no function; their staff follow `staff`."
+        True,
+        description="Dissolve units left with no function and no child unit; their staff follow `staff`.",
     )
 
 
@@ -379,7 +419,10 @@ class OneStop(_Op, _FunctionSelector):
     """One-stop approval bureau (行政审批局): approvals move into one bureau."""
 
     op: Literal["one_stop"]
-    bureau: NewUnit | Id = Field(description="New bureau, or the id of an existing unit.")
+    bureau: NewUnit | Id = Field(
+        description="New bureau, or the id of an existing unit (then `leadership` is not applied "
+        "and `pooled` replaces the unit's setting)."
+    )
     leadership: Leadership = Field(default_factory=lambda: Leadership(chief=1, deputies=2))
     pooled: bool = True
     intake: Id | None = Field(
@@ -425,7 +468,8 @@ class SpinOff(_Op, _FunctionSelector):
     op: Literal["spin_off"]
     company: NewUnit | Id = Field(description="New company (kind company), or an existing one.")
     remove_emptied: bool = Field(
-        True, description="Dissolve units left with no function; their staff go to the company."
+        True,
+        description="Dissolve units left with no function and no child unit; their staff go to the company.",
     )
 
 
@@ -488,7 +532,9 @@ ReformOp = Annotated[
 class Phase(_Model):
     """A group of operators rolled out together (e.g. one year of a package)."""
 
-    phase: str = Field(min_length=1)
+    phase: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)] = Field(
+        min_length=1, description="Name of the phase, e.g. a year."
+    )
     reforms: list[ReformOp] = Field(min_length=1)
 
 
