@@ -173,8 +173,8 @@ class UnitSpec(_Model):
     support: Count = Field(0, description="Support staff: office, HR, finance.")
     pooled: bool = Field(
         False,
-        description="All officers of the unit's functions form one shared queue; standing hours of "
-        "its non-case duties reduce their time for cases.",
+        description="All the unit's officers form one shared queue for its cases; standing "
+        "duties take whole officers out of it.",
     )
     non_case_share: Share = Field(
         0.0, description="Share of frontline working time taken by duties that are not cases."

@@ -1,16 +1,17 @@
 """Compile an organisation state into what the engine needs: pools, sign-off chains, paths.
 
 Where a function sits decides which queue its step joins: the officers of
-its function, or of its unit's shared pool when the unit is pooled. Officers
-spend part of their time on duties that are not cases (the unit's
-``non_case_share`` plus the functions' standing workload); a case therefore
-takes ``service / availability`` of elapsed working time, which keeps the
-offered load per officer right (an officer at 80% availability serves cases
-at 80% of full speed).
+its function, or of its unit's shared pool when the unit is pooled. Standing
+duties (``standing_hours_per_year``) take whole officers away from the queue;
+the officers left serve cases at ``availability`` = 1 - the unit's
+``non_case_share`` (times any fraction of an officer left over), so a case
+takes ``service / availability`` of elapsed working time and the queue's
+capacity in officer-time is exactly what the scenario says.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from orgsim.distributions import _Dist
@@ -142,16 +143,21 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
         else:
             key, members = f"{unit}/{function}", (function,)
         if key not in pools:
-            servers = sum(g.nodes[f][o.OFFICERS] for f in members)
+            officers = sum(g.nodes[f][o.OFFICERS] for f in members)
             standing = sum(g.nodes[f][o.STANDING_HOURS] for f in members)
-            availability = 1.0 - d[o.NON_CASE_SHARE]
-            if servers:
-                availability -= standing / (servers * hours_per_year)
-            if servers == 0 or availability <= 0:
-                why = "has no officers" if servers == 0 else (
-                    f"has no time left for cases: non-case duties take {1 - availability:.0%} of its officers' time"
+            # Standing duties take whole officers (who do them full time); the
+            # rest serve cases, each losing the unit's non_case_share to meetings
+            # and the like. A fractional officer left over is spread over the
+            # case servers as a slower pace, so capacity is kept exactly.
+            for_cases = officers - standing / hours_per_year
+            if officers == 0 or for_cases <= 0:
+                why = "has no officers" if officers == 0 else (
+                    f"has no time left for cases: standing duties take {standing:,.0f} of its "
+                    f"{officers * hours_per_year:,.0f} officer-hours a year"
                 )
                 raise SimulationError(f"{scenario.source_file}: function {function!r} in unit {unit!r} receives cases but {why}")
+            servers = math.ceil(for_cases - 1e-9)
+            availability = (1.0 - d[o.NON_CASE_SHARE]) * for_cases / servers
             pools[key] = PoolPlan(key, unit, "officers", servers, availability, members)
         return key
 
