@@ -1,0 +1,175 @@
+"""``orgsim plot`` and ``orgsim report``: figures and the self-contained HTML report.
+
+matplotlib is imported only when one of these commands runs, and always with
+the non-interactive Agg backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from orgsim._io import atomic_write
+from orgsim.cli import _user_errors, main
+from orgsim.experiment import Comparison, compare
+from orgsim.plotting import KINDS, SWEEP_COLUMNS
+from orgsim.reforms import reform_scenario
+from orgsim.scenario import load_scenario
+
+__all__ = ["plot", "report"]
+
+#: Figure formats ``orgsim plot`` writes, by file suffix.
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+#: Kinds drawn from the simulation (the others need only the reforms).
+_SIMULATED = ("leadtime", "utilisation", "timesplit")
+
+
+def _use_agg() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def _read_sweep(path: Path) -> Any:
+    """A sweep's results as a data frame, with the columns plot_sweep needs."""
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path)
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            raise click.BadParameter(f"{path}: expected a .csv or .parquet file", param_hint="--sweep")
+    except ImportError as exc:
+        raise click.BadParameter(
+            f"{path}: reading Parquet needs pyarrow or fastparquet (pip install pyarrow): {exc}",
+            param_hint="--sweep",
+        ) from None
+    except (OSError, ValueError) as exc:  # pandas' parser errors are ValueErrors
+        raise click.BadParameter(f"{path}: cannot read it: {exc}", param_hint="--sweep") from None
+    missing = [c for c in SWEEP_COLUMNS if c not in frame.columns]
+    if missing:
+        raise click.BadParameter(
+            f"{path}: missing column(s) {', '.join(missing)} (a sweep has {', '.join(SWEEP_COLUMNS)}, "
+            "optionally stable, and one column per varied parameter)",
+            param_hint="--sweep",
+        )
+    if not len(frame):
+        raise click.BadParameter(f"{path}: has no rows", param_hint="--sweep")
+    return frame
+
+
+def _simulate(scenario: Any, replications: int | None, seed: int | None) -> Comparison:
+    # Imported here: orgsim.cli imports this module and cli_simulate in either order.
+    from orgsim.cli_simulate import _progress
+
+    n = replications or scenario.simulation.replications
+    with _progress(2 * n, "simulating") as progress:
+        result = compare(scenario, replications=n, seed=seed, progress=progress)
+    for state in (result.before, result.after):
+        if not state.stable:
+            click.echo(f"warning: the organisation {state.name} the reforms is unstable: "
+                       + "; ".join(state.instability()), err=True)
+    return result
+
+
+_sim_options = [
+    click.option("-r", "--replications", type=click.IntRange(1, 10_000), help="Replications (default: the scenario's)."),
+    click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
+    click.option("--english", is_flag=True, help="Label with English names (name_en, else ids)."),
+]
+
+
+def _with_sim_options(func: Any) -> Any:
+    for option in reversed(_sim_options):
+        func = option(func)
+    return func
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--kind", type=click.Choice(KINDS), required=True, help="Which figure.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file: .png, .svg or .pdf.")
+@click.option("--sweep", "sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Sweep results (.csv or .parquet) for --kind sweep.")
+@click.option("--clock", type=click.Choice(["working", "calendar", "statutory"]), default="working",
+              show_default=True, help="Lead-time clock for --kind leadtime.")
+@click.option("--dpi", type=click.IntRange(20, 1200), default=150, show_default=True,
+              help="Resolution of PNG output.")
+@_with_sim_options
+@_user_errors
+def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, dpi: int,
+         replications: int | None, seed: int | None, english: bool) -> None:
+    """Draw one figure of a scenario: org chart, lead times, utilisation, headcount
+    waterfall, where the time goes, or sweep curves.
+
+    \b
+    orgchart     units before and after, sized by headcount, coloured by kind
+    leadtime     lead-time distributions with p50, p90 and the statutory limit
+    utilisation  per-unit utilisation before and after, bottleneck marked
+    waterfall    headcount: before, merged away, stripped, spun off, capped, after
+    timesplit    waiting, processing, sign-off, hand-off and rework, stacked
+    sweep        mean p90 lead time with a CI band against the varied value
+                 and headcount (needs --sweep)
+    """
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise click.BadParameter(f"{out}: the file name must end in {', '.join(FORMATS)}", param_hint="-o/--out")
+    if kind == "sweep" and sweep_file is None:
+        raise click.UsageError("--kind sweep needs --sweep FILE (.csv or .parquet)")
+    if kind != "sweep" and sweep_file is not None:
+        raise click.UsageError("--sweep is used only with --kind sweep")
+    frame = _read_sweep(sweep_file) if sweep_file is not None else None
+    scenario = load_scenario(file)
+    _use_agg()
+    from orgsim import plotting
+
+    names = {"english": True} if english else {}
+    if kind in _SIMULATED:
+        result = _simulate(scenario, replications, seed)
+        if kind == "leadtime":
+            fig = plotting.plot_lead_times(result, clock=clock, **names)
+        elif kind == "utilisation":
+            fig = plotting.plot_utilisation(result, **names)
+        else:
+            fig = plotting.plot_time_split(result, **names)
+    elif kind == "sweep":
+        fig = plotting.plot_sweep(frame, scenario=scenario, **names)
+    else:
+        outcome = reform_scenario(scenario)
+        draw = plotting.plot_orgchart if kind == "orgchart" else plotting.plot_headcount_waterfall
+        fig = draw(outcome, scenario, **names)
+    atomic_write(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi))
+    click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file (.html).")
+@click.option("--sweep", "sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Also plot these sweep results (.csv or .parquet).")
+@click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True,
+              help="Resolution of the embedded figures.")
+@_with_sim_options
+@_user_errors
+def report(file: str, out: Path, sweep_file: Path | None, dpi: int,
+           replications: int | None, seed: int | None, english: bool) -> None:
+    """Write one self-contained HTML report: summary, sources and assumptions,
+    before/after tables with confidence intervals, every figure, and the change log.
+    """
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise click.BadParameter(f"{out}: the file name must end in .html", param_hint="-o/--out")
+    frame = _read_sweep(sweep_file) if sweep_file is not None else None
+    scenario = load_scenario(file)
+    result = _simulate(scenario, replications, seed)
+    _use_agg()
+    from orgsim.report import write_report
+
+    write_report(out, result, sweep=frame, english=True if english else None, dpi=dpi)
+    click.echo(f"wrote {out}", err=True)
