@@ -7,13 +7,17 @@ and the line.
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import hashlib
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Union, get_args, get_origin
 
 import networkx as nx
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic import Tag as _Tag
 
 from orgsim.errors import Problem, ScenarioError
 from orgsim.scenario.schema import Scenario
@@ -23,6 +27,11 @@ __all__ = ["load_scenario", "parse_scenario", "format_path", "MAX_FILE_BYTES", "
 MAX_FILE_BYTES = 5_000_000
 #: More aliases than this is an alias bomb (billion laughs), not a scenario.
 MAX_ALIASES = 200
+#: Aliases may stand for at most this many YAML nodes in all, once expanded.
+MAX_ALIAS_EXPANSION = 100_000
+#: Mappings and lists nested deeper than this are not a scenario (and would
+#: exhaust Python's recursion limit).
+MAX_DEPTH = 50
 #: Expected applicants per replication above this is a mistake, not a study.
 MAX_APPLICANTS = 50_000_000
 
@@ -40,31 +49,126 @@ def format_path(loc: Loc) -> str:
     return out
 
 
+def _refuse(message: str, mark: Any) -> yaml.composer.ComposerError:
+    return yaml.composer.ComposerError(None, None, message, mark)
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses alias bombs and duplicate keys."""
+    """SafeLoader that refuses alias bombs, recursive aliases and deep nesting.
+
+    Duplicate keys are found afterwards, on the composed node tree.
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.alias_count = 0
+        self.expanded = 0
+        self.depth = 0
+        self.open_anchors: dict[str, int] = {}
+        self._sizes: dict[int, tuple[int, int]] = {}
+
+    def _measure(self, node: yaml.Node) -> tuple[int, int]:
+        """Nodes in ``node`` and its depth, aliases expanded (the node graph is acyclic here)."""
+        key = id(node)
+        if key not in self._sizes:
+            if isinstance(node, yaml.MappingNode):
+                children = [n for pair in node.value for n in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            else:
+                children = []
+            measured = [self._measure(c) for c in children]
+            self._sizes[key] = (
+                1 + sum(size for size, _ in measured),
+                1 + max((depth for _, depth in measured), default=0),
+            )
+        return self._sizes[key]
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
-                event = self.peek_event()
-                raise yaml.composer.ComposerError(
-                    None, None, f"more than {MAX_ALIASES} aliases (*name); refusing an alias bomb",
+                raise _refuse(f"more than {MAX_ALIASES} aliases (*name); refusing an alias bomb", event.start_mark)
+            if self.open_anchors.get(event.anchor):
+                raise _refuse(
+                    f"alias *{event.anchor} is used inside the node &{event.anchor} it names; "
+                    "that would be infinitely deep",
                     event.start_mark,
                 )
-        return super().compose_node(parent, index)
+            if event.anchor in self.anchors:
+                size, depth = self._measure(self.anchors[event.anchor])
+                self.expanded += size
+                if self.expanded > MAX_ALIAS_EXPANSION:
+                    raise _refuse(
+                        f"aliases (*name) expand to more than {MAX_ALIAS_EXPANSION:,} values; "
+                        "refusing an alias bomb",
+                        event.start_mark,
+                    )
+                if self.depth + depth > MAX_DEPTH:
+                    raise _refuse(
+                        f"mappings and lists nested more than {MAX_DEPTH} levels deep", event.start_mark
+                    )
+            return super().compose_node(parent, index)
+        anchor = getattr(event, "anchor", None)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _refuse(f"mappings and lists nested more than {MAX_DEPTH} levels deep", event.start_mark)
+        if anchor is not None:
+            self.open_anchors[anchor] = self.open_anchors.get(anchor, 0) + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+            if anchor is not None:
+                self.open_anchors[anchor] -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # Explicit tags on bad values (`!!int abc`), impossible dates
+        # (2021-02-30) and over-long integers raise plain Python errors from
+        # PyYAML's constructors: give them the node's place in the file.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+            tag = node.tag.replace("tag:yaml.org,2002:", "")
+            what = {"timestamp": "date", "int": "whole number", "float": "number"}.get(tag, tag)
+            shown = repr(node.value) if isinstance(node.value, str) else "this value"
+            raise _BadValue(None, None, f"{shown} is not a valid {what}: {exc}", node.start_mark) from None
+
+
+class _BadValue(yaml.constructor.ConstructorError):
+    """A scalar YAML recognises (a date, a number) whose value is impossible."""
+
+
+def _loc_of_mark(root: yaml.Node, mark: Any) -> Loc | None:
+    """Field path of the node that starts at ``mark`` (for errors found while constructing)."""
+    if mark is None:
+        return None
+    found: list[Loc] = []
+
+    def walk(node: yaml.Node, loc: Loc) -> None:
+        if node.start_mark.index == mark.index:
+            found.append(loc)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    walk(value, loc + (key.value,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, loc + (i,))
+
+    walk(root, ())
+    return found[-1] if found else None
 
 
 def _line_index(node: yaml.Node, loc: Loc, index: dict[Loc, int]) -> None:
-    index[loc] = node.start_mark.line + 1
+    # A mapping entry is located at its key (set by the caller), so that an
+    # unknown or misplaced section is reported where its name is written.
+    index.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
-                index[loc + (key.value,)] = key.start_mark.line + 1
+                index.setdefault(loc + (key.value,), key.start_mark.line + 1)
                 _line_index(value, loc + (key.value,), index)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
@@ -100,71 +204,247 @@ class LineLookup:
         return self._index.get((), None)
 
 
-def _clean_loc(loc: Loc, data: Any) -> Loc:
-    """Drop pydantic's union tags (``merge``, ``op`` ...) from a location.
+def _child(node: Any, part: Any) -> tuple[bool, Any]:
+    if isinstance(node, dict) and part in node:
+        return True, node[part]
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return True, node[part]
+    return False, None
+
+
+def _clean_loc(loc: Loc, data: Any, missing: bool = False) -> Loc:
+    """Drop pydantic's union tags (``merge``, ``op``, ``phase`` ...) from a location.
 
     A part is kept when it indexes the data at that point and either ends the
-    location or leads into a mapping or list; a tag that happens to equal a
-    key (``phase``) leads into a scalar with more parts to come, so it goes.
+    location or leads into a mapping or list. A key that leads into a scalar
+    with more parts to come is a tag that happens to equal a key (``phase``,
+    ``op``) when a later part names another field of the same mapping, so it
+    goes; otherwise the error is about that scalar and the rest are tags.
+    With ``missing``, the last part names a field that is absent, so it is
+    kept.
     """
     out: Loc = ()
     node = data
     for k, part in enumerate(loc):
         last = k == len(loc) - 1
-        if isinstance(node, dict) and part in node:
-            child = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            child = node[part]
-        else:
+        found, child = _child(node, part)
+        if not found:
+            if last and missing and isinstance(node, dict):
+                out += (part,)
             continue
         if last or isinstance(child, (dict, list)):
             out += (part,)
             node = child
+            continue
+        rest = loc[k + 1 :]
+        sibling = any(_child(node, q)[0] for q in rest) or (missing and isinstance(node, dict))
+        if isinstance(part, int) or not sibling:
+            return out + (part,)
     return out
 
 
+# ---------------------------------------------------------------- messages
+
+_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+#: What a union's discriminator picks, in words.
+_DISCRIMINATED = {"op": "operator", "dist": "distribution"}
+
+
+def _strip_annotated(tp: Any) -> Any:
+    while hasattr(tp, "__metadata__"):
+        tp = get_args(tp)[0]
+    return tp
+
+
+def _tags(tp: Any) -> set[Any]:
+    """Discriminator values under which a union member is chosen."""
+    tags = {m.tag for m in getattr(tp, "__metadata__", ()) if isinstance(m, _Tag)}
+    model = _strip_annotated(tp)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        tags.add(model.__name__)
+        for field in model.model_fields.values():
+            if get_origin(field.annotation) is Literal:
+                tags.update(get_args(field.annotation))
+    return tags
+
+
+def _is_union(tp: Any) -> bool:
+    return get_origin(tp) is Union or type(tp).__name__ == "UnionType"
+
+
+def _members(tp: Any) -> list[Any]:
+    """Members of a union, nested unions (``Distribution | None``) flattened."""
+    out = []
+    for member in get_args(tp):
+        inner = _strip_annotated(member)
+        out += _members(inner) if _is_union(inner) else [member]
+    return out
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The pydantic model a raw (tagged) error location points into, if one can be told."""
+    tp: Any = Scenario
+    parts = list(loc)
+    while True:
+        tp = _strip_annotated(tp)
+        origin = get_origin(tp)
+        if _is_union(tp):
+            members = _members(tp)
+            if parts:
+                chosen = [m for m in members if parts[0] in _tags(m)]
+                if chosen:
+                    tp = chosen[0]
+                    parts.pop(0)
+                    continue
+            models = [m for m in map(_strip_annotated, members) if isinstance(m, type) and issubclass(m, BaseModel)]
+            if parts:
+                models = [m for m in models if parts[0] in m.model_fields] or models
+            if len(models) != 1:
+                return None
+            tp = models[0]
+            continue
+        if not parts:
+            return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+        part = parts.pop(0)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if part not in tp.model_fields:
+                return None
+            tp = tp.model_fields[part].annotation
+        elif origin is list and isinstance(part, int):
+            tp = get_args(tp)[0]
+        else:
+            return None
+
+
+def _quoted(text: str) -> list[str]:
+    return re.findall(r"'([^']*)'", text)
+
+
+def _suggest(word: Any, choices: list[str]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"{value}, which YAML reads as a date"
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def _message(err: dict[str, Any]) -> str:
+    """A pydantic error in words for the file's author (``err`` from ``errors()``)."""
     kind = err["type"]
+    ctx = err.get("ctx", {})
+    value = err.get("input")
     if kind == "extra_forbidden":
-        return "unknown field"
-    if kind == "missing":
+        model = _model_at(err["loc"][:-1])
+        fields = list(model.model_fields) if model is not None else []
+        return "unknown field" + _suggest(err["loc"][-1], fields)
+    if kind in ("missing", "union_tag_not_found"):
         return "required field is missing"
     if kind == "union_tag_invalid":
-        return f"{err['msg']}"
+        what = ctx["discriminator"].strip("'")
+        tags = _quoted(ctx["expected_tags"])
+        return (
+            f"unknown {_DISCRIMINATED.get(what, what)} {ctx['tag']!r}{_suggest(ctx['tag'], tags)}; "
+            f"expected one of: {', '.join(tags)}"
+        )
+    if kind in ("int_from_float", "int_parsing", "int_type"):
+        return f"Input should be a whole number (got {_shown(value)})"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"Input should be a mapping of fields (got {_shown(value)})"
+    if kind == "list_type":
+        return f"Input should be a list (got {_shown(value)})"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == _ID_PATTERN:
+        return f"Input should be an id: a letter or _, then letters, digits, _ . - (got {_shown(value)})"
     msg = err["msg"].removeprefix("Value error, ")
-    if "input" in err and kind not in ("model_type", "dict_type", "list_type"):
-        shown = repr(err["input"])
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        msg += f" (got {shown})"
+    if kind == "value_error" and isinstance(value, (dict, list)):
+        return msg
+    msg += f" (got {_shown(value)})"
+    if kind == "string_type" and isinstance(value, (int, float, bool, dt.date)):
+        msg += "; put it in quotes to make it text"
+    elif kind == "less_than_equal" and ctx.get("le") == 1 and isinstance(value, (int, float)) and value > 1:
+        msg += "; give a probability or share as a fraction, e.g. 0.3 for 30%"
     return msg
+
+
+def _error_location(err: dict[str, Any], data: Any) -> Loc:
+    loc = _clean_loc(err["loc"], data, missing=err["type"] == "missing")
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        # Point at the field that picks the union member (op, dist).
+        what = err["ctx"]["discriminator"].strip("'")
+        if not loc or loc[-1] != what:
+            loc += (what,)
+    return loc
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
+    """A PyYAML error as one located line."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    what = exc.problem or exc.context or "unreadable YAML"
+    if isinstance(exc, _BadValue):
+        return Problem("", what, file, line)
+    if what.startswith("could not determine a constructor for the tag"):
+        tag = (_quoted(what) or ["?"])[0].replace("tag:yaml.org,2002:", "!!")
+        return Problem(
+            "", f"YAML tag {tag} is not allowed: a scenario holds only plain data "
+            "(mappings, lists, text, numbers, dates)", file, line,
+        )
+    if "'\\t'" in what:
+        return Problem("", "YAML syntax error: a tab character; indent with spaces, not tabs", file, line)
+    if exc.context == "expected a single document in the stream":
+        return Problem(
+            "", "YAML error: a second document (---) in the file; a scenario file holds one document",
+            file, line,
+        )
+    if exc.problem and exc.context:
+        cmark = exc.context_mark
+        where = f" that starts at line {cmark.line + 1}" if cmark is not None and cmark.line + 1 != line else ""
+        what = f"{exc.problem} ({exc.context}{where})"
+    if what == "mapping values are not allowed here":
+        what += " (is a line indented too far, or does a value with ': ' need quotes?)"
+    if isinstance(exc, yaml.composer.ComposerError) and not exc.context:
+        return Problem("", f"YAML error: {what}", file, line)
+    return Problem("", f"YAML syntax error: {what}", file, line)
 
 
 def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = None) -> Scenario:
     """Parse and validate scenario text; raise :class:`ScenarioError` listing every problem."""
     if not text.strip():
         raise ScenarioError(f"{file}: empty file", [Problem("", "file is empty", file)])
-    loader = _Loader(text)
+    loader = None
+    node = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
-            raise ScenarioError(f"{file}: empty file", [Problem("", "file is empty", file)])
+            raise ScenarioError(f"{file}: empty file", [Problem("", "file is empty (only comments)", file)])
         dupes: list[tuple[Loc, int, str]] = []
         _duplicate_keys(node, (), dupes)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = exc.problem or str(exc)
-        if exc.context:
-            what = f"{exc.context}, {what}"
+        problem = _yaml_problem(exc, file)
+        if isinstance(exc, yaml.constructor.ConstructorError) and node is not None:
+            loc = _loc_of_mark(node, exc.problem_mark)
+            if loc:
+                problem = Problem(format_path(loc), problem.message, file, problem.line)
+        raise ScenarioError(f"{file}: YAML error", [problem]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
         raise ScenarioError(
-            f"{file}: YAML error", [Problem("", f"YAML syntax error: {what}", file, line)]
+            f"{file}: YAML error",
+            [Problem("", f"character U+{ord(char):04X} is not allowed in YAML text; delete it", file, line)],
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly everything
         raise ScenarioError(f"{file}: YAML error", [Problem("", f"YAML error: {exc}", file)]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
     if dupes:
         raise ScenarioError(
@@ -172,9 +452,11 @@ def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = No
             [Problem(format_path(loc + (key,)), "duplicate key", file, line) for loc, line, key in dupes],
         )
     if not isinstance(data, dict):
+        kind = {list: "a list", str: "text"}.get(type(data), type(data).__name__)
         raise ScenarioError(
             f"{file}: not a mapping",
-            [Problem("", f"the top level must be a mapping of sections, got {type(data).__name__}", file, 1)],
+            [Problem("", f"the top level must be a mapping of sections (scenario:, units: ...), got {kind}",
+                     file, node.start_mark.line + 1)],
         )
     index: dict[Loc, int] = {}
     _line_index(node, (), index)
@@ -183,10 +465,14 @@ def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = No
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        problems: list[Problem] = []
         for err in exc.errors(include_url=False):
-            loc = _clean_loc(err["loc"], data)
-            problems.append(Problem(format_path(loc), _message(err), file, lines(loc)))
+            loc = _error_location(err, data)
+            problem = Problem(format_path(loc), _message(err), file, lines(loc))
+            if problem not in problems:
+                problems.append(problem)
+        # In the order of the file, as its author reads it.
+        problems.sort(key=lambda p: p.line if p.line is not None else 0)
         raise ScenarioError(f"{file}: {len(problems)} problem(s)", problems) from None
 
     problems = [
@@ -288,7 +574,7 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
             problems += _duplicates(pt.steps, loc_t + ("steps",), "step")
             step_ids = {st.id for st in pt.steps}
             path = nx.DiGraph()
-            path.add_nodes_from(step_ids)
+            path.add_nodes_from(st.id for st in pt.steps)  # file order: the same cycle every run
             for k, st in enumerate(pt.steps):
                 names = st.function if isinstance(st.function, list) else [st.function]
                 for fid in names:

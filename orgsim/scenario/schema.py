@@ -185,7 +185,9 @@ class UnitSpec(_Model):
     @classmethod
     def _default_jurisdiction(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("jurisdiction") is None:
-            data = {**data, "jurisdiction": DEFAULT_JURISDICTION.get(data.get("kind"), "zone")}
+            kind = data.get("kind")  # anything here, even a list: the field checks it later
+            default = DEFAULT_JURISDICTION.get(kind, "zone") if isinstance(kind, str) else "zone"
+            data = {**data, "jurisdiction": default}
         return data
 
 

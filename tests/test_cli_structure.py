@@ -1,0 +1,193 @@
+"""The structure commands through click's CliRunner: validate, show, apply, schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from orgsim.cli import main
+from orgsim.scenario import load_scenario
+from orgsim.scenario.schema import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+BROKEN = "scenario:\n  name: x\nunits:\n  - {id: committee, name: 管委会, kind: committee, support: -3}\n"
+
+
+def run(*args: str) -> object:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- validate
+
+
+def test_validate_ok_lines_for_every_bundled_scenario() -> None:
+    result = run("validate", *SCENARIOS)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(SCENARIOS)
+    for path, line in zip(SCENARIOS, lines):
+        scenario = load_scenario(path)
+        assert line.startswith(f"ok: {path} ({len(scenario.units)} units, {len(scenario.functions)} functions, ")
+        assert line.endswith(f"{len(scenario.operators())} reform operators)")
+    assert result.stderr == ""
+
+
+def test_validate_mixed_good_and_bad(broken: Path) -> None:
+    result = run("validate", TUTORIAL, broken, broken.with_name("missing.yaml"))
+    assert result.exit_code == 2
+    assert result.stdout.startswith(f"ok: {TUTORIAL} ")
+    assert result.stderr.splitlines() == [
+        f"error: {broken}:4: units[0].support: Input should be greater than or equal to 0 (got -3)",
+        f"error: {broken.with_name('missing.yaml')}: no such file",
+    ]
+
+
+def test_validate_needs_a_file() -> None:
+    result = run("validate")
+    assert result.exit_code == 2
+    assert "Missing argument" in result.stderr
+
+
+def test_validate_a_directory_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "is a directory" in result.stderr
+
+
+# ---------------------------------------------------------------- show
+
+
+def test_show_text_tree_and_metrics() -> None:
+    result = run("show", TUTORIAL)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "示范高新区（教程） (before reforms)"
+    assert any(line.startswith("管委会 [committee, committee] ") for line in lines)
+    assert any(line.startswith("├─ 规划局 [planning, bureau]") for line in lines)
+    assert any(line.split()[:1] == ["metric"] for line in lines)
+    assert result.stderr == ""
+
+
+def test_show_english_and_after() -> None:
+    result = run("show", TUTORIAL, "--english", "--after")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].endswith("(after reforms)")
+    assert "Land, planning and construction bureau [lpc, bureau]" in result.stdout
+    assert "[planning, bureau]" not in result.stdout
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_show_json(after: bool) -> None:
+    result = run("show", TUTORIAL, "--json", *(["--after"] if after else []))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"state", "structure", "units"}
+    assert data["state"] == ("after" if after else "before")
+    ids = {u["id"] for u in data["units"]}
+    assert ("lpc" in ids) is after and ("planning" in ids) is not after
+    assert data["structure"]["headcount"] == (60 if after else 87)
+    assert data["structure"]["headcount"] == sum(
+        sum(u["staff"].values()) for u in data["units"] if u["jurisdiction"] == "zone"
+    )
+    for unit in data["units"]:
+        assert {"id", "name", "name_en", "kind", "parent", "jurisdiction", "staff", "functions"} <= set(unit)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.name for p in SCENARIOS])
+def test_show_after_json_every_bundled_scenario(path: Path) -> None:
+    result = run("show", path, "--json", "--after")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["state"] == "after" and data["units"]
+    assert data["structure"]["units"] <= len(data["units"])
+
+
+# ---------------------------------------------------------------- apply
+
+
+def test_apply_text() -> None:
+    result = run("apply", TUTORIAL)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "示范高新区（教程）: 6 reform operators"
+    assert "  [merge] function_moved land_supply: land -> lpc" in lines
+    assert any(line.startswith("headcount ") and "87" in line and "60" in line for line in lines)
+    assert lines[-1].startswith("where the staff went: ")
+
+
+def test_apply_json_contract() -> None:
+    result = run("apply", TUTORIAL, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"before", "after", "changes"} <= set(data)
+    assert data["scenario_sha256"] == load_scenario(TUTORIAL).sha256
+    assert data["before"]["headcount"] == 87 and data["after"]["headcount"] == 60
+    assert set(data["before"]) == set(data["after"])
+    ops = [c["op"] for c in data["changes"]]
+    assert set(ops) == {"merge", "devolve", "strip", "parallelize", "agency_service", "cap_headcount"}
+    assert ops == sorted(ops, key=["merge", "devolve", "strip", "parallelize", "agency_service", "cap_headcount"].index)
+    assert all({"op", "action", "subject", "phase"} <= set(c) for c in data["changes"])
+
+
+def test_apply_is_deterministic() -> None:
+    assert run("apply", TUTORIAL, "--json").stdout == run("apply", TUTORIAL, "--json").stdout
+
+
+@pytest.mark.parametrize("command", [["show"], ["show", "--json"], ["apply"], ["apply", "--json"]])
+def test_show_and_apply_user_errors_exit_2(command: list[str], broken: Path) -> None:
+    result = run(*command, broken)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: {broken}:4: units[0].support: Input should be greater than or equal to 0 (got -3)"
+    ]
+
+
+def test_a_failing_reform_is_a_user_error(tmp_path: Path) -> None:
+    text = TUTORIAL.read_text(encoding="utf-8").replace("units: [land, planning, construction]",
+                                                        "units: [land, planing, construction]")
+    path = tmp_path / "typo.yaml"
+    path.write_text(text, encoding="utf-8")
+    for command in (["validate"], ["show", "--after"], ["apply", "--json"]):
+        result = run(*command, path)
+        assert result.exit_code == 2
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"error: {path}:")
+        assert line.endswith(": reforms[0].reforms[0]: merge: unit 'planing' does not exist")
+
+
+# ---------------------------------------------------------------- schema
+
+
+def test_schema_is_the_scenario_json_schema() -> None:
+    result = run("schema")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data == json.loads(json.dumps(Scenario.model_json_schema(), default=str))
+    assert {"scenario", "units", "functions", "workload", "reforms", "simulation"} <= set(data["properties"])
+    assert set(data["required"]) == {"scenario", "units"}
+    assert data["additionalProperties"] is False
+    assert {"UnitSpec", "FunctionSpec", "Merge", "Phase"} <= set(data["$defs"])
+
+
+def test_help_and_version() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("validate", "show", "apply", "schema"):
+        assert command in result.stdout
+    result = run("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("orgsim, version ")
