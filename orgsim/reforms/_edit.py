@@ -19,6 +19,9 @@ from orgsim.scenario import schema as s
 
 __all__ = ["Edit", "apportion"]
 
+#: Units that remove_emptied never dissolves.
+_NEVER_EMPTIED = frozenset({"committee", "party_committee"})
+
 
 def apportion(total: int, capacities: Sequence[int]) -> list[int]:
     """Split ``total`` over holders in proportion to ``capacities``, never above one.
@@ -232,7 +235,9 @@ class Edit:
     def remove_emptied(self, units: Iterable[str], staff_to: str | None) -> None:
         """Dissolve units an operator left with no function and no child unit."""
         for u in dict.fromkeys(units):
-            if self.org.is_unit(u) and not self.org.performed_by(u) and not self.org.children(u):
+            if not self.org.is_unit(u) or self.g.nodes[u][o.KIND] in _NEVER_EMPTIED:
+                continue  # a committee heads its zone even with nothing left below it
+            if not self.org.performed_by(u) and not self.org.children(u):
                 self.remove_unit(u, staff_to)
 
     def zone_root(self, unit: str) -> str:

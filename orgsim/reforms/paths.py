@@ -21,7 +21,7 @@ def _select_flows(ed: Edit, spec: s._PathSelector, steps: list[str]) -> list[int
         for pt in spec.project_types:
             if pt not in known:
                 raise ed.fail(f"project type {pt!r} does not exist")
-        chosen = [known[pt] for pt in spec.project_types]
+        chosen = list(dict.fromkeys(known[pt] for pt in spec.project_types))
         for i in chosen:
             ids = {st.id for st in ed.org.flows[i].steps}
             missing = [x for x in steps if x not in ids]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import networkx as nx
@@ -36,8 +37,11 @@ def _merge_units(
     ed.require_new_id(into.id, reusable=units)
     first = units[0]
     parent = into.parent if into.parent is not None else org.parent(first)
-    if parent in units:  # pragma: no cover - excluded by the ancestor check
+    if parent in units:
         raise ed.fail(f"parent {parent!r} is being merged")
+    for u in units:
+        if parent is not None and parent in org.subtree(u):
+            raise ed.fail(f"parent {parent!r} reports to {u!r}, which is being merged")
 
     data = {u: dict(g.nodes[u]) for u in units}
     functions = {u: org.performed_by(u) for u in units}
@@ -76,7 +80,8 @@ def _merge_units(
     supports = [data[u][o.SUPPORT] for u in units]
     largest = max(supports)
     rest = sum(supports) - largest
-    kept_support = largest + round((1 - support_saving) * rest)
+    # Half-up rounding, stated in the docs (Python's round() would round halves to even).
+    kept_support = largest + math.floor((1 - support_saving) * rest + 0.5)
 
     for u in units:
         # Staff join the new unit; surpluses are released below, from the new unit.
@@ -201,7 +206,8 @@ def cap_headcount(org: o.Org, spec: s.CapHeadcount, phase: str | None = None) ->
     cuts support staff before officers, ``frontline_first`` the reverse,
     ``proportional`` both in proportion to what can be cut. Within a
     category cuts are shared in proportion to each holder's staff, and every
-    function that receives cases keeps at least one officer.
+    function that receives cases keeps at least one officer (in its pool, for
+    a pooled unit whose case functions have no officers of their own).
     """
     ed = Edit(org, "cap_headcount", phase)
     g = ed.g
@@ -216,8 +222,14 @@ def cap_headcount(org: o.Org, spec: s.CapHeadcount, phase: str | None = None) ->
     support_holders = [(u, g.nodes[u][o.SUPPORT]) for u in units]
     officer_holders = []
     for u in units:
-        for f in ed.org.performed_by(u):
+        functions = ed.org.performed_by(u)
+        cases = [f for f in functions if f in case_functions]
+        # A pooled unit whose case functions have no officers of their own keeps one in its pool.
+        pool_keep = g.nodes[u][o.POOLED] and not any(g.nodes[f][o.OFFICERS] for f in cases) and bool(cases)
+        for f in functions:
             keep = 1 if f in case_functions and g.nodes[f][o.OFFICERS] > 0 else 0
+            if pool_keep and g.nodes[f][o.OFFICERS] > 0:
+                keep, pool_keep = 1, False
             officer_holders.append((f, g.nodes[f][o.OFFICERS] - keep))
     support_room = sum(n for _, n in support_holders)
     officer_room = sum(n for _, n in officer_holders)
