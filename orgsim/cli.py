@@ -30,6 +30,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Exit code for a user's mistake, as click uses for bad arguments.
 USAGE_ERROR = 2
+#: Exit code after Ctrl-C, as shells report 128 + SIGINT.
+INTERRUPTED = 130
 
 
 def _user_errors(func: F) -> F:
@@ -43,6 +45,10 @@ def _user_errors(func: F) -> F:
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             sys.exit(USAGE_ERROR)
+        except KeyboardInterrupt:
+            # Output files are written whole or not at all, so none is half-written.
+            click.echo("\ninterrupted: stopped; no partial output file was left behind", err=True)
+            sys.exit(INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
 
@@ -211,3 +217,5 @@ def apply(file: str, as_json: bool) -> None:
 
 # The simulation commands register themselves on ``main``.
 from orgsim import cli_simulate as _cli_simulate  # noqa: E402,F401
+from orgsim import cli_sweep as _cli_sweep  # noqa: E402,F401
+from orgsim import cli_present as _cli_present  # noqa: E402,F401

@@ -117,3 +117,26 @@ def test_missing_file_is_a_user_error(command, tmp_path):
     assert result.exit_code == 2
     assert "no such file" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_ctrl_c_leaves_no_partial_file(tmp_path, monkeypatch):
+    # Interrupt while the second output file is being written: the first is
+    # whole, the second absent, no temporary file remains, and the user is told.
+    import orgsim.cli_simulate as cs
+
+    real = cs.atomic_write
+
+    def interrupted(path, write):
+        def failing(tmp):
+            write(tmp)
+            raise KeyboardInterrupt
+
+        return real(path, failing)
+
+    monkeypatch.setattr(cs, "atomic_write", interrupted)
+    out = tmp_path / "results"
+    result = CliRunner().invoke(main, ["compare", str(_short_tutorial(tmp_path)), "-r", "2", "--out", str(out)])
+    assert result.exit_code == 130
+    assert "interrupted" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+    json.loads((out / "summary.json").read_text(encoding="utf-8"))

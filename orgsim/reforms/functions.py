@@ -67,7 +67,9 @@ def devolve(org: o.Org, spec: s.Devolve, phase: str | None = None) -> tuple[o.Or
 def one_stop(org: o.Org, spec: s.OneStop, phase: str | None = None) -> tuple[o.Org, list[Change]]:
     """One-stop approval bureau (行政审批局): approvals move into one bureau.
 
-    The bureau is created (with ``leadership`` hired) or an existing unit.
+    The bureau is created (with ``leadership`` and ``support`` hired, and the
+    moving officers' former non-case share unless ``non_case_share`` is given)
+    or an existing unit.
     Functions bring their officers; with ``pooled`` they share one queue. With
     ``intake``, that function moves in too and every affected approval path
     starts with one intake step at the bureau's window (只需跑一处).
@@ -93,6 +95,11 @@ def one_stop(org: o.Org, spec: s.OneStop, phase: str | None = None) -> tuple[o.O
             pooled=spec.pooled,
         )
         ed.set_leadership(bureau, spec.leadership.chief, spec.leadership.deputies)
+        ed.g.nodes[bureau][o.SUPPORT] = spec.support
+        ed.hire(bureau, "support", spec.support)
+        ed.g.nodes[bureau][o.NON_CASE_SHARE] = (
+            spec.non_case_share if spec.non_case_share is not None else _moved_share(ed, chosen)
+        )
     jurisdiction = ed.g.nodes[bureau][o.JURISDICTION]
     for f in chosen:
         owner = ed.org.owner(f)
@@ -112,6 +119,13 @@ def one_stop(org: o.Org, spec: s.OneStop, phase: str | None = None) -> tuple[o.O
             flows.append(flow)
         ed.org.flows = tuple(flows)
     return ed.finish()
+
+
+def _moved_share(ed: Edit, functions: list[str]) -> float:
+    """Non-case share the moving officers had, weighted by their number."""
+    weights = [(ed.g.nodes[f][o.OFFICERS], ed.g.nodes[ed.org.owner(f)][o.NON_CASE_SHARE]) for f in functions]
+    total = sum(n for n, _ in weights)
+    return sum(n * share for n, share in weights) / total if total else 0.0
 
 
 def _prepend_intake(flow: o.Flow, intake: str) -> o.Flow:

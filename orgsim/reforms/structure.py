@@ -200,7 +200,7 @@ def set_leadership(org: o.Org, spec: s.SetLeadership, phase: str | None = None) 
 
 
 def cap_headcount(org: o.Org, spec: s.CapHeadcount, phase: str | None = None) -> tuple[o.Org, list[Change]]:
-    """Cap posts (员额) in the zone units of a subtree at ``spec.cap``.
+    """Cap posts (员额) in the zone units of a subtree (or of several) at ``spec.cap``.
 
     Leaders are never cut here (use ``set_leadership``). ``support_first``
     cuts support staff before officers, ``frontline_first`` the reverse,
@@ -211,8 +211,13 @@ def cap_headcount(org: o.Org, spec: s.CapHeadcount, phase: str | None = None) ->
     """
     ed = Edit(org, "cap_headcount", phase)
     g = ed.g
-    root = ed.require_unit(spec.within, "within unit")
-    units = [u for u in ed.org.subtree(root) if ed.org.in_zone_government(u)]
+    roots = [spec.within] if isinstance(spec.within, str) else list(dict.fromkeys(spec.within))
+    for r in roots:
+        ed.require_unit(r, "within unit")
+    root = ", ".join(roots)
+    units = list(dict.fromkeys(
+        u for r in roots for u in ed.org.subtree(r) if ed.org.in_zone_government(u)
+    ))
     current = sum(ed.org.headcount(u) for u in units)
     excess = current - spec.cap
     if excess <= 0:

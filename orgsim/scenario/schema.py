@@ -425,8 +425,17 @@ class OneStop(_Op, _FunctionSelector):
         description="New bureau, or the id of an existing unit (then `leadership` is not applied "
         "and `pooled` replaces the unit's setting)."
     )
-    leadership: Leadership = Field(default_factory=lambda: Leadership(chief=1, deputies=2))
-    pooled: bool = True
+    leadership: Leadership = Field(
+        default_factory=lambda: Leadership(chief=1, deputies=2),
+        description="Leadership of a new bureau (hired).",
+    )
+    pooled: bool = Field(True, description="The bureau's officers share one queue.")
+    support: Count = Field(0, description="Support staff a new bureau hires.")
+    non_case_share: Share | None = Field(
+        None,
+        description="Non-case share of a new bureau; default: the officers' former units' "
+        "shares, weighted by the officers who move.",
+    )
     intake: Id | None = Field(
         None, description="Function of the single intake window, prepended to affected paths."
     )
@@ -489,7 +498,9 @@ class CapHeadcount(_Op):
     """Headcount cap (员额): posts in a subtree capped at ``cap``."""
 
     op: Literal["cap_headcount"]
-    within: Id = Field(description="Root of the capped subtree.")
+    within: Id | list[Id] = Field(
+        description="Root of the capped subtree, or a list of roots capped together (several zones)."
+    )
     cap: Count
     policy: Literal["proportional", "support_first", "frontline_first"] = Field(
         "support_first", description="Where the cuts fall; leaders are never cut here."

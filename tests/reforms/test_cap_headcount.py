@@ -103,3 +103,26 @@ def test_unknown_root_is_named():
     assert "within unit 'ghost' does not exist" in rejection(
         _org(), {"op": "cap_headcount", "within": "ghost", "cap": 1}
     )
+
+
+def test_cap_over_several_roots_counts_them_together():
+    # Two zones capped together: the cap applies to their sum, cuts shared by size.
+    import yaml
+
+    from orgsim.reforms import reform_scenario
+    from orgsim.model import structure_metrics
+    from orgsim.scenario import parse_scenario
+
+    doc = {
+        "scenario": {"name": "two zones"},
+        "units": [
+            {"id": "za", "name": "甲区", "kind": "committee", "support": 10},
+            {"id": "zb", "name": "乙区", "kind": "committee", "support": 30},
+        ],
+        "reforms": [{"op": "cap_headcount", "within": ["za", "zb"], "cap": 22}],
+    }
+    outcome = reform_scenario(parse_scenario(yaml.safe_dump(doc, allow_unicode=True)))
+    assert structure_metrics(outcome.after).headcount == 22
+    g = outcome.after.graph
+    # 20 support posts go, in proportion 10:30.
+    assert (g.nodes["za"]["support"], g.nodes["zb"]["support"]) == (5, 15)

@@ -1,0 +1,348 @@
+"""Sweeps: paths, points equal to compare(), executors agree, resume after an interruption."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from orgsim.cli import main
+from orgsim.errors import ReformError, ScenarioError
+from orgsim.executors import Executor, ProcessExecutor, SerialExecutor, make_executor
+from orgsim.experiment import compare
+from orgsim.model.metrics import structure_metrics
+from orgsim.reforms import reform_scenario
+from orgsim.scenario import load_scenario, parse_scenario
+from orgsim.sweep import SweepError, parse_path, parse_value, parts_directory, read_table, resolve_vary, sweep
+
+TUTORIAL = Path(__file__).resolve().parent.parent / "scenarios" / "tutorial.yaml"
+CAP = "reforms[phase=2021].reforms[op=cap_headcount]"
+RATE = "workload.project_types[id=industrial].arrivals.rate"
+SHORT = ["simulation.horizon_days=150", "simulation.warmup_days=20"]
+#: The issue's acceptance grid: 4 x 3 points, run with 5 replications.
+GRID = [f"{CAP}.cap=45,50,55,60", f"{CAP}.policy=frontline_first", f"{RATE}=80,110,140", *SHORT]
+
+
+def tutorial_data() -> dict:
+    return yaml.safe_load(TUTORIAL.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def serial_grid() -> pd.DataFrame:
+    return sweep(TUTORIAL, GRID, replications=5, seed=11)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ProcessExecutor]:
+    """Two worker processes, started once for the tests that use them."""
+    with ProcessExecutor(workers=2) as executor:
+        yield executor
+
+
+class CountingExecutor(Executor):
+    """Serial, counting the points it runs; raises KeyboardInterrupt after ``stop_after`` tasks."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.points: list[int] = []
+        self.stop_after = stop_after
+
+    def map_unordered(self, fn, tasks):  # noqa: ANN001, ANN201
+        for task in tasks:
+            if self.stop_after is not None and len(self.points) == self.stop_after:
+                raise KeyboardInterrupt
+            self.points.append(task.point)
+            yield task, fn(task)
+
+
+# ---------------------------------------------------------------- paths and values
+
+
+def test_parse_path_steps() -> None:
+    assert parse_path("reforms[1].reforms[2].cap") == [
+        ("key", "reforms"), ("index", 1), ("key", "reforms"), ("index", 2), ("key", "cap")]
+    assert parse_path("units[id=planning].support") == [
+        ("key", "units"), ("match", ("id", "planning")), ("key", "support")]
+
+
+@pytest.mark.parametrize("text", ["", "units[", "units[x]", "units..a", "units.", "1units", "units]"])
+def test_parse_path_refuses_malformed(text: str) -> None:
+    with pytest.raises(ScenarioError):
+        parse_path(text)
+
+
+def test_values_are_yaml_scalars() -> None:
+    assert parse_value("60") == 60 and isinstance(parse_value("60"), int)
+    assert parse_value("0.25") == 0.25
+    assert parse_value("1e3") == 1000.0
+    assert parse_value("true") is True and parse_value("off") is False
+    assert parse_value("null") is None
+    assert parse_value("frontline_first") == "frontline_first"
+
+
+def test_index_and_id_address_the_same_field() -> None:
+    data = tutorial_data()
+    by_index, by_id = resolve_vary(data, ["units[1].support=1", "functions[id=eia].officers=2"])
+    assert by_index.loc == ("units", 1, "support")
+    assert by_id.loc == ("functions", 2, "officers")
+    (cap,) = resolve_vary(data, [f"{CAP}.cap=50"])
+    assert cap.loc == ("reforms", 1, "reforms", 2, "cap")
+    with pytest.raises(ScenarioError, match="the same field"):
+        resolve_vary(data, ["units[1].support=1", "units[id=planning].support=2"])
+
+
+@pytest.mark.parametrize(("vary", "says"), [
+    ("units[id=plannin].support=1,2", "no item with id 'plannin'"),
+    ("units[id=planning].suport=1,2", "units[1].suport: unknown field"),
+    ("units[20].support=1", "no [20]"),
+    ("units.support=1", "units is a list"),
+    ("units[id=planning].support=-1", "units[1].support: Input should be greater than or equal to 0"),
+    ("reforms[0].enabled=maybe", "true or false"),
+    ("simulation=3", "simulation"),
+    ("units[id=planning=1", "not closed"),
+])
+def test_bad_vary_is_one_line_and_exit_2(vary: str, says: str) -> None:
+    result = CliRunner().invoke(main, ["sweep", str(TUTORIAL), "--vary", vary, "-r", "2"])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert says in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_bad_value_names_the_path_and_the_point() -> None:
+    with pytest.raises(ScenarioError) as info:
+        sweep(TUTORIAL, [f"{CAP}.cap=50,-5", *SHORT], replications=2)
+    (problem,) = info.value.problems
+    assert problem.path == "reforms[1].reforms[2].cap" and f"(at {CAP}.cap=-5)" in problem.message
+
+
+def test_value_that_breaks_a_reform_names_the_point() -> None:
+    """A value the format accepts but a reform cannot meet: the reform's own error, with the point."""
+    with pytest.raises(ReformError) as info:
+        sweep(TUTORIAL, [f"{CAP}.cap=50,1", *SHORT], replications=2)
+    (problem,) = info.value.problems
+    assert problem.path == "reforms[1].reforms[2]" and "cap 1" in problem.message
+    assert f"{CAP}.cap=1" in problem.message
+
+
+# ---------------------------------------------------------------- what a point is
+
+
+def point_scenario(settings: dict) -> object:
+    data = tutorial_data()
+    data["simulation"].update(horizon_days=150, warmup_days=20)
+    for path, value in settings.items():
+        node = data
+        *parents, last = path
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    return parse_scenario(yaml.safe_dump(data, allow_unicode=True), "point.yaml", TUTORIAL.parent)
+
+
+def test_point_rows_equal_compare(serial_grid: pd.DataFrame) -> None:
+    rows = serial_grid[serial_grid["point"] == 4].reset_index(drop=True)
+    assert rows[f"{CAP}.cap"].iloc[0] == 50 and rows[RATE].iloc[0] == 110
+    scenario = point_scenario({("reforms", 1, "reforms", 2, "cap"): 50,
+                               ("reforms", 1, "reforms", 2, "policy"): "frontline_first",
+                               ("workload", "project_types", 0, "arrivals", "rate"): 110})
+    expected = compare(scenario, replications=5, seed=11).to_frame()
+    ours = rows[expected.columns].drop(columns="scenario_sha256")
+    pd.testing.assert_frame_equal(ours, expected.drop(columns="scenario_sha256"))
+    assert (rows["scenario_sha256"] == load_scenario(TUTORIAL).sha256).all()
+
+
+def test_table_layout(serial_grid: pd.DataFrame) -> None:
+    assert list(serial_grid.columns[:7]) == [
+        "point", f"{CAP}.cap", f"{CAP}.policy", RATE, "simulation.horizon_days", "simulation.warmup_days", "state"]
+    assert len(serial_grid) == 12 * 2 * 5
+    first = serial_grid.drop_duplicates("point")
+    assert list(first[f"{CAP}.cap"]) == [45] * 3 + [50] * 3 + [55] * 3 + [60] * 3  # first lever slowest
+    assert list(first[RATE]) == [80, 110, 140] * 4
+    for column in ("seed", "scenario_sha256", "orgsim_version", "replication"):
+        assert serial_grid[column].notna().all()
+    assert (serial_grid["seed"] == 11).all()
+
+
+def test_toggle_leaves_out_an_operator() -> None:
+    frame = sweep(TUTORIAL, [f"{CAP}.enabled=true,false", *SHORT], replications=2, seed=1)
+    after = frame[frame["state"] == "after"].groupby(f"{CAP}.enabled")["headcount"].first()
+    scenario = load_scenario(TUTORIAL)
+    without_cap = reform_scenario(scenario, skip=[5]).after
+    assert after[False] == structure_metrics(without_cap).headcount
+    assert after[True] == structure_metrics(reform_scenario(scenario).after).headcount
+
+
+def test_toggle_a_whole_phase_and_an_emptied_phase() -> None:
+    frame = sweep(TUTORIAL, ["reforms[phase=2020].enabled=false", "reforms[1].reforms[0].enabled=false",
+                             "reforms[1].reforms[1].enabled=false", "reforms[1].reforms[2].enabled=false", *SHORT],
+                  replications=2, seed=1)
+    before = frame[frame["state"] == "before"].drop(columns="state")
+    after = frame[frame["state"] == "after"].drop(columns="state")
+    # No reform left: the organisation after is the one before, run on the same random numbers.
+    pd.testing.assert_frame_equal(before.reset_index(drop=True), after.reset_index(drop=True))
+
+
+def test_scenario_object_gives_the_same_table() -> None:
+    vary = {f"{CAP}.cap": [50, 60], "simulation.horizon_days": [150], "simulation.warmup_days": [20]}
+    from_file = sweep(TUTORIAL, vary, replications=2, seed=3)
+    from_object = sweep(load_scenario(TUTORIAL), vary, replications=2, seed=3)
+    pd.testing.assert_frame_equal(from_file, from_object)
+
+
+# ---------------------------------------------------------------- executors
+
+
+def test_processes_and_dask_match_serial(serial_grid: pd.DataFrame, pool: ProcessExecutor) -> None:
+    """The acceptance check: 4 x 3 points, 5 replications, three executors, one table."""
+    in_processes = sweep(TUTORIAL, GRID, replications=5, seed=11, executor=pool)
+    pd.testing.assert_frame_equal(in_processes, serial_grid)
+    pytest.importorskip("dask.distributed")
+    with make_executor("dask", workers=2) as cluster:
+        on_dask = sweep(TUTORIAL, GRID, replications=5, seed=11, executor=cluster)
+    pd.testing.assert_frame_equal(on_dask, serial_grid)
+
+
+def test_few_points_split_into_blocks_of_replications(pool: ProcessExecutor) -> None:
+    """One point on two workers runs in blocks of replications, with the same numbers."""
+    vary = [f"{CAP}.cap=50", *SHORT]
+    serial = sweep(TUTORIAL, vary, replications=6, seed=2)
+    split = sweep(TUTORIAL, vary, replications=6, seed=2, executor=pool)
+    pd.testing.assert_frame_equal(split, serial)
+
+
+def test_address_is_for_dask_only() -> None:
+    with pytest.raises(ValueError, match="dask"):
+        make_executor("processes", address="tcp://127.0.0.1:1")
+    result = CliRunner().invoke(main, ["sweep", str(TUTORIAL), "--vary", "simulation.seed=1",
+                                       "--executor", "serial", "--address", "tcp://127.0.0.1:1"])
+    assert result.exit_code == 2 and "--address" in result.stderr
+
+
+# ---------------------------------------------------------------- resume
+
+
+VARY_RESUME = [f"{CAP}.cap=45,50,60", f"{CAP}.policy=frontline_first", f"{RATE}=80,140", *SHORT]
+
+
+def test_resume_skips_finished_points(tmp_path: Path) -> None:
+    out = tmp_path / "sweep.csv"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(TUTORIAL, VARY_RESUME, replications=3, seed=5, out=out, executor=CountingExecutor(stop_after=4))
+    parts = sorted(p.name for p in parts_directory(out).glob("point-*.csv"))
+    assert parts == [f"point-{i:06d}.csv" for i in range(4)] and not out.exists()
+    second = CountingExecutor()
+    resumed = sweep(TUTORIAL, VARY_RESUME, replications=3, seed=5, out=out, executor=second)
+    assert second.points == [4, 5]  # nothing lost, nothing run twice
+    assert not parts_directory(out).exists()
+    whole = sweep(TUTORIAL, VARY_RESUME, replications=3, seed=5)
+    pd.testing.assert_frame_equal(resumed, whole)
+    pd.testing.assert_frame_equal(read_table(out), whole)
+
+
+def test_resume_refuses_another_sweep(tmp_path: Path) -> None:
+    out = tmp_path / "sweep.csv"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(TUTORIAL, VARY_RESUME, replications=3, seed=5, out=out, executor=CountingExecutor(stop_after=1))
+    with pytest.raises(SweepError, match="seed: 5 there, 6 here"):
+        sweep(TUTORIAL, VARY_RESUME, replications=3, seed=6, out=out)
+    result = CliRunner().invoke(main, ["sweep", str(TUTORIAL), *sum((["--vary", v] for v in VARY_RESUME), []),
+                                       "-r", "2", "--seed", "5", "--out", str(out)])
+    assert result.exit_code == 2 and "different sweep" in result.stderr and "replications" in result.stderr
+
+
+def test_leftovers_of_a_kill_are_cleaned(tmp_path: Path) -> None:
+    out = tmp_path / "sweep.csv"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(TUTORIAL, VARY_RESUME, replications=3, seed=5, out=out, executor=CountingExecutor(stop_after=3))
+    parts = parts_directory(out)
+    (parts / ".point-000003.csv.x1y2.part").write_text("point,state\n3,bef")  # a write cut short
+    (parts / "point-000002.csv").write_text("point,state\n2,before\n")  # damaged by hand
+    second = CountingExecutor()
+    with pytest.warns(UserWarning, match="point-000002.csv: incomplete"):
+        resumed = sweep(TUTORIAL, VARY_RESUME, replications=3, seed=5, out=out, executor=second)
+    assert second.points == [2, 3, 4, 5]
+    pd.testing.assert_frame_equal(resumed, sweep(TUTORIAL, VARY_RESUME, replications=3, seed=5))
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from orgsim.cli import main; main()", *args]
+
+
+def _wait_for_parts(directory: Path, n: int, proc: subprocess.Popen, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the sweep ended before it could be interrupted: {proc.communicate()}")
+        found = len(list(directory.glob("point-*.csv"))) if directory.is_dir() else 0
+        if found >= n:
+            return found
+        time.sleep(0.05)
+    pytest.fail(f"no {n} parts after {timeout} s")
+
+
+@pytest.mark.parametrize(("sig", "executor"), [(signal.SIGKILL, "serial"), (signal.SIGTERM, "processes")])
+def test_cli_killed_half_way_resumes(
+    tmp_path: Path, sig: signal.Signals, executor: str, serial_grid: pd.DataFrame
+) -> None:
+    """The acceptance check: killed half way, run again, the table of an uninterrupted run."""
+    out = tmp_path / "grid.csv"
+    args = ["sweep", str(TUTORIAL), *sum((["--vary", v] for v in GRID), []), "-r", "5", "--seed", "11",
+            "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(_cli(*args, "--executor", executor, "--workers", "2"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_parts(parts_directory(out), 5, proc)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 130 and "run the same command again to resume" in err
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    parts = parts_directory(out)
+    kept = sorted(parts.glob("point-*.csv"))
+    assert 5 <= len(kept) < 12 and not out.exists()
+    for part in kept:  # every part is whole
+        assert len(pd.read_csv(part)) == 2 * 5
+    done = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not parts.exists()
+    pd.testing.assert_frame_equal(read_table(out), serial_grid)
+
+
+def test_cli_prints_a_table(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["sweep", str(TUTORIAL), "--vary", f"{CAP}.cap=50,60", *sum(
+        (["--vary", v] for v in SHORT), []), "-r", "2", "--out", str(tmp_path / "t.csv")])
+    assert result.exit_code == 0, result.output
+    assert "simulation.horizon_days = 150" in result.stdout
+    assert "cap" in result.stdout and "p90 after" in result.stdout
+    assert len(pd.read_csv(tmp_path / "t.csv")) == 2 * 2 * 2
+
+
+def test_out_must_be_csv_or_parquet(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["sweep", str(TUTORIAL), "--vary", "simulation.seed=1",
+                                       "--out", str(tmp_path / "t.xlsx")])
+    assert result.exit_code == 2 and ".csv or .parquet" in result.stderr
+
+
+def test_parquet_out(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    vary = [f"{CAP}.cap=50,60", *SHORT]
+    frame = sweep(TUTORIAL, vary, replications=2, out=tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), frame)
+
+
+def test_serial_executor_is_the_default() -> None:
+    assert isinstance(make_executor(), SerialExecutor)
