@@ -7,8 +7,10 @@ and approval lead times before and after::
     >>> scenario = orgsim.load_scenario("scenarios/tutorial.yaml")
     >>> outcome = orgsim.reform_scenario(scenario)
     >>> orgsim.structure_metrics(outcome.after).internal_bodies
-    2
+    3
 """
+
+from typing import Any
 
 from orgsim.errors import (
     OrgsimError,
@@ -16,6 +18,7 @@ from orgsim.errors import (
     ReformError,
     ScenarioError,
     SimulationError,
+    SweepError,
 )
 from orgsim.model import Org, build_org, check_org, structure_metrics
 from orgsim.reforms import apply_reform, apply_reforms, reform_scenario
@@ -30,6 +33,7 @@ __all__ = [
     "OrgValidationError",
     "ReformError",
     "SimulationError",
+    "SweepError",
     "Scenario",
     "load_scenario",
     "parse_scenario",
@@ -40,4 +44,27 @@ __all__ = [
     "apply_reform",
     "apply_reforms",
     "reform_scenario",
+    "simulate",
+    "compare",
+    "run_replications",
+    "sweep",
+    "frontier",
 ]
+
+# Simulation, sweeps and the frontier load pandas and scipy: import them on
+# first use so that `import orgsim` stays quick for validating files.
+_LAZY = {
+    "simulate": "orgsim.experiment",
+    "compare": "orgsim.experiment",
+    "run_replications": "orgsim.experiment",
+    "sweep": "orgsim.sweep",
+    "frontier": "orgsim.frontier",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'orgsim' has no attribute {name!r}")

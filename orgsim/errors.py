@@ -15,6 +15,7 @@ __all__ = [
     "OrgValidationError",
     "ReformError",
     "SimulationError",
+    "SweepError",
 ]
 
 
@@ -61,3 +62,7 @@ class ReformError(OrgsimError):
 
 class SimulationError(OrgsimError):
     """A simulation cannot run with the given settings."""
+
+
+class SweepError(OrgsimError):
+    """A sweep cannot go on: its results directory belongs to a different sweep."""

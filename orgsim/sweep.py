@@ -41,7 +41,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from orgsim._io import atomic_write, atomic_write_text
-from orgsim.errors import OrgsimError, Problem, ScenarioError
+from orgsim._provenance import code_sha256
+from orgsim.errors import OrgsimError, Problem, ScenarioError, SweepError
 from orgsim.executors import Executor, make_executor
 from orgsim.scenario.schema import Scenario, SimulationSpec
 
@@ -70,10 +71,6 @@ TOGGLE = "enabled"
 TASKS_PER_WORKER = 4
 
 Loc = tuple[str | int, ...]
-
-
-class SweepError(OrgsimError):
-    """A sweep cannot go on: its results directory belongs to a different sweep."""
 
 
 # ---------------------------------------------------------------- paths
@@ -765,6 +762,7 @@ def sweep(
             "seed": seed,
             "replications": replications,
             "orgsim_version": __version__,
+            "orgsim_code_sha256": code_sha256(),
         }
         journal = _Journal(parts_directory(out), identity)
         journal.open()
