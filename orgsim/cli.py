@@ -19,7 +19,7 @@ from orgsim import __version__
 from orgsim._format import table
 from orgsim.errors import OrgsimError
 from orgsim.model import org as o
-from orgsim.model.metrics import StructureMetrics, structure_metrics
+from orgsim.model.metrics import STRUCTURE_ROWS, StructureMetrics, structure_metrics
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
 from orgsim.scenario.schema import Scenario
@@ -115,22 +115,7 @@ def _unit_tree(org: o.Org, english: bool) -> list[str]:
     return lines
 
 
-_METRIC_ROWS: list[tuple[str, Callable[[StructureMetrics], object]]] = [
-    ("units (zone government)", lambda m: m.units),
-    ("internal bodies", lambda m: m.internal_bodies),
-    ("institutions", lambda m: m.institutions),
-    ("parks", lambda m: m.parks),
-    ("headcount", lambda m: m.headcount),
-    ("  leaders", lambda m: m.headcount_by_category["leaders"]),
-    ("  frontline officers", lambda m: m.headcount_by_category["frontline"]),
-    ("  support staff", lambda m: m.headcount_by_category["support"]),
-    ("leadership posts (chiefs + deputies)", lambda m: f"{m.chiefs} + {m.deputies}"),
-    ("hierarchy layers", lambda m: m.layers),
-    ("span of control (mean / max)", lambda m: f"{m.span_of_control_mean:g} / {m.span_of_control_max}"),
-    ("functions held by the zone", lambda m: m.functions_zone),
-    ("power items held by the zone", lambda m: m.power_items_zone),
-    ("power items held by the city", lambda m: m.power_items_city),
-]
+_METRIC_ROWS = [("  " * indent + label, get) for label, indent, get in STRUCTURE_ROWS]
 
 
 def structure_table(before: StructureMetrics, after: StructureMetrics | None = None) -> str:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from orgsim._io import atomic_write_text
 from orgsim.experiment import Comparison
-from orgsim.model.metrics import StructureMetrics
+from orgsim.model.metrics import STRUCTURE_ROWS
 from orgsim.sim.results import COMPONENTS, PERCENTILES
 
 if TYPE_CHECKING:
@@ -50,22 +50,7 @@ code { font-size: 0.92em; }
 """
 
 #: Structure rows of the before/after table: label and how to read it.
-_STRUCTURE_ROWS: list[tuple[str, Callable[[StructureMetrics], object]]] = [
-    ("units (zone government)", lambda m: m.units),
-    ("internal bodies", lambda m: m.internal_bodies),
-    ("institutions", lambda m: m.institutions),
-    ("parks", lambda m: m.parks),
-    ("headcount", lambda m: m.headcount),
-    ("leaders", lambda m: m.headcount_by_category["leaders"]),
-    ("frontline officers", lambda m: m.headcount_by_category["frontline"]),
-    ("support staff", lambda m: m.headcount_by_category["support"]),
-    ("leadership posts (chiefs + deputies)", lambda m: f"{m.chiefs} + {m.deputies}"),
-    ("hierarchy layers", lambda m: m.layers),
-    ("span of control (mean / max)", lambda m: f"{m.span_of_control_mean:g} / {m.span_of_control_max}"),
-    ("functions held by the zone", lambda m: m.functions_zone),
-    ("power items held by the zone", lambda m: m.power_items_zone),
-    ("power items held by the city", lambda m: m.power_items_city),
-]
+_STRUCTURE_ROWS = [(label, get) for label, _indent, get in STRUCTURE_ROWS]
 
 #: Figures of the report: kind, title and caption.
 _FIGURES = (

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from orgsim.model import org as o
 from orgsim.scenario.schema import POWER_CATEGORIES
 
-__all__ = ["StructureMetrics", "structure_metrics", "INTERNAL_BODY_KINDS"]
+__all__ = ["StructureMetrics", "structure_metrics", "INTERNAL_BODY_KINDS", "STRUCTURE_ROWS"]
 
 #: Kinds counted as internal bodies (内设机构) of a zone committee.
 INTERNAL_BODY_KINDS = frozenset({"department", "bureau", "office", "centre", "window"})
@@ -110,3 +111,22 @@ def structure_metrics(org: o.Org) -> StructureMetrics:
         power_items_city=items.get("city", 0),
         power_items_elsewhere=items.get("elsewhere", 0),
     )
+
+
+#: The metrics a before/after table shows, in order: label, indent level, getter.
+STRUCTURE_ROWS: list[tuple[str, int, Callable[[StructureMetrics], object]]] = [
+    ("units (zone government)", 0, lambda m: m.units),
+    ("internal bodies", 0, lambda m: m.internal_bodies),
+    ("institutions", 0, lambda m: m.institutions),
+    ("parks", 0, lambda m: m.parks),
+    ("headcount", 0, lambda m: m.headcount),
+    ("leaders", 1, lambda m: m.headcount_by_category["leaders"]),
+    ("frontline officers", 1, lambda m: m.headcount_by_category["frontline"]),
+    ("support staff", 1, lambda m: m.headcount_by_category["support"]),
+    ("leadership posts (chiefs + deputies)", 0, lambda m: f"{m.chiefs} + {m.deputies}"),
+    ("hierarchy layers", 0, lambda m: m.layers),
+    ("span of control (mean / max)", 0, lambda m: f"{m.span_of_control_mean:g} / {m.span_of_control_max}"),
+    ("functions held by the zone", 0, lambda m: m.functions_zone),
+    ("power items held by the zone", 0, lambda m: m.power_items_zone),
+    ("power items held by the city", 0, lambda m: m.power_items_city),
+]
