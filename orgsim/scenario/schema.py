@@ -8,6 +8,7 @@ validates against them, ``orgsim schema`` prints their JSON Schema and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -601,6 +602,13 @@ class Scenario(_Model):
 
             self._sha256 = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
         return self._sha256
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "Scenario":
+        """A copy; a changed copy gets its own hash (of its content), not the file's."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy._sha256 = ""
+        return copy
 
     def line_of(self, loc: tuple[Any, ...]) -> int | None:
         """Line in the scenario file of a field path, when loaded from a file."""
