@@ -140,8 +140,9 @@ class _Step:
 class _Flow:
     """Run-time state of one project type: its steps and its named streams."""
 
-    def __init__(self, plan: FlowPlan, run: "_Run") -> None:
+    def __init__(self, plan: FlowPlan, run: "_Run", index: int) -> None:
         self.plan = plan
+        self.index = index
         self.n = 0
         streams, h, fid = run.streams, run.plan.hours_per_day, plan.id
 
@@ -233,7 +234,7 @@ class _Run:
             k: _Pool(p, self._serve if p.role == "officers" else self._sign_start)
             for k, p in plan.pools.items()
         }
-        self.flows = [_Flow(f, self) for f in plan.flows]
+        self.flows = [_Flow(f, self, k) for k, f in enumerate(plan.flows)]
         self.arrival_times = arrival_times
         self.wip = 0
         self.wip_area = 0.0
@@ -246,7 +247,7 @@ class _Run:
         self.t_start = array("d")
         self.t_end = array("d")
         self.t_applicant = array("d")
-        self.limit = array("d")
+        self.flow_of = array("H")  # project type of each completed application
         self.components = [0.0] * len(COMPONENTS)
         self.handoffs = 0
         self.visits = 0
@@ -421,8 +422,7 @@ class _Run:
         self.t_start.append(app.t_arrive)
         self.t_end.append(now)
         self.t_applicant.append(back)
-        limit = app.flow.plan.statutory_limit_days
-        self.limit.append(math.nan if limit is None else limit)
+        self.flow_of.append(app.flow.index)
         if self.keep_records:  # only when asked: records cost memory per application
             self.records.append({
                 "project_type": app.flow.plan.id, "applicant": app.k,
@@ -477,6 +477,20 @@ def _combine(times: list[float], combine: str | float) -> float:
     return total if combine == "sum" else total * float(combine)
 
 
+#: Lead times converted to calendar days per chunk, so temporaries stay small.
+_CALENDAR_CHUNK = 65_536
+
+
+def _calendar_days(calendar: "WorkingCalendar | None", t_start: np.ndarray, t_end: np.ndarray) -> np.ndarray:
+    if calendar is None or not len(t_start):
+        return t_end - t_start
+    out = np.empty(len(t_start))
+    for k in range(0, len(t_start), _CALENDAR_CHUNK):
+        window = slice(k, k + _CALENDAR_CHUNK)
+        out[window] = calendar.working_to_calendar_days(t_start[window], t_end[window])
+    return out
+
+
 def read_trace(path: Path, column: str) -> list[str]:
     """Dates from one column of a CSV trace."""
     try:
@@ -507,9 +521,7 @@ def simulate_plan(
     overloaded = sorted(k for k, rho in offered.items() if rho >= 1.0)
     t_start = np.frombuffer(run.t_start, dtype=float) if n else np.empty(0)
     t_end = np.frombuffer(run.t_end, dtype=float) if n else np.empty(0)
-    calendar_days = (
-        calendar.working_to_calendar_days(t_start, t_end) if calendar is not None and n else t_end - t_start
-    )
+    calendar_days = _calendar_days(calendar, t_start, t_end)
     return RunResult(
         arrived=run.arrived,
         completed=n,
@@ -524,7 +536,9 @@ def simulate_plan(
         t_end=t_end,
         lead_calendar_days=np.asarray(calendar_days, dtype=float),
         applicant_days=np.frombuffer(run.t_applicant, dtype=float) if n else np.empty(0),
-        limit_days=np.frombuffer(run.limit, dtype=float) if n else np.empty(0),
+        flow_index=np.frombuffer(run.flow_of, dtype=np.uint16) if n else np.empty(0, dtype=np.uint16),
+        flow_limits=tuple(math.nan if f.statutory_limit_days is None else f.statutory_limit_days
+                          for f in plan.flows),
         component_days={name: (v / n if n else math.nan) for name, v in zip(COMPONENTS, run.components)},
         handoffs_per_application=run.handoffs / n if n else math.nan,
         visits_per_application=run.visits / n if n else math.nan,

@@ -52,7 +52,10 @@ class RunResult:
     lead_calendar_days: np.ndarray
     #: Applicant time (files back for completion) per application, in working days.
     applicant_days: np.ndarray
-    limit_days: np.ndarray
+    #: Project type (index into the plan's flows) of each application.
+    flow_index: np.ndarray
+    #: Statutory limit of each project type in working days (NaN: none).
+    flow_limits: tuple[float, ...]
     component_days: dict[str, float]
     handoffs_per_application: float
     visits_per_application: float
@@ -97,6 +100,11 @@ class RunResult:
     def statutory_days(self) -> np.ndarray:
         """Lead time with the statutory clock stopped while the file is back with the applicant."""
         return self.lead_working_days - self.applicant_days
+
+    @property
+    def limit_days(self) -> np.ndarray:
+        """Statutory limit of each application's project type (NaN where there is none)."""
+        return np.asarray(self.flow_limits, dtype=float)[self.flow_index] if len(self.flow_index) else np.empty(0)
 
     def share_over_limit(self) -> float:
         """Share of applications whose statutory time passed their limit (NaN without a limit)."""
