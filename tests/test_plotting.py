@@ -9,7 +9,6 @@ warning is checked on its own (``test_without_a_cjk_font_...``).
 
 from __future__ import annotations
 
-import functools
 import io
 import re
 import subprocess
@@ -27,29 +26,16 @@ from click.testing import CliRunner
 
 from orgsim import plotting
 from orgsim.cli import main
-from orgsim.experiment import Comparison, compare
+from orgsim.experiment import Comparison
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario, parse_scenario
 from orgsim.scenario.schema import Scenario
+from quick_results import comparison_of, quick
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
-
-
-def quick(scenario: Scenario, horizon_days: float = 150.0) -> Scenario:
-    """The scenario with two replications and a short horizon, for fast tests."""
-    sim = scenario.simulation
-    horizon = min(sim.horizon_days, horizon_days)
-    return scenario.model_copy(update={"simulation": sim.model_copy(update={
-        "horizon_days": horizon, "warmup_days": min(sim.warmup_days, horizon / 5), "replications": 2,
-    })})
-
-
-@functools.lru_cache(maxsize=None)
-def comparison_of(path: Path) -> Comparison:
-    return compare(quick(load_scenario(path)))
 
 
 def sweep_frame_of(c: Comparison) -> pd.DataFrame:

@@ -27,30 +27,16 @@ from click.testing import CliRunner
 
 from orgsim import plotting
 from orgsim.cli import main
-from orgsim.experiment import Comparison, compare
+from orgsim.experiment import Comparison
 from orgsim.report import render_report, write_report
 from orgsim.scenario import load_scenario
-from orgsim.scenario.schema import Scenario
+from quick_results import comparison_of, quick
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" width="(\d+)" height="(\d+)"')
-
-
-def quick(scenario: Scenario) -> Scenario:
-    """Two replications and a short horizon, for fast tests."""
-    sim = scenario.simulation
-    horizon = min(sim.horizon_days, 150.0)
-    return scenario.model_copy(update={"simulation": sim.model_copy(update={
-        "horizon_days": horizon, "warmup_days": min(sim.warmup_days, horizon / 5), "replications": 2,
-    })})
-
-
-@functools.lru_cache(maxsize=None)
-def comparison_of(path: Path) -> Comparison:
-    return compare(quick(load_scenario(path)))
 
 
 def sweep_frame(c: Comparison) -> pd.DataFrame:
