@@ -120,6 +120,7 @@ class _Runner:
         return simulate_plan(
             plan, RandomStreams(seed_seq), sim.horizon_days, sim.warmup_days,
             keep_records=self.keep_records, arrival_times=arrivals, calendar=self.calendar,
+            engine=sim.engine,
         )
 
 

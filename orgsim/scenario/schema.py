@@ -322,6 +322,12 @@ class SimulationSpec(_Model):
     utilisation_target: Annotated[float, Field(gt=0, lt=1)] = Field(
         0.85, description="Utilisation the staffing estimate keeps each queue at or below."
     )
+    engine: Literal["fifo", "simpy"] = Field(
+        "fifo",
+        description="Simulation engine: 'fifo' (default; queues computed by the first-in first-out "
+        "recursion, several times faster) or 'simpy' (the reference, an event per activity on SimPy). "
+        "Same seed, same results on either.",
+    )
 
     @model_validator(mode="after")
     def _warmup_inside(self) -> "SimulationSpec":

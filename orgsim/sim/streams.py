@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["RandomStreams", "BlockStream", "replication_seeds"]
+__all__ = ["RandomStreams", "BlockStream", "RowStream", "replication_seeds"]
 
 #: Values drawn per refill: numpy's per-call cost is spread over 512 draws,
 #: and a stream holds at most 512 Python floats (16 KB), which matters with
@@ -47,12 +47,40 @@ class BlockStream:
         return value
 
 
+class RowStream:
+    """Several sources drawn side by side: each row holds the next value of every source.
+
+    An application takes one row for all its first-visit draws instead of
+    one value from each of some thirty streams; each column is still its own
+    named source, so the numbers are the same as from separate streams.
+    """
+
+    __slots__ = ("_fills", "_rows", "_next")
+
+    def __init__(self, fills: list[Callable[[int], np.ndarray]]) -> None:
+        self._fills = fills
+        self._rows: list[list[float]] = []
+        self._next = 0
+
+    def take(self) -> list[float]:
+        if self._next == len(self._rows):
+            if self._fills:
+                self._rows = np.column_stack([fill(BLOCK) for fill in self._fills]).tolist()
+            else:
+                self._rows = [[] for _ in range(BLOCK)]
+            self._next = 0
+        row = self._rows[self._next]
+        self._next += 1
+        return row
+
+
 class RandomStreams:
     """Generators keyed by name, all derived from one replication's seed sequence."""
 
     def __init__(self, seed_seq: np.random.SeedSequence) -> None:
         self._seed_seq = seed_seq
         self._streams: dict[tuple[str, ...], BlockStream] = {}
+        self._in_rows: set[tuple[str, ...]] = set()
 
     def generator(self, *name: str) -> np.random.Generator:
         """A fresh generator for ``name``; the same name always gives the same numbers."""
@@ -65,9 +93,22 @@ class RandomStreams:
 
     def stream(self, fill: Callable[[np.random.Generator, int], np.ndarray], *name: str) -> BlockStream:
         """The block stream called ``name``, created on first use with ``fill``."""
+        if name in self._in_rows:
+            raise ValueError(f"stream {name!r} is drawn by a row stream")
         found = self._streams.get(name)
         if found is None:
             rng = self.generator(*name)
             found = BlockStream(lambda n: fill(rng, n))
             self._streams[name] = found
         return found
+
+    def rows(self, sources: list[tuple[Callable[[np.random.Generator, int], np.ndarray], tuple[str, ...]]]) -> RowStream:
+        """One :class:`RowStream` over ``(fill, name)`` sources; each name is used once, here."""
+        fills = []
+        for fill, name in sources:
+            if name in self._streams or name in self._in_rows:
+                raise ValueError(f"stream {name!r} is already in use")
+            self._in_rows.add(name)
+            rng = self.generator(*name)
+            fills.append(lambda n, fill=fill, rng=rng: fill(rng, n))
+        return RowStream(fills)
