@@ -28,7 +28,17 @@ from orgsim.sim.plan import Plan, PoolPlan
 from orgsim.sim.results import PoolStats
 from orgsim.sim.streams import RandomStreams
 
-__all__ = ["FifoRun"]
+try:  # the same loop compiled to C, when pip install found a compiler
+    from orgsim.sim import _fifo_kernel
+except ImportError:  # pragma: no cover - depends on the installation
+    _fifo_kernel = None
+
+__all__ = ["FifoRun", "compiled"]
+
+
+def compiled() -> bool:
+    """True when the compiled event loop is installed (otherwise the Python one runs, slower)."""
+    return _fifo_kernel is not None
 
 # Event kinds; a sign-off at level L is kind _SIGNOFF + L.
 _TRACE_ARRIVAL = -3
@@ -51,7 +61,15 @@ class _Queue:
 
 
 class FifoRun(Accounts):
-    """One replication by the FIFO recursion."""
+    """One replication by the FIFO recursion.
+
+    :meth:`run` uses the compiled loop of :mod:`orgsim.sim._fifo_kernel` when
+    it is installed and ``use_compiled`` is true, except when records are
+    kept (a rare, small-run use); the methods below state the algorithm and
+    run it otherwise. Both give identical results.
+    """
+
+    use_compiled = True
 
     def __init__(self, plan: Plan, streams: RandomStreams, horizon: float, warmup: float,
                  keep_records: bool, arrival_times: dict[str, np.ndarray]) -> None:
@@ -199,6 +217,9 @@ class FifoRun(Accounts):
             self.wip_samples.append((samples.pop(), self.wip))
 
     def run(self) -> None:
+        if _fifo_kernel is not None and self.use_compiled and not self.keep_records:
+            _fifo_kernel.run(self)
+            return
         horizon = self.horizon
         self.samples_due = self.sample_times()[::-1]  # next due last
         self._start_arrivals()

@@ -62,12 +62,17 @@ class RowStream:
         self._rows: list[list[float]] = []
         self._next = 0
 
+    @property
+    def width(self) -> int:
+        return len(self._fills)
+
+    def block(self) -> np.ndarray:
+        """The next ``BLOCK`` rows as an array (for a caller that takes rows by the block)."""
+        return np.column_stack([fill(BLOCK) for fill in self._fills]) if self._fills else np.empty((BLOCK, 0))
+
     def take(self) -> list[float]:
         if self._next == len(self._rows):
-            if self._fills:
-                self._rows = np.column_stack([fill(BLOCK) for fill in self._fills]).tolist()
-            else:
-                self._rows = [[] for _ in range(BLOCK)]
+            self._rows = self.block().tolist()
             self._next = 0
         row = self._rows[self._next]
         self._next += 1
