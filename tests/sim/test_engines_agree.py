@@ -1,0 +1,164 @@
+"""The three implementations of the model give the same results from the same seed.
+
+The SimPy engine (the reference), the FIFO recursion stated in Python, and
+the same recursion compiled to C consume the same random numbers in the
+same order; lead times must be identical, integrals (utilisation, queue
+length, time in system) equal to rounding.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orgsim.experiment import simulate
+from orgsim.scenario import load_scenario
+from orgsim.sim import fifo_engine
+from orgsim.sim.fifo_engine import FifoRun
+from factory import exp, fixed, network_scenario
+
+SCENARIOS = sorted((Path(__file__).parents[2] / "scenarios").glob("*.yaml"))
+IMPLEMENTATIONS = ["simpy", "fifo-python"] + (["fifo-compiled"] if fifo_engine.compiled() else [])
+
+
+def _run(scenario, implementation: str, state: str = "after", **kw):
+    engine = "simpy" if implementation == "simpy" else "fifo"
+    scenario = scenario.model_copy(
+        update={"simulation": scenario.simulation.model_copy(update={"engine": engine})})
+    saved = FifoRun.use_compiled
+    FifoRun.use_compiled = implementation == "fifo-compiled"
+    try:
+        return simulate(scenario, state, seed=kw.pop("seed", 11), **kw)
+    finally:
+        FifoRun.use_compiled = saved
+
+
+def _assert_same(a, b) -> None:
+    assert (a.arrived, a.completed, a.completed_in_window, a.backlog_end, a.truncated, a.drained) == \
+        (b.arrived, b.completed, b.completed_in_window, b.backlog_end, b.truncated, b.drained)
+    np.testing.assert_array_equal(a.t_start, b.t_start)
+    np.testing.assert_array_equal(a.t_end, b.t_end)
+    np.testing.assert_array_equal(a.applicant_days, b.applicant_days)
+    np.testing.assert_array_equal(a.flow_index, b.flow_index)
+    assert a.wip_samples == b.wip_samples
+    assert a.handoffs_per_application == pytest.approx(b.handoffs_per_application, nan_ok=True)
+    assert a.visits_per_application == pytest.approx(b.visits_per_application, nan_ok=True)
+    for name, value in a.component_days.items():
+        assert value == pytest.approx(b.component_days[name], rel=1e-9, abs=1e-12, nan_ok=True), name
+    assert a.mean_in_system == pytest.approx(b.mean_in_system, rel=1e-9, abs=1e-12)
+    assert [p.key for p in a.pools] == [p.key for p in b.pools]
+    for p, q in zip(a.pools, b.pools):
+        assert p.utilisation == pytest.approx(q.utilisation, rel=1e-9, abs=1e-12), p.key
+        assert p.mean_queue == pytest.approx(q.mean_queue, rel=1e-9, abs=1e-12), p.key
+
+
+@pytest.mark.parametrize("state", ["before", "after"])
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_bundled_scenarios_agree(path: Path, state: str) -> None:
+    scenario = load_scenario(path)
+    scenario = scenario.model_copy(update={"simulation": scenario.simulation.model_copy(
+        update={"horizon_days": 250.0, "warmup_days": 25.0})})
+    runs = [_run(scenario, impl, state) for impl in IMPLEMENTATIONS]
+    assert runs[0].completed > 50
+    for other in runs[1:]:
+        _assert_same(runs[0], other)
+
+
+def test_the_compiled_loop_is_installed_where_ci_requires_it() -> None:
+    # .ci/run sets ORGSIM_REQUIRE_COMPILED: a broken build must fail CI, not fall back silently.
+    if os.environ.get("ORGSIM_REQUIRE_COMPILED"):
+        assert fifo_engine.compiled(), "orgsim.sim._fifo_kernel did not build"
+    else:
+        pytest.skip("ORGSIM_REQUIRE_COMPILED is not set")
+
+
+_SERVICE = st.sampled_from([
+    exp(1.0), exp(0.6), fixed(0.8),
+    {"dist": "lognormal", "mean": 1.0, "cv": 0.7, "unit": "days"},
+    {"dist": "gamma", "mean": 0.9, "cv": 0.5, "unit": "days"},
+])
+
+
+@st.composite
+def _networks(draw):
+    n = draw(st.integers(1, 4))
+    nodes = []
+    for k in range(n):
+        nodes.append({
+            "id": f"n{k}", "servers": draw(st.integers(1, 3)), "service": draw(_SERVICE),
+            "rework": draw(st.sampled_from([0.0, 0.0, 0.2, 0.4])),
+            "signoff": draw(st.integers(0, 2)),
+            "leaders": {"chief": draw(st.integers(0, 1)), "deputies": draw(st.integers(1, 2))},
+        })
+    steps = []
+    for k in range(draw(st.integers(1, 5))):
+        fn = draw(st.one_of(
+            st.sampled_from([x["id"] for x in nodes]),
+            st.lists(st.sampled_from([x["id"] for x in nodes]), min_size=2, max_size=2, unique=True)
+            if n >= 2 else st.sampled_from([x["id"] for x in nodes]),
+        ))
+        step = {"id": f"s{k}", "function": fn,
+                "after": draw(st.lists(st.sampled_from([f"s{j}" for j in range(k)]), unique=True, max_size=2))
+                if k else []}
+        if isinstance(fn, list):
+            step["combine"] = draw(st.sampled_from(["sum", "max", 0.7]))
+        steps.append(step)
+    return network_scenario(
+        nodes, steps=steps, rate_per_day=draw(st.sampled_from([0.3, 0.8, 1.5])),
+        horizon=120.0, warmup=draw(st.sampled_from([0.0, 15.0])),
+        signoff_time=draw(st.sampled_from([None, exp(0.1)])),
+        resubmission_delay=draw(st.sampled_from([None, exp(2.0)])),
+        handoff=draw(st.sampled_from([None, {"between_units": exp(0.5)}, {"between_units": fixed(0.25)}])),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_networks(), st.integers(0, 2**31))
+def test_random_networks_agree(scenario, seed: int) -> None:
+    # Loads up to well past capacity: unstable runs (work-in-progress cap, no
+    # drain) must agree as exactly as stable ones.
+    runs = [_run(scenario, impl, "before", seed=seed) for impl in IMPLEMENTATIONS]
+    for other in runs[1:]:
+        _assert_same(runs[0], other)
+
+
+def test_work_in_progress_cap_stops_arrivals_alike(monkeypatch) -> None:
+    import orgsim.sim.flows as flows
+
+    monkeypatch.setattr(flows, "MAX_WORK_IN_PROGRESS", 40)
+    if fifo_engine.compiled():
+        from orgsim.sim import _fifo_kernel
+        monkeypatch.setattr(_fifo_kernel, "MAX_WORK_IN_PROGRESS", 40)
+    nodes = [{"id": "a", "servers": 1, "service": exp(1.0)}]
+    scenario = network_scenario(nodes, rate_per_day=2.0, horizon=200.0, warmup=10.0)
+    runs = [_run(scenario, impl, "before") for impl in IMPLEMENTATIONS]
+    assert runs[0].truncated and not runs[0].stable
+    for other in runs[1:]:
+        _assert_same(runs[0], other)
+
+
+def test_trace_arrivals_agree(tmp_path: Path) -> None:
+    # Several applications on one date: ties in time, taken in trace order by every engine.
+    rng = np.random.default_rng(5)
+    days = np.datetime64("2021-01-04") + np.sort(rng.integers(0, 200, 300))
+    (tmp_path / "arrivals.csv").write_text("date\n" + "\n".join(str(d) for d in days) + "\n", encoding="utf-8")
+    nodes = [{"id": "a", "servers": 2, "service": exp(0.7), "rework": 0.2},
+             {"id": "b", "servers": 1, "service": exp(0.5)}]
+    scenario = network_scenario(nodes, rate_per_day=1.0, horizon=150.0, warmup=10.0,
+                                resubmission_delay=exp(1.0), calendar={"start": "2021-01-04", "holidays": "none"})
+    doc = scenario.model_dump(mode="json", exclude_none=True)
+    doc["workload"]["project_types"][0]["arrivals"] = {"trace": "arrivals.csv"}
+    import yaml
+
+    path = tmp_path / "traced.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    traced = load_scenario(path)
+    runs = [_run(traced, impl, "before") for impl in IMPLEMENTATIONS]
+    assert runs[0].completed > 100
+    for other in runs[1:]:
+        _assert_same(runs[0], other)
