@@ -7,12 +7,15 @@ Run on demand, never in the test suite::
 
 The workload: Poisson arrivals at rate 1 a day; three desks in series with
 2, 3 and 1 servers and exponential service at rates 0.6, 0.45 and 1.25 a day
-(utilisation 0.83, 0.74, 0.80); 100,000 applicants. Four engines compute it:
+(utilisation 0.83, 0.74, 0.80); 100,000 applicants. Five engines compute it:
 
 - ``orgsim``: the workload as a scenario, simulated through the public API
-  (:func:`orgsim.experiment.simulate`, one replication, records off). The
-  scenario's horizon is 100,000 working days with no warm-up, so about
+  (:func:`orgsim.experiment.simulate`, one replication, records off) with
+  its default engine (the FIFO recursion; compiled or not, the header says).
+  The scenario's horizon is 100,000 working days with no warm-up, so about
   100,000 applicants arrive; the number actually simulated is printed.
+- ``orgsim-simpy``: the same, on orgsim's reference engine
+  (``simulation.engine: simpy``), which gives identical sojourns.
 - ``simpy``: a hand-written SimPy model, written the idiomatic way: one
   generator process per applicant, one ``simpy.Resource`` per desk.
 - ``ciw``: the same network in Ciw, run until 100,000 applicants have
@@ -26,7 +29,7 @@ the timed region; Ciw draws with its own samplers. Each engine runs in turn,
 ``--repeats`` times (round robin, a fresh seed each round); the table shows
 median wall times, the ratios the issue targets, and each engine's mean
 sojourn with a batch-means 95% confidence interval beside the Jackson-network
-value (sum over the desks of the M/M/c sojourn), so that all four are seen to
+value (sum over the desks of the M/M/c sojourn), so that all five are seen to
 compute the same thing.
 """
 
@@ -52,7 +55,7 @@ SERVERS = (2, 3, 1)
 SERVICE_RATES_PER_DAY = (0.6, 0.45, 1.25)
 N_APPLICANTS = 100_000
 BATCHES = 20  # batch means for the sojourn confidence interval
-ENGINES = ("orgsim", "simpy", "ciw", "heap")
+ENGINES = ("orgsim", "orgsim-simpy", "simpy", "ciw", "heap")
 
 
 @dataclass
@@ -94,7 +97,7 @@ def batch_means_rounds(rounds: list[np.ndarray], batches: int = BATCHES) -> tupl
 
 
 # ------------------------------------------------------------------ orgsim
-def tandem_scenario(n: int, seed: int):  # noqa: ANN201 - orgsim.Scenario
+def tandem_scenario(n: int, seed: int, engine: str = "fifo"):  # noqa: ANN201 - orgsim.Scenario
     """The tandem as an orgsim scenario: one bureau per desk, nothing but queues."""
     import yaml
 
@@ -120,23 +123,29 @@ def tandem_scenario(n: int, seed: int):  # noqa: ANN201 - orgsim.Scenario
                                         "arrivals": {"rate": ARRIVAL_RATE_PER_DAY, "per": "day"},
                                         "steps": steps}]},
         "simulation": {"horizon_days": n / ARRIVAL_RATE_PER_DAY, "warmup_days": 0, "replications": 1,
-                       "seed": seed, "calendar": {"holidays": "none"}},
+                       "seed": seed, "calendar": {"holidays": "none"}, "engine": engine},
     }
     return parse_scenario(yaml.safe_dump(doc, allow_unicode=True), "<tandem>")
 
 
-def run_orgsim(n: int, seed: int) -> Outcome:
+def run_orgsim(n: int, seed: int, engine: str = "fifo") -> Outcome:
     from orgsim.experiment import simulate
 
     clock = _Stopwatch()
     clock.start()
-    scenario = tandem_scenario(n, seed)
+    scenario = tandem_scenario(n, seed, engine)
     setup, _ = clock.stop()
     clock.start()
     run = simulate(scenario, "before", seed=seed, replications=1)
     wall, cpu = clock.stop()
     order = np.argsort(run.t_start, kind="stable")
-    return Outcome("orgsim", wall, run.completed, run.lead_working_days[order], setup, cpu)
+    return Outcome("orgsim" if engine == "fifo" else f"orgsim-{engine}", wall, run.completed,
+                   run.lead_working_days[order], setup, cpu)
+
+
+def run_orgsim_simpy(n: int, seed: int) -> Outcome:
+    """orgsim's reference engine (``simulation.engine: simpy``) on the same scenario."""
+    return run_orgsim(n, seed, "simpy")
 
 
 # ------------------------------------------------------------------ SimPy by hand
@@ -227,17 +236,17 @@ def run_heap(n: int, seed: int) -> Outcome:
 
 
 RUNNERS: dict[str, Callable[[int, int], Outcome]] = {
-    "orgsim": run_orgsim, "simpy": run_simpy, "ciw": run_ciw, "heap": run_heap,
+    "orgsim": run_orgsim, "orgsim-simpy": run_orgsim_simpy, "simpy": run_simpy, "ciw": run_ciw, "heap": run_heap,
 }
 
 
 def code_version() -> str:
-    """The orgsim tree measured: git commit, whether it is modified, and the engine's checksum."""
+    """The orgsim tree measured: git commit, whether it is modified, the engines' checksum, compiled or not."""
     import hashlib
     import subprocess
     from pathlib import Path
 
-    import orgsim.sim.engine
+    from orgsim.sim import fifo_engine
 
     root = Path(__file__).resolve().parent.parent
     try:
@@ -247,13 +256,17 @@ def code_version() -> str:
                                text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         head, dirty = "unknown", ""
-    engine = hashlib.sha256(Path(orgsim.sim.engine.__file__).read_bytes()).hexdigest()[:12]
+    sim = Path(fifo_engine.__file__).resolve().parent
+    engines = hashlib.sha256()
+    for name in ("flows.py", "fifo_engine.py", "_fifo_kernel.pyx", "simpy_engine.py", "engine.py"):
+        engines.update(name.encode() + b"\0" + (sim / name).read_bytes())
     tree = hashlib.sha256()
-    package = Path(orgsim.sim.engine.__file__).resolve().parent.parent
-    for path in sorted(package.rglob("*.py")):
+    package = sim.parent
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.pyx")]):
         tree.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return (f"git {head}{' + uncommitted changes in orgsim/' if dirty else ''}, engine.py sha256 {engine}, "
-            f"orgsim/**/*.py sha256 {tree.hexdigest()[:12]}")
+    loop = "compiled FIFO loop" if fifo_engine.compiled() else "FIFO loop in Python (not compiled)"
+    return (f"git {head}{' + uncommitted changes in orgsim/' if dirty else ''}, engine sources sha256 "
+            f"{engines.hexdigest()[:12]}, orgsim tree sha256 {tree.hexdigest()[:12]}, {loop}")
 
 
 def _versions() -> str:
@@ -327,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"orgsim scenario build (parse + validate; not in its time above): {setup:.3f} s median")
     print()
     for a, b, target in (("orgsim", "simpy", "target <= 1.0x"), ("ciw", "orgsim", "target >= 3x"),
-                         ("orgsim", "heap", "the floor")):
+                         ("orgsim", "heap", "the floor"), ("orgsim-simpy", "orgsim", "orgsim's two engines"),
+                         ("orgsim-simpy", "simpy", "the reference engine against SimPy by hand")):
         if a in med and b in med:
             print(f"{a} / {b}: {med[a] / med[b]:6.2f}x wall, {cpu[a] / cpu[b]:6.2f}x CPU   ({target})")
     return 0

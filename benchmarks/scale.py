@@ -392,7 +392,7 @@ def replications(doc: dict[str, Any], n: int, workers: int, seed: int) -> dict[s
 
 
 # ------------------------------------------------------------------ part 2: a million applicants
-def _child_million(applicants: int, state: str, use_tracemalloc: bool) -> None:
+def _child_million(applicants: int, state: str, use_tracemalloc: bool, engine: str) -> None:
     """In a child process: one long run, records off; print JSON on the last line."""
     rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # noqa: E731
     if use_tracemalloc:
@@ -405,6 +405,7 @@ def _child_million(applicants: int, state: str, use_tracemalloc: bool) -> None:
     after_import = rss()
     horizon = applicants / (RATE_PER_YEAR / WORKING_DAYS_PER_YEAR)
     doc = jinan_like(horizon_days=horizon, warmup_days=0.0, replications=1)
+    doc["simulation"]["engine"] = engine
     scenario = _parse(doc)
     outcome = orgsim.reform_scenario(scenario)
     after_setup = rss()
@@ -426,8 +427,8 @@ def _child_million(applicants: int, state: str, use_tracemalloc: bool) -> None:
     print(json.dumps(out))
 
 
-def million(applicants: int, state: str, use_tracemalloc: bool) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child-million", str(applicants), "--million-state", state]
+def million(applicants: int, state: str, use_tracemalloc: bool, engine: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child-million", str(applicants), "--million-state", state, "--engine", engine]
     if use_tracemalloc:
         cmd.append("--tracemalloc")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -457,11 +458,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-replications", action="store_true", help="skip part 1")
     parser.add_argument("--no-tracemalloc", action="store_true", help="part 2: skip the tracemalloc run")
     parser.add_argument("--describe", action="store_true", help="print the synthetic zone's size and loads only")
+    parser.add_argument("--engine", choices=("fifo", "simpy"), default="fifo",
+                        help="orgsim's engine (simulation.engine; default fifo)")
     parser.add_argument("--child-million", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--tracemalloc", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_million:
-        _child_million(args.child_million, args.million_state, args.tracemalloc)
+        _child_million(args.child_million, args.million_state, args.tracemalloc, args.engine)
         return 0
 
     import orgsim
@@ -475,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     doc = jinan_like(horizon_days=WARMUP_DAYS + args.years * WORKING_DAYS_PER_YEAR, replications=args.replications,
                      seed=args.seed)
+    doc["simulation"]["engine"] = args.engine
     info = describe(doc)
     print(f"synthetic zone built and checked in {time.perf_counter() - t0:.2f} s:")
     for k, v in info.items():
@@ -483,7 +487,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if not args.skip_replications:
-        print(f"\n## Part 1: {args.replications} replications x (before, after), {args.workers} workers", flush=True)
+        print(f"\n## Part 1: {args.replications} replications x (before, after), {args.workers} workers, "
+              f"engine {args.engine}", flush=True)
         r = replications(doc, args.replications, args.workers, args.seed)
         cpu_total = r["before"]["cpu_total"] + r["after"]["cpu_total"]
         print(f"wall time: {r['wall_seconds']:.1f} s   (target < 120 s on 2 cores); simulation CPU "
@@ -506,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_million:
         print(f"\n## Part 2: {args.million:,} applicants, state '{args.million_state}', records off, child process",
               flush=True)
-        m = million(args.million, args.million_state, False)
+        m = million(args.million, args.million_state, False, args.engine)
         print(f"applicants arrived {m['applicants_arrived']:,}, completed {m['completed']:,}, stable={m['stable']}, "
               f"mean lead time {m['lead_working_mean']:.2f} working days; simulate() {m['seconds']:.1f} s wall, "
               f"{m['cpu_seconds']:.1f} s CPU")
@@ -520,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  of which: after imports {m['maxrss_after_import_mb']:.0f} MB, after scenario set-up "
               f"{m['maxrss_after_setup_mb']:.0f} MB")
         if not args.no_tracemalloc:
-            t = million(args.million, args.million_state, True)
+            t = million(args.million, args.million_state, True, args.engine)
             print(f"tracemalloc (separate run, {t['seconds']:.1f} s under tracing): peak of Python allocations "
                   f"{t['tracemalloc_peak_mb']:.1f} MB, of which {t['tracemalloc_peak_over_setup_mb']:.1f} MB "
                   f"above the set-up; still allocated at the end {t['tracemalloc_current_mb']:.1f} MB "
