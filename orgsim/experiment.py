@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from scipy.special import stdtrit
 
 from orgsim.errors import SimulationError
 from orgsim.model.metrics import StructureMetrics, structure_metrics
@@ -43,7 +42,10 @@ def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[f
     if len(x) < 2:
         return (math.nan, math.nan)
     # scipy.special's Student-t quantile: the same number as scipy.stats.t.ppf
-    # without loading scipy.stats (tens of MB) into every simulation process.
+    # without loading scipy.stats (tens of MB); imported here, not at the top,
+    # so that a process that only simulates does not load scipy (16 MB) at all.
+    from scipy.special import stdtrit
+
     half = stdtrit(len(x) - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(len(x))
     return (float(x.mean() - half), float(x.mean() + half))
 

@@ -226,10 +226,15 @@ cdef class _Kernel:
         self.samples = _doubles(run.sample_times())
         self.next_sample = 0
         self.wip_samples = []
-        self.out_start = np.empty(4096)
-        self.out_end = np.empty(4096)
-        self.out_applicant = np.empty(4096)
-        self.out_flow = np.empty(4096, dtype=np.uint16)
+        # Room for the applications expected (a little more), so that the
+        # output arrays rarely grow: growing holds old and new copies at once.
+        expected = sum(f.plan.rate_per_day for f in run.flows if f.plan.trace is None) * self.horizon
+        expected += sum(len(t) for t in run.arrival_times.values())
+        capacity = int(expected * 1.02) + 4096
+        self.out_start = np.empty(capacity)
+        self.out_end = np.empty(capacity)
+        self.out_applicant = np.empty(capacity)
+        self.out_flow = np.empty(capacity, dtype=np.uint16)
         self.n_out = 0
         self.run_obj = run
 
@@ -524,10 +529,10 @@ cdef class _Kernel:
         self.visits += visits
         n = self.n_out
         if n == self.out_end.shape[0]:
-            self.out_start = np.concatenate([self.out_start, np.empty(n)])
-            self.out_end = np.concatenate([self.out_end, np.empty(n)])
-            self.out_applicant = np.concatenate([self.out_applicant, np.empty(n)])
-            self.out_flow = np.concatenate([self.out_flow, np.empty(n, dtype=np.uint16)])
+            self.out_start = np.concatenate([self.out_start, np.empty(n // 2)])
+            self.out_end = np.concatenate([self.out_end, np.empty(n // 2)])
+            self.out_applicant = np.concatenate([self.out_applicant, np.empty(n // 2)])
+            self.out_flow = np.concatenate([self.out_flow, np.empty(n // 2, dtype=np.uint16)])
         self.out_start[n] = self.a_t_arrive[slot]
         self.out_end[n] = now
         self.out_applicant[n] = back
