@@ -11,6 +11,11 @@ cProfile's overhead is per Python call, so it inflates small functions; py-spy
 samples the running process (``--rate`` a second) and is closer to the truth.
 Both count only the simulation (``orgsim.experiment.simulate``), not the
 imports or the scenario build.
+
+``--engine`` picks what is profiled: ``fifo-python`` (default), the FIFO
+engine's loop as Python, whose profile says where the compiled loop's work
+is too; ``fifo``, the compiled loop (one opaque call to these profilers:
+its time shows as ``_fifo_kernel.run``); ``simpy``, the reference engine.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _workload(name: str, state: str):  # noqa: ANN202 - (scenario, org)
+def _workload(name: str, state: str, engine: str):  # noqa: ANN202 - (scenario, org)
     sys.path.insert(0, str(HERE))
     import orgsim
     import orgsim.experiment  # noqa: F401 - imported before profiling starts
@@ -42,6 +47,11 @@ def _workload(name: str, state: str):  # noqa: ANN202 - (scenario, org)
         import scale
 
         scenario = scale._parse(scale.jinan_like(horizon_days=110.0, warmup_days=10.0, replications=1))
+    from orgsim.sim.fifo_engine import FifoRun
+
+    FifoRun.use_compiled = engine == "fifo"
+    scenario = scenario.model_copy(update={"simulation": scenario.simulation.model_copy(
+        update={"engine": "simpy" if engine == "simpy" else "fifo"})})
     outcome = orgsim.reform_scenario(scenario)
     return scenario, getattr(outcome, state)
 
@@ -82,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workload", choices=("tandem", "jinan"), default="tandem")
     parser.add_argument("--state", choices=("before", "after"), default="after")
+    parser.add_argument("--engine", choices=("fifo-python", "fifo", "simpy"), default="fifo-python",
+                        help="what to profile (default fifo-python: the FIFO loop as Python)")
     parser.add_argument("--repeats", type=int, default=1, help="simulations to profile (default 1)")
     parser.add_argument("--top", type=int, default=25, help="rows to print (default 25)")
     parser.add_argument("--py-spy", action="store_true", help="sample with py-spy instead of cProfile")
@@ -97,19 +109,19 @@ def main(argv: list[str] | None = None) -> int:
             raw = Path(tmp) / "raw.txt"
             cmd = [spy, "record", "--rate", str(args.rate), "--format", "raw", "-o", str(raw), "--",
                    sys.executable, __file__, "--run-only", "--workload", args.workload, "--state", args.state,
-                   "--repeats", str(args.repeats)]
+                   "--engine", args.engine, "--repeats", str(args.repeats)]
             subprocess.run(cmd, check=True, capture_output=True)
-            print(f"py-spy, {args.workload} ({args.state}), {args.repeats} run(s)")
+            print(f"py-spy, {args.workload} ({args.state}), engine {args.engine}, {args.repeats} run(s)")
             aggregate_raw(raw, args.top)
         return 0
 
-    scenario, org = _workload(args.workload, args.state)
+    scenario, org = _workload(args.workload, args.state, args.engine)
     if args.run_only:
         _simulate(scenario, org, args.repeats)
         return 0
     profiler = cProfile.Profile()
     profiler.runcall(_simulate, scenario, org, args.repeats)
-    print(f"cProfile, {args.workload} ({args.state}), {args.repeats} run(s)")
+    print(f"cProfile, {args.workload} ({args.state}), engine {args.engine}, {args.repeats} run(s)")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
     return 0
 
