@@ -20,7 +20,6 @@ import numpy as np
 from libc.stdlib cimport malloc, realloc, free
 
 from orgsim.sim.flows import MAX_WORK_IN_PROGRESS
-from orgsim.sim.results import PoolStats
 
 
 cdef struct Event:
@@ -604,15 +603,11 @@ cdef class _Kernel:
         self._events(horizon, False)
         self._take_samples(np.nextafter(horizon, -np.inf))
         self._wip_change(horizon, 0)
-        span = horizon - self.t0
-        run.pool_stats = [
-            PoolStats(
-                key=k, unit=x.plan.unit, role=x.plan.role, servers=x.plan.servers,
-                utilisation=self.busy[q] / (span * x.plan.servers), mean_queue=self.waiting[q] / span,
-            )
-            for q, (k, x) in enumerate(run.pools.items())
-        ]
-        run.backlog = self.wip
+        for q, x in enumerate(run.pools.values()):
+            x.busy_area = self.busy[q]
+            x.queue_area = self.waiting[q]
+        run.wip = self.wip
+        run.close_window()
         if self.measured_left > 0:
             self._take_samples(horizon)
             self._events(horizon + (horizon - self.warmup), True)

@@ -59,6 +59,26 @@ class _Queue:
         self.busy_area = 0.0
         self.queue_area = 0.0
 
+    def serve(self, t: float, work: float, t0: float, horizon: float) -> float:
+        """A file arriving at ``t`` needing ``work``: its start (the FIFO recursion).
+
+        The server it takes is busy until start + work; the busy time and the
+        wait, clipped to the window [t0, horizon], go into the integrals.
+        """
+        free = self.free
+        s = free[0]
+        if s < t:
+            s = t
+        e = s + work
+        heapreplace(free, e)
+        if s >= t0 and e <= horizon:
+            self.busy_area += work
+        elif e > t0 and s < horizon:
+            self.busy_area += min(e, horizon) - max(s, t0)
+        if s > t and s > t0 and t < horizon:
+            self.queue_area += min(s, horizon) - max(t, t0)
+        return s
+
 
 class FifoRun(Accounts):
     """One replication by the FIFO recursion.
@@ -87,20 +107,8 @@ class FifoRun(Accounts):
         flow = app.flow
         step = flow.steps[i]
         work, delay = flow.visit(app, i)
-        queue = step.pool
-        free = queue.free
-        s = free[0]
-        if s < t:
-            s = t
+        s = step.pool.serve(t, work, self.t0, self.horizon)
         e = s + work
-        heapreplace(free, e)
-        t0, horizon = self.t0, self.horizon
-        if s >= t0 and e <= horizon:
-            queue.busy_area += work
-        elif e > t0 and s < horizon:
-            queue.busy_area += min(e, horizon) - max(s, t0)
-        if s > t and s > t0 and t < horizon:
-            queue.queue_area += min(s, horizon) - max(t, t0)
         acc = app.acc
         acc[4 * i] += s - t
         acc[4 * i + 1] += work
@@ -115,21 +123,9 @@ class FifoRun(Accounts):
     def _signoff(self, t: float, app: App, i: int, level: int) -> None:
         """``app``'s step ``i`` reaches its sign-off at ``level`` at ``t``."""
         step = app.flow.steps[i]
-        queue = step.leaders[level]
         d = app.draws[step.so[level]]
-        free = queue.free
-        s = free[0]
-        if s < t:
-            s = t
+        s = step.leaders[level].serve(t, d, self.t0, self.horizon)
         e = s + d
-        heapreplace(free, e)
-        t0, horizon = self.t0, self.horizon
-        if s >= t0 and e <= horizon:
-            queue.busy_area += d
-        elif e > t0 and s < horizon:
-            queue.busy_area += min(e, horizon) - max(s, t0)
-        if s > t and s > t0 and t < horizon:
-            queue.queue_area += min(s, horizon) - max(t, t0)
         app.acc[4 * i + 2] += s - t + d
         if level + 1 < len(step.leaders):
             heappush(self.heap, (e, next(self.seq), _SIGNOFF + level + 1, app, i))
@@ -216,6 +212,18 @@ class FifoRun(Accounts):
         while samples and samples[-1] <= upto:
             self.wip_samples.append((samples.pop(), self.wip))
 
+    def close_window(self) -> None:
+        """At the horizon: the queues' measurements and the backlog."""
+        span = self.horizon - self.t0
+        self.pool_stats = [
+            PoolStats(
+                key=k, unit=q.plan.unit, role=q.plan.role, servers=q.plan.servers,
+                utilisation=q.busy_area / (span * q.plan.servers), mean_queue=q.queue_area / span,
+            )
+            for k, q in self.pools.items()
+        ]
+        self.backlog = self.wip
+
     def run(self) -> None:
         if _fifo_kernel is not None and self.use_compiled and not self.keep_records:
             _fifo_kernel.run(self)
@@ -226,15 +234,7 @@ class FifoRun(Accounts):
         self._events(horizon, drain=False)
         self._take_samples(np.nextafter(horizon, -np.inf))
         self.wip_change(horizon, 0)
-        span = horizon - self.t0
-        self.pool_stats = [
-            PoolStats(
-                key=k, unit=q.plan.unit, role=q.plan.role, servers=q.plan.servers,
-                utilisation=q.busy_area / (span * q.plan.servers), mean_queue=q.queue_area / span,
-            )
-            for k, q in self.pools.items()
-        ]
-        self.backlog = self.wip
+        self.close_window()
         # Let the applications that arrived in the window finish, so that lead
         # times are not censored; a stable system drains well within a window.
         if self.measured_left > 0:
