@@ -86,6 +86,7 @@ cdef class _Kernel:
     # --- applications in slots
     cdef int W, S, n_slots, n_free
     cdef int[::1] free_slots, a_flow, a_left, a_last, a_handoffs
+    cdef long long[::1] a_k
     cdef double[::1] a_t_arrive, a_t_last
     cdef double[:, ::1] a_draws, a_acc, a_handoff_in, a_t_ready
     cdef int[:, ::1] a_crit, a_visits, a_pending
@@ -93,7 +94,7 @@ cdef class _Kernel:
     cdef double horizon, warmup, t0
     cdef long long wip, measured_left, arrived, completed_in_window, handoffs, visits
     cdef double wip_area, wip_last
-    cdef bint admitting, truncated
+    cdef bint admitting, truncated, keep_records
     cdef double[5] components
     cdef double[::1] samples
     cdef int next_sample
@@ -220,6 +221,7 @@ cdef class _Kernel:
         self.wip_area = self.wip_last = 0.0
         self.admitting = True
         self.truncated = False
+        self.keep_records = run.keep_records
         for q in range(5):
             self.components[q] = 0.0
         self.samples = _doubles(run.sample_times())
@@ -252,6 +254,7 @@ cdef class _Kernel:
         self.a_left = grown(self.a_left, n, np.int32) if old else np.zeros(n, dtype=np.int32)
         self.a_last = grown(self.a_last, n, np.int32) if old else np.zeros(n, dtype=np.int32)
         self.a_handoffs = grown(self.a_handoffs, n, np.int32) if old else np.zeros(n, dtype=np.int32)
+        self.a_k = grown(self.a_k, n, np.int64) if old else np.zeros(n, dtype=np.int64)
         self.a_t_arrive = grown(self.a_t_arrive, n, np.float64) if old else np.zeros(n)
         self.a_t_last = grown(self.a_t_last, n, np.float64) if old else np.zeros(n)
         self.a_draws = grown(self.a_draws, (n, W), np.float64) if old else np.zeros((n, W))
@@ -471,6 +474,7 @@ cdef class _Kernel:
             self.a_draws[slot, i] = rows[r, i]
         self.fl_next_row[f] = r + 1
         self.a_flow[slot] = f
+        self.a_k[slot] = self.fl_n[f] - 1
         self.a_t_arrive[slot] = t
         self.a_left[slot] = self.fl_nsteps[f]
         self.a_handoffs[slot] = 0
@@ -537,6 +541,9 @@ cdef class _Kernel:
         self.out_applicant[n] = back
         self.out_flow[n] = f
         self.n_out = n + 1
+        if self.keep_records:
+            self.run_obj.record(self.run_obj.flows[f], self.a_k[slot], self.a_t_arrive[slot], now,
+                                (wait, proc, sign, hand, back), self.a_handoffs[slot], visits)
         self.free_slots[self.n_free] = slot
         self.n_free += 1
 

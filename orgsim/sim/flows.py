@@ -313,13 +313,18 @@ class Accounts:
         self.t_applicant.append(back)
         self.flow_of.append(app.flow.index)
         if self.keep_records:  # only when asked: records cost memory per application
-            self.records.append({
-                "project_type": app.flow.plan.id, "applicant": app.k,
-                "arrival_working_day": app.t_arrive, "done_working_day": now,
-                "lead_time_working_days": now - app.t_arrive,
-                **{f"{name}_days": v for name, v in zip(COMPONENTS, (wait, proc, sign, hand, back))},
-                "handoffs": app.handoffs, "visits": visits,
-            })
+            self.record(app.flow, app.k, app.t_arrive, now, (wait, proc, sign, hand, back), app.handoffs, visits)
+
+    def record(self, flow: Flow, k: int, t_arrive: float, now: float, parts: tuple[float, ...],
+               handoffs: int, visits: int) -> None:
+        """Keep one finished application's record (``parts``: its time split, as COMPONENTS)."""
+        self.records.append({
+            "project_type": flow.plan.id, "applicant": k,
+            "arrival_working_day": t_arrive, "done_working_day": now,
+            "lead_time_working_days": now - t_arrive,
+            **{f"{name}_days": v for name, v in zip(COMPONENTS, parts)},
+            "handoffs": handoffs, "visits": visits,
+        })
 
 
 def as_float_array(values: array) -> np.ndarray:

@@ -69,6 +69,16 @@ def test_bundled_scenarios_agree(path: Path, state: str) -> None:
         _assert_same(runs[0], other)
 
 
+def test_records_agree() -> None:
+    scenario = load_scenario(SCENARIOS[0])
+    scenario = scenario.model_copy(update={"simulation": scenario.simulation.model_copy(
+        update={"horizon_days": 200.0, "warmup_days": 20.0})})
+    runs = [_run(scenario, impl, "before", keep_records=True) for impl in IMPLEMENTATIONS]
+    assert len(runs[0].records) == runs[0].completed > 50
+    for other in runs[1:]:
+        assert other.records == runs[0].records
+
+
 def test_the_compiled_loop_is_installed_where_ci_requires_it() -> None:
     # .ci/run sets ORGSIM_REQUIRE_COMPILED: a broken build must fail CI, not fall back silently.
     if os.environ.get("ORGSIM_REQUIRE_COMPILED"):
