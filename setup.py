@@ -13,9 +13,11 @@ except ImportError:  # building without Cython: no compiled loop
     ext_modules = []
 else:
     ext_modules = cythonize(
-        [Extension("orgsim.sim._fifo_kernel", ["orgsim/sim/_fifo_kernel.pyx"], optional=True)],
+        [Extension("orgsim.sim._fifo_kernel", ["orgsim/sim/_fifo_kernel.pyx"])],
         language_level=3,
         quiet=True,
     )
+    for ext in ext_modules:
+        ext.optional = True  # set after cythonize(), which does not carry it over
 
 setup(ext_modules=ext_modules)

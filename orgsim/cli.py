@@ -57,8 +57,15 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def _version_message() -> str:
+    from orgsim.sim.fifo_engine import compiled
+
+    loop = "compiled event loop" if compiled() else "event loop in Python (no C compiler at install: slower)"
+    return f"%(prog)s %(version)s, {loop}"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="orgsim")
+@click.version_option(__version__, prog_name="orgsim", message=_version_message())
 def main() -> None:
     """Simulate administrative reforms of a development zone.
 

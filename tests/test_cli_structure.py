@@ -190,4 +190,12 @@ def test_help_and_version() -> None:
     for command in ("validate", "show", "apply", "schema"):
         assert command in result.stdout
     result = run("--version")
-    assert result.exit_code == 0 and result.stdout.startswith("orgsim, version ")
+    assert result.exit_code == 0 and result.stdout.startswith("orgsim 0.")
+
+
+def test_version_says_whether_the_event_loop_is_compiled() -> None:
+    from orgsim.sim.fifo_engine import compiled
+
+    result = run("--version")
+    expected = "compiled event loop" if compiled() else "event loop in Python"
+    assert result.exit_code == 0 and expected in result.stdout
