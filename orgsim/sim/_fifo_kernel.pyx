@@ -19,12 +19,13 @@ import numpy as np
 
 from libc.stdlib cimport malloc, realloc, free
 
+from orgsim.sim import flows as _flows
 from orgsim.sim.flows import MAX_WORK_IN_PROGRESS
 
 
 cdef struct Event:
     double t
-    long long seq
+    long long key  # orgsim.sim.flows.event_key: the order among simultaneous events
     int kind
     int a  # application slot, or project type for arrivals
     int b  # step within the project type
@@ -37,6 +38,21 @@ cdef enum:
     OFFICERS = 0
     SIGNOFF = 1  # a sign-off at level L is SIGNOFF + L
 
+# Ranks of orgsim.sim.flows.event_key (checked against it below).
+cdef enum:
+    RANK_DONE = 1
+    RANK_ARRIVAL = 2
+    RANK_OFFICERS = 3
+    RANK_SIGNOFF = 4
+
+if (RANK_DONE, RANK_ARRIVAL, RANK_OFFICERS, RANK_SIGNOFF) != (_flows.DONE, _flows.ARRIVAL, _flows.OFFICERS, _flows.SIGNOFF):
+    raise ImportError("orgsim.sim._fifo_kernel is out of date with orgsim.sim.flows: rebuild it (pip install -e .)")
+
+
+cdef inline long long _key(long long rank, long long who, long long step, long long level) noexcept nogil:
+    return (rank << 56) | (who << 16) | (step << 4) | level
+
+
 cdef enum:
     COMBINE_SUM = 0
     COMBINE_MAX = 1
@@ -44,7 +60,7 @@ cdef enum:
 
 
 cdef inline bint _before(Event* x, Event* y) noexcept nogil:
-    return x.t < y.t or (x.t == y.t and x.seq < y.seq)
+    return x.t < y.t or (x.t == y.t and x.key < y.key)
 
 
 cdef inline double _fmin(double a, double b) noexcept nogil:
@@ -67,7 +83,7 @@ cdef class _Kernel:
     # --- events
     cdef Event* ev
     cdef Py_ssize_t n_ev, cap_ev
-    cdef long long seq
+    cdef long long admitted
     # --- queues: queue q's servers fall free at free_t[qoff[q] : qoff[q] + qn[q]] (a heap)
     cdef double[::1] free_t, busy, waiting
     cdef int[::1] qoff, qn
@@ -86,7 +102,7 @@ cdef class _Kernel:
     # --- applications in slots
     cdef int W, S, n_slots, n_free
     cdef int[::1] free_slots, a_flow, a_left, a_last, a_handoffs
-    cdef long long[::1] a_k
+    cdef long long[::1] a_k, a_no
     cdef double[::1] a_t_arrive, a_t_last
     cdef double[:, ::1] a_draws, a_acc, a_handoff_in, a_t_ready
     cdef int[:, ::1] a_crit, a_visits, a_pending
@@ -121,7 +137,7 @@ cdef class _Kernel:
         if self.ev == NULL:
             raise MemoryError()
         self.n_ev = 0
-        self.seq = 0
+        self.admitted = 0
         # Queues, numbered in the run's order.
         queues = list(run.pools.values())
         qindex = {id(x): k for k, x in enumerate(queues)}
@@ -255,6 +271,7 @@ cdef class _Kernel:
         self.a_last = grown(self.a_last, n, np.int32) if old else np.zeros(n, dtype=np.int32)
         self.a_handoffs = grown(self.a_handoffs, n, np.int32) if old else np.zeros(n, dtype=np.int32)
         self.a_k = grown(self.a_k, n, np.int64) if old else np.zeros(n, dtype=np.int64)
+        self.a_no = grown(self.a_no, n, np.int64) if old else np.zeros(n, dtype=np.int64)
         self.a_t_arrive = grown(self.a_t_arrive, n, np.float64) if old else np.zeros(n)
         self.a_t_last = grown(self.a_t_last, n, np.float64) if old else np.zeros(n)
         self.a_draws = grown(self.a_draws, (n, W), np.float64) if old else np.zeros((n, W))
@@ -274,7 +291,7 @@ cdef class _Kernel:
         self.free_slots = free_slots
         self.n_slots = n
 
-    cdef void _push(self, double t, int kind, int a, int b) except *:
+    cdef void _push(self, double t, long long key, int kind, int a, int b) except *:
         cdef Py_ssize_t i, p
         cdef Event x
         cdef Event* grown
@@ -285,11 +302,10 @@ cdef class _Kernel:
             self.ev = grown
             self.cap_ev *= 2
         x.t = t
-        x.seq = self.seq
+        x.key = key
         x.kind = kind
         x.a = a
         x.b = b
-        self.seq += 1
         i = self.n_ev
         self.n_ev += 1
         while i > 0:
@@ -387,9 +403,9 @@ cdef class _Kernel:
         self.a_acc[slot, 4 * i + 1] += work
         if delay >= 0:
             self.a_acc[slot, 4 * i + 3] += delay
-            self._push(e + delay, OFFICERS, slot, i)
+            self._push(e + delay, _key(RANK_OFFICERS, self.a_no[slot], i, 0), OFFICERS, slot, i)
         elif self.st_lead_n[g]:
-            self._push(e, SIGNOFF, slot, i)
+            self._push(e, _key(RANK_SIGNOFF, self.a_no[slot], i, 0), SIGNOFF, slot, i)
         else:
             self._step_done(e, slot, i)
 
@@ -416,7 +432,7 @@ cdef class _Kernel:
         cdef double e = s + d
         self.a_acc[slot, 4 * i + 2] += s - t + d
         if level + 1 < self.st_lead_n[g]:
-            self._push(e, SIGNOFF + level + 1, slot, i)
+            self._push(e, _key(RANK_SIGNOFF, self.a_no[slot], i, level + 1), SIGNOFF + level + 1, slot, i)
         else:
             self._step_done(e, slot, i)
 
@@ -425,12 +441,13 @@ cdef class _Kernel:
         cdef int g = self.fl_base[f] + i
         cdef int m, j, k
         cdef double d, a
-        if e >= self.a_t_last[slot]:
+        # App.step_ends and App.hand_over: ties go to the lower step index.
+        if e > self.a_t_last[slot] or (e == self.a_t_last[slot] and i < self.a_last[slot]):
             self.a_t_last[slot] = e
             self.a_last[slot] = i
         self.a_left[slot] -= 1
         if self.a_left[slot] == 0:
-            self._push(self.a_t_last[slot], DONE, slot, self.a_last[slot])
+            self._push(self.a_t_last[slot], _key(RANK_DONE, self.a_no[slot], 0, 0), DONE, slot, self.a_last[slot])
             return
         for m in range(self.st_succ_off[g], self.st_succ_off[g] + self.st_succ_n[g]):
             j = self.succ_j[m]
@@ -438,13 +455,13 @@ cdef class _Kernel:
             self.a_handoffs[slot] += 1
             d = self.a_draws[slot, k] if k >= 0 else 0.0
             a = e + d
-            if a >= self.a_t_ready[slot, j]:
+            if a > self.a_t_ready[slot, j] or (a == self.a_t_ready[slot, j] and i < self.a_crit[slot, j]):
                 self.a_t_ready[slot, j] = a
                 self.a_crit[slot, j] = i
                 self.a_handoff_in[slot, j] = d
             self.a_pending[slot, j] -= 1
             if self.a_pending[slot, j] == 0:
-                self._push(self.a_t_ready[slot, j], OFFICERS, slot, j)
+                self._push(self.a_t_ready[slot, j], _key(RANK_OFFICERS, self.a_no[slot], j, 0), OFFICERS, slot, j)
 
     # ------------------------------------------------------------ accounts
     cdef void _wip_change(self, double now, int delta) noexcept:
@@ -475,6 +492,8 @@ cdef class _Kernel:
         self.fl_next_row[f] = r + 1
         self.a_flow[slot] = f
         self.a_k[slot] = self.fl_n[f] - 1
+        self.a_no[slot] = self.admitted
+        self.admitted += 1
         self.a_t_arrive[slot] = t
         self.a_left[slot] = self.fl_nsteps[f]
         self.a_handoffs[slot] = 0
@@ -499,7 +518,7 @@ cdef class _Kernel:
             self.admitting = False
             self.truncated = True
         for r in range(self.fl_root_off[f], self.fl_root_off[f] + self.fl_root_n[f]):
-            self._officers(t, slot, self.roots[r])
+            self._push(t, _key(RANK_OFFICERS, self.a_no[slot], self.roots[r], 0), OFFICERS, slot, self.roots[r])
 
     cdef void _complete(self, double now, int slot, int last) except *:
         cdef double wait = 0.0, proc = 0.0, sign = 0.0, hand = 0.0, back = 0.0
@@ -576,7 +595,7 @@ cdef class _Kernel:
             elif x.kind == POISSON_ARRIVAL:
                 if x.t < self.horizon:
                     self._arrive(x.a, x.t)
-                    self._push(x.t + self.fl_gaps[x.a].take(), POISSON_ARRIVAL, x.a, 0)
+                    self._push(x.t + self.fl_gaps[x.a].take(), _key(RANK_ARRIVAL, x.a, 0, 0), POISSON_ARRIVAL, x.a, 0)
             else:
                 self._trace_arrival(x.t, x.a)
 
@@ -589,7 +608,7 @@ cdef class _Kernel:
             i += 1
         self.fl_trace_i[f] = i
         if i < n and times[i] < self.horizon:
-            self._push(times[i], TRACE_ARRIVAL, f, 0)
+            self._push(times[i], _key(RANK_ARRIVAL, f, 0, 0), TRACE_ARRIVAL, f, 0)
 
     def run(self, streams):
         """Run the replication and write its accounts onto the run object."""
@@ -602,11 +621,11 @@ cdef class _Kernel:
             times = self.fl_trace[f]
             if times is not None:
                 if len(times) and times[0] < horizon:
-                    self._push(times[0], TRACE_ARRIVAL, f, 0)
+                    self._push(times[0], _key(RANK_ARRIVAL, f, 0, 0), TRACE_ARRIVAL, f, 0)
             elif flow.plan.rate_per_day > 0:
                 gaps = arrival_gaps(streams, flow.plan)
                 self.fl_gaps[f] = gaps
-                self._push(gaps.take(), POISSON_ARRIVAL, f, 0)
+                self._push(gaps.take(), _key(RANK_ARRIVAL, f, 0, 0), POISSON_ARRIVAL, f, 0)
         self._events(horizon, False)
         self._take_samples(np.nextafter(horizon, -np.inf))
         self._wip_change(horizon, 0)

@@ -13,7 +13,8 @@ than the SimPy engine; compiled (:mod:`orgsim.sim._fifo_kernel`, used when
 installed) 13-24 times. All three give the same results.
 
 Arrivals at a queue must be taken in time order for the recursion to hold,
-so events still go through one heap ordered by time (ties by creation).
+so events still go through one heap ordered by time (simultaneous ones in the
+canonical order of :func:`orgsim.sim.flows.event_key`, as in every engine).
 Utilisation and queue length are integrals over the measurement window: each
 service interval and each wait is clipped to the window and added.
 """
@@ -21,11 +22,10 @@ service interval and each wait is clipped to the window and added.
 from __future__ import annotations
 
 from heapq import heappop, heappush, heapreplace
-from itertools import count
 
 import numpy as np
 
-from orgsim.sim.flows import Accounts, App, Flow, arrival_gaps
+from orgsim.sim.flows import ARRIVAL, DONE, OFFICERS, SIGNOFF, Accounts, App, Flow, arrival_gaps, event_key
 from orgsim.sim.plan import Plan, PoolPlan
 from orgsim.sim.results import PoolStats
 from orgsim.sim.streams import RandomStreams
@@ -43,7 +43,8 @@ def compiled() -> bool:
     return _fifo_kernel is not None
 
 
-# Event kinds; a sign-off at level L is kind _SIGNOFF + L.
+# What an event is (its heap entry is (time, event_key, kind, app or flow, step or payload));
+# a sign-off at level L is kind _SIGNOFF + L.
 _TRACE_ARRIVAL = -3
 _POISSON_ARRIVAL = -2
 _DONE = -1
@@ -99,7 +100,6 @@ class FifoRun(Accounts):
                          {k: _Queue(p) for k, p in plan.pools.items()})
         self.arrival_times = arrival_times
         self.heap: list[tuple] = []
-        self.seq = count()
         # Utilisation and queue length are measured over [t0, horizon].
         self.t0 = warmup if warmup > 0 else 0.0
 
@@ -116,9 +116,9 @@ class FifoRun(Accounts):
         acc[4 * i + 1] += work
         if delay >= 0:  # back to the applicant, then to the same step
             acc[4 * i + 3] += delay
-            heappush(self.heap, (e + delay, next(self.seq), _OFFICERS, app, i))
+            heappush(self.heap, (e + delay, event_key(OFFICERS, app.no, i), _OFFICERS, app, i))
         elif step.leaders:
-            heappush(self.heap, (e, next(self.seq), _SIGNOFF, app, i))
+            heappush(self.heap, (e, event_key(SIGNOFF, app.no, i), _SIGNOFF, app, i))
         else:
             self._step_done(e, app, i)
 
@@ -130,48 +130,38 @@ class FifoRun(Accounts):
         e = s + d
         app.acc[4 * i + 2] += s - t + d
         if level + 1 < len(step.leaders):
-            heappush(self.heap, (e, next(self.seq), _SIGNOFF + level + 1, app, i))
+            heappush(self.heap, (e, event_key(SIGNOFF, app.no, i, level + 1), _SIGNOFF + level + 1, app, i))
         else:
             self._step_done(e, app, i)
 
     def _step_done(self, e: float, app: App, i: int) -> None:
         """Step ``i`` of ``app`` will end at ``e``: hand the file on, or finish it."""
-        if e >= app.t_last:
-            app.t_last = e
-            app.last = i
-        app.left -= 1
-        if app.left == 0:
-            heappush(self.heap, (app.t_last, next(self.seq), _DONE, app, app.last))
+        if app.step_ends(i, e):
+            heappush(self.heap, (app.t_last, event_key(DONE, app.no), _DONE, app, app.last))
             return
         for j, k in app.flow.successors[i]:
             app.handoffs += 1
             d = app.draws[k] if k >= 0 else 0.0
-            a = e + d
-            # A step waiting for several starts when the last of them hands over.
-            if a >= app.t_ready[j]:
-                app.t_ready[j] = a
-                app.crit_pred[j] = i
-                app.handoff_in[j] = d
-            app.pending[j] -= 1
-            if app.pending[j] == 0:
-                heappush(self.heap, (app.t_ready[j], next(self.seq), _OFFICERS, app, j))
+            if app.hand_over(i, j, e + d, d):
+                heappush(self.heap, (app.t_ready[j], event_key(OFFICERS, app.no, j), _OFFICERS, app, j))
 
     # ------------------------------------------------------------ arrivals
     def _arrive(self, flow: Flow, t: float) -> None:
         app = self.admit(flow, t)
         if app is not None:
             for i in flow.plan.roots:
-                self._officers(t, app, i)
+                heappush(self.heap, (t, event_key(OFFICERS, app.no, i), _OFFICERS, app, i))
 
     def _start_arrivals(self) -> None:
         for flow in self.flows:
             times = self.arrival_times.get(flow.plan.id)
+            key = event_key(ARRIVAL, flow.index)
             if times is not None:
                 if len(times) and times[0] < self.horizon:
-                    heappush(self.heap, (float(times[0]), next(self.seq), _TRACE_ARRIVAL, flow, (times, 0)))
+                    heappush(self.heap, (float(times[0]), key, _TRACE_ARRIVAL, flow, (times, 0)))
             elif flow.plan.rate_per_day > 0:
                 gaps = arrival_gaps(self.streams, flow.plan)
-                heappush(self.heap, (gaps.take(), next(self.seq), _POISSON_ARRIVAL, flow, gaps))
+                heappush(self.heap, (gaps.take(), key, _POISSON_ARRIVAL, flow, gaps))
 
     def _trace_arrival(self, t: float, flow: Flow, times: np.ndarray, i: int) -> None:
         while i < len(times) and times[i] <= t:
@@ -179,7 +169,7 @@ class FifoRun(Accounts):
                 self._arrive(flow, t)
             i += 1
         if i < len(times) and times[i] < self.horizon:
-            heappush(self.heap, (float(times[i]), next(self.seq), _TRACE_ARRIVAL, flow, (times, i)))
+            heappush(self.heap, (float(times[i]), event_key(ARRIVAL, flow.index), _TRACE_ARRIVAL, flow, (times, i)))
 
     # ------------------------------------------------------------ the run
     def _events(self, until: float, drain: bool) -> None:
@@ -205,7 +195,7 @@ class FifoRun(Accounts):
             elif kind == _POISSON_ARRIVAL:
                 if t < horizon:
                     self._arrive(app, t)
-                    heappush(heap, (t + i.take(), next(self.seq), _POISSON_ARRIVAL, app, i))
+                    heappush(heap, (t + i.take(), event_key(ARRIVAL, app.index), _POISSON_ARRIVAL, app, i))
             else:
                 self._trace_arrival(t, app, *i)
 

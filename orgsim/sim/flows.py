@@ -22,15 +22,34 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from orgsim.errors import SimulationError
 from orgsim.sim.plan import FlowPlan, Plan, StepPlan
 from orgsim.sim.results import COMPONENTS
 from orgsim.sim.streams import BlockStream, RandomStreams
 
-__all__ = ["Step", "Flow", "App", "Accounts", "arrival_gaps", "MAX_WORK_IN_PROGRESS"]
+__all__ = ["Step", "Flow", "App", "Accounts", "arrival_gaps", "event_key", "MAX_WORK_IN_PROGRESS",
+           "DONE", "ARRIVAL", "OFFICERS", "SIGNOFF"]
 
 #: Applications in the system at which a run stops admitting new ones: the
 #: system is unstable and more would only cost memory.
 MAX_WORK_IN_PROGRESS = 50_000
+
+# Events that fall at the same time (zero hand-off delays, fixed times, several
+# applications on one trace date) are taken in one canonical order, by
+# event_key, in every engine: the engines then agree however they came to
+# schedule them. Ranks: finished applications, new ones, arrivals at officers,
+# at sign-off.
+DONE, ARRIVAL, OFFICERS, SIGNOFF = 1, 2, 3, 4
+MAX_STEPS = 4095
+MAX_LEVELS = 15
+
+
+def event_key(rank: int, who: int, step: int = 0, level: int = 0) -> int:
+    """The order among simultaneous events: rank, then application (or project type), step, level.
+
+    Fits in 63 bits: ``who`` (the application's admission number) below 2**40.
+    """
+    return (rank << 56) | (who << 16) | (step << 4) | level
 
 
 class Step:
@@ -139,6 +158,9 @@ class Flow:
         self.resubmit = None if rs is None else streams.stream(draw(rs), "resubmission", fid)
         self.n_steps = len(plan.steps)
         self.n_predecessors = list(plan.n_predecessors)
+        if self.n_steps > MAX_STEPS or any(len(st.leaders) > MAX_LEVELS for st in self.steps):
+            raise SimulationError(f"project type {fid!r}: more than {MAX_STEPS} steps or {MAX_LEVELS} "
+                                  "sign-off levels in a step")
 
     def visit(self, app: "App", i: int) -> tuple[float, float]:
         """Draw one visit of ``app`` to step ``i``: (working time, resubmission delay or -1).
@@ -185,13 +207,14 @@ def _combine(times: list[float], combine: str | float) -> float:
 class App:
     """One application in the system; per-step accounts live in flat lists."""
 
-    __slots__ = ("flow", "k", "t_arrive", "pending", "left", "draws",
+    __slots__ = ("flow", "k", "no", "t_arrive", "pending", "left", "draws",
                  "acc", "handoff_in", "crit_pred", "visits", "handoffs", "t_ready", "t_last", "last")
 
-    def __init__(self, flow: Flow, k: int, t_arrive: float) -> None:
+    def __init__(self, flow: Flow, k: int, no: int, t_arrive: float) -> None:
         n = flow.n_steps
         self.flow = flow
-        self.k = k
+        self.k = k  # the k-th applicant of its project type
+        self.no = no  # the no-th admitted in the run: orders simultaneous events
         self.t_arrive = t_arrive
         self.pending = flow.n_predecessors.copy()
         self.left = n
@@ -202,11 +225,29 @@ class App:
         self.crit_pred = [-1] * n
         self.visits = [0] * n
         self.handoffs = 0
-        # For an engine that knows when a step will end before it does: when
-        # step i's last predecessor hands over, and the latest step end so far.
+        # When step i's last predecessor hands over (crit_pred[i] is that one),
+        # and the latest step end so far (last is that step); ties go to the
+        # lower step index, so that the result does not depend on event order.
         self.t_ready = [-1.0] * n
         self.t_last = -1.0
         self.last = -1
+
+    def hand_over(self, i: int, j: int, at: float, delay: float) -> bool:
+        """Step i hands the file to step j, arriving ``at``; True when j has all it waits for."""
+        if at > self.t_ready[j] or (at == self.t_ready[j] and i < self.crit_pred[j]):
+            self.t_ready[j] = at
+            self.crit_pred[j] = i
+            self.handoff_in[j] = delay
+        self.pending[j] -= 1
+        return self.pending[j] == 0
+
+    def step_ends(self, i: int, at: float) -> bool:
+        """Step i ends ``at``; True when it is the application's last step to end."""
+        if at > self.t_last or (at == self.t_last and i < self.last):
+            self.t_last = at
+            self.last = i
+        self.left -= 1
+        return self.left == 0
 
 
 def arrival_gaps(streams: RandomStreams, flow: FlowPlan) -> BlockStream:
@@ -231,6 +272,7 @@ class Accounts:
         self.keep_records = keep_records
         self.pools = pools
         self.flows = [Flow(f, plan, streams, pools, k) for k, f in enumerate(plan.flows)]
+        self.admitted = 0
         self.wip = 0
         self.wip_area = 0.0
         self.wip_last = 0.0
@@ -269,7 +311,8 @@ class Accounts:
         flow.n += 1
         if not self.admitting:
             return None
-        app = App(flow, k, now)
+        app = App(flow, k, self.admitted, now)
+        self.admitted += 1
         self.wip_change(now, +1)
         if now >= self.warmup:
             self.arrived += 1

@@ -19,7 +19,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from orgsim.sim.flows import Accounts, App, Flow, arrival_gaps
+from orgsim.sim.flows import ARRIVAL, DONE, OFFICERS, SIGNOFF, Accounts, App, Flow, arrival_gaps, event_key
 from orgsim.sim.plan import Plan, PoolPlan
 from orgsim.sim.results import PoolStats
 from orgsim.sim.streams import BlockStream, RandomStreams
@@ -122,21 +122,27 @@ class SimPyRun(Accounts):
     def _after(self, delay: float, fn: Callable[..., None], *args: object) -> None:
         self.env.schedule(_Call(self.env, fn, args), NORMAL, delay)
 
+    def _at(self, delay: float, key: int, fn: Callable[..., None], *args: object) -> None:
+        """Schedule a canonical event: at equal times these run after the NORMAL ones, by ``key``."""
+        self.env.schedule(_Call(self.env, fn, args), key, delay)
+
     # ------------------------------------------------------------ arrivals
     def start_arrivals(self) -> None:
         for flow in self.flows:
             times = self.arrival_times.get(flow.plan.id)
+            key = event_key(ARRIVAL, flow.index)
             if times is not None:
-                self._trace_arrival(flow, times, 0)
+                if len(times) and times[0] < self.horizon:
+                    self._at(float(times[0]), key, self._trace_arrival, flow, times, 0)
             elif flow.plan.rate_per_day > 0:
                 gaps = arrival_gaps(self.streams, flow.plan)
-                self._after(gaps.take(), self._poisson_arrival, flow, gaps)
+                self._at(gaps.take(), key, self._poisson_arrival, flow, gaps)
 
     def _poisson_arrival(self, flow: Flow, gaps: BlockStream) -> None:
         if self.env.now >= self.horizon:
             return
         self._arrive(flow)
-        self._after(gaps.take(), self._poisson_arrival, flow, gaps)
+        self._at(gaps.take(), event_key(ARRIVAL, flow.index), self._poisson_arrival, flow, gaps)
 
     def _trace_arrival(self, flow: Flow, times: np.ndarray, i: int) -> None:
         now = self.env.now
@@ -145,22 +151,21 @@ class SimPyRun(Accounts):
                 self._arrive(flow)
             i += 1
         if i < len(times) and times[i] < self.horizon:
-            self._after(float(times[i]) - now, self._trace_arrival, flow, times, i)
+            self._at(float(times[i]) - now, event_key(ARRIVAL, flow.index), self._trace_arrival, flow, times, i)
 
     def _arrive(self, flow: Flow) -> None:
-        now = self.env.now
-        app = self.admit(flow, now)
+        app = self.admit(flow, self.env.now)
         if app is not None:
             for i in flow.plan.roots:
-                self._request(now, app, i)
+                self._queue_after(0.0, app, i)
 
     # ------------------------------------------------------------ one step
-    def _request(self, now: float, app: App, i: int) -> None:
-        # The visit is drawn when the file reaches the queue, as the FIFO engine draws it.
-        app.flow.steps[i].pool.request(now, app, i, app.flow.visit(app, i))
+    def _queue_after(self, delay: float, app: App, i: int) -> None:
+        self._at(delay, event_key(OFFICERS, app.no, i), self._request, app, i)
 
-    def _queue(self, app: App, i: int) -> None:
-        self._request(self.env.now, app, i)
+    def _request(self, app: App, i: int) -> None:
+        # The visit is drawn when the file reaches the queue, as the FIFO engine draws it.
+        app.flow.steps[i].pool.request(self.env.now, app, i, app.flow.visit(app, i))
 
     def _serve(self, now: float, app: App, i: int, entered: float, visit: tuple[float, float]) -> None:
         work, delay = visit
@@ -175,14 +180,14 @@ class SimPyRun(Accounts):
         step.pool.release(now)
         if delay >= 0:  # back to the applicant, then to the same step
             app.acc[4 * i + 3] += delay
-            if delay > 0:
-                self._after(delay, self._queue, app, i)
-            else:
-                self._request(now, app, i)
+            self._queue_after(delay, app, i)
         elif step.leaders:
-            step.leaders[0].request(now, app, i, 0)
+            self._at(0.0, event_key(SIGNOFF, app.no, i, 0), self._sign_request, app, i, 0)
         else:
             self._step_done(now, app, i)
+
+    def _sign_request(self, app: App, i: int, level: int) -> None:
+        app.flow.steps[i].leaders[level].request(self.env.now, app, i, level)
 
     def _sign_start(self, now: float, app: App, i: int, entered: float, level: int) -> None:
         step = app.flow.steps[i]
@@ -195,14 +200,13 @@ class SimPyRun(Accounts):
         leaders = app.flow.steps[i].leaders
         leaders[level].release(now)
         if level + 1 < len(leaders):
-            leaders[level + 1].request(now, app, i, level + 1)
+            self._at(0.0, event_key(SIGNOFF, app.no, i, level + 1), self._sign_request, app, i, level + 1)
         else:
             self._step_done(now, app, i)
 
     def _step_done(self, now: float, app: App, i: int) -> None:
-        app.left -= 1
-        if app.left == 0:
-            self.complete(now, app, i)
+        if app.step_ends(i, now):
+            self._at(0.0, event_key(DONE, app.no), self._done, app)
             return
         for j, k in app.flow.successors[i]:
             app.handoffs += 1
@@ -213,11 +217,11 @@ class SimPyRun(Accounts):
                 self._after(delay, self._handed, app, i, j, delay)
 
     def _handed(self, app: App, i: int, j: int, delay: float) -> None:
-        app.pending[j] -= 1
-        if app.pending[j] == 0:
-            app.crit_pred[j] = i
-            app.handoff_in[j] = delay
-            self._request(self.env.now, app, j)
+        if app.hand_over(i, j, self.env.now, delay):
+            self._queue_after(0.0, app, j)
+
+    def _done(self, app: App) -> None:
+        self.complete(self.env.now, app, app.last)
 
     # ------------------------------------------------------------ the run
     def _reset_pools(self) -> None:
