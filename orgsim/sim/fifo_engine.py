@@ -21,7 +21,9 @@ service interval and each wait is clipped to the window and added.
 
 from __future__ import annotations
 
+import warnings
 from heapq import heappop, heappush, heapreplace
+from pathlib import Path
 
 import numpy as np
 
@@ -30,10 +32,25 @@ from orgsim.sim.plan import Plan, PoolPlan
 from orgsim.sim.results import PoolStats
 from orgsim.sim.streams import RandomStreams
 
-try:  # the same loop compiled to C, when pip install found a compiler
-    from orgsim.sim import _fifo_kernel
-except ImportError:  # pragma: no cover - depends on the installation
-    _fifo_kernel = None
+def _load_compiled():  # noqa: ANN202 - the module, or None
+    """The same loop compiled to C, when pip install found a compiler and it is up to date."""
+    try:
+        from orgsim.sim import _fifo_kernel
+    except ImportError:  # pragma: no cover - depends on the installation
+        return None
+    # In a checkout (an editable install), a loop compiled before its source
+    # last changed would run old code: say so and run the Python loop.
+    source = Path(__file__).with_name("_fifo_kernel.pyx")
+    checkout = (Path(__file__).parents[2] / "setup.py").exists()
+    if checkout and source.exists() and source.stat().st_mtime > Path(_fifo_kernel.__file__).stat().st_mtime:
+        warnings.warn("orgsim's compiled event loop is older than orgsim/sim/_fifo_kernel.pyx; running the "
+                      "Python loop instead (same results, slower). Rebuild it: pip install -e .",
+                      RuntimeWarning, stacklevel=2)
+        return None
+    return _fifo_kernel
+
+
+_fifo_kernel = _load_compiled()
 
 __all__ = ["FifoRun", "compiled"]
 

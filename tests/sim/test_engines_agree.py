@@ -153,6 +153,18 @@ def test_simultaneous_events_agree(service) -> None:
         _assert_same(runs[0], other)
 
 
+def test_thousands_in_the_system_at_once_agree() -> None:
+    # An overloaded desk: work in progress climbs past 1,024, where the compiled
+    # loop grows its application slots and its event heap.
+    nodes = [{"id": "a", "servers": 1, "service": exp(1.0), "signoff": 1},
+             {"id": "b", "servers": 2, "service": exp(0.05)}]
+    scenario = network_scenario(nodes, rate_per_day=20.0, horizon=100.0, warmup=5.0, signoff_time=exp(0.01))
+    runs = [_run(scenario, impl, "before") for impl in IMPLEMENTATIONS]
+    assert runs[0].backlog_end > 1500 and not runs[0].stable
+    for other in runs[1:]:
+        _assert_same(runs[0], other)
+
+
 def test_work_in_progress_cap_stops_arrivals_alike(monkeypatch) -> None:
     import orgsim.sim.flows as flows
 
