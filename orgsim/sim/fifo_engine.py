@@ -6,11 +6,12 @@ file reaches a queue, its start is known: the later of its arrival and the
 earliest time a server falls free (the multi-server FIFO recursion). Its end
 follows, and with it when the file reaches its next queue. Only arrivals at
 queues (and new applications, and finished ones) are events; service
-starts, ends and hand-offs are arithmetic: about 14 events an application
-in the Jinan-size benchmark zone against 24 in :mod:`orgsim.sim.simpy_engine`,
-each much cheaper than a SimPy event. As Python this is 1.5-2 times faster
-than the SimPy engine; compiled (:mod:`orgsim.sim._fifo_kernel`, used when
-installed) 13-24 times. All three give the same results.
+starts, ends and hand-offs are arithmetic (about 16 events an application in
+the Jinan-size benchmark zone), where :mod:`orgsim.sim.simpy_engine` also
+schedules every service end, sign-off end and hand-off, each a heavier SimPy
+event. As Python this is about 2 times faster than the SimPy engine;
+compiled (:mod:`orgsim.sim._fifo_kernel`, used when installed) 20-30 times
+(benchmarks/README.md). All three give the same results.
 
 Arrivals at a queue must be taken in time order for the recursion to hold,
 so events still go through one heap ordered by time (simultaneous ones in the
