@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import itertools
 import json
 import math
@@ -454,9 +455,57 @@ class _Failure:
     problems: tuple[Problem, ...]
 
 
+class _RunCache:
+    """Runs already simulated in this process, by everything that determines them.
+
+    A sweep over reform levers meets the same organisation before its
+    reforms at every point (and sometimes the same one after): a run is
+    simulated once per worker and reused, which is exact, since a run is a
+    function of the compiled organisation, the simulation settings, the seed
+    and the replication. Bounded by the size of the runs' arrays.
+    """
+
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self.runs: dict[str, Any] = {}  # oldest first
+        self.size = 0
+        self.hits = 0
+
+    @staticmethod
+    def key(scenario: Scenario, org: Any, seed: int, replications: int, r: int) -> str:
+        from orgsim.sim.plan import compile_plan
+
+        plan = compile_plan(org, scenario)
+        what = repr((plan, scenario.simulation, str(scenario.base_dir), seed, replications, r))
+        return hashlib.sha256(what.encode("utf-8")).hexdigest()
+
+    def run(self, scenario: Scenario, org: Any, seed: int, replications: int, r: int) -> Any:
+        from orgsim.experiment import simulate
+
+        key = self.key(scenario, org, seed, replications, r)
+        found = self.runs.pop(key, None)
+        if found is not None:
+            self.hits += 1
+            self.runs[key] = found  # now the newest
+            return found
+        run = simulate(scenario, org, seed=seed, replication=r, replications=replications)
+        self.runs[key] = run
+        self.size += _nbytes(run)
+        while self.size > self.max_bytes and len(self.runs) > 1:
+            self.size -= _nbytes(self.runs.pop(next(iter(self.runs))))
+        return run
+
+
+def _nbytes(run: Any) -> int:
+    return sum(a.nbytes for a in (run.t_start, run.t_end, run.lead_calendar_days, run.applicant_days, run.flow_index))
+
+
+_RUNS = _RunCache()
+
+
 def _run_chunk(chunk: _Chunk) -> Any:
     """Simulate a block of replications of one point, before and after; rows as compare() makes them."""
-    from orgsim.experiment import Comparison, StateResult, simulate
+    from orgsim.experiment import Comparison, StateResult
     from orgsim.model.metrics import structure_metrics
     from orgsim.reforms import reform_scenario
     from orgsim.scenario import parse_scenario
@@ -467,10 +516,7 @@ def _run_chunk(chunk: _Chunk) -> Any:
         seed = scenario.simulation.seed if chunk.seed is None else chunk.seed
         states = {}
         for name, org in (("before", outcome.before), ("after", outcome.after)):
-            runs = tuple(
-                simulate(scenario, org, seed=seed, replication=r, replications=chunk.replications)
-                for r in range(chunk.first, chunk.stop)
-            )
+            runs = tuple(_RUNS.run(scenario, org, seed, chunk.replications, r) for r in range(chunk.first, chunk.stop))
             states[name] = StateResult(name, org, structure_metrics(org), runs)
     except OrgsimError as exc:
         return _Failure(type(exc), str(exc), tuple(exc.problems))

@@ -346,3 +346,60 @@ def test_parquet_out(tmp_path: Path) -> None:
 
 def test_serial_executor_is_the_default() -> None:
     assert isinstance(make_executor(), SerialExecutor)
+
+
+# ---------------------------------------------------------------- runs reused within a worker
+
+def _counting_simulate(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import orgsim.experiment as experiment
+
+    calls: list[int] = []
+    real = experiment.simulate
+
+    def counted(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+        calls.append(kw["replication"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(experiment, "simulate", counted)
+    return calls
+
+
+def test_a_state_met_again_is_simulated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import orgsim.sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "_RUNS", sweep_module._RunCache())
+    calls = _counting_simulate(monkeypatch)
+    # Only a reform lever varies: "before" is the same organisation at all 3 points.
+    vary = [f"{CAP}.cap=45,50,55", f"{CAP}.policy=frontline_first", *SHORT]
+    table = sweep(TUTORIAL, vary, replications=2, seed=5)
+    assert len(calls) == 2 + 3 * 2  # before once per replication, after at each point
+    assert sweep_module._RUNS.hits == 2 * 2
+    lead = table.groupby(["state", "replication"])["lead_working_mean"].nunique()
+    assert (lead["before"] == 1).all() and (lead["after"] == 3).all()
+    # and the rows are what an uncached run gives
+    monkeypatch.setattr(sweep_module, "_RUNS", sweep_module._RunCache(max_bytes=0))
+    pd.testing.assert_frame_equal(table, sweep(TUTORIAL, vary, replications=2, seed=5))
+    assert sweep_module._RUNS.hits == 0
+
+
+def test_support_staff_cuts_reuse_the_after_runs_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import orgsim.sweep as sweep_module
+
+    # The default cut policy takes support staff first: nothing the simulation
+    # sees changes between these caps, so each state is simulated once.
+    monkeypatch.setattr(sweep_module, "_RUNS", sweep_module._RunCache())
+    calls = _counting_simulate(monkeypatch)
+    table = sweep(TUTORIAL, [f"{CAP}.cap=50,55", *SHORT], replications=2, seed=5)
+    assert len(calls) == 2 * 2 and sweep_module._RUNS.hits == 2 * 2
+    assert table.groupby(["state", "replication"])["lead_working_mean"].nunique().eq(1).all()
+    headcount = table[table["state"] == "after"].groupby("point")["headcount"].first()
+    assert headcount.nunique() == 2  # the structure did change
+
+
+def test_a_changed_workload_is_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import orgsim.sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "_RUNS", sweep_module._RunCache())
+    calls = _counting_simulate(monkeypatch)
+    sweep(TUTORIAL, [f"{RATE}=80,140", *SHORT], replications=2, seed=5)
+    assert len(calls) == 2 * 2 * 2 and sweep_module._RUNS.hits == 0
