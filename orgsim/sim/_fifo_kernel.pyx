@@ -610,22 +610,18 @@ cdef class _Kernel:
         if i < n and times[i] < self.horizon:
             self._push(times[i], _key(RANK_ARRIVAL, f, 0, 0), TRACE_ARRIVAL, f, 0)
 
-    def run(self, streams):
+    def run(self):
         """Run the replication and write its accounts onto the run object."""
         cdef int f
         cdef double horizon = self.horizon
-        from orgsim.sim.flows import arrival_gaps
-
         run = self.run_obj
-        for f, flow in enumerate(run.flows):
-            times = self.fl_trace[f]
-            if times is not None:
-                if len(times) and times[0] < horizon:
-                    self._push(times[0], _key(RANK_ARRIVAL, f, 0, 0), TRACE_ARRIVAL, f, 0)
-            elif flow.plan.rate_per_day > 0:
-                gaps = arrival_gaps(streams, flow.plan)
-                self.fl_gaps[f] = gaps
-                self._push(gaps.take(), _key(RANK_ARRIVAL, f, 0, 0), POISSON_ARRIVAL, f, 0)
+        for t, flow, source in run.first_arrivals(run.arrival_times):
+            f = flow.index
+            if isinstance(source, np.ndarray):
+                self._push(t, _key(RANK_ARRIVAL, f, 0, 0), TRACE_ARRIVAL, f, 0)
+            else:
+                self.fl_gaps[f] = source
+                self._push(t, _key(RANK_ARRIVAL, f, 0, 0), POISSON_ARRIVAL, f, 0)
         self._events(horizon, False)
         self._take_samples(np.nextafter(horizon, -np.inf))
         self._wip_change(horizon, 0)
@@ -661,4 +657,4 @@ cdef class _Kernel:
 
 def run(fifo_run):
     """Run ``fifo_run`` (a :class:`~orgsim.sim.fifo_engine.FifoRun`) in the compiled loop."""
-    _Kernel(fifo_run).run(fifo_run.streams)
+    _Kernel(fifo_run).run()

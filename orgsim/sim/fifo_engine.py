@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orgsim.sim.flows import ARRIVAL, DONE, OFFICERS, SIGNOFF, Accounts, App, Flow, arrival_gaps, event_key
+from orgsim.sim.flows import ARRIVAL, DONE, OFFICERS, SIGNOFF, Accounts, App, Flow, event_key
 from orgsim.sim.plan import Plan, PoolPlan
 from orgsim.sim.results import PoolStats
 from orgsim.sim.streams import RandomStreams
@@ -171,15 +171,12 @@ class FifoRun(Accounts):
                 heappush(self.heap, (t, event_key(OFFICERS, app.no, i), _OFFICERS, app, i))
 
     def _start_arrivals(self) -> None:
-        for flow in self.flows:
-            times = self.arrival_times.get(flow.plan.id)
+        for t, flow, source in self.first_arrivals(self.arrival_times):
             key = event_key(ARRIVAL, flow.index)
-            if times is not None:
-                if len(times) and times[0] < self.horizon:
-                    heappush(self.heap, (float(times[0]), key, _TRACE_ARRIVAL, flow, (times, 0)))
-            elif flow.plan.rate_per_day > 0:
-                gaps = arrival_gaps(self.streams, flow.plan)
-                heappush(self.heap, (gaps.take(), key, _POISSON_ARRIVAL, flow, gaps))
+            if isinstance(source, np.ndarray):
+                heappush(self.heap, (t, key, _TRACE_ARRIVAL, flow, (source, 0)))
+            else:
+                heappush(self.heap, (t, key, _POISSON_ARRIVAL, flow, source))
 
     def _trace_arrival(self, t: float, flow: Flow, times: np.ndarray, i: int) -> None:
         while i < len(times) and times[i] <= t:

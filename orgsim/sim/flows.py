@@ -294,6 +294,19 @@ class Accounts:
         self.drained = False
         self.pool_stats: list = []
 
+    def first_arrivals(self, arrival_times: dict[str, np.ndarray]) -> list[tuple[float, Flow, object]]:
+        """(first arrival time, project type, its trace times or its Poisson gaps), per project type."""
+        out: list[tuple[float, Flow, object]] = []
+        for flow in self.flows:
+            times = arrival_times.get(flow.plan.id)
+            if times is not None:
+                if len(times) and times[0] < self.horizon:
+                    out.append((float(times[0]), flow, times))
+            elif flow.plan.rate_per_day > 0:
+                gaps = arrival_gaps(self.streams, flow.plan)
+                out.append((gaps.take(), flow, gaps))
+        return out
+
     def sample_times(self, n_samples: int = 20) -> list[float]:
         """Times of the work-in-progress samples across the window."""
         return [self.warmup + (self.horizon - self.warmup) * m / n_samples for m in range(n_samples + 1)]

@@ -19,7 +19,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from orgsim.sim.flows import ARRIVAL, DONE, OFFICERS, SIGNOFF, Accounts, App, Flow, arrival_gaps, event_key
+from orgsim.sim.flows import ARRIVAL, DONE, OFFICERS, SIGNOFF, Accounts, App, Flow, event_key
 from orgsim.sim.plan import Plan, PoolPlan
 from orgsim.sim.results import PoolStats
 from orgsim.sim.streams import BlockStream, RandomStreams
@@ -128,15 +128,12 @@ class SimPyRun(Accounts):
 
     # ------------------------------------------------------------ arrivals
     def start_arrivals(self) -> None:
-        for flow in self.flows:
-            times = self.arrival_times.get(flow.plan.id)
+        for t, flow, source in self.first_arrivals(self.arrival_times):
             key = event_key(ARRIVAL, flow.index)
-            if times is not None:
-                if len(times) and times[0] < self.horizon:
-                    self._at(float(times[0]), key, self._trace_arrival, flow, times, 0)
-            elif flow.plan.rate_per_day > 0:
-                gaps = arrival_gaps(self.streams, flow.plan)
-                self._at(gaps.take(), key, self._poisson_arrival, flow, gaps)
+            if isinstance(source, np.ndarray):
+                self._at(t, key, self._trace_arrival, flow, source, 0)
+            else:
+                self._at(t, key, self._poisson_arrival, flow, source)
 
     def _poisson_arrival(self, flow: Flow, gaps: BlockStream) -> None:
         if self.env.now >= self.horizon:
