@@ -23,6 +23,11 @@ from orgsim.sim import flows as _flows
 from orgsim.sim.flows import MAX_WORK_IN_PROGRESS
 
 
+#: Room in the output arrays: this share of the applications expected, plus
+#: this many (a tuple, so that a test can shrink it to make them grow).
+OUTPUT_ROOM = (1.02, 4096)
+
+
 cdef struct Event:
     double t
     long long key  # orgsim.sim.flows.event_key: the order among simultaneous events
@@ -247,7 +252,7 @@ cdef class _Kernel:
         # output arrays rarely grow: growing holds old and new copies at once.
         expected = sum(f.plan.rate_per_day for f in run.flows if f.plan.trace is None) * self.horizon
         expected += sum(len(t) for t in run.arrival_times.values())
-        capacity = int(expected * 1.02) + 4096
+        capacity = int(expected * OUTPUT_ROOM[0]) + OUTPUT_ROOM[1]
         self.out_start = np.empty(capacity)
         self.out_end = np.empty(capacity)
         self.out_applicant = np.empty(capacity)
@@ -551,10 +556,11 @@ cdef class _Kernel:
         self.visits += visits
         n = self.n_out
         if n == self.out_end.shape[0]:
-            self.out_start = np.concatenate([self.out_start, np.empty(n // 2)])
-            self.out_end = np.concatenate([self.out_end, np.empty(n // 2)])
-            self.out_applicant = np.concatenate([self.out_applicant, np.empty(n // 2)])
-            self.out_flow = np.concatenate([self.out_flow, np.empty(n // 2, dtype=np.uint16)])
+            more = n // 2 + 1
+            self.out_start = np.concatenate([self.out_start, np.empty(more)])
+            self.out_end = np.concatenate([self.out_end, np.empty(more)])
+            self.out_applicant = np.concatenate([self.out_applicant, np.empty(more)])
+            self.out_flow = np.concatenate([self.out_flow, np.empty(more, dtype=np.uint16)])
         self.out_start[n] = self.a_t_arrive[slot]
         self.out_end[n] = now
         self.out_applicant[n] = back

@@ -165,6 +165,20 @@ def test_thousands_in_the_system_at_once_agree() -> None:
         _assert_same(runs[0], other)
 
 
+@pytest.mark.skipif(not fifo_engine.compiled(), reason="the compiled loop is not installed")
+def test_output_arrays_grow_when_more_finish_than_expected(monkeypatch) -> None:
+    from orgsim.sim import _fifo_kernel
+
+    # Room for almost nothing: the arrays of finished applications grow many times.
+    monkeypatch.setattr(_fifo_kernel, "OUTPUT_ROOM", (0.0, 1))
+    scenario = load_scenario(SCENARIOS[0])
+    scenario = scenario.model_copy(update={"simulation": scenario.simulation.model_copy(
+        update={"horizon_days": 200.0, "warmup_days": 20.0})})
+    grown, reference = _run(scenario, "fifo-compiled", "before"), _run(scenario, "fifo-python", "before")
+    assert grown.completed > 100
+    _assert_same(reference, grown)
+
+
 def test_work_in_progress_cap_stops_arrivals_alike(monkeypatch) -> None:
     import orgsim.sim.flows as flows
 
