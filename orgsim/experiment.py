@@ -94,27 +94,30 @@ def simulate(
     r-th spawned seed sequence, exactly as :func:`compare` does.
     """
     org = _state_org(scenario, state, None)
-    runner = _Runner(scenario, keep_records)
+    runner = Runner(scenario, keep_records)
     n = replications or max(scenario.simulation.replications, replication + 1)
     seq = replication_seeds(scenario.simulation.seed if seed is None else seed, n)[replication]
     return runner.run(org, seq)
 
 
-class _Runner:
+class Runner:
     """Simulates states of one scenario; built once, used for every replication."""
 
     def __init__(self, scenario: Scenario, keep_records: bool = False) -> None:
         self.scenario = scenario
         self.keep_records = keep_records
         self.calendar = _calendar(scenario)
-        self._plans: dict[int, tuple[Plan, dict[str, np.ndarray]]] = {}
+        # By id(org); the org is kept too, so that its id cannot be reused by another.
+        self._plans: dict[int, tuple[Org, Plan, dict[str, np.ndarray]]] = {}
 
     def plan(self, org: Org) -> tuple[Plan, dict[str, np.ndarray]]:
+        """The compiled organisation and its traced arrival times, compiled once."""
         key = id(org)
         if key not in self._plans:
             plan = compile_plan(org, self.scenario)
-            self._plans[key] = (plan, _arrival_times(self.scenario, plan, self.calendar))
-        return self._plans[key]
+            self._plans[key] = (org, plan, _arrival_times(self.scenario, plan, self.calendar))
+        _, plan, arrivals = self._plans[key]
+        return plan, arrivals
 
     def run(self, org: Org, seed_seq: np.random.SeedSequence) -> RunResult:
         plan, arrivals = self.plan(org)
@@ -138,7 +141,7 @@ def run_replications(
     """``replications`` independent runs of one state."""
     org = _state_org(scenario, state, None)
     n = replications or scenario.simulation.replications
-    runner = _Runner(scenario, keep_records)
+    runner = Runner(scenario, keep_records)
     out = []
     for r, seq in enumerate(replication_seeds(scenario.simulation.seed if seed is None else seed, n)):
         out.append(runner.run(org, seq))
@@ -317,7 +320,7 @@ def compare(
     outcome = reform_scenario(scenario)
     n = replications or scenario.simulation.replications
     seed = scenario.simulation.seed if seed is None else seed
-    runner = _Runner(scenario, keep_records)
+    runner = Runner(scenario, keep_records)
     seqs = replication_seeds(seed, n)
     runs: dict[str, list[RunResult]] = {"before": [], "after": []}
     done = 0

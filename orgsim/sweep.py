@@ -471,24 +471,20 @@ class _RunCache:
         self.size = 0
         self.hits = 0
 
-    @staticmethod
-    def key(scenario: Scenario, org: Any, seed: int, replications: int, r: int) -> str:
-        from orgsim.sim.plan import compile_plan
+    def run(self, runner: Any, org: Any, seed: int, replications: int, r: int) -> Any:
+        """Replication ``r`` of ``replications`` of ``org``, as :func:`orgsim.experiment.simulate` makes it."""
+        from orgsim.sim.streams import replication_seeds
 
-        plan = compile_plan(org, scenario)
+        plan, _ = runner.plan(org)
+        scenario = runner.scenario
         what = repr((plan, scenario.simulation, str(scenario.base_dir), seed, replications, r))
-        return hashlib.sha256(what.encode("utf-8")).hexdigest()
-
-    def run(self, scenario: Scenario, org: Any, seed: int, replications: int, r: int) -> Any:
-        from orgsim.experiment import simulate
-
-        key = self.key(scenario, org, seed, replications, r)
+        key = hashlib.sha256(what.encode("utf-8")).hexdigest()
         found = self.runs.pop(key, None)
         if found is not None:
             self.hits += 1
             self.runs[key] = found  # now the newest
             return found
-        run = simulate(scenario, org, seed=seed, replication=r, replications=replications)
+        run = runner.run(org, replication_seeds(seed, replications)[r])
         self.runs[key] = run
         self.size += _nbytes(run)
         while self.size > self.max_bytes and len(self.runs) > 1:
@@ -505,7 +501,7 @@ _RUNS = _RunCache()
 
 def _run_chunk(chunk: _Chunk) -> Any:
     """Simulate a block of replications of one point, before and after; rows as compare() makes them."""
-    from orgsim.experiment import Comparison, StateResult
+    from orgsim.experiment import Comparison, Runner, StateResult
     from orgsim.model.metrics import structure_metrics
     from orgsim.reforms import reform_scenario
     from orgsim.scenario import parse_scenario
@@ -514,9 +510,10 @@ def _run_chunk(chunk: _Chunk) -> Any:
         scenario = parse_scenario(chunk.text, chunk.source, Path(chunk.base_dir) if chunk.base_dir else None)
         outcome = reform_scenario(scenario)
         seed = scenario.simulation.seed if chunk.seed is None else chunk.seed
+        runner = Runner(scenario)  # the calendar and each state's plan, built once for the chunk
         states = {}
         for name, org in (("before", outcome.before), ("after", outcome.after)):
-            runs = tuple(_RUNS.run(scenario, org, seed, chunk.replications, r) for r in range(chunk.first, chunk.stop))
+            runs = tuple(_RUNS.run(runner, org, seed, chunk.replications, r) for r in range(chunk.first, chunk.stop))
             states[name] = StateResult(name, org, structure_metrics(org), runs)
     except OrgsimError as exc:
         return _Failure(type(exc), str(exc), tuple(exc.problems))

@@ -351,16 +351,17 @@ def test_serial_executor_is_the_default() -> None:
 # ---------------------------------------------------------------- runs reused within a worker
 
 def _counting_simulate(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    import orgsim.experiment as experiment
+    """Count the replications actually simulated (Runner.run, as sweeps call it)."""
+    from orgsim.experiment import Runner
 
     calls: list[int] = []
-    real = experiment.simulate
+    real = Runner.run
 
-    def counted(*args, **kw):  # noqa: ANN002, ANN003, ANN202
-        calls.append(kw["replication"])
-        return real(*args, **kw)
+    def counted(self, org, seed_seq):  # noqa: ANN001, ANN202
+        calls.append(seed_seq.spawn_key[-1])
+        return real(self, org, seed_seq)
 
-    monkeypatch.setattr(experiment, "simulate", counted)
+    monkeypatch.setattr(Runner, "run", counted)
     return calls
 
 

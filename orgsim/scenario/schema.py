@@ -305,6 +305,10 @@ class CalendarSpec(_Model):
     extra_workdays: list[dt.date] = Field(default_factory=list)
 
 
+#: Simulation engines (see orgsim.sim.engine): same seed, same results on each.
+Engine = Literal["fifo", "simpy"]
+
+
 class SimulationSpec(_Model):
     horizon_days: Annotated[float, Field(gt=0, le=100_000)] = Field(
         500.0, description="Length of a run in working days."
@@ -322,7 +326,7 @@ class SimulationSpec(_Model):
     utilisation_target: Annotated[float, Field(gt=0, lt=1)] = Field(
         0.85, description="Utilisation the staffing estimate keeps each queue at or below."
     )
-    engine: Literal["fifo", "simpy"] = Field(
+    engine: Engine = Field(
         "fifo",
         description="Simulation engine: 'fifo' (default; queues computed by the first-in first-out "
         "recursion, several times faster) or 'simpy' (the reference, an event per activity on SimPy). "

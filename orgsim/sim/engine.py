@@ -18,11 +18,12 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, get_args
 
 import numpy as np
 
 from orgsim.errors import SimulationError
+from orgsim.scenario.schema import Engine
 from orgsim.sim.flows import MAX_WORK_IN_PROGRESS, as_float_array
 from orgsim.sim.plan import Plan
 from orgsim.sim.results import COMPONENTS, RunResult
@@ -33,8 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["simulate_plan", "read_trace", "ENGINES", "Engine", "MAX_WORK_IN_PROGRESS"]
 
-Engine = Literal["fifo", "simpy"]
-ENGINES: tuple[str, ...] = ("fifo", "simpy")
+ENGINES: tuple[str, ...] = get_args(Engine)
 
 
 def _run_class(engine: str) -> type:
