@@ -53,32 +53,30 @@ def test_spring_festival_2020(china: WorkingCalendar) -> None:
     assert not china.is_working_day(D(2020, 1, 1))  # New Year's Day
 
 
-def test_spring_festival_2021(china: WorkingCalendar) -> None:
-    for d in days(D(2021, 2, 11), D(2021, 2, 17)):
+@pytest.mark.parametrize(
+    "first_off, last_off, make_up_days, working_around",
+    [
+        # Spring Festival 2021: make-up on Sunday 7 and Saturday 20 February.
+        (D(2021, 2, 11), D(2021, 2, 17), [D(2021, 2, 7), D(2021, 2, 20)], [D(2021, 2, 10), D(2021, 2, 18)]),
+        # National Day 2019: make-up on Sunday 29 September and Saturday 12 October.
+        (D(2019, 10, 1), D(2019, 10, 7), [D(2019, 9, 29), D(2019, 10, 12)], [D(2019, 10, 8)]),
+        # National Day and Mid-Autumn Festival together, 2020: 1-8 October.
+        (D(2020, 10, 1), D(2020, 10, 8), [D(2020, 9, 27), D(2020, 10, 10)], [D(2020, 10, 9)]),
+    ],
+    ids=["spring_festival_2021", "national_day_2019", "national_day_2020"],
+)
+def test_golden_weeks(china: WorkingCalendar, first_off, last_off, make_up_days, working_around) -> None:
+    for d in days(first_off, last_off):
         assert not china.is_working_day(d), d
-    assert china.is_working_day(D(2021, 2, 7))  # Sunday make-up working day
-    assert china.is_working_day(D(2021, 2, 20))  # Saturday make-up working day
-    assert (D(2021, 2, 7).weekday(), D(2021, 2, 20).weekday()) == (6, 5)
-    assert china.is_working_day(D(2021, 2, 10))
-    assert china.is_working_day(D(2021, 2, 18))
+    for d in make_up_days:
+        assert d.weekday() in (5, 6), d  # a weekend day worked
+        assert china.is_working_day(d), d
+    for d in working_around:
+        assert china.is_working_day(d), d
 
 
-def test_national_day_2019(china: WorkingCalendar) -> None:
-    for d in days(D(2019, 10, 1), D(2019, 10, 7)):
-        assert not china.is_working_day(d), d
-    assert china.is_working_day(D(2019, 9, 29))  # Sunday make-up
-    assert china.is_working_day(D(2019, 10, 12))  # Saturday make-up
-    assert china.is_working_day(D(2019, 10, 8))
-
-
-def test_national_day_2020(china: WorkingCalendar) -> None:
-    # National Day and Mid-Autumn Festival together: 1-8 October.
-    for d in days(D(2020, 10, 1), D(2020, 10, 8)):
-        assert not china.is_working_day(d), d
-    assert china.is_working_day(D(2020, 9, 27))  # Sunday make-up
-    assert china.is_working_day(D(2020, 10, 10))  # Saturday make-up
-    assert china.is_working_day(D(2020, 10, 9))
-    assert not china.is_working_day(D(2020, 10, 11))  # an ordinary Sunday
+def test_an_ordinary_sunday_after_a_make_up_saturday_is_off(china: WorkingCalendar) -> None:
+    assert not china.is_working_day(D(2020, 10, 11))
 
 
 def test_working_days_in_2020(china: WorkingCalendar) -> None:
