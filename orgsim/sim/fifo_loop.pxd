@@ -51,6 +51,7 @@ cdef class FifoLoop:
     cdef int[::1] free_slots, a_flow, a_left, a_last, a_handoffs, a_crit, a_visits, a_pending
     cdef long long[::1] a_k, a_no
     cdef double[::1] a_t_arrive, a_t_last, a_draws, a_acc, a_handoff_in, a_t_ready
+    cdef tuple blank
     # --- events
     cdef object ev_store
     cdef Event[::1] ev
@@ -87,23 +88,22 @@ cdef class FifoLoop:
     cdef void _reset_slot(self, int slot, int g, int n) except *
     @cython.locals(s=double, e=double, t0=double, horizon=double)
     cdef double _serve(self, int q, double t, double work) except? -1
-    @cython.locals(f=int, g=int, b=Py_ssize_t, d=Py_ssize_t, visit=int, lo=int, hi=int, m=int, q=int,
+    @cython.locals(f=int, g=int, b=Py_ssize_t, d=Py_ssize_t, visit=int, lo=int, hi=int, m=int, end=int, q=int,
                    back=bint, work=double, delay=double, s=double, e=double)
     cdef void _officers(self, double t, int slot, int i) except *
     @cython.locals(total=double, best=double, x=double, m=int)
     cdef double _combined(self, int g, Py_ssize_t d, int lo, int hi, bint first) except? -1
     @cython.locals(g=int, m=int, d=double, s=double, e=double)
     cdef void _signoff(self, double t, int slot, int i, int level) except *
-    @cython.locals(g=int, b=Py_ssize_t, m=int, j=int, k=int, delay=double, at=double)
-    cdef void _step_done(self, double e, int slot, int i) except *
+    @cython.locals(b=Py_ssize_t, m=int, end=int, j=int, k=int, delay=double, at=double)
+    cdef void _step_done(self, double e, int slot, int i, int g) except *
     @cython.locals(since=double)
     cdef void _in_system_change(self, double now, long long delta) noexcept
-    @cython.locals(slot=int, g=int, n=int, r=int)
+    @cython.locals(slot=int, g=int, n=int, r=int, end=int)
     cdef void _arrive(self, int f, double t) except *
+    @cython.locals(wait=double, proc=double, sign=double, hand=double, back=double, b=Py_ssize_t, i=Py_ssize_t,
+                   end=Py_ssize_t, k=Py_ssize_t, f=int, visits=long, n=Py_ssize_t, more=Py_ssize_t)
     cdef void _complete(self, double now, int slot, int last) except *
-    @cython.locals(wait=double, proc=double, sign=double, hand=double, back=double, b=Py_ssize_t, i=int, f=int,
-                   visits=long, n=Py_ssize_t, more=Py_ssize_t)
-    cdef void _book(self, double now, int slot, int last) except *
     cdef void _poisson_arrival(self, double t, int f) except *
     @cython.locals(times="double[::1]", i=Py_ssize_t, n=Py_ssize_t)
     cdef void _trace_arrival(self, double t, int f) except *

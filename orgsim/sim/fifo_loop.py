@@ -27,12 +27,15 @@ of draws. Everything else is the algorithm, stated once.
 
 Applications in the system live in numbered slots: per-slot values in flat
 arrays, per-step values at ``slot * max_steps + step`` (``4 *`` that for the
-four time accounts), draws at ``slot * max_width + column``.
+four time accounts), draws at ``slot * max_width + column``. Loops over a
+range of entries are ``while`` loops: the same C compiled, and in Python
+they spare a ``range`` object per call on the hottest paths.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from heapq import heappop, heappush, heapreplace
 
 import numpy as np
@@ -119,16 +122,23 @@ def _grown(values: object, extra: int, typecode: str) -> object:
     """``values`` followed by ``extra`` zeros."""
     if cython.compiled:
         return np.concatenate((np.asarray(values), np.zeros(extra, dtype=typecode)))
+    elif isinstance(values, list):
+        return values + _zeros(extra, typecode)
     else:
-        return values + _zeros(extra, typecode)  # type: ignore[operator]
+        return values + _output_zeros(extra, typecode)  # type: ignore[operator]
+
+
+def _output_zeros(n: int, typecode: str) -> object:
+    """Room for ``n`` values of an output array (in Python an array.array: read without a copy)."""
+    if cython.compiled:
+        return np.zeros(n, dtype=typecode)
+    else:
+        return array(typecode, bytes(n * array(typecode).itemsize))
 
 
 def _array(values: object, n: int, typecode: str) -> np.ndarray:
-    """The first ``n`` values as a numpy array (compiled: a view, no copy)."""
-    if cython.compiled:
-        return np.asarray(values)[:n]
-    else:
-        return np.array(values[:n], dtype=typecode)  # type: ignore[index]
+    """The first ``n`` values of an output array as a numpy array (a view, no copy)."""
+    return np.asarray(values)[:n] if cython.compiled else np.frombuffer(values, dtype=typecode)[:n]
 
 
 class FifoLoop:
@@ -203,6 +213,8 @@ class FifoLoop:
         self.a_crit = _zeros(0, "i")
         self.a_visits = _zeros(0, "i")
         self.a_pending = _zeros(0, "i")
+        s = run.max_steps
+        self.blank = ([0.0] * (4 * s), [0.0] * s, [-1.0] * s, [0] * s, [-1] * s)  # for _reset_slot in Python
         self._grow(1024)
         self._init_events()
         # Accounts.
@@ -225,10 +237,10 @@ class FifoLoop:
         self.wip_samples = []
         # Output: room for the applications expected, so that the arrays rarely grow.
         self.n_out = 0
-        self.out_start = _zeros(run.output_room, "d")
-        self.out_end = _zeros(run.output_room, "d")
-        self.out_applicant = _zeros(run.output_room, "d")
-        self.out_flow = _zeros(run.output_room, "H")
+        self.out_start = _output_zeros(run.output_room, "d")
+        self.out_end = _output_zeros(run.output_room, "d")
+        self.out_applicant = _output_zeros(run.output_room, "d")
+        self.out_flow = _output_zeros(run.output_room, "H")
         self.records = []
 
     # ------------------------------------------------------------ STORAGE: the event heap
@@ -401,12 +413,14 @@ class FifoLoop:
                 self.a_crit[b + i] = -1
                 self.a_visits[b + i] = 0
                 self.a_pending[b + i] = self.step_predecessors[g + i]
-        else:
-            self.a_acc[4 * b:4 * (b + n)] = [0.0] * (4 * n)
-            self.a_handoff_in[b:b + n] = [0.0] * n
-            self.a_t_ready[b:b + n] = [-1.0] * n
-            self.a_crit[b:b + n] = [-1] * n
-            self.a_visits[b:b + n] = [0] * n
+        else:  # the whole stride at once, from lists made once
+            s = self.steps
+            zeros4, zeros, minus_ones, int_zeros, int_minus_ones = self.blank
+            self.a_acc[4 * b:4 * (b + s)] = zeros4
+            self.a_handoff_in[b:b + s] = zeros
+            self.a_t_ready[b:b + s] = minus_ones
+            self.a_crit[b:b + s] = int_minus_ones
+            self.a_visits[b:b + s] = int_zeros
             self.a_pending[b:b + n] = self.step_predecessors[g:g + n]
 
     # ------------------------------------------------------------ queues
@@ -438,18 +452,22 @@ class FifoLoop:
                 work = self.a_draws[d + self.service_column[lo]]
             else:
                 work = self._combined(g, d, lo, hi, True)
-            for m in range(self.step_rework_start[g], self.step_rework_start[g + 1]):
+            m, end = self.step_rework_start[g], self.step_rework_start[g + 1]
+            while m < end:
                 if self.a_draws[d + self.rework_column[m]] < self.rework_probability[m]:
                     back = True
+                m += 1
         else:
             if hi - lo == 1:
                 work = self.revisit_service[self.service_stream[lo]].take()
             else:
                 work = self._combined(g, d, lo, hi, False)
-            for m in range(self.step_rework_start[g], self.step_rework_start[g + 1]):
+            m, end = self.step_rework_start[g], self.step_rework_start[g + 1]
+            while m < end:
                 # Draw for every function (no short cut) so stream positions never depend on order.
                 if self.revisit_rework[self.rework_stream[m]].take() < self.rework_probability[m]:
                     back = True
+                m += 1
         q = self.step_queue[g]
         work = work * self.queue_stretch[q]
         delay = -1.0
@@ -458,7 +476,7 @@ class FifoLoop:
             delay = 0.0 if resubmission is None else resubmission.take() * self.flow_delay_factor[f]
         s = self._serve(q, t, work)
         e = s + work
-        self.a_acc[4 * b] += s - t
+        self.a_acc[4 * b] += s - t  # this step's accounts: waiting, processing, sign-off, applicant
         self.a_acc[4 * b + 1] += work
         if delay >= 0:  # back to the applicant, then to the same step
             self.a_acc[4 * b + 3] += delay
@@ -466,7 +484,7 @@ class FifoLoop:
         elif self.step_signoff_start[g + 1] > self.step_signoff_start[g]:
             self._push(e, signoff_key(self.a_no[slot], i, 0), SIGNOFF, slot, i)
         else:
-            self._step_done(e, slot, i)
+            self._step_done(e, slot, i, g)
 
     def _combined(self, g: int, d: int, lo: int, hi: int, first: bool) -> float:
         """The working time of step ``g`` with several functions: their times combined."""
@@ -493,10 +511,10 @@ class FifoLoop:
         if m + 1 < self.step_signoff_start[g + 1]:
             self._push(e, signoff_key(self.a_no[slot], i, level + 1), SIGNOFF + level + 1, slot, i)
         else:
-            self._step_done(e, slot, i)
+            self._step_done(e, slot, i, g)
 
-    def _step_done(self, e: float, slot: int, i: int) -> None:
-        """Step ``i`` of the application in ``slot`` ends at ``e``: hand the file on, or finish it."""
+    def _step_done(self, e: float, slot: int, i: int, g: int) -> None:
+        """Step ``i`` (``g`` of all steps) of the application in ``slot`` ends at ``e``: hand the file on, or finish it."""
         # The latest step end so far, and when each step's last predecessor hands
         # over: ties go to the lower step index, so that the result does not
         # depend on the order of simultaneous events.
@@ -507,9 +525,9 @@ class FifoLoop:
         if self.a_left[slot] == 0:
             self._push(self.a_t_last[slot], done_key(self.a_no[slot]), DONE, slot, self.a_last[slot])
             return
-        g = self.flow_first_step[self.a_flow[slot]] + i
         b = slot * self.steps
-        for m in range(self.step_successor_start[g], self.step_successor_start[g + 1]):
+        m, end = self.step_successor_start[g], self.step_successor_start[g + 1]
+        while m < end:
             j = self.successor_step[m]
             k = self.successor_column[m]
             self.a_handoffs[slot] += 1
@@ -522,6 +540,7 @@ class FifoLoop:
             self.a_pending[b + j] -= 1
             if self.a_pending[b + j] == 0:
                 self._push(self.a_t_ready[b + j], officers_key(self.a_no[slot], j), OFFICERS, slot, j)
+            m += 1
 
     # ------------------------------------------------------------ applications
     def _in_system_change(self, now: float, delta: int) -> None:
@@ -560,59 +579,60 @@ class FifoLoop:
         if self.wip >= self.max_in_system:  # unstable: more would only cost memory
             self.admitting = False
             self.truncated = True
-        for r in range(self.flow_root_start[f], self.flow_root_start[f + 1]):
+        r, end = self.flow_root_start[f], self.flow_root_start[f + 1]
+        while r < end:
             self._push(t, officers_key(self.a_no[slot], self.root_step[r]), OFFICERS, slot, self.root_step[r])
+            r += 1
 
     def _complete(self, now: float, slot: int, last: int) -> None:
-        """Book the application in ``slot``, finished at ``now`` with step ``last``; free its slot."""
+        """The application in ``slot`` is finished at ``now`` with step ``last``: book it, free its slot."""
         self._in_system_change(now, -1)
         if self.warmup <= now <= self.horizon:
             self.completed_in_window += 1
-        if self.a_t_arrive[slot] >= self.warmup:
-            self._book(now, slot, last)
+        if self.a_t_arrive[slot] >= self.warmup:  # arrived in the window: measured
+            self.measured_left -= 1
+            # Walk the critical path back from the last step: its parts add up to the lead time.
+            wait = proc = sign = hand = back = 0.0
+            b = slot * self.steps
+            i = last
+            while i >= 0:
+                k = 4 * (b + i)
+                wait += self.a_acc[k]
+                proc += self.a_acc[k + 1]
+                sign += self.a_acc[k + 2]
+                back += self.a_acc[k + 3]
+                hand += self.a_handoff_in[b + i]
+                i = self.a_crit[b + i]
+            self.c_wait += wait
+            self.c_proc += proc
+            self.c_sign += sign
+            self.c_hand += hand
+            self.c_back += back
+            f = self.a_flow[slot]
+            visits = 0
+            i, end = b, b + self.flow_first_step[f + 1] - self.flow_first_step[f]
+            while i < end:
+                visits += self.a_visits[i]
+                i += 1
+            self.handoffs += self.a_handoffs[slot]
+            self.visits += visits
+            n = self.n_out
+            if n == len(self.out_end):
+                more = n // 2 + 1
+                self.out_start = _grown(self.out_start, more, "d")
+                self.out_end = _grown(self.out_end, more, "d")
+                self.out_applicant = _grown(self.out_applicant, more, "d")
+                self.out_flow = _grown(self.out_flow, more, "H")
+            self.out_start[n] = self.a_t_arrive[slot]
+            self.out_end[n] = now
+            self.out_applicant[n] = back
+            self.out_flow[n] = f
+            self.n_out = n + 1
+            if self.keep_records:  # only when asked: records cost memory per application
+                self.records.append((f, self.a_k[slot], self.a_t_arrive[slot], now, wait, proc, sign, hand, back,
+                                     self.a_handoffs[slot], visits))
         self.free_slots[self.n_free] = slot
         self.n_free += 1
-
-    def _book(self, now: float, slot: int, last: int) -> None:
-        """An application that arrived in the window is done: its lead time and where it went."""
-        self.measured_left -= 1
-        # Walk the critical path back from the last step: its parts add up to the lead time.
-        wait = proc = sign = hand = back = 0.0
-        b = slot * self.steps
-        i = last
-        while i >= 0:
-            wait += self.a_acc[4 * (b + i)]
-            proc += self.a_acc[4 * (b + i) + 1]
-            sign += self.a_acc[4 * (b + i) + 2]
-            back += self.a_acc[4 * (b + i) + 3]
-            hand += self.a_handoff_in[b + i]
-            i = self.a_crit[b + i]
-        self.c_wait += wait
-        self.c_proc += proc
-        self.c_sign += sign
-        self.c_hand += hand
-        self.c_back += back
-        f = self.a_flow[slot]
-        visits = 0
-        for i in range(self.flow_first_step[f + 1] - self.flow_first_step[f]):
-            visits += self.a_visits[b + i]
-        self.handoffs += self.a_handoffs[slot]
-        self.visits += visits
-        n = self.n_out
-        if n == len(self.out_end):
-            more = n // 2 + 1
-            self.out_start = _grown(self.out_start, more, "d")
-            self.out_end = _grown(self.out_end, more, "d")
-            self.out_applicant = _grown(self.out_applicant, more, "d")
-            self.out_flow = _grown(self.out_flow, more, "H")
-        self.out_start[n] = self.a_t_arrive[slot]
-        self.out_end[n] = now
-        self.out_applicant[n] = back
-        self.out_flow[n] = f
-        self.n_out = n + 1
-        if self.keep_records:  # only when asked: records cost memory per application
-            self.records.append((f, self.a_k[slot], self.a_t_arrive[slot], now, wait, proc, sign, hand, back,
-                                 self.a_handoffs[slot], visits))
 
     # ------------------------------------------------------------ arrivals
     def _poisson_arrival(self, t: float, f: int) -> None:
