@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -93,6 +94,37 @@ def test_the_compiled_loop_is_installed_where_ci_requires_it() -> None:
         assert fifo_engine.compiled(), "orgsim.sim.fifo_loop was not compiled"
     else:
         pytest.skip("ORGSIM_REQUIRE_COMPILED is not set")
+
+
+def test_a_compiled_loop_older_than_its_source_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    # In a checkout, an extension built before fifo_loop.py or .pxd last changed
+    # would run old code: the source runs as Python instead, with a warning.
+    old = tmp_path / "fifo_loop.cpython-311-x86_64-linux-gnu.so"
+    old.write_bytes(b"")
+    os.utime(old, (0, 0))
+    monkeypatch.setattr(fifo_engine.importlib.util, "find_spec", lambda name: SimpleNamespace(origin=str(old)))
+    with pytest.warns(RuntimeWarning, match="older than orgsim/sim/fifo_loop.py"):
+        assert fifo_engine._load() is fifo_engine.python_loop()
+
+
+def test_the_code_hash_covers_the_loop_s_c_types(tmp_path: Path, monkeypatch) -> None:
+    # A change to fifo_loop.pxd changes the compiled loop, so it must change the hash a resumed sweep checks.
+    import shutil
+
+    from orgsim import _provenance
+
+    package = Path(_provenance.__file__).parent
+    copy = tmp_path / "orgsim"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+    hashes = []
+    for text in ("", "# changed\n"):
+        with (copy / "sim" / "fifo_loop.pxd").open("a", encoding="utf-8") as fh:
+            fh.write(text)
+        monkeypatch.setattr(_provenance, "__file__", str(copy / "_provenance.py"))
+        _provenance.code_sha256.cache_clear()
+        hashes.append(_provenance.code_sha256())
+    _provenance.code_sha256.cache_clear()
+    assert hashes[0] != hashes[1]
 
 
 _SERVICE = st.sampled_from([
