@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from array import array
 from heapq import heappop, heappush, heapreplace
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +104,7 @@ def signoff_key(no: int, step: int, level: int) -> int:
 # lists (indexing a numpy array from Python is several times slower). Typecodes
 # as in the array module: "d" double, "i" int, "q" long long, "H" unsigned short.
 
-def _local(values: np.ndarray) -> object:
+def _local(values: np.ndarray) -> Any:
     """An input array in the storage of this mode."""
     if cython.compiled:
         return values
@@ -111,24 +112,24 @@ def _local(values: np.ndarray) -> object:
         return values.tolist()
 
 
-def _zeros(n: int, typecode: str) -> object:
+def _zeros(n: int, typecode: str) -> Any:
     if cython.compiled:
         return np.zeros(n, dtype=typecode)
     else:
         return [0.0 if typecode == "d" else 0] * n
 
 
-def _grown(values: object, extra: int, typecode: str) -> object:
+def _grown(values: Any, extra: int, typecode: str) -> Any:
     """``values`` followed by ``extra`` zeros."""
     if cython.compiled:
         return np.concatenate((np.asarray(values), np.zeros(extra, dtype=typecode)))
     elif isinstance(values, list):
         return values + _zeros(extra, typecode)
     else:
-        return values + _output_zeros(extra, typecode)  # type: ignore[operator]
+        return values + _output_zeros(extra, typecode)
 
 
-def _output_zeros(n: int, typecode: str) -> object:
+def _output_zeros(n: int, typecode: str) -> Any:
     """Room for ``n`` values of an output array (in Python an array.array: read without a copy)."""
     if cython.compiled:
         return np.zeros(n, dtype=typecode)
@@ -136,7 +137,7 @@ def _output_zeros(n: int, typecode: str) -> object:
         return array(typecode, bytes(n * array(typecode).itemsize))
 
 
-def _array(values: object, n: int, typecode: str) -> np.ndarray:
+def _array(values: Any, n: int, typecode: str) -> np.ndarray:
     """The first ``n`` values of an output array as a numpy array (a view, no copy)."""
     return np.asarray(values)[:n] if cython.compiled else np.frombuffer(values, dtype=typecode)[:n]
 
@@ -183,15 +184,15 @@ class FifoLoop:
         self.flow_first_arrival = _local(run.flow_first_arrival)
         self.flow_applicants = _zeros(run.n_flows, "q")  # arrived so far, admitted or not
         self.trace_next = _zeros(run.n_flows, "i")
-        self.arrival_traces = [None if x is None else _local(x) for x in run.arrival_traces]
+        self.arrival_traces: list[Any] = [None if x is None else _local(x) for x in run.arrival_traces]
         # Random numbers.
-        self.first_visit = list(run.first_visit)
-        self.row_blocks = [None] * run.n_flows  # each project type's current block of first-visit rows
+        self.first_visit: list[Any] = list(run.first_visit)
+        self.row_blocks: list[Any] = [None] * run.n_flows  # each project type's current block of first-visit rows
         self.next_row = _zeros(run.n_flows, "i")
-        self.revisit_service = list(run.revisit_service)
-        self.revisit_rework = list(run.revisit_rework)
-        self.resubmission = list(run.resubmission)
-        self.arrival_gaps = list(run.arrival_gaps)
+        self.revisit_service: list[Any] = list(run.revisit_service)
+        self.revisit_rework: list[Any] = list(run.revisit_rework)
+        self.resubmission: list[Any] = list(run.resubmission)
+        self.arrival_gaps: list[Any] = list(run.arrival_gaps)
         # Applications in slots.
         self.width = run.max_width
         self.steps = run.max_steps
@@ -234,14 +235,14 @@ class FifoLoop:
         self.n_samples = len(run.sample_times)
         self.next_sample = 0
         self.next_sample_time = self.samples[0] if self.n_samples else math.inf
-        self.wip_samples = []
+        self.wip_samples: list[tuple[float, int]] = []
         # Output: room for the applications expected, so that the arrays rarely grow.
         self.n_out = 0
         self.out_start = _output_zeros(run.output_room, "d")
         self.out_end = _output_zeros(run.output_room, "d")
         self.out_applicant = _output_zeros(run.output_room, "d")
         self.out_flow = _output_zeros(run.output_room, "H")
-        self.records = []
+        self.records: list[tuple] = []
 
     # ------------------------------------------------------------ STORAGE: the event heap
     def _init_events(self) -> None:
@@ -250,7 +251,7 @@ class FifoLoop:
             self.ev = self.ev_store
             self.n_ev = 0
         else:
-            self.heap = []
+            self.heap: list[tuple[float, int, int, int, int]] = []
 
     def _push(self, t: float, key: int, kind: int, a: int, b: int) -> None:
         """Schedule event ``kind`` at ``t`` (``a``: slot or project type, ``b``: step)."""

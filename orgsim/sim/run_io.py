@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -61,6 +61,19 @@ COMBINE_SUM, COMBINE_MAX, COMBINE_FACTOR = 0, 1, 2
 NO_ARRIVALS, POISSON, TRACE = 0, 1, 2
 
 _Fill = Callable[[np.random.Generator, int], np.ndarray]
+
+
+def _in_working_days(dist: Any, hours_per_day: float) -> _Fill:
+    """A sampler of ``dist`` (a distribution of the scenario) in working days."""
+    return lambda rng, n: dist.draw(rng, n, hours_per_day)
+
+
+def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.random(n)
+
+
+def _exponential(mean: float) -> _Fill:
+    return lambda rng, n: rng.exponential(mean, n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,13 +196,6 @@ def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
     position, so a reform that adds or merges steps keeps everyone else's draws.
     """
     h, fid = plan.hours_per_day, flow.id
-
-    def draw(dist) -> _Fill:  # noqa: ANN001 - a sampler in working days
-        return lambda rng, n: dist.draw(rng, n, h)
-
-    def uniform(rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.random(n)
-
     dists: dict[str, object] = {}
     for st in flow.steps:
         for f, d in zip(st.functions, st.service):
@@ -205,12 +211,12 @@ def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
         sources.append((fill, name))
         return len(sources) - 1
 
-    service = [column(draw(dists[f]), "service", fid, f) for f in dists]
-    rework = [column(uniform, "rework", fid, f) for f in dists]
+    service = [column(_in_working_days(dists[f], h), "service", fid, f) for f in dists]
+    rework = [column(_uniform, "rework", fid, f) for f in dists]
     signoff: list[list[int]] = []
     for st in flow.steps:
         signoff.append([] if plan.signoff_time is None else [
-            column(draw(plan.signoff_time), "signoff", fid, st.functions[0], str(level))
+            column(_in_working_days(plan.signoff_time, h), "signoff", fid, st.functions[0], str(level))
             for level in range(len(st.signoff))])
     handoff: list[list[int]] = []
     for i, succ in enumerate(flow.successors):
@@ -218,7 +224,8 @@ def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
         for j, kind in succ:
             dist = plan.handoff[kind]
             handoff[i].append(-1 if dist is None else column(
-                draw(dist), "handoff", fid, flow.steps[i].functions[0], flow.steps[j].functions[0], kind))
+                _in_working_days(dist, h), "handoff", fid, flow.steps[i].functions[0], flow.steps[j].functions[0],
+                kind))
     return _RowLayout(sources, dists, service, rework, signoff, handoff)
 
 
@@ -235,14 +242,25 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
     """The flat input of one replication: ``plan`` on ``streams``, ``arrival_times`` for traced project types."""
     h = plan.hours_per_day
     queue_index = {k: q for q, k in enumerate(plan.pools)}
-    step_queue, combine, factor, predecessors = [], [], [], []
+    step_queue: list[int] = []
+    combine: list[int] = []
+    factor: list[float] = []
+    predecessors: list[int] = []
     service_start, service_column, service_stream = [0], [], []
     rework_start, rework_column, rework_stream, rework_p = [0], [], [], []
     signoff_start, signoff_queue, signoff_column = [0], [], []
     successor_start, successor_step, successor_column = [0], [], []
-    first_step, root_start, roots = [0], [0], []
-    delay_factor, arrivals, first_arrival = [], [], []
-    first_visit, revisit_service, revisit_rework, resubmission, gaps, traces = [], [], [], [], [], []
+    first_step, root_start = [0], [0]
+    roots: list[int] = []
+    delay_factor: list[float] = []
+    arrivals: list[int] = []
+    first_arrival: list[float] = []
+    first_visit: list[RowStream] = []
+    revisit_service: list[BlockStream] = []
+    revisit_rework: list[BlockStream] = []
+    resubmission: list[BlockStream | None] = []
+    gaps: list[BlockStream | None] = []
+    traces: list[np.ndarray | None] = []
     max_width = max_steps = 1
     expected = 0.0
     for flow in plan.flows:
@@ -257,8 +275,8 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         index_of = {f: k for k, f in enumerate(layout.functions)}
         base = len(revisit_service)
         for f, dist in layout.functions.items():
-            revisit_service.append(streams.stream(lambda rng, n, d=dist: d.draw(rng, n, h), "revisit_service", fid, f))
-            revisit_rework.append(streams.stream(lambda rng, n: rng.random(n), "revisit_rework", fid, f))
+            revisit_service.append(streams.stream(_in_working_days(dist, h), "revisit_service", fid, f))
+            revisit_rework.append(streams.stream(_uniform, "revisit_rework", fid, f))
         for i, st in enumerate(flow.steps):
             step_queue.append(queue_index[st.pool])
             if st.combine in ("sum", "max"):
@@ -291,8 +309,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         root_start.append(len(roots))
         delay_factor.append(flow.delay_factor)
         rs = plan.resubmission_delay
-        resubmission.append(None if rs is None else streams.stream(
-            lambda rng, n, d=rs: d.draw(rng, n, h), "resubmission", fid))
+        resubmission.append(None if rs is None else streams.stream(_in_working_days(rs, h), "resubmission", fid))
         # The first arrival of each project type: its trace's first date, or a Poisson gap.
         times = arrival_times.get(fid)
         gap = None
@@ -301,8 +318,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
             expected += len(times)
             kind, first = (TRACE, float(times[0])) if len(times) and times[0] < horizon else (NO_ARRIVALS, np.inf)
         elif flow.rate_per_day > 0:
-            rate = flow.rate_per_day
-            gap = streams.stream(lambda rng, n, rate=rate: rng.exponential(1.0 / rate, n), "arrivals", fid)
+            gap = streams.stream(_exponential(1.0 / flow.rate_per_day), "arrivals", fid)
             kind, first = POISSON, gap.take()
         else:
             kind, first = NO_ARRIVALS, np.inf

@@ -219,11 +219,14 @@ class _SimPyRun:
         if self.env.now >= self.run_input.horizon:
             return
         self._arrive(f)
-        self._at(self.run_input.arrival_gaps[f].take(), self.keys.arrival_key(f), self._poisson_arrival, f)
+        gaps = self.run_input.arrival_gaps[f]
+        assert gaps is not None  # a project type with Poisson arrivals
+        self._at(gaps.take(), self.keys.arrival_key(f), self._poisson_arrival, f)
 
     def _trace_arrival(self, f: int, i: int) -> None:
         now, horizon = self.env.now, self.run_input.horizon
         times = self.run_input.arrival_traces[f]
+        assert times is not None  # a project type with traced arrivals
         while i < len(times) and times[i] <= now:
             if times[i] < horizon:
                 self._arrive(f)
