@@ -23,6 +23,18 @@ delays) are each a source named after the project type and the function,
 whatever the organisation looks like; :func:`_first_visit_layout` defines
 which column is which, once. Second visits, resubmission delays and Poisson
 gaps come from their own named streams, in the order an engine reaches them.
+
+Adding to the model means adding here, then a few lines in the FIFO loop's
+handlers and in the SimPy reference (which the tests hold to the same
+numbers). For instance: a step needed only with some probability is a
+per-step probability and a first-visit column for its draw (in
+:func:`_first_visit_layout`), and the loop ends a skipped step at once
+(``_step_done`` at its arrival time); rework sent back to an earlier step is
+a target per rework entry; hand-off times per pair of units, or a "one
+window" intake step, are only other columns and steps built here; capacity
+that changes at given dates is a list of (time, queue, servers) taken as
+events of their own, with room in each queue's heap of server free times for
+its largest size.
 """
 
 from __future__ import annotations
