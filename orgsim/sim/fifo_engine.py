@@ -1,8 +1,8 @@
 """The default engine: the FIFO loop of :mod:`orgsim.sim.fifo_loop`, compiled where it was built.
 
 ``fifo_loop.py`` is one source: ``pip install`` compiles it with Cython when
-a C compiler is present (about 10 times faster; 20-30 times the SimPy
-engine, benchmarks/README.md); otherwise the same file runs as Python. This
+a C compiler is present (10-20 times faster; 20-40 times the SimPy engine,
+benchmarks/README.md); otherwise the same file runs as Python. This
 module chooses which runs (:data:`LOOP`) and says which (:func:`compiled`).
 In a checkout (an editable install), a compiled loop older than its source
 (``fifo_loop.py`` or ``fifo_loop.pxd``) would run old code: it is not used,

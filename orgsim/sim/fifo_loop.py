@@ -17,7 +17,7 @@ The loop reads a :class:`~orgsim.sim.run_io.RunInput` and returns a
 :class:`~orgsim.sim.run_io.RunOutput`; it touches nothing else. This file is
 Cython's "pure Python mode": ``fifo_loop.pxd`` beside it gives the C types,
 and ``setup.py`` compiles the pair when a C compiler is present (the FIFO
-engine then runs about 10 times faster); otherwise, or when the compiled
+engine then runs 10-20 times faster); otherwise, or when the compiled
 module is older than this source, it runs as it stands. Where C and Python
 want different data structures the difference is confined to the helpers
 marked STORAGE below (a ``cython.compiled`` branch each): the event heap (C
