@@ -258,11 +258,11 @@ def code_version() -> str:
         head, dirty = "unknown", ""
     sim = Path(fifo_engine.__file__).resolve().parent
     engines = hashlib.sha256()
-    for name in ("flows.py", "fifo_engine.py", "_fifo_kernel.pyx", "simpy_engine.py", "engine.py"):
+    for name in ("run_io.py", "fifo_loop.py", "fifo_loop.pxd", "fifo_engine.py", "simpy_engine.py", "engine.py"):
         engines.update(name.encode() + b"\0" + (sim / name).read_bytes())
     tree = hashlib.sha256()
     package = sim.parent
-    for path in sorted([*package.rglob("*.py"), *package.rglob("*.pyx")]):
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.pxd"), *package.rglob("*.pyx")]):
         tree.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     loop = "compiled FIFO loop" if fifo_engine.compiled() else "FIFO loop in Python (not compiled)"
     return (f"git {head}{' + uncommitted changes in orgsim/' if dirty else ''}, engine sources sha256 "

@@ -13,9 +13,10 @@ Both count only the simulation (``orgsim.experiment.simulate``), not the
 imports or the scenario build.
 
 ``--engine`` picks what is profiled: ``fifo-python`` (default), the FIFO
-engine's loop as Python, whose profile says where the compiled loop's work
-is too; ``fifo``, the compiled loop (one opaque call to these profilers:
-its time shows as ``_fifo_kernel.run``); ``simpy``, the reference engine.
+loop's source run as Python, whose profile says where the compiled loop's
+work is too (it is the same source); ``fifo``, the compiled loop (one opaque
+call to these profilers: its time shows as ``FifoLoop.run``); ``simpy``, the
+reference engine.
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ def _workload(name: str, state: str, engine: str):  # noqa: ANN202 - (scenario, 
         import scale
 
         scenario = scale._parse(scale.jinan_like(horizon_days=110.0, warmup_days=10.0, replications=1))
-    from orgsim.sim.fifo_engine import FifoRun
+    from orgsim.sim import fifo_engine
 
-    FifoRun.use_compiled = engine == "fifo"
+    if engine == "fifo-python":
+        fifo_engine.LOOP = fifo_engine.python_loop()
     scenario = scenario.model_copy(update={"simulation": scenario.simulation.model_copy(
         update={"engine": "simpy" if engine == "simpy" else "fifo"})})
     outcome = orgsim.reform_scenario(scenario)

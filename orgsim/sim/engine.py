@@ -4,10 +4,13 @@ Two engines implement the same model and consume the same random numbers:
 
 - ``"fifo"`` (the default, :mod:`orgsim.sim.fifo_engine`): every queue is
   first-in first-out, so when a file reaches a queue its start and end are
-  known at once; only arrivals at queues are events. Several times faster.
+  known at once; only arrivals at queues are events. Many times faster.
 - ``"simpy"`` (:mod:`orgsim.sim.simpy_engine`): the reference, on SimPy's
   event loop, with explicit queues and an event per activity.
 
+Both read one :class:`~orgsim.sim.run_io.RunInput` (built here from the plan
+and the streams) and return a :class:`~orgsim.sim.run_io.RunOutput`, which
+:func:`read_result` turns into a :class:`~orgsim.sim.results.RunResult`.
 Given the same seed they give the same lead times (tested), apart from
 rounding in the last digits of utilisations and queue lengths, which they
 integrate in a different order.
@@ -18,34 +21,35 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, get_args
 
 import numpy as np
 
 from orgsim.errors import SimulationError
 from orgsim.scenario.schema import Engine
-from orgsim.sim.flows import MAX_WORK_IN_PROGRESS, as_float_array
 from orgsim.sim.plan import Plan
-from orgsim.sim.results import COMPONENTS, RunResult
+from orgsim.sim.results import COMPONENTS, PoolStats, RunResult
+from orgsim.sim.run_io import MAX_WORK_IN_PROGRESS, RunInput, RunOutput, build_run_input
 from orgsim.sim.streams import RandomStreams
 
 if TYPE_CHECKING:
     from orgsim.sim.calendar import WorkingCalendar
 
-__all__ = ["simulate_plan", "read_trace", "ENGINES", "Engine", "MAX_WORK_IN_PROGRESS"]
+__all__ = ["simulate_plan", "read_result", "read_trace", "ENGINES", "Engine", "MAX_WORK_IN_PROGRESS"]
 
 ENGINES: tuple[str, ...] = get_args(Engine)
 
 
-def _run_class(engine: str) -> type:
+def _engine(engine: str) -> Callable[[RunInput], RunOutput]:
     if engine == "fifo":
-        from orgsim.sim.fifo_engine import FifoRun
+        from orgsim.sim.fifo_engine import run_fifo
 
-        return FifoRun
+        return run_fifo
     if engine == "simpy":
-        from orgsim.sim.simpy_engine import SimPyRun
+        from orgsim.sim.simpy_engine import run_simpy
 
-        return SimPyRun
+        return run_simpy
     raise SimulationError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
 
 
@@ -86,37 +90,57 @@ def simulate_plan(
     engine: Engine = "fifo",
 ) -> RunResult:
     """Run one replication of one organisation state; see :func:`orgsim.simulate`."""
-    run = _run_class(engine)(plan, streams, horizon, warmup, keep_records, arrival_times or {})
-    run.run()
-    window = horizon - warmup
-    n = len(run.t_end)
+    run = build_run_input(plan, streams, horizon, warmup, keep_records, arrival_times or {})
+    return read_result(plan, run, _engine(engine)(run), calendar)
+
+
+def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: "WorkingCalendar | None" = None) -> RunResult:
+    """What an engine measured in ``run`` of ``plan``, as a RunResult."""
+    window = run.horizon - run.warmup
+    span = run.horizon - run.window_start  # the queues' measurement window
+    n = len(out.t_end)
     offered = plan.offered_load()
     overloaded = sorted(k for k, rho in offered.items() if rho >= 1.0)
-    t_start = as_float_array(run.t_start)
-    t_end = as_float_array(run.t_end)
-    calendar_days = _calendar_days(calendar, t_start, t_end)
+    calendar_days = _calendar_days(calendar, out.t_start, out.t_end)
     return RunResult(
-        arrived=run.arrived,
+        arrived=out.arrived,
         completed=n,
-        completed_in_window=run.completed_in_window,
-        backlog_end=run.backlog,
-        wip_samples=tuple(run.wip_samples),
-        mean_in_system=run.wip_area / window,
-        truncated=run.truncated,
-        drained=run.drained,
+        completed_in_window=out.completed_in_window,
+        backlog_end=out.backlog,
+        wip_samples=out.wip_samples,
+        mean_in_system=out.in_system_area / window,
+        truncated=out.truncated,
+        drained=out.drained,
         overloaded_pools=tuple(overloaded),
-        t_start=t_start,
-        t_end=t_end,
+        t_start=out.t_start,
+        t_end=out.t_end,
         lead_calendar_days=np.asarray(calendar_days, dtype=float),
-        applicant_days=as_float_array(run.t_applicant),
-        flow_index=np.frombuffer(run.flow_of, dtype=np.uint16) if n else np.empty(0, dtype=np.uint16),
+        applicant_days=out.applicant_days,
+        flow_index=out.flow_index,
         flow_limits=tuple(math.nan if f.statutory_limit_days is None else f.statutory_limit_days
                           for f in plan.flows),
-        component_days={name: (v / n if n else math.nan) for name, v in zip(COMPONENTS, run.components)},
-        handoffs_per_application=run.handoffs / n if n else math.nan,
-        visits_per_application=run.visits / n if n else math.nan,
-        pools=tuple(run.pool_stats),
+        component_days={name: (v / n if n else math.nan) for name, v in zip(COMPONENTS, out.component_totals)},
+        handoffs_per_application=out.handoffs / n if n else math.nan,
+        visits_per_application=out.visits / n if n else math.nan,
+        pools=tuple(
+            PoolStats(key=k, unit=p.unit, role=p.role, servers=p.servers,
+                      utilisation=float(out.busy_area[q]) / (span * p.servers),
+                      mean_queue=float(out.queue_area[q]) / span)
+            for q, (k, p) in enumerate(plan.pools.items())
+        ),
         offered_load=offered,
         window_days=window,
-        records=tuple(run.records),
+        records=tuple(_record(plan, r) for r in out.records),
     )
+
+
+def _record(plan: Plan, record: tuple) -> dict:
+    """One finished application's record, from an engine's (project type, k, arrival, end, *COMPONENTS, hand-offs, visits)."""
+    flow, k, t_arrive, now, *parts, handoffs, visits = record
+    return {
+        "project_type": plan.flows[flow].id, "applicant": k,
+        "arrival_working_day": t_arrive, "done_working_day": now,
+        "lead_time_working_days": now - t_arrive,
+        **{f"{name}_days": v for name, v in zip(COMPONENTS, parts)},
+        "handoffs": handoffs, "visits": visits,
+    }

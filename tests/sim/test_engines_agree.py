@@ -1,15 +1,18 @@
 """The three implementations of the model give the same results from the same seed.
 
-The SimPy engine (the reference), the FIFO recursion stated in Python, and
-the same recursion compiled to C consume the same random numbers in the
+The SimPy engine (the reference), the FIFO loop's source run as Python, and
+the same source compiled by Cython consume the same random numbers in the
 same order; lead times must be identical, integrals (utilisation, queue
-length, time in system) equal to rounding.
+length, time in system) equal to rounding. The Python mode is loaded from
+``fifo_loop.py`` under another module name, so both modes run here even
+when the compiled one is installed.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -18,24 +21,30 @@ from hypothesis import strategies as st
 
 from orgsim.experiment import simulate
 from orgsim.scenario import load_scenario
-from orgsim.sim import fifo_engine
-from orgsim.sim.fifo_engine import FifoRun
+from orgsim.sim import fifo_engine, run_io
 from factory import exp, fixed, network_scenario
 
 SCENARIOS = sorted((Path(__file__).parents[2] / "scenarios").glob("*.yaml"))
 IMPLEMENTATIONS = ["simpy", "fifo-python"] + (["fifo-compiled"] if fifo_engine.compiled() else [])
+LOOPS = {"simpy": fifo_engine.LOOP, "fifo-python": fifo_engine.python_loop(), "fifo-compiled": fifo_engine.LOOP}
+
+
+def test_the_python_mode_is_the_same_source_not_compiled() -> None:
+    python = fifo_engine.python_loop()
+    assert not python.COMPILED and python.__file__ == str(Path(fifo_engine.__file__).with_name("fifo_loop.py"))
+    assert fifo_engine.LOOP.COMPILED == fifo_engine.compiled()
 
 
 def _run(scenario, implementation: str, state: str = "after", **kw):
     engine = "simpy" if implementation == "simpy" else "fifo"
     scenario = scenario.model_copy(
         update={"simulation": scenario.simulation.model_copy(update={"engine": engine})})
-    saved = FifoRun.use_compiled
-    FifoRun.use_compiled = implementation == "fifo-compiled"
+    saved = fifo_engine.LOOP
+    fifo_engine.LOOP = LOOPS[implementation]
     try:
         return simulate(scenario, state, seed=kw.pop("seed", 11), **kw)
     finally:
-        FifoRun.use_compiled = saved
+        fifo_engine.LOOP = saved
 
 
 def _assert_same(a, b) -> None:
@@ -82,9 +91,40 @@ def test_records_agree() -> None:
 def test_the_compiled_loop_is_installed_where_ci_requires_it() -> None:
     # .ci/run sets ORGSIM_REQUIRE_COMPILED: a broken build must fail CI, not fall back silently.
     if os.environ.get("ORGSIM_REQUIRE_COMPILED"):
-        assert fifo_engine.compiled(), "orgsim.sim._fifo_kernel did not build"
+        assert fifo_engine.compiled(), "orgsim.sim.fifo_loop was not compiled"
     else:
         pytest.skip("ORGSIM_REQUIRE_COMPILED is not set")
+
+
+def test_a_compiled_loop_older_than_its_source_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    # In a checkout, an extension built before fifo_loop.py or .pxd last changed
+    # would run old code: the source runs as Python instead, with a warning.
+    old = tmp_path / "fifo_loop.cpython-311-x86_64-linux-gnu.so"
+    old.write_bytes(b"")
+    os.utime(old, (0, 0))
+    monkeypatch.setattr(fifo_engine.importlib.util, "find_spec", lambda name: SimpleNamespace(origin=str(old)))
+    with pytest.warns(RuntimeWarning, match="older than orgsim/sim/fifo_loop.py"):
+        assert fifo_engine._load() is fifo_engine.python_loop()
+
+
+def test_the_code_hash_covers_the_loop_s_c_types(tmp_path: Path, monkeypatch) -> None:
+    # A change to fifo_loop.pxd changes the compiled loop, so it must change the hash a resumed sweep checks.
+    import shutil
+
+    from orgsim import _provenance
+
+    package = Path(_provenance.__file__).parent
+    copy = tmp_path / "orgsim"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+    hashes = []
+    for text in ("", "# changed\n"):
+        with (copy / "sim" / "fifo_loop.pxd").open("a", encoding="utf-8") as fh:
+            fh.write(text)
+        monkeypatch.setattr(_provenance, "__file__", str(copy / "_provenance.py"))
+        _provenance.code_sha256.cache_clear()
+        hashes.append(_provenance.code_sha256())
+    _provenance.code_sha256.cache_clear()
+    assert hashes[0] != hashes[1]
 
 
 _SERVICE = st.sampled_from([
@@ -165,27 +205,20 @@ def test_thousands_in_the_system_at_once_agree() -> None:
         _assert_same(runs[0], other)
 
 
-@pytest.mark.skipif(not fifo_engine.compiled(), reason="the compiled loop is not installed")
 def test_output_arrays_grow_when_more_finish_than_expected(monkeypatch) -> None:
-    from orgsim.sim import _fifo_kernel
-
-    # Room for almost nothing: the arrays of finished applications grow many times.
-    monkeypatch.setattr(_fifo_kernel, "OUTPUT_ROOM", (0.0, 1))
     scenario = load_scenario(SCENARIOS[0])
     scenario = scenario.model_copy(update={"simulation": scenario.simulation.model_copy(
         update={"horizon_days": 200.0, "warmup_days": 20.0})})
-    grown, reference = _run(scenario, "fifo-compiled", "before"), _run(scenario, "fifo-python", "before")
-    assert grown.completed > 100
-    _assert_same(reference, grown)
+    reference = _run(scenario, "simpy", "before")
+    # Room for almost nothing: the arrays of finished applications grow many times.
+    monkeypatch.setattr(run_io, "OUTPUT_ROOM", (0.0, 1))
+    assert reference.completed > 100
+    for implementation in IMPLEMENTATIONS[1:]:
+        _assert_same(reference, _run(scenario, implementation, "before"))
 
 
 def test_work_in_progress_cap_stops_arrivals_alike(monkeypatch) -> None:
-    import orgsim.sim.flows as flows
-
-    monkeypatch.setattr(flows, "MAX_WORK_IN_PROGRESS", 40)
-    if fifo_engine.compiled():
-        from orgsim.sim import _fifo_kernel
-        monkeypatch.setattr(_fifo_kernel, "MAX_WORK_IN_PROGRESS", 40)
+    monkeypatch.setattr(run_io, "MAX_WORK_IN_PROGRESS", 40)
     nodes = [{"id": "a", "servers": 1, "service": exp(1.0)}]
     scenario = network_scenario(nodes, rate_per_day=2.0, horizon=200.0, warmup=10.0)
     runs = [_run(scenario, impl, "before") for impl in IMPLEMENTATIONS]

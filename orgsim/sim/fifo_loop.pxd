@@ -1,0 +1,113 @@
+# The C types of fifo_loop.py, read by Cython when setup.py compiles it (Cython's
+# "pure Python mode" with an augmenting .pxd); plain Python never reads this file.
+# Every attribute and every local of the hot methods is typed, so that the
+# compiled loop does its arithmetic and indexing in C.
+
+cimport cython
+
+cdef struct Event:
+    double t
+    long long key  # the canonical order among simultaneous events
+    int kind
+    int a  # application slot, or project type for arrivals
+    int b  # step within the project type
+    int unused  # pads the struct to 32 bytes, as numpy lays out EVENT
+
+cdef int NO_EVENT, TRACE_ARRIVAL, POISSON_ARRIVAL, DONE, OFFICERS, SIGNOFF
+cdef long long RANK_DONE, RANK_ARRIVAL, RANK_OFFICERS, RANK_SIGNOFF
+cdef int COMBINE_MAX, COMBINE_SUM, POISSON, TRACE
+
+cpdef long long done_key(long long no) noexcept
+cpdef long long arrival_key(long long flow) noexcept
+cpdef long long officers_key(long long no, long long step) noexcept
+cpdef long long signoff_key(long long no, long long step, long long level) noexcept
+
+
+cdef class FifoLoop:
+    # --- the run
+    cdef double horizon, warmup, t0
+    cdef long long max_in_system
+    cdef bint keep_records
+    # --- queues: queue q's servers fall free at free_t[server_start[q]:server_start[q + 1]] (a heap)
+    cdef double[::1] queue_stretch, busy, waiting, free_t
+    cdef int[::1] server_start
+    cdef list free  # in Python: one heapq list per queue
+    # --- steps
+    cdef int[::1] step_queue, step_combine, step_predecessors
+    cdef double[::1] step_factor, rework_probability
+    cdef int[::1] step_service_start, service_column, service_stream
+    cdef int[::1] step_rework_start, rework_column, rework_stream
+    cdef int[::1] step_signoff_start, signoff_queue, signoff_column
+    cdef int[::1] step_successor_start, successor_step, successor_column
+    # --- project types
+    cdef int n_flows
+    cdef int[::1] flow_first_step, flow_root_start, root_step, flow_arrivals, trace_next, next_row
+    cdef double[::1] flow_delay_factor, flow_first_arrival
+    cdef long long[::1] flow_applicants
+    cdef list arrival_traces, first_visit, row_blocks, revisit_service, revisit_rework, resubmission, arrival_gaps
+    # --- applications in slots
+    cdef Py_ssize_t width, steps
+    cdef int n_slots, n_free
+    cdef int[::1] free_slots, a_flow, a_left, a_last, a_handoffs, a_crit, a_visits, a_pending
+    cdef long long[::1] a_k, a_no
+    cdef double[::1] a_t_arrive, a_t_last, a_draws, a_acc, a_handoff_in, a_t_ready
+    cdef tuple blank
+    # --- events
+    cdef object ev_store
+    cdef Event[::1] ev
+    cdef Py_ssize_t n_ev
+    cdef list heap  # in Python: a heapq list of tuples
+    # --- accounts
+    cdef long long admitted, wip, measured_left, arrived, completed_in_window, handoffs, visits
+    cdef double wip_area, wip_last
+    cdef bint admitting, truncated
+    cdef double c_wait, c_proc, c_sign, c_hand, c_back
+    cdef double[::1] samples
+    cdef int n_samples, next_sample
+    cdef double next_sample_time
+    cdef list wip_samples
+    # --- output
+    cdef Py_ssize_t n_out
+    cdef double[::1] out_start, out_end, out_applicant
+    cdef unsigned short[::1] out_flow
+    cdef list records
+
+    cdef void _init_events(self) except *
+    @cython.locals(i=Py_ssize_t, p=Py_ssize_t)
+    cdef void _push(self, double t, long long key, int kind, int a, int b) except *
+    @cython.locals(top=Event, last=Event, i=Py_ssize_t, c=Py_ssize_t, n=Py_ssize_t)
+    cdef (double, long long, int, int, int) _pop_before(self, double until) except *
+    cdef void _init_servers(self, servers) except *
+    @cython.locals(off=Py_ssize_t, n=Py_ssize_t, i=Py_ssize_t, c=Py_ssize_t, s=double, e=double)
+    cdef double _take_server(self, int q, double t, double work) except? -1
+    @cython.locals(k=int, extra=Py_ssize_t, w=Py_ssize_t, s=Py_ssize_t)
+    cdef void _grow(self, int n) except *
+    @cython.locals(r=int, base=Py_ssize_t, c=Py_ssize_t, rows="double[:, ::1]")
+    cdef void _take_row(self, int slot, int f) except *
+    @cython.locals(b=Py_ssize_t, i=int)
+    cdef void _reset_slot(self, int slot, int g, int n) except *
+    @cython.locals(s=double, e=double, t0=double, horizon=double)
+    cdef double _serve(self, int q, double t, double work) except? -1
+    @cython.locals(f=int, g=int, b=Py_ssize_t, d=Py_ssize_t, visit=int, lo=int, hi=int, m=int, end=int, q=int,
+                   back=bint, work=double, delay=double, s=double, e=double)
+    cdef void _officers(self, double t, int slot, int i) except *
+    @cython.locals(total=double, best=double, x=double, m=int)
+    cdef double _combined(self, int g, Py_ssize_t d, int lo, int hi, bint first) except? -1
+    @cython.locals(g=int, m=int, d=double, s=double, e=double)
+    cdef void _signoff(self, double t, int slot, int i, int level) except *
+    @cython.locals(b=Py_ssize_t, m=int, end=int, j=int, k=int, delay=double, at=double)
+    cdef void _step_done(self, double e, int slot, int i, int g) except *
+    @cython.locals(since=double)
+    cdef void _in_system_change(self, double now, long long delta) noexcept
+    @cython.locals(slot=int, g=int, n=int, r=int, end=int)
+    cdef void _arrive(self, int f, double t) except *
+    @cython.locals(wait=double, proc=double, sign=double, hand=double, back=double, b=Py_ssize_t, i=Py_ssize_t,
+                   end=Py_ssize_t, k=Py_ssize_t, f=int, visits=long, n=Py_ssize_t, more=Py_ssize_t)
+    cdef void _complete(self, double now, int slot, int last) except *
+    cdef void _poisson_arrival(self, double t, int f) except *
+    @cython.locals(times="double[::1]", i=Py_ssize_t, n=Py_ssize_t)
+    cdef void _trace_arrival(self, double t, int f) except *
+    cdef void _take_sample(self) except *
+    cdef void _take_samples(self, double upto) except *
+    @cython.locals(t=double, key="long long", kind=int, a=int, b=int)
+    cdef void _events(self, double until, bint drain) except *

@@ -1,0 +1,713 @@
+"""The FIFO engine's event loop, written once: plain Python, or compiled by Cython.
+
+Every queue serves in order of arrival with identical servers, and a visit's
+working time is drawn when the file arrives. So the moment a file reaches a
+queue, its start is known: the later of its arrival and the earliest time a
+server falls free (the multi-server FIFO recursion). Its end follows, and
+with it when the file reaches its next queue. Only arrivals at queues (and
+new applications, and finished ones) are events; service starts, ends and
+hand-offs are arithmetic. Arrivals at a queue must be taken in time order for
+the recursion to hold, so events still go through one heap ordered by time,
+simultaneous ones in the canonical order of the ``*_key`` functions below
+(the SimPy reference engine uses the same keys). Utilisation and queue length
+are integrals over the measurement window: each service interval and each
+wait is clipped to the window and added.
+
+The loop reads a :class:`~orgsim.sim.run_io.RunInput` and returns a
+:class:`~orgsim.sim.run_io.RunOutput`; it touches nothing else. This file is
+Cython's "pure Python mode": ``fifo_loop.pxd`` beside it gives the C types,
+and ``setup.py`` compiles the pair when a C compiler is present (the FIFO
+engine then runs 10-20 times faster); otherwise, or when the compiled
+module is older than this source, it runs as it stands. Where C and Python
+want different data structures the difference is confined to the helpers
+marked STORAGE below (a ``cython.compiled`` branch each): the event heap (C
+structs in an array, or ``heapq`` on tuples), each queue's heap of server
+free times, the per-application arrays (numpy, or lists), and copying a row
+of draws. Everything else is the algorithm, stated once.
+
+Applications in the system live in numbered slots: per-slot values in flat
+arrays, per-step values at ``slot * max_steps + step`` (``4 *`` that for the
+four time accounts), draws at ``slot * max_width + column``. Loops over a
+range of entries are ``while`` loops: the same C compiled, and in Python
+they spare a ``range`` object per call on the hottest paths.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from heapq import heappop, heappush, heapreplace
+from typing import Any
+
+import numpy as np
+
+from orgsim.sim.run_io import COMBINE_MAX, COMBINE_SUM, POISSON, TRACE, RunInput, RunOutput
+
+try:
+    import cython
+except ImportError:  # no Cython at run time: this module runs as plain Python
+    from orgsim.sim import _cython_stub as cython
+
+__all__ = ["FifoLoop", "COMPILED", "done_key", "arrival_key", "officers_key", "signoff_key"]
+
+#: True when this module is the compiled extension.
+COMPILED = cython.compiled
+
+# What an event is (its `kind`); a sign-off at level L is SIGNOFF + L.
+NO_EVENT = -4
+TRACE_ARRIVAL = -3
+POISSON_ARRIVAL = -2
+DONE = -1
+OFFICERS = 0
+SIGNOFF = 1
+
+# Ranks of the canonical order among simultaneous events: finished
+# applications, new ones, arrivals at officers, at sign-off.
+RANK_DONE = 1
+RANK_ARRIVAL = 2
+RANK_OFFICERS = 3
+RANK_SIGNOFF = 4
+
+#: The compiled event heap's entries (fifo_loop.pxd's Event).
+EVENT = np.dtype([("t", "f8"), ("key", "i8"), ("kind", "i4"), ("a", "i4"), ("b", "i4"), ("unused", "i4")])
+
+
+# ---------------------------------------------------------------- canonical order
+# Events that fall at the same time (zero hand-off delays, fixed times, several
+# applications on one trace date) are taken in one order, by key, in every
+# engine: then engines agree however they came to schedule them. A key fits in
+# 63 bits: rank, then application (its admission number, below 2**40) or project
+# type, step (below 4096), sign-off level (below 16).
+
+def done_key(no: int) -> int:
+    """Application ``no`` (its admission number) is finished."""
+    return (RANK_DONE << 56) | (no << 16)
+
+
+def arrival_key(flow: int) -> int:
+    """A new application of project type ``flow`` arrives."""
+    return (RANK_ARRIVAL << 56) | (flow << 16)
+
+
+def officers_key(no: int, step: int) -> int:
+    """Application ``no`` reaches the officers of its step ``step``."""
+    return (RANK_OFFICERS << 56) | (no << 16) | (step << 4)
+
+
+def signoff_key(no: int, step: int, level: int) -> int:
+    """Application ``no``'s step ``step`` reaches its sign-off at ``level``."""
+    return (RANK_SIGNOFF << 56) | (no << 16) | (step << 4) | level
+
+
+# ---------------------------------------------------------------- STORAGE: arrays
+# Compiled, arrays are numpy arrays read through typed memoryviews; in Python,
+# lists (indexing a numpy array from Python is several times slower). Typecodes
+# as in the array module: "d" double, "i" int, "q" long long, "H" unsigned short.
+
+def _local(values: np.ndarray) -> Any:
+    """An input array in the storage of this mode."""
+    if cython.compiled:
+        return values
+    else:
+        return values.tolist()
+
+
+def _zeros(n: int, typecode: str) -> Any:
+    if cython.compiled:
+        return np.zeros(n, dtype=typecode)
+    else:
+        return [0.0 if typecode == "d" else 0] * n
+
+
+def _grown(values: Any, extra: int, typecode: str) -> Any:
+    """``values`` followed by ``extra`` zeros."""
+    if cython.compiled:
+        return np.concatenate((np.asarray(values), np.zeros(extra, dtype=typecode)))
+    elif isinstance(values, list):
+        return values + _zeros(extra, typecode)
+    else:
+        return values + _output_zeros(extra, typecode)
+
+
+def _output_zeros(n: int, typecode: str) -> Any:
+    """Room for ``n`` values of an output array (in Python an array.array: read without a copy)."""
+    if cython.compiled:
+        return np.zeros(n, dtype=typecode)
+    else:
+        return array(typecode, bytes(n * array(typecode).itemsize))
+
+
+def _array(values: Any, n: int, typecode: str) -> np.ndarray:
+    """The first ``n`` values of an output array as a numpy array (a view, no copy)."""
+    return np.asarray(values)[:n] if cython.compiled else np.frombuffer(values, dtype=typecode)[:n]
+
+
+class FifoLoop:
+    """One replication by the FIFO recursion: ``FifoLoop(run_input).run()`` returns its RunOutput."""
+
+    def __init__(self, run: RunInput) -> None:
+        self.horizon = run.horizon
+        self.warmup = run.warmup
+        self.t0 = run.window_start
+        self.max_in_system = run.max_in_system
+        self.keep_records = run.keep_records
+        # Queues.
+        self.queue_stretch = _local(run.queue_stretch)
+        self.busy = _zeros(run.n_queues, "d")
+        self.waiting = _zeros(run.n_queues, "d")
+        self._init_servers(run.queue_servers)
+        # Steps.
+        self.step_queue = _local(run.step_queue)
+        self.step_combine = _local(run.step_combine)
+        self.step_factor = _local(run.step_factor)
+        self.step_predecessors = _local(run.step_predecessors)
+        self.step_service_start = _local(run.step_service_start)
+        self.service_column = _local(run.service_column)
+        self.service_stream = _local(run.service_stream)
+        self.step_rework_start = _local(run.step_rework_start)
+        self.rework_column = _local(run.rework_column)
+        self.rework_stream = _local(run.rework_stream)
+        self.rework_probability = _local(run.rework_probability)
+        self.step_signoff_start = _local(run.step_signoff_start)
+        self.signoff_queue = _local(run.signoff_queue)
+        self.signoff_column = _local(run.signoff_column)
+        self.step_successor_start = _local(run.step_successor_start)
+        self.successor_step = _local(run.successor_step)
+        self.successor_column = _local(run.successor_column)
+        # Project types.
+        self.n_flows = run.n_flows
+        self.flow_first_step = _local(run.flow_first_step)
+        self.flow_root_start = _local(run.flow_root_start)
+        self.root_step = _local(run.root_step)
+        self.flow_delay_factor = _local(run.flow_delay_factor)
+        self.flow_arrivals = _local(run.flow_arrivals)
+        self.flow_first_arrival = _local(run.flow_first_arrival)
+        self.flow_applicants = _zeros(run.n_flows, "q")  # arrived so far, admitted or not
+        self.trace_next = _zeros(run.n_flows, "i")
+        self.arrival_traces: list[Any] = [None if x is None else _local(x) for x in run.arrival_traces]
+        # Random numbers.
+        self.first_visit: list[Any] = list(run.first_visit)
+        self.row_blocks: list[Any] = [None] * run.n_flows  # each project type's current block of first-visit rows
+        self.next_row = _zeros(run.n_flows, "i")
+        self.revisit_service: list[Any] = list(run.revisit_service)
+        self.revisit_rework: list[Any] = list(run.revisit_rework)
+        self.resubmission: list[Any] = list(run.resubmission)
+        self.arrival_gaps: list[Any] = list(run.arrival_gaps)
+        # Applications in slots.
+        self.width = run.max_width
+        self.steps = run.max_steps
+        self.n_slots = 0
+        self.n_free = 0
+        self.free_slots = _zeros(0, "i")
+        self.a_flow = _zeros(0, "i")
+        self.a_left = _zeros(0, "i")
+        self.a_last = _zeros(0, "i")
+        self.a_handoffs = _zeros(0, "i")
+        self.a_k = _zeros(0, "q")
+        self.a_no = _zeros(0, "q")
+        self.a_t_arrive = _zeros(0, "d")
+        self.a_t_last = _zeros(0, "d")
+        self.a_draws = _zeros(0, "d")
+        self.a_acc = _zeros(0, "d")
+        self.a_handoff_in = _zeros(0, "d")
+        self.a_t_ready = _zeros(0, "d")
+        self.a_crit = _zeros(0, "i")
+        self.a_visits = _zeros(0, "i")
+        self.a_pending = _zeros(0, "i")
+        s = run.max_steps
+        self.blank = ([0.0] * (4 * s), [0.0] * s, [-1.0] * s, [0] * s, [-1] * s)  # for _reset_slot in Python
+        self._grow(1024)
+        self._init_events()
+        # Accounts.
+        self.admitted = 0
+        self.wip = 0
+        self.wip_area = 0.0
+        self.wip_last = 0.0
+        self.measured_left = 0  # applications that arrived in the window and are not done
+        self.arrived = 0
+        self.completed_in_window = 0
+        self.handoffs = 0
+        self.visits = 0
+        self.admitting = True
+        self.truncated = False
+        self.c_wait = self.c_proc = self.c_sign = self.c_hand = self.c_back = 0.0
+        self.samples = _local(run.sample_times)
+        self.n_samples = len(run.sample_times)
+        self.next_sample = 0
+        self.next_sample_time = self.samples[0] if self.n_samples else math.inf
+        self.wip_samples: list[tuple[float, int]] = []
+        # Output: room for the applications expected, so that the arrays rarely grow.
+        self.n_out = 0
+        self.out_start = _output_zeros(run.output_room, "d")
+        self.out_end = _output_zeros(run.output_room, "d")
+        self.out_applicant = _output_zeros(run.output_room, "d")
+        self.out_flow = _output_zeros(run.output_room, "H")
+        self.records: list[tuple] = []
+
+    # ------------------------------------------------------------ STORAGE: the event heap
+    def _init_events(self) -> None:
+        if cython.compiled:
+            self.ev_store = np.zeros(1024, dtype=EVENT)
+            self.ev = self.ev_store
+            self.n_ev = 0
+        else:
+            self.heap: list[tuple[float, int, int, int, int]] = []
+
+    def _push(self, t: float, key: int, kind: int, a: int, b: int) -> None:
+        """Schedule event ``kind`` at ``t`` (``a``: slot or project type, ``b``: step)."""
+        if cython.compiled:
+            if self.n_ev == self.ev.shape[0]:
+                self.ev_store = np.concatenate((self.ev_store, np.zeros(self.n_ev, dtype=EVENT)))
+                self.ev = self.ev_store
+            i = self.n_ev
+            self.n_ev += 1
+            while i > 0:  # sift up
+                p = (i - 1) >> 1
+                if t < self.ev[p].t or (t == self.ev[p].t and key < self.ev[p].key):
+                    self.ev[i] = self.ev[p]
+                    i = p
+                else:
+                    break
+            self.ev[i].t = t
+            self.ev[i].key = key
+            self.ev[i].kind = kind
+            self.ev[i].a = a
+            self.ev[i].b = b
+        else:
+            heappush(self.heap, (t, key, kind, a, b))
+
+    def _pop_before(self, until: float) -> tuple[float, int, int, int, int]:
+        """The next event if it falls before ``until``, else one of kind NO_EVENT."""
+        if cython.compiled:
+            if self.n_ev == 0 or self.ev[0].t >= until:
+                return until, 0, NO_EVENT, 0, 0
+            top = self.ev[0]
+            self.n_ev -= 1
+            n = self.n_ev
+            if n > 0:  # the last entry goes to the root and sifts down
+                last = self.ev[n]
+                i = 0
+                while True:
+                    c = 2 * i + 1
+                    if c >= n:
+                        break
+                    if c + 1 < n and (self.ev[c + 1].t < self.ev[c].t or (
+                            self.ev[c + 1].t == self.ev[c].t and self.ev[c + 1].key < self.ev[c].key)):
+                        c += 1
+                    if self.ev[c].t < last.t or (self.ev[c].t == last.t and self.ev[c].key < last.key):
+                        self.ev[i] = self.ev[c]
+                        i = c
+                    else:
+                        break
+                self.ev[i] = last
+            return top.t, top.key, top.kind, top.a, top.b
+        else:
+            heap = self.heap
+            if heap and heap[0][0] < until:
+                return heappop(heap)
+            return until, 0, NO_EVENT, 0, 0
+
+    # ------------------------------------------------------------ STORAGE: servers
+    def _init_servers(self, servers: np.ndarray) -> None:
+        """Every server of every queue is free from time 0."""
+        if cython.compiled:
+            self.server_start = np.concatenate(([0], np.cumsum(servers))).astype(np.int32)
+            self.free_t = np.zeros(int(servers.sum()))
+        else:
+            self.free = [[0.0] * n for n in servers.tolist()]
+
+    def _take_server(self, q: int, t: float, work: float) -> float:
+        """A file arriving at queue ``q`` at ``t`` needing ``work``: its start (the FIFO recursion).
+
+        The start is the later of ``t`` and the earliest time a server of the
+        queue falls free; that server is then busy until start + work.
+        """
+        if cython.compiled:
+            # The queue's free times are a binary heap in free_t[off:off + n]:
+            # the earliest becomes start + work and sifts down.
+            off = self.server_start[q]
+            n = self.server_start[q + 1] - off
+            s = self.free_t[off]
+            if s < t:
+                s = t
+            e = s + work
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= n:
+                    break
+                if c + 1 < n and self.free_t[off + c + 1] < self.free_t[off + c]:
+                    c += 1
+                if self.free_t[off + c] < e:
+                    self.free_t[off + i] = self.free_t[off + c]
+                    i = c
+                else:
+                    break
+            self.free_t[off + i] = e
+            return s
+        else:
+            free = self.free[q]
+            s = free[0]
+            if s < t:
+                s = t
+            heapreplace(free, s + work)
+            return s
+
+    # ------------------------------------------------------------ STORAGE: slots and rows
+    def _grow(self, n: int) -> None:
+        """Room for ``n`` applications in the system at once (new slots go on the free list)."""
+        extra = n - self.n_slots
+        w, s = self.width, self.steps
+        self.a_flow = _grown(self.a_flow, extra, "i")
+        self.a_left = _grown(self.a_left, extra, "i")
+        self.a_last = _grown(self.a_last, extra, "i")
+        self.a_handoffs = _grown(self.a_handoffs, extra, "i")
+        self.a_k = _grown(self.a_k, extra, "q")
+        self.a_no = _grown(self.a_no, extra, "q")
+        self.a_t_arrive = _grown(self.a_t_arrive, extra, "d")
+        self.a_t_last = _grown(self.a_t_last, extra, "d")
+        self.a_draws = _grown(self.a_draws, extra * w, "d")
+        self.a_acc = _grown(self.a_acc, extra * 4 * s, "d")
+        self.a_handoff_in = _grown(self.a_handoff_in, extra * s, "d")
+        self.a_t_ready = _grown(self.a_t_ready, extra * s, "d")
+        self.a_crit = _grown(self.a_crit, extra * s, "i")
+        self.a_visits = _grown(self.a_visits, extra * s, "i")
+        self.a_pending = _grown(self.a_pending, extra * s, "i")
+        self.free_slots = _grown(self.free_slots, extra, "i")
+        for k in range(n - 1, self.n_slots - 1, -1):  # lowest last, so that it is used first
+            self.free_slots[self.n_free] = k
+            self.n_free += 1
+        self.n_slots = n
+
+    def _take_row(self, slot: int, f: int) -> None:
+        """The next first-visit row of project type ``f`` into ``slot``'s draws (rows come by the block)."""
+        r = self.next_row[f]
+        block = self.row_blocks[f]
+        if block is None or r == len(block):
+            if cython.compiled:
+                block = np.ascontiguousarray(self.first_visit[f].block(), dtype=np.float64)
+            else:
+                block = self.first_visit[f].block().tolist()
+            self.row_blocks[f] = block
+            r = 0
+        self.next_row[f] = r + 1
+        base = slot * self.width
+        if cython.compiled:
+            rows = block
+            for c in range(rows.shape[1]):
+                self.a_draws[base + c] = rows[r, c]
+        else:
+            row = block[r]
+            self.a_draws[base:base + len(row)] = row
+
+    def _reset_slot(self, slot: int, g: int, n: int) -> None:
+        """Clear ``slot``'s per-step accounts for ``n`` steps, which wait for step_predecessors[g:g + n]."""
+        b = slot * self.steps
+        if cython.compiled:
+            for i in range(n):
+                self.a_acc[4 * (b + i)] = 0.0
+                self.a_acc[4 * (b + i) + 1] = 0.0
+                self.a_acc[4 * (b + i) + 2] = 0.0
+                self.a_acc[4 * (b + i) + 3] = 0.0
+                self.a_handoff_in[b + i] = 0.0
+                self.a_t_ready[b + i] = -1.0
+                self.a_crit[b + i] = -1
+                self.a_visits[b + i] = 0
+                self.a_pending[b + i] = self.step_predecessors[g + i]
+        else:  # the whole stride at once, from lists made once
+            s = self.steps
+            zeros4, zeros, minus_ones, int_zeros, int_minus_ones = self.blank
+            self.a_acc[4 * b:4 * (b + s)] = zeros4
+            self.a_handoff_in[b:b + s] = zeros
+            self.a_t_ready[b:b + s] = minus_ones
+            self.a_crit[b:b + s] = int_minus_ones
+            self.a_visits[b:b + s] = int_zeros
+            self.a_pending[b:b + n] = self.step_predecessors[g:g + n]
+
+    # ------------------------------------------------------------ queues
+    def _serve(self, q: int, t: float, work: float) -> float:
+        """A file reaches queue ``q`` at ``t`` needing ``work``: its start; the integrals, clipped to the window."""
+        s = self._take_server(q, t, work)
+        e = s + work
+        t0, horizon = self.t0, self.horizon
+        if s >= t0 and e <= horizon:
+            self.busy[q] += work
+        elif e > t0 and s < horizon:
+            self.busy[q] += min(e, horizon) - max(s, t0)
+        if s > t and s > t0 and t < horizon:
+            self.waiting[q] += min(s, horizon) - max(t, t0)
+        return s
+
+    def _officers(self, t: float, slot: int, i: int) -> None:
+        """The application in ``slot`` reaches the officers of its step ``i`` at ``t``."""
+        f = self.a_flow[slot]
+        g = self.flow_first_step[f] + i
+        b = slot * self.steps + i
+        d = slot * self.width
+        visit = self.a_visits[b]
+        self.a_visits[b] = visit + 1
+        lo, hi = self.step_service_start[g], self.step_service_start[g + 1]
+        back = False
+        if visit == 0:  # the first visit's draws are in the application's row
+            if hi - lo == 1:
+                work = self.a_draws[d + self.service_column[lo]]
+            else:
+                work = self._combined(g, d, lo, hi, True)
+            m, end = self.step_rework_start[g], self.step_rework_start[g + 1]
+            while m < end:
+                if self.a_draws[d + self.rework_column[m]] < self.rework_probability[m]:
+                    back = True
+                m += 1
+        else:
+            if hi - lo == 1:
+                work = self.revisit_service[self.service_stream[lo]].take()
+            else:
+                work = self._combined(g, d, lo, hi, False)
+            m, end = self.step_rework_start[g], self.step_rework_start[g + 1]
+            while m < end:
+                # Draw for every function (no short cut) so stream positions never depend on order.
+                if self.revisit_rework[self.rework_stream[m]].take() < self.rework_probability[m]:
+                    back = True
+                m += 1
+        q = self.step_queue[g]
+        work = work * self.queue_stretch[q]
+        delay = -1.0
+        if back:
+            resubmission = self.resubmission[f]
+            delay = 0.0 if resubmission is None else resubmission.take() * self.flow_delay_factor[f]
+        s = self._serve(q, t, work)
+        e = s + work
+        self.a_acc[4 * b] += s - t  # this step's accounts: waiting, processing, sign-off, applicant
+        self.a_acc[4 * b + 1] += work
+        if delay >= 0:  # back to the applicant, then to the same step
+            self.a_acc[4 * b + 3] += delay
+            self._push(e + delay, officers_key(self.a_no[slot], i), OFFICERS, slot, i)
+        elif self.step_signoff_start[g + 1] > self.step_signoff_start[g]:
+            self._push(e, signoff_key(self.a_no[slot], i, 0), SIGNOFF, slot, i)
+        else:
+            self._step_done(e, slot, i, g)
+
+    def _combined(self, g: int, d: int, lo: int, hi: int, first: bool) -> float:
+        """The working time of step ``g`` with several functions: their times combined."""
+        total = best = 0.0
+        for m in range(lo, hi):
+            x = self.a_draws[d + self.service_column[m]] if first else self.revisit_service[self.service_stream[m]].take()
+            if m == lo or x > best:
+                best = x
+            total = total + x
+        if self.step_combine[g] == COMBINE_MAX:
+            return best
+        if self.step_combine[g] == COMBINE_SUM:
+            return total
+        return total * self.step_factor[g]
+
+    def _signoff(self, t: float, slot: int, i: int, level: int) -> None:
+        """The application in ``slot``: its step ``i`` reaches its sign-off at ``level`` at ``t``."""
+        g = self.flow_first_step[self.a_flow[slot]] + i
+        m = self.step_signoff_start[g] + level
+        d = self.a_draws[slot * self.width + self.signoff_column[m]]
+        s = self._serve(self.signoff_queue[m], t, d)
+        e = s + d
+        self.a_acc[4 * (slot * self.steps + i) + 2] += s - t + d
+        if m + 1 < self.step_signoff_start[g + 1]:
+            self._push(e, signoff_key(self.a_no[slot], i, level + 1), SIGNOFF + level + 1, slot, i)
+        else:
+            self._step_done(e, slot, i, g)
+
+    def _step_done(self, e: float, slot: int, i: int, g: int) -> None:
+        """Step ``i`` (``g`` of all steps) of the application in ``slot`` ends at ``e``: hand the file on, or finish it."""
+        # The latest step end so far, and when each step's last predecessor hands
+        # over: ties go to the lower step index, so that the result does not
+        # depend on the order of simultaneous events.
+        if e > self.a_t_last[slot] or (e == self.a_t_last[slot] and i < self.a_last[slot]):
+            self.a_t_last[slot] = e
+            self.a_last[slot] = i
+        self.a_left[slot] -= 1
+        if self.a_left[slot] == 0:
+            self._push(self.a_t_last[slot], done_key(self.a_no[slot]), DONE, slot, self.a_last[slot])
+            return
+        b = slot * self.steps
+        m, end = self.step_successor_start[g], self.step_successor_start[g + 1]
+        while m < end:
+            j = self.successor_step[m]
+            k = self.successor_column[m]
+            self.a_handoffs[slot] += 1
+            delay = self.a_draws[slot * self.width + k] if k >= 0 else 0.0
+            at = e + delay
+            if at > self.a_t_ready[b + j] or (at == self.a_t_ready[b + j] and i < self.a_crit[b + j]):
+                self.a_t_ready[b + j] = at
+                self.a_crit[b + j] = i
+                self.a_handoff_in[b + j] = delay
+            self.a_pending[b + j] -= 1
+            if self.a_pending[b + j] == 0:
+                self._push(self.a_t_ready[b + j], officers_key(self.a_no[slot], j), OFFICERS, slot, j)
+            m += 1
+
+    # ------------------------------------------------------------ applications
+    def _in_system_change(self, now: float, delta: int) -> None:
+        if now > self.warmup:
+            since = self.wip_last if self.wip_last > self.warmup else self.warmup
+            self.wip_area += (now - since) * self.wip
+        self.wip_last = now
+        self.wip += delta
+
+    def _arrive(self, f: int, t: float) -> None:
+        """A new application of project type ``f`` at ``t`` (unless arrivals are stopped)."""
+        self.flow_applicants[f] += 1
+        if not self.admitting:
+            return
+        if self.n_free == 0:
+            self._grow(2 * self.n_slots)
+        self.n_free -= 1
+        slot = self.free_slots[self.n_free]
+        self._take_row(slot, f)
+        g = self.flow_first_step[f]
+        n = self.flow_first_step[f + 1] - g
+        self._reset_slot(slot, g, n)
+        self.a_flow[slot] = f
+        self.a_k[slot] = self.flow_applicants[f] - 1  # the k-th applicant of its project type
+        self.a_no[slot] = self.admitted  # the no-th admitted in the run: orders simultaneous events
+        self.admitted += 1
+        self.a_t_arrive[slot] = t
+        self.a_left[slot] = n
+        self.a_handoffs[slot] = 0
+        self.a_t_last[slot] = -1.0
+        self.a_last[slot] = -1
+        self._in_system_change(t, 1)
+        if t >= self.warmup:
+            self.arrived += 1
+            self.measured_left += 1
+        if self.wip >= self.max_in_system:  # unstable: more would only cost memory
+            self.admitting = False
+            self.truncated = True
+        r, end = self.flow_root_start[f], self.flow_root_start[f + 1]
+        while r < end:
+            self._push(t, officers_key(self.a_no[slot], self.root_step[r]), OFFICERS, slot, self.root_step[r])
+            r += 1
+
+    def _complete(self, now: float, slot: int, last: int) -> None:
+        """The application in ``slot`` is finished at ``now`` with step ``last``: book it, free its slot."""
+        self._in_system_change(now, -1)
+        if self.warmup <= now <= self.horizon:
+            self.completed_in_window += 1
+        if self.a_t_arrive[slot] >= self.warmup:  # arrived in the window: measured
+            self.measured_left -= 1
+            # Walk the critical path back from the last step: its parts add up to the lead time.
+            wait = proc = sign = hand = back = 0.0
+            b = slot * self.steps
+            i = last
+            while i >= 0:
+                k = 4 * (b + i)
+                wait += self.a_acc[k]
+                proc += self.a_acc[k + 1]
+                sign += self.a_acc[k + 2]
+                back += self.a_acc[k + 3]
+                hand += self.a_handoff_in[b + i]
+                i = self.a_crit[b + i]
+            self.c_wait += wait
+            self.c_proc += proc
+            self.c_sign += sign
+            self.c_hand += hand
+            self.c_back += back
+            f = self.a_flow[slot]
+            visits = 0
+            i, end = b, b + self.flow_first_step[f + 1] - self.flow_first_step[f]
+            while i < end:
+                visits += self.a_visits[i]
+                i += 1
+            self.handoffs += self.a_handoffs[slot]
+            self.visits += visits
+            n = self.n_out
+            if n == len(self.out_end):
+                more = n // 2 + 1
+                self.out_start = _grown(self.out_start, more, "d")
+                self.out_end = _grown(self.out_end, more, "d")
+                self.out_applicant = _grown(self.out_applicant, more, "d")
+                self.out_flow = _grown(self.out_flow, more, "H")
+            self.out_start[n] = self.a_t_arrive[slot]
+            self.out_end[n] = now
+            self.out_applicant[n] = back
+            self.out_flow[n] = f
+            self.n_out = n + 1
+            if self.keep_records:  # only when asked: records cost memory per application
+                self.records.append((f, self.a_k[slot], self.a_t_arrive[slot], now, wait, proc, sign, hand, back,
+                                     self.a_handoffs[slot], visits))
+        self.free_slots[self.n_free] = slot
+        self.n_free += 1
+
+    # ------------------------------------------------------------ arrivals
+    def _poisson_arrival(self, t: float, f: int) -> None:
+        if t < self.horizon:
+            self._arrive(f, t)
+            self._push(t + self.arrival_gaps[f].take(), arrival_key(f), POISSON_ARRIVAL, f, 0)
+
+    def _trace_arrival(self, t: float, f: int) -> None:
+        """The trace's applications dated ``t`` (several may share a date), then the next date."""
+        times = self.arrival_traces[f]
+        i = self.trace_next[f]
+        n = len(times)
+        while i < n and times[i] <= t:
+            if times[i] < self.horizon:
+                self._arrive(f, t)
+            i += 1
+        self.trace_next[f] = i
+        if i < n and times[i] < self.horizon:
+            self._push(times[i], arrival_key(f), TRACE_ARRIVAL, f, 0)
+
+    # ------------------------------------------------------------ the run
+    def _take_sample(self) -> None:
+        self.wip_samples.append((self.samples[self.next_sample], self.wip))
+        self.next_sample += 1
+        self.next_sample_time = self.samples[self.next_sample] if self.next_sample < self.n_samples else math.inf
+
+    def _take_samples(self, upto: float) -> None:
+        while self.next_sample_time <= upto:
+            self._take_sample()
+
+    def _events(self, until: float, drain: bool) -> None:
+        """Take events before ``until``; when draining, stop once every measured application is done."""
+        while not (drain and self.measured_left <= 0):
+            t, key, kind, a, b = self._pop_before(until)
+            if kind == NO_EVENT:
+                break
+            while t >= self.next_sample_time:
+                self._take_sample()
+            if kind == OFFICERS:
+                self._officers(t, a, b)
+            elif kind >= SIGNOFF:
+                self._signoff(t, a, b, kind - SIGNOFF)
+            elif kind == DONE:
+                self._complete(t, a, b)
+            elif kind == POISSON_ARRIVAL:
+                self._poisson_arrival(t, a)
+            else:
+                self._trace_arrival(t, a)
+
+    def run(self) -> RunOutput:
+        horizon = self.horizon
+        for f in range(self.n_flows):
+            if self.flow_arrivals[f] == POISSON:
+                self._push(self.flow_first_arrival[f], arrival_key(f), POISSON_ARRIVAL, f, 0)
+            elif self.flow_arrivals[f] == TRACE:
+                self._push(self.flow_first_arrival[f], arrival_key(f), TRACE_ARRIVAL, f, 0)
+        self._events(horizon, False)
+        self._take_samples(math.nextafter(horizon, -math.inf))
+        self._in_system_change(horizon, 0)
+        backlog = self.wip
+        busy = np.array(self.busy, dtype=np.float64)
+        waiting = np.array(self.waiting, dtype=np.float64)
+        # Let the applications that arrived in the window finish, so that lead
+        # times are not censored; a stable system drains well within a window.
+        if self.measured_left > 0:
+            self._take_samples(horizon)
+            self._events(horizon + (horizon - self.warmup), True)
+        n = self.n_out
+        return RunOutput(
+            t_start=_array(self.out_start, n, "d"), t_end=_array(self.out_end, n, "d"),
+            applicant_days=_array(self.out_applicant, n, "d"), flow_index=_array(self.out_flow, n, "H"),
+            component_totals=(self.c_wait, self.c_proc, self.c_sign, self.c_hand, self.c_back),
+            handoffs=self.handoffs, visits=self.visits, arrived=self.arrived,
+            completed_in_window=self.completed_in_window, backlog=backlog, in_system_area=self.wip_area,
+            wip_samples=tuple(self.wip_samples), truncated=self.truncated, drained=self.measured_left == 0,
+            busy_area=busy, queue_area=waiting, records=tuple(self.records),
+        )

@@ -1,0 +1,368 @@
+"""What a run simulates and what it measured, as flat arrays: the engines' one interface.
+
+:func:`build_run_input` turns a compiled :class:`~orgsim.sim.plan.Plan`, a
+replication's :class:`~orgsim.sim.streams.RandomStreams` and any arrival
+traces into a :class:`RunInput`; an engine reads nothing else and returns a
+:class:`RunOutput`, which :func:`orgsim.sim.engine.simulate_plan` reads into
+a :class:`~orgsim.sim.results.RunResult`. Both engines (the FIFO loop of
+:mod:`orgsim.sim.fifo_loop` and the SimPy reference) take their random
+numbers from the streams and positions stated here, so they agree.
+
+Layout. Queues are numbered in the plan's order (``plan.pools``). Steps of
+all project types are numbered together: step ``i`` of project type ``f`` is
+``g = flow_first_step[f] + i``. A variable-length list per step (its
+functions, rework chances, sign-off levels, successors) is stored CSR-style:
+entries ``step_X_start[g]`` to ``step_X_start[g + 1]`` of the ``X`` arrays.
+Successors name the step within the project type (``j``, not ``g``).
+
+Random numbers follow the common-random-numbers discipline of
+:mod:`orgsim.sim.streams`: the k-th applicant of a project type takes row k
+of its first-visit :class:`~orgsim.sim.streams.RowStream`, whose columns
+(service time and rework chance of each function, sign-off times, hand-off
+delays) are each a source named after the project type and the function,
+whatever the organisation looks like; :func:`_first_visit_layout` defines
+which column is which, once. Second visits, resubmission delays and Poisson
+gaps come from their own named streams, in the order an engine reaches them.
+
+Adding to the model means adding here, then a few lines in the FIFO loop's
+handlers and in the SimPy reference (which the tests hold to the same
+numbers). For instance: a step needed only with some probability is a
+per-step probability and a first-visit column for its draw (in
+:func:`_first_visit_layout`), and the loop ends a skipped step at once
+(``_step_done`` at its arrival time); rework sent back to an earlier step is
+a target per rework entry; hand-off times per pair of units, or a "one
+window" intake step, are only other columns and steps built here; capacity
+that changes at given dates is a list of (time, queue, servers) taken as
+events of their own, with room in each queue's heap of server free times for
+its largest size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from orgsim.errors import SimulationError
+from orgsim.sim.plan import FlowPlan, Plan
+from orgsim.sim.streams import BlockStream, RandomStreams, RowStream
+
+__all__ = ["RunInput", "RunOutput", "build_run_input", "MAX_WORK_IN_PROGRESS",
+           "COMBINE_SUM", "COMBINE_MAX", "COMBINE_FACTOR", "NO_ARRIVALS", "POISSON", "TRACE"]
+
+#: Applications in the system at which a run stops admitting new ones: the
+#: system is unstable and more would only cost memory.
+MAX_WORK_IN_PROGRESS = 50_000
+
+#: Room in the output arrays: this share of the applications expected, plus
+#: this many (a tuple, so that a test can shrink it to make them grow).
+OUTPUT_ROOM = (1.02, 4096)
+
+#: Work-in-progress samples across the measurement window (this many intervals).
+N_WIP_SAMPLES = 20
+
+# Limits of the canonical order of simultaneous events (orgsim.sim.fifo_loop.event_key).
+MAX_STEPS = 4095
+MAX_LEVELS = 15
+
+# How a step with several functions combines their working times.
+COMBINE_SUM, COMBINE_MAX, COMBINE_FACTOR = 0, 1, 2
+# How applications of a project type arrive.
+NO_ARRIVALS, POISSON, TRACE = 0, 1, 2
+
+_Fill = Callable[[np.random.Generator, int], np.ndarray]
+
+
+def _in_working_days(dist: Any, hours_per_day: float) -> _Fill:
+    """A sampler of ``dist`` (a distribution of the scenario) in working days."""
+    return lambda rng, n: dist.draw(rng, n, hours_per_day)
+
+
+def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.random(n)
+
+
+def _exponential(mean: float) -> _Fill:
+    return lambda rng, n: rng.exponential(mean, n)
+
+
+@dataclass(frozen=True, eq=False)
+class RunInput:
+    """Everything one replication simulates: the organisation as flat arrays, and its random streams."""
+
+    # --- the run
+    horizon: float
+    warmup: float
+    #: Start of the window over which queues' busy time and length are integrated.
+    window_start: float
+    #: Times of the work-in-progress samples, ascending.
+    sample_times: np.ndarray
+    #: Applications in the system at which arrivals stop (MAX_WORK_IN_PROGRESS).
+    max_in_system: int
+    keep_records: bool
+    #: Applications expected to finish: the room an engine makes for its output arrays.
+    output_room: int
+    #: Widest first-visit row, and most steps, of any project type.
+    max_width: int
+    max_steps: int
+    # --- queues (int32 / float64 arrays over queues)
+    queue_servers: np.ndarray
+    #: Elapsed working time per unit of work at the queue (1 / availability).
+    queue_stretch: np.ndarray
+    # --- steps, g = flow_first_step[f] + i
+    step_queue: np.ndarray
+    step_combine: np.ndarray  # COMBINE_*
+    step_factor: np.ndarray  # the factor of COMBINE_FACTOR (1.0 otherwise)
+    step_predecessors: np.ndarray  # steps it waits for
+    #: Each function of the step: its service time's column in the first-visit
+    #: row and its stream among ``revisit_service`` (for second visits).
+    step_service_start: np.ndarray
+    service_column: np.ndarray
+    service_stream: np.ndarray
+    #: Each function that may send the file back: its rework chance's column,
+    #: its stream among ``revisit_rework``, and the probability.
+    step_rework_start: np.ndarray
+    rework_column: np.ndarray
+    rework_stream: np.ndarray
+    rework_probability: np.ndarray
+    #: Each sign-off level, lowest first: the leaders' queue and the time's column.
+    step_signoff_start: np.ndarray
+    signoff_queue: np.ndarray
+    signoff_column: np.ndarray
+    #: Each step that waits for this one: its index j in the project type and
+    #: the hand-off delay's column (-1: no delay).
+    step_successor_start: np.ndarray
+    successor_step: np.ndarray
+    successor_column: np.ndarray
+    # --- project types
+    flow_first_step: np.ndarray  # F + 1 entries
+    flow_root_start: np.ndarray  # F + 1 entries into root_step
+    root_step: np.ndarray  # steps that wait for nobody (index within the project type)
+    flow_delay_factor: np.ndarray  # multiplies resubmission delays
+    flow_arrivals: np.ndarray  # NO_ARRIVALS, POISSON or TRACE
+    flow_first_arrival: np.ndarray  # time of the first arrival (inf: none)
+    # --- random numbers (named streams; see the module docstring)
+    first_visit: tuple[RowStream, ...]  # per project type
+    revisit_service: tuple[BlockStream, ...]
+    revisit_rework: tuple[BlockStream, ...]
+    resubmission: tuple[BlockStream | None, ...]  # per project type (None: no delay)
+    arrival_gaps: tuple[BlockStream | None, ...]  # per project type, Poisson arrivals
+    arrival_traces: tuple[np.ndarray | None, ...]  # per project type, traced arrival times
+
+    @property
+    def n_queues(self) -> int:
+        return len(self.queue_servers)
+
+    @property
+    def n_flows(self) -> int:
+        return len(self.flow_delay_factor)
+
+
+@dataclass(frozen=True, eq=False)
+class RunOutput:
+    """What an engine measured in one replication (read into a RunResult by simulate_plan)."""
+
+    #: Per application that arrived in the window and finished, in order of finishing.
+    t_start: np.ndarray
+    t_end: np.ndarray
+    applicant_days: np.ndarray
+    flow_index: np.ndarray  # uint16
+    #: Sums over those applications of the COMPONENTS of their critical paths.
+    component_totals: tuple[float, ...]
+    handoffs: int
+    visits: int
+    arrived: int
+    completed_in_window: int
+    #: Applications in the system at the horizon.
+    backlog: int
+    #: Integral of applications in the system over the window.
+    in_system_area: float
+    wip_samples: tuple[tuple[float, int], ...]
+    truncated: bool
+    drained: bool
+    #: Per queue, integrals over [window_start, horizon] of busy servers and of files waiting.
+    busy_area: np.ndarray
+    queue_area: np.ndarray
+    #: With keep_records: per finished application, (project type, applicant k,
+    #: arrival, end, *COMPONENTS, hand-offs, visits).
+    records: tuple[tuple, ...]
+
+
+class _RowLayout(NamedTuple):
+    """Which column of a project type's first-visit row holds which draw."""
+
+    sources: list[tuple[_Fill, tuple[str, ...]]]  # per column: (sampler, source name)
+    functions: dict[str, object]  # the project type's functions, in order, with their service times
+    service: list[int]  # per function
+    rework: list[int]  # per function
+    signoff: list[list[int]]  # per step, per level
+    handoff: list[list[int]]  # per step, per successor (-1: no delay)
+
+
+def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
+    """The columns of ``flow``'s first-visit row: the one definition of the row's layout.
+
+    Sources are named after (project type, function), never after their
+    position, so a reform that adds or merges steps keeps everyone else's draws.
+    """
+    h, fid = plan.hours_per_day, flow.id
+    dists: dict[str, object] = {}
+    for st in flow.steps:
+        for f, d in zip(st.functions, st.service):
+            dists.setdefault(f, d)
+    sources: list[tuple[_Fill, tuple[str, ...]]] = []
+    names: set[tuple[str, ...]] = set()
+
+    def column(fill: _Fill, *name: str) -> int:
+        base, n = name, 2
+        while name in names:  # the same name twice in one project type: number the repeats
+            name, n = base + (f"#{n}",), n + 1
+        names.add(name)
+        sources.append((fill, name))
+        return len(sources) - 1
+
+    service = [column(_in_working_days(dists[f], h), "service", fid, f) for f in dists]
+    rework = [column(_uniform, "rework", fid, f) for f in dists]
+    signoff: list[list[int]] = []
+    for st in flow.steps:
+        signoff.append([] if plan.signoff_time is None else [
+            column(_in_working_days(plan.signoff_time, h), "signoff", fid, st.functions[0], str(level))
+            for level in range(len(st.signoff))])
+    handoff: list[list[int]] = []
+    for i, succ in enumerate(flow.successors):
+        handoff.append([])
+        for j, kind in succ:
+            dist = plan.handoff[kind]
+            handoff[i].append(-1 if dist is None else column(
+                _in_working_days(dist, h), "handoff", fid, flow.steps[i].functions[0], flow.steps[j].functions[0],
+                kind))
+    return _RowLayout(sources, dists, service, rework, signoff, handoff)
+
+
+def _ints(values: list[int]) -> np.ndarray:
+    return np.asarray(values, dtype=np.int32).reshape(-1)
+
+
+def _doubles(values: list[float]) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).reshape(-1)
+
+
+def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: float, keep_records: bool,
+                    arrival_times: dict[str, np.ndarray]) -> RunInput:
+    """The flat input of one replication: ``plan`` on ``streams``, ``arrival_times`` for traced project types."""
+    h = plan.hours_per_day
+    queue_index = {k: q for q, k in enumerate(plan.pools)}
+    step_queue: list[int] = []
+    combine: list[int] = []
+    factor: list[float] = []
+    predecessors: list[int] = []
+    service_start, service_column, service_stream = [0], [], []
+    rework_start, rework_column, rework_stream, rework_p = [0], [], [], []
+    signoff_start, signoff_queue, signoff_column = [0], [], []
+    successor_start, successor_step, successor_column = [0], [], []
+    first_step, root_start = [0], [0]
+    roots: list[int] = []
+    delay_factor: list[float] = []
+    arrivals: list[int] = []
+    first_arrival: list[float] = []
+    first_visit: list[RowStream] = []
+    revisit_service: list[BlockStream] = []
+    revisit_rework: list[BlockStream] = []
+    resubmission: list[BlockStream | None] = []
+    gaps: list[BlockStream | None] = []
+    traces: list[np.ndarray | None] = []
+    max_width = max_steps = 1
+    expected = 0.0
+    for flow in plan.flows:
+        fid = flow.id
+        if len(flow.steps) > MAX_STEPS or any(len(st.signoff) > MAX_LEVELS for st in flow.steps):
+            raise SimulationError(f"project type {fid!r}: more than {MAX_STEPS} steps or {MAX_LEVELS} "
+                                  "sign-off levels in a step")
+        layout = _first_visit_layout(flow, plan)
+        first_visit.append(streams.rows(layout.sources))
+        max_width = max(max_width, len(layout.sources))
+        max_steps = max(max_steps, len(flow.steps))
+        index_of = {f: k for k, f in enumerate(layout.functions)}
+        base = len(revisit_service)
+        for f, dist in layout.functions.items():
+            revisit_service.append(streams.stream(_in_working_days(dist, h), "revisit_service", fid, f))
+            revisit_rework.append(streams.stream(_uniform, "revisit_rework", fid, f))
+        for i, st in enumerate(flow.steps):
+            step_queue.append(queue_index[st.pool])
+            if st.combine in ("sum", "max"):
+                combine.append(COMBINE_SUM if st.combine == "sum" else COMBINE_MAX)
+                factor.append(1.0)
+            else:
+                combine.append(COMBINE_FACTOR)
+                factor.append(float(st.combine))
+            predecessors.append(flow.n_predecessors[i])
+            for f in st.functions:
+                service_column.append(layout.service[index_of[f]])
+                service_stream.append(base + index_of[f])
+            service_start.append(len(service_column))
+            for f, p in zip(st.functions, st.rework):
+                if p > 0:
+                    rework_column.append(layout.rework[index_of[f]])
+                    rework_stream.append(base + index_of[f])
+                    rework_p.append(p)
+            rework_start.append(len(rework_column))
+            for level, column in enumerate(layout.signoff[i]):
+                signoff_queue.append(queue_index[st.signoff[level]])
+                signoff_column.append(column)
+            signoff_start.append(len(signoff_column))
+            for (j, _), column in zip(flow.successors[i], layout.handoff[i]):
+                successor_step.append(j)
+                successor_column.append(column)
+            successor_start.append(len(successor_step))
+        first_step.append(len(step_queue))
+        roots.extend(flow.roots)
+        root_start.append(len(roots))
+        delay_factor.append(flow.delay_factor)
+        rs = plan.resubmission_delay
+        resubmission.append(None if rs is None else streams.stream(_in_working_days(rs, h), "resubmission", fid))
+        # The first arrival of each project type: its trace's first date, or a Poisson gap.
+        times = arrival_times.get(fid)
+        gap = None
+        if times is not None:
+            times = np.ascontiguousarray(times, dtype=np.float64)
+            expected += len(times)
+            kind, first = (TRACE, float(times[0])) if len(times) and times[0] < horizon else (NO_ARRIVALS, np.inf)
+        elif flow.rate_per_day > 0:
+            gap = streams.stream(_exponential(1.0 / flow.rate_per_day), "arrivals", fid)
+            kind, first = POISSON, gap.take()
+        else:
+            kind, first = NO_ARRIVALS, np.inf
+        if flow.trace is None:
+            expected += flow.rate_per_day * horizon
+        arrivals.append(kind)
+        first_arrival.append(first)
+        gaps.append(gap)
+        traces.append(times)
+    pools = list(plan.pools.values())
+    return RunInput(
+        horizon=horizon, warmup=warmup, window_start=warmup if warmup > 0 else 0.0,
+        sample_times=_doubles([warmup + (horizon - warmup) * m / N_WIP_SAMPLES for m in range(N_WIP_SAMPLES + 1)]),
+        max_in_system=MAX_WORK_IN_PROGRESS, keep_records=keep_records,
+        output_room=int(expected * OUTPUT_ROOM[0]) + OUTPUT_ROOM[1],
+        max_width=max_width, max_steps=max_steps,
+        queue_servers=_ints([p.servers for p in pools]),
+        queue_stretch=_doubles([1.0 / p.availability for p in pools]),
+        step_queue=_ints(step_queue), step_combine=_ints(combine), step_factor=_doubles(factor),
+        step_predecessors=_ints(predecessors),
+        step_service_start=_ints(service_start), service_column=_ints(service_column),
+        service_stream=_ints(service_stream),
+        step_rework_start=_ints(rework_start), rework_column=_ints(rework_column),
+        rework_stream=_ints(rework_stream), rework_probability=_doubles(rework_p),
+        step_signoff_start=_ints(signoff_start), signoff_queue=_ints(signoff_queue),
+        signoff_column=_ints(signoff_column),
+        step_successor_start=_ints(successor_start), successor_step=_ints(successor_step),
+        successor_column=_ints(successor_column),
+        flow_first_step=_ints(first_step), flow_root_start=_ints(root_start), root_step=_ints(roots),
+        flow_delay_factor=_doubles(delay_factor), flow_arrivals=_ints(arrivals),
+        flow_first_arrival=_doubles(first_arrival),
+        first_visit=tuple(first_visit), revisit_service=tuple(revisit_service),
+        revisit_rework=tuple(revisit_rework), resubmission=tuple(resubmission),
+        arrival_gaps=tuple(gaps), arrival_traces=tuple(traces),
+    )
