@@ -159,8 +159,8 @@ class ProcessExecutor(Executor):
 class DaskExecutor(Executor):
     """A Dask cluster: a LocalCluster of worker processes, or a running one by address.
 
-    A running cluster's workers need orgsim installed (the same version) and
-    any trace files a scenario names at the same paths.
+    A running cluster's workers need orgsim installed (the same version);
+    tasks carry the traced arrival times, so trace files need not be there.
     """
 
     name = "dask"
