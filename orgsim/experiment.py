@@ -16,8 +16,7 @@ arrays included, simulated in this process.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 from orgsim.batches import RunCache, RunRequest, StateSetup, run_groups, state_identity
 from orgsim.errors import SimulationError
 from orgsim.executors import Executor, open_executor
+from orgsim.intervals import confidence_interval
 from orgsim.model.metrics import StructureMetrics, structure_metrics
 from orgsim.model.org import Org
 from orgsim.reforms import ReformOutcome, reform_scenario
@@ -44,20 +44,6 @@ __all__ = [
 
 State = Literal["before", "after"]
 Progress = Callable[[int, int], None]
-
-
-def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
-    """Student-t confidence interval of the mean of ``values`` (NaN when fewer than 2)."""
-    x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
-    if len(x) < 2:
-        return (math.nan, math.nan)
-    # scipy.special's Student-t quantile: the same number as scipy.stats.t.ppf
-    # without loading scipy.stats (tens of MB); imported here, not at the top,
-    # so that a process that only simulates does not load scipy (16 MB) at all.
-    from scipy.special import stdtrit
-
-    half = stdtrit(len(x) - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(len(x))
-    return (float(x.mean() - half), float(x.mean() + half))
 
 
 def _calendar(scenario: Scenario):  # noqa: ANN202 - imported lazily: it loads the holiday tables
@@ -500,10 +486,8 @@ def simulate_states(
         if progress:
             progress(done, total)
 
-    summaries: list[RunSummary] = []
     with open_executor(executor, address=address, workers=workers, error=SimulationError) as ex:
-        for _, summaries in run_groups([(None, requests)], ex, cache=cache, on_runs=on_runs):
-            pass
+        ((_, summaries),) = run_groups([(None, requests)], ex, cache=cache, on_runs=on_runs)
     k = len(names)
     target = scenario.simulation.utilisation_target
     return {

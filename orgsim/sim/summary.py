@@ -185,16 +185,24 @@ def flat_statistics(run: RunResult) -> dict[str, float]:
 
 
 def summarise_run(run: RunResult, plan: Plan | None) -> RunSummary:
-    """Reduce one run to its summary; with ``plan``, also per project type (in the plan's order)."""
+    """Reduce one run to its summary; with ``plan``, also per project type (in the plan's order).
+
+    One clock at a time, and each temporary array freed as soon as it is
+    read, so that summarising adds little to the memory the run took.
+    """
     working = run.t_end - run.t_start
-    calendar = run.lead_calendar_days
     statutory = working - run.applicant_days
-    limits = np.asarray(run.flow_limits, dtype=float)[run.flow_index] if len(run.flow_index) else np.empty(0)
-    lead = {"working": _stats(working), "calendar": _stats(calendar), "statutory": _stats(statutory)}
+    over, counts = _over_limit(statutory, run)
+    limited = [k for k, limit in enumerate(run.flow_limits) if not math.isnan(limit)]
+    total = sum(counts[k] for k in limited)
+    # As the share of a boolean array: whole counts divided once, the same number.
+    share = sum(over[k] for k in limited) / total if total else math.nan
+    lead = {"working": _stats(working), "calendar": _stats(run.lead_calendar_days), "statutory": _stats(statutory)}
     types: tuple[ProjectTypeSummary, ...] = ()
     if plan is not None:
-        types = _by_project_type(run, [f.id for f in plan.flows], {"working": working, "calendar": calendar,
-                                                                   "statutory": statutory})
+        clocks = {"working": working, "calendar": run.lead_calendar_days, "statutory": statutory}
+        del working, statutory
+        types = _by_project_type(run, [f.id for f in plan.flows], clocks, over)
     return RunSummary(
         arrived=run.arrived,
         completed=run.completed,
@@ -205,7 +213,7 @@ def summarise_run(run: RunResult, plan: Plan | None) -> RunSummary:
         mean_in_system=run.mean_in_system,
         handoffs_per_application=run.handoffs_per_application,
         visits_per_application=run.visits_per_application,
-        share_over_limit=_share_over(statutory, limits),
+        share_over_limit=share,
         lead=lead,
         time_split=dict(run.component_days),
         stable=run.stable,
@@ -238,11 +246,14 @@ def _stats(values: np.ndarray, ordered: np.ndarray | None = None) -> LeadTimeSta
     return LeadTimeStats(len(values), float(values.mean()), *(float(v) for v in pct), float(top))
 
 
-def _share_over(statutory: np.ndarray, limits: np.ndarray) -> float:
-    has = ~np.isnan(limits)
-    if not has.any():
-        return math.nan
-    return float(np.mean(statutory[has] > limits[has]))
+def _over_limit(statutory: np.ndarray, run: RunResult) -> tuple[list[int], list[int]]:
+    """Per project type: applications whose statutory time passed the type's limit, and applications."""
+    over, counts = [], []
+    for k, limit in enumerate(run.flow_limits):
+        mine = statutory[run.flow_index == k]
+        counts.append(len(mine))
+        over.append(0 if math.isnan(limit) else int(np.count_nonzero(mine > limit)))
+    return over, counts
 
 
 def _sketch(ordered: np.ndarray) -> QuantileSketch:
@@ -260,38 +271,39 @@ def _sketch(ordered: np.ndarray) -> QuantileSketch:
 
 
 def _by_project_type(
-    run: RunResult, ids: Sequence[str], clocks: Mapping[str, np.ndarray]
+    run: RunResult, ids: Sequence[str], clocks: dict[str, np.ndarray], over: Sequence[int]
 ) -> tuple[ProjectTypeSummary, ...]:
+    """Each project type's statistics and sketches; ``clocks`` is emptied as it is read."""
     # One stable sort by project type: each type's applications are then a
     # contiguous slice, in the order they finished.
     order = np.argsort(run.flow_index, kind="stable")
     counts = np.bincount(run.flow_index, minlength=len(ids)) if len(run.flow_index) else np.zeros(len(ids), int)
-    edges = np.concatenate(([0], np.cumsum(counts)))
-    grouped = {clock: values[order] for clock, values in clocks.items()}
-    splits = _time_split_by_type(run.records, ids)
-    out = []
-    for k, type_id in enumerate(ids):
-        part = slice(int(edges[k]), int(edges[k + 1]))
-        lead, sketches = {}, {}
-        for clock, values in grouped.items():
-            mine = values[part]
+    parts = [slice(int(a), int(b)) for a, b in zip(np.r_[0, np.cumsum(counts)[:-1]], np.cumsum(counts))]
+    lead: list[dict[str, LeadTimeStats]] = [{} for _ in ids]
+    sketches: list[dict[str, QuantileSketch]] = [{} for _ in ids]
+    for clock in CLOCKS:
+        grouped = clocks.pop(clock)[order]
+        for k, part in enumerate(parts):
+            mine = grouped[part]
             ordered = np.sort(mine)
-            lead[clock] = _stats(mine, ordered)
-            sketches[clock] = _sketch(ordered)
-        limit = run.flow_limits[k]
-        statutory = grouped["statutory"][part]
-        over = math.nan if math.isnan(limit) or not len(statutory) else float(np.mean(statutory > limit))
-        out.append(ProjectTypeSummary(
+            lead[k][clock] = _stats(mine, ordered)
+            sketches[k][clock] = _sketch(ordered)
+        del grouped
+    splits = _time_split_by_type(run.records, ids)
+    return tuple(
+        ProjectTypeSummary(
             project_type=type_id,
             count=int(counts[k]),
-            statutory_limit_days=None if math.isnan(limit) else float(limit),
-            lead=lead,
-            sketches=sketches,
-            share_over_limit=over,
+            statutory_limit_days=None if math.isnan(run.flow_limits[k]) else float(run.flow_limits[k]),
+            lead=lead[k],
+            sketches=sketches[k],
+            share_over_limit=(math.nan if math.isnan(run.flow_limits[k]) or not counts[k]
+                              else over[k] / int(counts[k])),
             throughput_per_working_day=int(counts[k]) / run.window_days,
             time_split=splits.get(type_id) if run.records else None,
-        ))
-    return tuple(out)
+        )
+        for k, type_id in enumerate(ids)
+    )
 
 
 def _time_split_by_type(records: Sequence[dict], ids: Sequence[str]) -> dict[str, dict[str, float]]:
