@@ -159,3 +159,14 @@ def test_empty_run() -> None:
     (t,) = summary.project_types
     assert t.count == 0 and math.isnan(t.lead["working"].mean) and t.sketches["working"].count == 0
     assert math.isnan(summary.stats["lead_working_p90"])
+
+
+def test_percentiles_are_numpys_to_the_last_bit() -> None:
+    from orgsim.sim.summary import _percentiles
+
+    rng = np.random.default_rng(11)
+    for n in [*range(1, 40), 99, 100, 101, 1000, 10_001]:
+        for values in (rng.exponential(20, n), np.round(rng.exponential(5, n)), np.full(n, 3.25)):
+            want = np.percentile(values, PERCENTILES)
+            np.testing.assert_array_equal(_percentiles(values, None), want)
+            np.testing.assert_array_equal(_percentiles(values, np.sort(values)), want)
