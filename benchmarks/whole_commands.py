@@ -87,10 +87,13 @@ try:
 except SystemExit as exc:
     code = exc.code or 0
 t_end = time.perf_counter()
+self_usage, children_usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 out = dict(acc, imports=t_imported - t_begin, patching=t_main - t_imported, command=t_end - t_main,
            in_process=t_end - t_begin, code=code,
-           maxrss_parent_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-           maxrss_largest_worker_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+           cpu_parent=self_usage.ru_utime + self_usage.ru_stime,
+           cpu_workers=children_usage.ru_utime + children_usage.ru_stime,
+           maxrss_parent_mb=self_usage.ru_maxrss / 1024,
+           maxrss_largest_worker_mb=children_usage.ru_maxrss / 1024,
            modules=sorted(sys.modules))
 with open(os.environ["ORGSIM_BENCH_OUT"], "w") as fh:
     json.dump(out, fh)
@@ -155,17 +158,55 @@ def tutorial(root: Path, rounds: int) -> dict[str, Any]:
     return med
 
 
-def jinan(root: Path, replications: int, jobs: int, use_jobs: bool) -> dict[str, Any]:
+def _jinan_file(tmp: str, replications: int) -> Path:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import yaml
     from scale import jinan_like
 
+    path = Path(tmp) / "jinan_like.yaml"
+    path.write_text(yaml.safe_dump(jinan_like(replications=replications), allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    return path
+
+
+def jinan(root: Path, replications: int, jobs: int, use_jobs: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "jinan_like.yaml"
-        path.write_text(yaml.safe_dump(jinan_like(replications=replications), allow_unicode=True, sort_keys=False),
-                        encoding="utf-8")
+        path = _jinan_file(tmp, replications)
         args = ["compare", str(path), "-r", str(replications)] + (["--jobs", str(jobs)] if use_jobs else [])
         return run_process(args, root)
+
+
+SAMPLE_CHILD = r"""
+import json, sys, time
+import orgsim
+from orgsim.sim.engine import simulate_plan
+from orgsim.sim.plan import compile_plan
+from orgsim.sim.streams import RandomStreams, replication_seeds
+from orgsim.sim.calendar import WorkingCalendar
+scenario = orgsim.load_scenario(sys.argv[1])
+outcome = orgsim.reform_scenario(scenario)
+sim = scenario.simulation
+calendar = WorkingCalendar.from_spec(sim.calendar)
+n, k = int(sys.argv[2]), int(sys.argv[3])
+cpu = 0.0
+for org in (outcome.before, outcome.after):
+    plan = compile_plan(org, scenario)
+    for seq in replication_seeds(sim.seed, n)[:k]:
+        t = time.process_time()
+        simulate_plan(plan, RandomStreams(seq), sim.horizon_days, sim.warmup_days, calendar=calendar)
+        cpu += time.process_time() - t
+print(json.dumps({"per_run_cpu": cpu / (2 * k)}))
+"""
+
+
+def jinan_simulation_cpu(root: Path, replications: int, sample: int) -> float:
+    """CPU seconds of one simulation (simulate_plan alone, the mean of ``sample`` per state), in a child."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _jinan_file(tmp, replications)
+        env = dict(os.environ, PYTHONPATH=str(root))
+        out = subprocess.run([sys.executable, "-c", SAMPLE_CHILD, str(path), str(replications), str(sample)],
+                             cwd=root, env=env, capture_output=True, text=True, check=True).stdout
+        return float(json.loads(out.strip().splitlines()[-1])["per_run_cpu"])
 
 
 def knows_jobs(root: Path) -> bool:
@@ -181,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replications", type=int, default=20, help="Jinan-size replications per state")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-jinan", action="store_true")
+    parser.add_argument("--sample", type=int, default=2, help="Jinan-size runs per state timed alone (CPU)")
     parser.add_argument("--baseline", type=Path, help="another orgsim checkout (built in place) run side by side")
     args = parser.parse_args(argv)
 
@@ -222,13 +264,21 @@ def main(argv: list[str] | None = None) -> int:
               "(one whole process each)")
         for name, root in checkouts.items():
             use = knows_jobs(root)
+            load = os.getloadavg()[0]
             r = jinan(root, args.replications, args.jobs, use)
+            per_run = jinan_simulation_cpu(root, args.replications, args.sample)
+            sims = per_run * 2 * args.replications
             how = f"--jobs {args.jobs}" if use else "serial (no --jobs)"
-            print(f"{name} ({how}): wall {r['wall']:.1f} s; CPU of the process tree {r['cpu']:.1f} s; peak RSS "
-                  f"parent {r['maxrss_parent_mb']:.0f} MB, largest worker {r['maxrss_largest_worker_mb']:.0f} MB "
-                  f"(sum {r['maxrss_parent_mb'] + r['maxrss_largest_worker_mb']:.0f} MB); in the parent: "
-                  f"simulations {r['simulate']:.1f} s, summaries {r['summarise']:.1f} s; "
-                  f"load average now {os.getloadavg()[0]:.2f}")
+            print(f"{name} ({how}): wall {r['wall']:.1f} s (load average {load:.2f} before, "
+                  f"{os.getloadavg()[0]:.2f} after); CPU of the process tree {r['cpu']:.1f} s "
+                  f"(parent {r['cpu_parent']:.1f} s, workers {r['cpu_workers']:.1f} s), CPUs busy "
+                  f"{r['cpu'] / r['wall']:.2f}")
+            print(f"  simulations alone: {per_run:.2f} s CPU a run (mean of {args.sample} per state, in another "
+                  f"process), {sims:.0f} s for {2 * args.replications}; process-tree CPU / simulations "
+                  f"{r['cpu'] / sims:.2f}x; wall on {args.jobs} CPUs at best: {r['cpu'] / args.jobs:.0f} s")
+            parent, worker = r["maxrss_parent_mb"], r["maxrss_largest_worker_mb"]
+            print(f"  peak RSS: parent {parent:.0f} MB, largest worker {worker:.0f} MB "
+                  f"(together {parent + worker:.0f} MB)")
     return 0
 
 
