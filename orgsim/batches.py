@@ -204,7 +204,7 @@ def run_groups(
     """
     pending: dict[int, _Group[G]] = {}
     waiting: dict[str, list[tuple[int, int]]] = {}  # key -> (group, index) answered by that run
-    done: list[int] = []  # groups complete before any of their runs went out
+    done: list[int] = []  # groups whose runs are all in, not yet yielded
 
     def answer(key: str, summary: RunSummary) -> None:
         for gid, i in waiting.pop(key):

@@ -449,3 +449,22 @@ def test_a_changed_trace_file_is_not_reused(tmp_path: Path, monkeypatch: pytest.
     changed = sweep(path, vary, replications=2, seed=5, cache=cache)
     assert len(calls) == 2 * 2 * 2  # the trace changed, the scenario text did not: simulated again
     assert (changed["arrived"] < first["arrived"]).all()
+
+
+def test_orgsim_sweep_is_the_function_before_and_after_its_module_is_imported() -> None:
+    """``orgsim.sweep(...)`` calls sweep(), also once ``orgsim.sweep`` has become the module (as importing makes it)."""
+    code = (
+        "import orgsim, sys\n"
+        "from orgsim.errors import ScenarioError\n"
+        "for attempt in range(2):\n"
+        "    try:\n"
+        f"        orgsim.sweep({str(TUTORIAL)!r}, ['units[id=plannin].support=1'])\n"
+        "    except ScenarioError as exc:\n"
+        "        print(type(orgsim.sweep).__name__, 'plannin' in str(exc))\n"
+        "import orgsim.sweep\n"
+        "print(type(orgsim.sweep).__name__, callable(orgsim.sweep), callable(orgsim.frontier))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    # The first call went through orgsim's lazy attribute (the function); it imported the module, which
+    # took the attribute's place, and the second call went through the module.
+    assert out[:3] == ["_CallableModule True", "_CallableModule True", "_CallableModule True True"]

@@ -77,6 +77,13 @@ class QuantileSketch:
     count: int
     quantiles: np.ndarray
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QuantileSketch):
+            return NotImplemented
+        return self.count == other.count and np.array_equal(self.quantiles, other.quantiles)
+
+    __hash__ = None  # type: ignore[assignment]
+
     def cdf(self, x: Any) -> np.ndarray:
         """Share of the applications done within ``x`` days (linear between the quantiles)."""
         x = np.asarray(x, dtype=float)

@@ -170,3 +170,13 @@ def test_percentiles_are_numpys_to_the_last_bit() -> None:
             want = np.percentile(values, PERCENTILES)
             np.testing.assert_array_equal(_percentiles(values, None), want)
             np.testing.assert_array_equal(_percentiles(values, np.sort(values)), want)
+
+
+def test_summaries_compare_by_value_and_survive_pickling(yizheng_run) -> None:  # noqa: ANN001
+    run, plan = yizheng_run
+    summary = summarise_run(run, plan)
+    assert summary.stats  # a cached property: it travels with the object, and equality ignores it
+    copy = pickle.loads(pickle.dumps(summary))
+    assert copy == summary and copy is not summary
+    assert copy == summarise_run(run, plan)
+    assert copy.project_types[0].sketches["working"] != summary.project_types[1].sketches["working"]
