@@ -106,6 +106,11 @@ class ProcessExecutor(Executor):
         self.workers = workers or _default_workers()
         self._pool: Any = None
 
+    def __enter__(self) -> ProcessExecutor:
+        # Start the workers now: they import orgsim while the caller prepares its first tasks.
+        self._started()
+        return self
+
     def _started(self) -> Any:
         if self._pool is None:
             context = multiprocessing.get_context("spawn")

@@ -472,21 +472,22 @@ def simulate_states(
     cache: RunCache | None = None,
 ) -> dict[str, StateResult]:
     """Replications of each named state, paired on common random numbers, on an executor."""
-    runner = Runner(scenario, keep_records)
-    names = list(orgs)
-    # Replication by replication, each state in turn: the order of today's serial runs.
-    requests = [q for r in range(replications) for name in names
-                for q in runner.requests(orgs[name], seed, replications, range(r, r + 1))]
-    total = len(requests)
-    done = 0
-
-    def on_runs(k: int) -> None:
-        nonlocal done
-        done += k
-        if progress:
-            progress(done, total)
-
+    # The executor first: worker processes start while the states are prepared.
     with open_executor(executor, address=address, workers=workers, error=SimulationError) as ex:
+        runner = Runner(scenario, keep_records)
+        names = list(orgs)
+        # Replication by replication, each state in turn: the order of today's serial runs.
+        requests = [q for r in range(replications) for name in names
+                    for q in runner.requests(orgs[name], seed, replications, range(r, r + 1))]
+        total = len(requests)
+        done = 0
+
+        def on_runs(k: int) -> None:
+            nonlocal done
+            done += k
+            if progress:
+                progress(done, total)
+
         ((_, summaries),) = run_groups([(None, requests)], ex, cache=cache, on_runs=on_runs)
     k = len(names)
     target = scenario.simulation.utilisation_target
