@@ -257,7 +257,7 @@ def _percentiles(values: np.ndarray, ordered: np.ndarray | None) -> np.ndarray:
     below[last] = n - 1
     above[last] = n - 1
     if ordered is None:
-        ordered = np.partition(values, np.unique(np.r_[below, above]))
+        ordered = np.partition(values, np.concatenate((below, above)))
     gamma = virtual - below
     a, b = ordered[below], ordered[above]
     diff = b - a
