@@ -5,7 +5,9 @@ zone: headcount cap x arrival rate, 5 replications) serially, on a pool of
 local worker processes and on a Dask LocalCluster, checks that the three
 tables are identical, and prints wall times and speed-ups. Each parallel
 executor is timed twice: as a user meets it (starting its workers included)
-and with its workers already running (the sweep alone).
+and with its workers already running (the sweep alone). Every timed sweep
+starts from an empty run cache of its own (``cache=RunCache()``), so a
+repeat simulates everything again instead of reading what the last one left.
 
     python benchmarks/sweep_executors.py                 # 2 workers, the issue's grid
     python benchmarks/sweep_executors.py --workers 4 --replications 10 --repeat 3
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from orgsim.batches import RunCache
 from orgsim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from orgsim.sweep import sweep
 
@@ -92,7 +95,10 @@ def main() -> None:
     args = parser.parse_args()
 
     vary = list(GRID) + ([f"simulation.horizon_days={args.horizon}"] if args.horizon else [])
-    kwargs = {"replications": args.replications, "seed": args.seed}
+
+    def sweep_fresh(**extra) -> pd.DataFrame:  # noqa: ANN003
+        """The sweep from an empty run cache: nothing reused from an earlier repeat."""
+        return sweep(SCENARIO, vary, replications=args.replications, seed=args.seed, cache=RunCache(), **extra)
 
     def best(make) -> tuple[tuple[float, float], pd.DataFrame]:  # noqa: ANN001
         runs = [timed(make) for _ in range(args.repeat)]
@@ -101,13 +107,13 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
     results: dict[str, tuple[float, float]] = {}
-    t, reference = best(lambda: sweep(SCENARIO, vary, executor=SerialExecutor(), **kwargs))
+    t, reference = best(lambda: sweep_fresh(executor=SerialExecutor()))
     results["serial"] = t
 
     def with_startup(make_executor):  # noqa: ANN001, ANN202
         def run() -> pd.DataFrame:
             with make_executor() as ex:
-                return sweep(SCENARIO, vary, executor=ex, **kwargs)
+                return sweep_fresh(executor=ex)
         return run
 
     for name, make in (("processes", lambda: ProcessExecutor(args.workers)),
@@ -117,7 +123,7 @@ def main() -> None:
         results[f"{name} (with start-up)"] = t
         with make() as ex:
             sweep(SCENARIO, [f"{CAP}.cap=60", *vary[1:]], executor=ex, replications=2, seed=1)  # warm up
-            t, frame = best(lambda: sweep(SCENARIO, vary, executor=ex, **kwargs))  # noqa: B023
+            t, frame = best(lambda: sweep_fresh(executor=ex))  # noqa: B023
         pd.testing.assert_frame_equal(frame, reference)
         results[f"{name} (workers running)"] = t
 

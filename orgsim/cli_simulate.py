@@ -16,8 +16,8 @@ import click
 from orgsim._format import table
 from orgsim._io import atomic_write, atomic_write_text
 from orgsim.cli import _echo_json, _user_errors, main, structure_table
-from orgsim.experiment import Comparison, StateResult, compare, run_replications
-from orgsim.model.metrics import structure_metrics
+from orgsim.executors import EXECUTORS
+from orgsim.experiment import Comparison, StateResult, compare, run_state
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
 from orgsim.sim.results import PERCENTILES
@@ -40,7 +40,7 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None]]:
         if not interactive:
             return
         if bar is not None:
-            bar.update(1)
+            bar.update(done - bar.pos)
             return
         expected = (time.monotonic() - started) / done * n
         if done < n and expected > PROGRESS_AFTER_SECONDS:
@@ -71,8 +71,8 @@ def _lead_rows(label: str, data: dict[str, Any], unit: str) -> list[list[Any]]:
     return rows
 
 
-def _comparison_text(c: Comparison) -> str:
-    d = c.to_dict()
+def _comparison_text(c: Comparison, d: dict[str, Any]) -> str:
+    """The comparison as tables; ``d`` is its ``to_dict()``."""
     b, a, diff = d["before"], d["after"], d["difference"]
     lines = [
         f"{c.scenario.scenario.name}: {c.replications} replications, seed {c.seed}, "
@@ -146,7 +146,20 @@ _common = [
     click.option("--out", type=click.Path(file_okay=False, path_type=Path),
                  help="Write summary.json and replications.csv into this directory."),
     click.option("--records", is_flag=True, help="Also keep and write per-application records (records.csv)."),
+    click.option("-j", "--jobs", "--workers", "jobs", type=click.IntRange(1),
+                 help="Replications at once, in local worker processes (default 1: in this process)."),
+    click.option("--executor", type=click.Choice(EXECUTORS),
+                 help="Where replications run: serial (default), local processes (--jobs of them), or Dask "
+                      "(a LocalCluster, or --address)."),
+    click.option("--address", metavar="ADDR",
+                 help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)."),
 ]
+
+
+def _check_executor(executor: str | None, address: str | None) -> None:
+    if address is not None and executor not in (None, "dask"):
+        raise click.BadParameter(f"--address is a Dask scheduler's; it does not go with --executor {executor}",
+                                 param_hint="--address")
 
 
 def _with_common(func: Callable) -> Callable:
@@ -160,16 +173,19 @@ def _with_common(func: Callable) -> Callable:
 @_with_common
 @_user_errors
 def compare_command(file: str, replications: int | None, seed: int | None, as_json: bool,
-                    out: Path | None, records: bool) -> None:
+                    out: Path | None, records: bool, jobs: int | None, executor: str | None,
+                    address: str | None) -> None:
     """Simulate the organisation before and after the reforms, side by side.
 
     Lead times (working and calendar days) with 95% confidence intervals, the
     paired difference, structure and headcount, and the bottleneck.
     """
+    _check_executor(executor, address)
     scenario = load_scenario(file)
     n = replications or scenario.simulation.replications
     with _progress(2 * n, "simulating") as progress:
-        result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress)
+        result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress,
+                         executor=executor, workers=jobs, address=address)
     summary = result.to_dict()
     if out is not None:
         rec = _records_frame([result.before, result.after]) if records else None
@@ -178,7 +194,7 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
     if as_json:
         _echo_json(summary)
     else:
-        click.echo(_comparison_text(result))
+        click.echo(_comparison_text(result, summary))
     for name in ("before", "after"):
         if not summary[name]["stable"]:
             click.echo(f"warning: the organisation {name} the reforms is unstable: "
@@ -191,40 +207,23 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
 @_with_common
 @_user_errors
 def run(file: str, state: str, replications: int | None, seed: int | None, as_json: bool,
-        out: Path | None, records: bool) -> None:
+        out: Path | None, records: bool, jobs: int | None, executor: str | None, address: str | None) -> None:
     """Simulate one state of the organisation (by default after the reforms)."""
+    _check_executor(executor, address)
     scenario = load_scenario(file)
-    outcome = reform_scenario(scenario)
-    org = outcome.before if state == "before" else outcome.after
     n = replications or scenario.simulation.replications
-    seed_used = scenario.simulation.seed if seed is None else seed
     with _progress(n, "simulating") as progress:
-        runs = run_replications(scenario, org, replications=n, seed=seed_used,
-                                keep_records=records, progress=progress)
-    result = StateResult(state, org, structure_metrics(org), tuple(runs))
-    from orgsim import __version__
-
-    summary = {
-        "scenario": scenario.scenario.name, "state": state, "seed": seed_used, "replications": n,
-        "orgsim_version": __version__, "scenario_sha256": scenario.sha256,
-        "headcount": result.structure.headcount, "stable": result.stable,
-        "instability": result.instability(),
-        "lead_time_working_days": result.lead_time(), "lead_time_calendar_days": result.lead_time(True),
-        "utilisation": result.utilisation(), "bottlenecks": result.bottlenecks()[:5],
-    }
+        result = run_state(scenario, state, replications=n, seed=seed, keep_records=records, progress=progress,
+                           executor=executor, workers=jobs, address=address)
+    summary = result.to_dict()
     if out is not None:
-        import pandas as pd
-
-        frame = pd.DataFrame([{"state": state, "replication": r, "seed": seed_used,
-                               "scenario_sha256": scenario.sha256, "orgsim_version": __version__,
-                               **run_.summary()} for r, run_ in enumerate(runs)])
         rec = _records_frame([result]) if records else None
-        for path in _write_outputs(out, summary, frame, rec):
+        for path in _write_outputs(out, summary, result.to_frame(), rec):
             click.echo(f"wrote {path}", err=True)
     if as_json:
         _echo_json(summary)
         return
-    click.echo(f"{scenario.scenario.name} ({state} reforms): {n} replications, seed {seed_used}")
+    click.echo(f"{scenario.scenario.name} ({state} reforms): {n} replications, seed {summary['seed']}")
     rows = _lead_rows("lead time", summary["lead_time_working_days"], "working days")
     rows += _lead_rows("lead time", summary["lead_time_calendar_days"], "calendar days")
     click.echo(table(["metric", "value", "95% CI"], rows))

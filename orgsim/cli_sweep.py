@@ -116,7 +116,9 @@ def _show(value: Any) -> str:
               help="Where points run: serial (default), local processes, or Dask (a LocalCluster, or --address).")
 @click.option("--address", metavar="ADDR",
               help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask).")
-@click.option("--workers", type=click.IntRange(1), help="Local worker processes (default: the CPUs available).")
+@click.option("--workers", "-j", "--jobs", "workers", type=click.IntRange(1),
+              help="Local worker processes (default: the CPUs available); more than 1 without --executor "
+                   "means --executor processes.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the table (.csv or .parquet); finished points are saved in OUT.parts/ so a rerun resumes.")
 @click.option("--progress/--no-progress", default=None,

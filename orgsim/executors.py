@@ -13,6 +13,7 @@ imported only when a Dask executor is made.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -28,6 +29,7 @@ __all__ = [
     "ProcessExecutor",
     "DaskExecutor",
     "make_executor",
+    "open_executor",
 ]
 
 T = TypeVar("T")
@@ -104,6 +106,11 @@ class ProcessExecutor(Executor):
         self.workers = workers or _default_workers()
         self._pool: Any = None
 
+    def __enter__(self) -> ProcessExecutor:
+        # Start the workers now: they import orgsim while the caller prepares its first tasks.
+        self._started()
+        return self
+
     def _started(self) -> Any:
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
@@ -157,8 +164,8 @@ class ProcessExecutor(Executor):
 class DaskExecutor(Executor):
     """A Dask cluster: a LocalCluster of worker processes, or a running one by address.
 
-    A running cluster's workers need orgsim installed (the same version) and
-    any trace files a scenario names at the same paths.
+    A running cluster's workers need orgsim installed (the same version);
+    tasks carry the traced arrival times, so trace files need not be there.
     """
 
     name = "dask"
@@ -239,11 +246,12 @@ def make_executor(
     """The executor called ``name`` (``serial``, ``processes`` or ``dask``).
 
     ``name`` defaults to ``dask`` when an ``address`` (a running scheduler,
-    e.g. ``tcp://10.0.0.5:8786``) is given and to ``serial`` otherwise;
-    ``workers`` defaults to the CPUs this process may use.
+    e.g. ``tcp://10.0.0.5:8786``) is given, to ``processes`` when more than
+    one worker is asked for, and to ``serial`` otherwise; ``workers``
+    defaults to the CPUs this process may use.
     """
     if name is None:
-        name = "serial" if address is None else "dask"
+        name = "dask" if address is not None else "processes" if workers is not None and workers > 1 else "serial"
     if address is not None and name != "dask":
         raise ValueError(f"an address is for the dask executor, not {name!r}")
     if name == "serial":
@@ -253,3 +261,25 @@ def make_executor(
     if name == "dask":
         return DaskExecutor(address, workers)
     raise ValueError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
+
+
+@contextlib.contextmanager
+def open_executor(
+    executor: str | Executor | None = None, *, address: str | None = None, workers: int | None = None,
+    error: type[Exception] = ValueError,
+) -> Iterator[Executor]:
+    """The executor named (see :func:`make_executor`), closed afterwards (at once on an error).
+
+    An :class:`Executor` given open is used and left open. A bad name or
+    combination raises ``error`` (an :class:`~orgsim.errors.OrgsimError`
+    subclass, for a user's mistake) with the reason.
+    """
+    if isinstance(executor, Executor):
+        yield executor
+        return
+    try:
+        ex = make_executor(executor, address=address, workers=workers)
+    except ValueError as exc:
+        raise error(str(exc)) from None
+    with ex:
+        yield ex

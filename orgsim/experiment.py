@@ -5,49 +5,45 @@ Every public entry point takes a ``seed``. Replication r of every state uses
 organisation before and after the reforms meets the same applicants with the
 same draws wherever a step is unchanged (common random numbers), and the
 difference has a tight, paired confidence interval.
+
+:func:`compare` and :func:`run_state` run their replications on an executor
+(serial by default, local processes or Dask: :mod:`orgsim.executors`); each
+run is reduced in the worker that simulated it to a
+:class:`~orgsim.sim.summary.RunSummary`, and the results read those
+summaries. :func:`simulate` and :func:`run_replications` return whole runs,
+arrays included, simulated in this process.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from orgsim.batches import RunCache, RunRequest, StateSetup, run_groups, state_identity
 from orgsim.errors import SimulationError
+from orgsim.executors import Executor, open_executor
+from orgsim.intervals import confidence_interval
 from orgsim.model.metrics import StructureMetrics, structure_metrics
 from orgsim.model.org import Org
 from orgsim.reforms import ReformOutcome, reform_scenario
 from orgsim.scenario.schema import Scenario
-from orgsim.sim.engine import read_trace, simulate_plan
 from orgsim.sim.plan import Plan, compile_plan
 from orgsim.sim.results import PERCENTILES, RunResult
-from orgsim.sim.streams import RandomStreams, replication_seeds
+from orgsim.sim.streams import replication_seeds
+from orgsim.sim.summary import CLOCKS, LeadTimeStats, RunSummary
 
 __all__ = [
-    "State", "simulate", "run_replications", "compare", "Comparison", "StateResult",
-    "confidence_interval",
+    "State", "simulate", "run_replications", "run_state", "compare", "Comparison", "StateResult",
+    "Runner", "confidence_interval",
 ]
 
 State = Literal["before", "after"]
 Progress = Callable[[int, int], None]
-
-
-def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
-    """Student-t confidence interval of the mean of ``values`` (NaN when fewer than 2)."""
-    x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
-    if len(x) < 2:
-        return (math.nan, math.nan)
-    # scipy.special's Student-t quantile: the same number as scipy.stats.t.ppf
-    # without loading scipy.stats (tens of MB); imported here, not at the top,
-    # so that a process that only simulates does not load scipy (16 MB) at all.
-    from scipy.special import stdtrit
-
-    half = stdtrit(len(x) - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(len(x))
-    return (float(x.mean() - half), float(x.mean() + half))
 
 
 def _calendar(scenario: Scenario):  # noqa: ANN202 - imported lazily: it loads the holiday tables
@@ -56,18 +52,21 @@ def _calendar(scenario: Scenario):  # noqa: ANN202 - imported lazily: it loads t
     return WorkingCalendar.from_spec(scenario.simulation.calendar)
 
 
-def _arrival_times(scenario: Scenario, plan: Plan, calendar) -> dict[str, np.ndarray]:  # noqa: ANN001
-    out = {}
+def _arrival_times(scenario: Scenario, plan: Plan, calendar) -> tuple[dict[str, np.ndarray], dict[str, str]]:  # noqa: ANN001
+    """Traced arrival times per project type, and the SHA-256 of each trace file read."""
+    from orgsim.sim.traces import read_trace_file
+
+    times, hashes = {}, {}
     for flow in plan.flows:
         if flow.trace is None:
             continue
         base = scenario.base_dir or Path(".")
-        dates = read_trace(base / flow.trace, flow.trace_column)
+        dates, hashes[flow.id] = read_trace_file(base / flow.trace, flow.trace_column)
         try:
-            out[flow.id] = np.sort(calendar.calendar_to_working(np.array(dates, dtype="datetime64[D]")))
+            times[flow.id] = np.sort(calendar.calendar_to_working(np.array(dates, dtype="datetime64[D]")))
         except ValueError as exc:
             raise SimulationError(f"{base / flow.trace}: column {flow.trace_column!r}: not a date: {exc}") from None
-    return out
+    return times, hashes
 
 
 def _state_org(scenario: Scenario, state: State | Org, outcome: ReformOutcome | None) -> Org:
@@ -79,6 +78,10 @@ def _state_org(scenario: Scenario, state: State | Org, outcome: ReformOutcome | 
     return outcome.before if state == "before" else outcome.after
 
 
+def _seed(scenario: Scenario, seed: int | None) -> int:
+    return scenario.simulation.seed if seed is None else seed
+
+
 def simulate(
     scenario: Scenario,
     state: State | Org = "after",
@@ -88,45 +91,61 @@ def simulate(
     replications: int | None = None,
     keep_records: bool = False,
 ) -> RunResult:
-    """Simulate one replication of one state of the scenario's organisation.
+    """Simulate one replication of one state of the scenario's organisation, in this process.
 
     ``seed`` defaults to the scenario's; replication ``r`` of ``R`` uses the
-    r-th spawned seed sequence, exactly as :func:`compare` does.
+    r-th spawned seed sequence, exactly as :func:`compare` does. The result
+    keeps every application's times (:class:`~orgsim.sim.results.RunResult`).
     """
     org = _state_org(scenario, state, None)
     runner = Runner(scenario, keep_records)
     n = replications or max(scenario.simulation.replications, replication + 1)
-    seq = replication_seeds(scenario.simulation.seed if seed is None else seed, n)[replication]
+    seq = replication_seeds(_seed(scenario, seed), n)[replication]
     return runner.run(org, seq)
 
 
 class Runner:
-    """Simulates states of one scenario; built once, used for every replication."""
+    """Prepares the states of one scenario for simulation: the calendar once, each state once.
 
-    def __init__(self, scenario: Scenario, keep_records: bool = False) -> None:
+    A state's :class:`~orgsim.batches.StateSetup` (its compiled plan, traced
+    arrivals, calendar and settings) is made on first use and kept.
+    """
+
+    def __init__(self, scenario: Scenario, keep_records: bool = False, calendar: Any = None) -> None:
         self.scenario = scenario
         self.keep_records = keep_records
-        self.calendar = _calendar(scenario)
+        # A calendar made for the same ``simulation.calendar`` may be shared (it is costly to build).
+        self.calendar = calendar if calendar is not None else _calendar(scenario)
         # By id(org); the org is kept too, so that its id cannot be reused by another.
-        self._plans: dict[int, tuple[Org, Plan, dict[str, np.ndarray]]] = {}
+        self._setups: dict[int, tuple[Org, StateSetup]] = {}
+
+    def setup(self, org: Org) -> StateSetup:
+        """The state ``org`` prepared for simulation, compiled once."""
+        key = id(org)
+        if key not in self._setups:
+            sim = self.scenario.simulation
+            plan = compile_plan(org, self.scenario)
+            arrivals, trace_sha256 = _arrival_times(self.scenario, plan, self.calendar)
+            settings = (sim.horizon_days, sim.warmup_days, sim.engine, sim.calendar)
+            identity = state_identity(plan, settings, trace_sha256)
+            self._setups[key] = (org, StateSetup(plan, arrivals, self.calendar, sim.horizon_days, sim.warmup_days,
+                                                 sim.engine, identity))
+        return self._setups[key][1]
 
     def plan(self, org: Org) -> tuple[Plan, dict[str, np.ndarray]]:
         """The compiled organisation and its traced arrival times, compiled once."""
-        key = id(org)
-        if key not in self._plans:
-            plan = compile_plan(org, self.scenario)
-            self._plans[key] = (org, plan, _arrival_times(self.scenario, plan, self.calendar))
-        _, plan, arrivals = self._plans[key]
-        return plan, arrivals
+        setup = self.setup(org)
+        return setup.plan, dict(setup.arrival_times)
 
     def run(self, org: Org, seed_seq: np.random.SeedSequence) -> RunResult:
-        plan, arrivals = self.plan(org)
-        sim = self.scenario.simulation
-        return simulate_plan(
-            plan, RandomStreams(seed_seq), sim.horizon_days, sim.warmup_days,
-            keep_records=self.keep_records, arrival_times=arrivals, calendar=self.calendar,
-            engine=sim.engine,
-        )
+        """One run of ``org`` in this process, with its arrays."""
+        return self.setup(org).simulate(seed_seq, self.keep_records)
+
+    def requests(self, org: Org, seed: int, replications: int, runs: range | None = None) -> list[RunRequest]:
+        """Replications ``runs`` (default: all) of ``replications`` of ``org``, as requests for an executor."""
+        setup = self.setup(org)
+        return [RunRequest(setup, seed, replications, r, self.keep_records)
+                for r in (runs if runs is not None else range(replications))]
 
 
 def run_replications(
@@ -138,12 +157,16 @@ def run_replications(
     keep_records: bool = False,
     progress: Progress | None = None,
 ) -> list[RunResult]:
-    """``replications`` independent runs of one state."""
+    """``replications`` independent runs of one state, simulated in this process, arrays included.
+
+    For the statistics alone, :func:`run_state` is lighter (each run reduced
+    to its summary) and runs on any executor.
+    """
     org = _state_org(scenario, state, None)
     n = replications or scenario.simulation.replications
     runner = Runner(scenario, keep_records)
     out = []
-    for r, seq in enumerate(replication_seeds(scenario.simulation.seed if seed is None else seed, n)):
+    for r, seq in enumerate(replication_seeds(_seed(scenario, seed), n)):
         out.append(runner.run(org, seq))
         if progress:
             progress(r + 1, n)
@@ -152,22 +175,30 @@ def run_replications(
 
 @dataclass(frozen=True)
 class StateResult:
-    """One state's structure and its replications."""
+    """One state's structure and its replications (each a :class:`~orgsim.sim.summary.RunSummary`)."""
 
     name: str
     org: Org
     structure: StructureMetrics
-    runs: tuple[RunResult, ...]
+    runs: tuple[RunSummary, ...]
+    #: The compiled organisation the runs simulated.
+    plan: Plan | None = None
+    scenario: Scenario | None = None
+    seed: int | None = None
+    #: Unit -> officers it has and needs at the scenario's utilisation target, estimated
+    #: (Erlang C) from ``plan`` when the runs were made; see :meth:`staffing`.
+    staffing_by_unit: Mapping[str, Mapping[str, int]] | None = None
 
     @property
     def stable(self) -> bool:
         return all(r.stable for r in self.runs)
 
     def instability(self) -> list[str]:
-        return sorted({why for r in self.runs for why in r.instability()})
+        return sorted({why for r in self.runs for why in r.instability})
 
     def metric(self, key: str) -> np.ndarray:
-        return np.array([r.summary()[key] for r in self.runs], dtype=float)
+        """One flat statistic (a column of the replication table) per replication."""
+        return np.array([r.stats[key] for r in self.runs], dtype=float)
 
     def utilisation(self, role: str = "officers") -> dict[str, float]:
         """Mean utilisation per unit (officer pools pooled by unit), across replications."""
@@ -180,8 +211,8 @@ class StateResult:
                     servers[p.unit] = servers.get(p.unit, 0.0) + p.servers
         return {u: busy[u] / servers[u] for u in sorted(busy) if servers[u]}
 
-    def bottlenecks(self) -> list[dict[str, Any]]:
-        """Queues ranked by mean utilisation, highest first."""
+    @cached_property
+    def _bottlenecks(self) -> tuple[dict[str, Any], ...]:
         rows: dict[str, dict[str, Any]] = {}
         for run in self.runs:
             for p in run.pools:
@@ -189,32 +220,187 @@ class StateResult:
                                               "servers": p.servers, "utilisation": 0.0, "mean_queue": 0.0})
                 row["utilisation"] += p.utilisation / len(self.runs)
                 row["mean_queue"] += p.mean_queue / len(self.runs)
-        return sorted(rows.values(), key=lambda r: (-r["utilisation"], r["pool"]))
+        return tuple(sorted(rows.values(), key=lambda r: (-r["utilisation"], r["pool"])))
 
-    def staffing(self, scenario: Scenario) -> dict[str, dict[str, int]]:
-        """Officers each unit has, and needs to keep utilisation at or below the target."""
-        from orgsim.sim.estimate import estimate_plan
+    def bottlenecks(self) -> list[dict[str, Any]]:
+        """Queues ranked by mean utilisation, highest first."""
+        return [dict(row) for row in self._bottlenecks]
 
-        est = estimate_plan(compile_plan(self.org, scenario), scenario.simulation.utilisation_target)
-        out: dict[str, dict[str, int]] = {}
-        for p in est.pools:
-            if p.role == "officers":
-                row = out.setdefault(p.unit, {"officers": 0, "needed": 0})
-                row["officers"] += p.servers
-                row["needed"] += p.servers_needed
-        return dict(sorted(out.items()))
+    def staffing(self, scenario: Scenario | None = None) -> dict[str, dict[str, int]]:
+        """Officers each unit has, and needs to keep utilisation at or below the target.
 
-    def lead_time(self, calendar: bool = False) -> dict[str, Any]:
-        """Mean with its 95% CI, and mean percentiles across replications (None if unstable)."""
+        Read from :attr:`staffing_by_unit`, estimated once when the runs were
+        made; a ``scenario`` other than the state's own (another utilisation
+        target) is estimated from the plan again.
+        """
+        if self.staffing_by_unit is not None and (scenario is None or scenario is self.scenario):
+            return {u: dict(row) for u, row in self.staffing_by_unit.items()}
+        scenario = scenario or self.scenario
+        if scenario is None:
+            raise ValueError("staffing needs the scenario (its utilisation target): staffing(scenario)")
+        return staffing_estimate(self._plan(scenario), scenario.simulation.utilisation_target)
+
+    def _plan(self, scenario: Scenario) -> Plan:
+        return self.plan if self.plan is not None else compile_plan(self.org, scenario)
+
+    # ------------------------------------------------------------ lead times
+
+    def lead_time_runs(self, clock: str = "working", project_type: str | None = None) -> list[LeadTimeStats]:
+        """Each replication's lead-time statistics on ``clock`` (all applications, or one project type)."""
+        if clock not in CLOCKS:
+            raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
+        if project_type is None:
+            return [r.lead[clock] for r in self.runs]
+        return [r.project_type(project_type).lead[clock] for r in self.runs]
+
+    def lead_time(
+        self, calendar: bool = False, *, clock: str | None = None, project_type: str | None = None
+    ) -> dict[str, Any]:
+        """Mean with its 95% CI, and mean percentiles across replications (None if unstable).
+
+        ``clock`` is ``working`` (the default), ``calendar`` (also ``calendar=True``)
+        or ``statutory``; ``project_type`` restricts it to one project type.
+        """
         if not self.stable:
             return {"mean": None, "ci95": None, **{f"p{p}": None for p in PERCENTILES}, "max": None}
-        label = "calendar" if calendar else "working"
-        means = self.metric(f"lead_{label}_mean")
+        runs = self.lead_time_runs(clock or ("calendar" if calendar else "working"), project_type)
+        means = np.array([s.mean for s in runs], dtype=float)
         out: dict[str, Any] = {"mean": float(np.mean(means)), "ci95": list(confidence_interval(means))}
         for p in PERCENTILES:
-            out[f"p{p}"] = float(np.mean(self.metric(f"lead_{label}_p{p}")))
-        out["max"] = float(np.max(self.metric(f"lead_{label}_max")))
+            out[f"p{p}"] = float(np.mean(np.array([getattr(s, f"p{p}") for s in runs], dtype=float)))
+        out["max"] = float(np.max(np.array([s.max for s in runs], dtype=float)))
         return out
+
+    def lead_time_distribution(
+        self, clock: str = "working", project_type: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """The lead-time distribution of all replications pooled: ``(days, share done within, applications)``.
+
+        Drawn from each run's quantile sketches (per project type), weighted
+        by their counts; ``days`` runs over every quantile kept, so the curve
+        follows the distribution to within 1/200 of each part's applications.
+        """
+        if clock not in CLOCKS:
+            raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
+        sketches = [t.sketches[clock] for r in self.runs for t in r.project_types
+                    if t.count and (project_type is None or t.project_type == project_type)]
+        if not sketches:
+            return np.empty(0), np.empty(0), 0
+        days = np.unique(np.concatenate([s.quantiles for s in sketches]))
+        total = sum(s.count for s in sketches)
+        share = np.zeros(len(days))
+        for s in sketches:
+            share += s.count * s.cdf(days)
+        return days, share / total, total
+
+    def project_types(self) -> list[str]:
+        """Ids of the project types, in the scenario's order."""
+        return [t.project_type for t in self.runs[0].project_types] if self.runs else []
+
+    def by_project_type(self) -> dict[str, dict[str, Any]]:
+        """The state's results per project type, by id: lead times, limit, share over it, throughput, time split.
+
+        Lead times as :meth:`lead_time` gives them (None when the state is
+        unstable); other figures are means over replications. The time split
+        is None unless the runs kept their records (``keep_records``).
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for type_id in self.project_types():
+            parts = [r.project_type(type_id) for r in self.runs]
+            splits = [p.time_split for p in parts]
+            out[type_id] = {
+                "applications_per_replication": float(np.mean([p.count for p in parts])),
+                "statutory_limit_days": parts[0].statutory_limit_days,
+                "lead_time_working_days": self.lead_time(project_type=type_id),
+                "lead_time_calendar_days": self.lead_time(clock="calendar", project_type=type_id),
+                "lead_time_statutory_days": self.lead_time(clock="statutory", project_type=type_id),
+                "share_over_statutory_limit": (_mean_or_none(np.array([p.share_over_limit for p in parts]))
+                                               if self.stable else None),
+                "throughput_per_working_day": float(np.mean([p.throughput_per_working_day for p in parts])),
+                "time_split_working_days": (
+                    {k: _mean_or_none(np.array([s[k] for s in splits if s is not None])) for k in splits[0]}
+                    if self.stable and all(s is not None for s in splits) else None),
+            }
+        return out
+
+    # ------------------------------------------------------------ documents
+
+    def summary_dict(self) -> dict[str, Any]:
+        """This state's part of the ``compare --json`` document (docs/compare-json.md)."""
+        m = self.structure
+        stable = self.stable
+        ranked = self._bottlenecks
+        return {
+            "headcount": m.headcount,
+            "units": m.units,
+            "internal_bodies": m.internal_bodies,
+            "layers": m.layers,
+            "leaders": m.leadership_posts,
+            "stable": stable,
+            "instability": self.instability(),
+            "throughput_per_working_day": float(np.mean(self.metric("throughput_per_working_day"))),
+            "utilisation": self.utilisation(),
+            "lead_time_working_days": self.lead_time(),
+            "lead_time_calendar_days": self.lead_time(calendar=True),
+            "share_over_statutory_limit": _mean_or_none(self.metric("share_over_limit")) if stable else None,
+            "time_split_working_days": {
+                k: _mean_or_none(np.array([r.time_split[k] for r in self.runs], dtype=float))
+                for k in self.runs[0].time_split
+            } if stable and self.runs else None,
+            "backlog_end": float(np.mean(self.metric("backlog_end"))),
+            "backlog_growth_per_100_days": float(np.mean(self.metric("backlog_growth_per_100_days"))),
+            "bottleneck": ranked[0]["pool"] if ranked else None,
+            "staffing": self.staffing(),
+            "structure": m.to_dict(),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``orgsim run --json`` document: this state, its scenario, seed and version, and its busiest queues."""
+        from orgsim import __version__
+
+        scenario = self.scenario
+        if scenario is None:
+            raise ValueError("to_dict needs the state's scenario (StateResult.scenario)")
+        return {
+            "scenario": scenario.scenario.name,
+            "state": self.name,
+            "seed": self.seed,
+            "replications": len(self.runs),
+            "orgsim_version": __version__,
+            "scenario_sha256": scenario.sha256,
+            **self.summary_dict(),
+            "bottlenecks": self.bottlenecks()[:5],
+        }
+
+    def to_frame(self):  # noqa: ANN201 - pandas imported lazily
+        """One row per replication, with the seed, scenario hash and version (``replications.csv``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self._rows())
+
+    def _rows(self, seed: int | None = None, scenario: Scenario | None = None) -> list[dict[str, Any]]:
+        from orgsim import __version__
+
+        seed = self.seed if seed is None else seed
+        scenario = scenario or self.scenario
+        sha = scenario.sha256 if scenario is not None else None
+        return [{"state": self.name, "replication": r, "seed": seed, "scenario_sha256": sha,
+                 "orgsim_version": __version__, "headcount": self.structure.headcount, **run.stats}
+                for r, run in enumerate(self.runs)]
+
+
+def staffing_estimate(plan: Plan, utilisation_target: float) -> dict[str, dict[str, int]]:
+    """Officers per unit in ``plan``, and the fewest that keep each queue at or below the target (Erlang C)."""
+    from orgsim.sim.estimate import estimate_plan
+
+    est = estimate_plan(plan, utilisation_target)
+    out: dict[str, dict[str, int]] = {}
+    for p in est.pools:
+        if p.role == "officers":
+            row = out.setdefault(p.unit, {"officers": 0, "needed": 0})
+            row["officers"] += p.servers
+            row["needed"] += p.servers_needed
+    return dict(sorted(out.items()))
 
 
 @dataclass(frozen=True)
@@ -239,47 +425,11 @@ class Comparison:
         """One row per state and replication, with the seed, scenario hash and version."""
         import pandas as pd
 
-        from orgsim import __version__
-
-        rows = []
-        for state in (self.before, self.after):
-            for r, run in enumerate(state.runs):
-                rows.append({
-                    "state": state.name, "replication": r, "seed": self.seed,
-                    "scenario_sha256": self.scenario.sha256, "orgsim_version": __version__,
-                    "headcount": state.structure.headcount, **run.summary(),
-                })
-        return pd.DataFrame(rows)
+        return pd.DataFrame(self.before._rows(self.seed, self.scenario) + self.after._rows(self.seed, self.scenario))
 
     def to_dict(self) -> dict[str, Any]:
         """The documented ``compare --json`` contract (docs/compare-json.md)."""
         from orgsim import __version__
-
-        def state(s: StateResult) -> dict[str, Any]:
-            m = s.structure
-            return {
-                "headcount": m.headcount,
-                "units": m.units,
-                "internal_bodies": m.internal_bodies,
-                "layers": m.layers,
-                "leaders": m.leadership_posts,
-                "stable": s.stable,
-                "instability": s.instability(),
-                "throughput_per_working_day": float(np.mean(s.metric("throughput_per_working_day"))),
-                "utilisation": s.utilisation(),
-                "lead_time_working_days": s.lead_time(),
-                "lead_time_calendar_days": s.lead_time(calendar=True),
-                "share_over_statutory_limit": _mean_or_none(s.metric("share_over_limit")) if s.stable else None,
-                "time_split_working_days": {
-                    k.removeprefix("time_").removesuffix("_days"): _mean_or_none(s.metric(k))
-                    for k in s.runs[0].summary() if k.startswith("time_")
-                } if s.stable else None,
-                "backlog_end": float(np.mean(s.metric("backlog_end"))),
-                "backlog_growth_per_100_days": float(np.mean(s.metric("backlog_growth_per_100_days"))),
-                "bottleneck": s.bottlenecks()[0]["pool"] if s.bottlenecks() else None,
-                "staffing": s.staffing(self.scenario),
-                "structure": m.to_dict(),
-            }
 
         return {
             "scenario": self.scenario.scenario.name,
@@ -287,8 +437,8 @@ class Comparison:
             "replications": self.replications,
             "orgsim_version": __version__,
             "scenario_sha256": self.scenario.sha256,
-            "before": state(self.before),
-            "after": state(self.after),
+            "before": self.before.summary_dict(),
+            "after": self.after.summary_dict(),
             "difference": {
                 "headcount": self.after.structure.headcount - self.before.structure.headcount,
                 "lead_time_working_days": {
@@ -308,6 +458,77 @@ def _mean_or_none(values: np.ndarray) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
+def simulate_states(
+    scenario: Scenario,
+    orgs: dict[str, Org],
+    *,
+    replications: int,
+    seed: int,
+    keep_records: bool = False,
+    progress: Progress | None = None,
+    executor: str | Executor | None = None,
+    workers: int | None = None,
+    address: str | None = None,
+    cache: RunCache | None = None,
+) -> dict[str, StateResult]:
+    """Replications of each named state, paired on common random numbers, on an executor."""
+    # The executor first: worker processes start while the states are prepared.
+    with open_executor(executor, address=address, workers=workers, error=SimulationError) as ex:
+        runner = Runner(scenario, keep_records)
+        names = list(orgs)
+        # Replication by replication, each state in turn: the order of today's serial runs.
+        requests = [q for r in range(replications) for name in names
+                    for q in runner.requests(orgs[name], seed, replications, range(r, r + 1))]
+        total = len(requests)
+        done = 0
+
+        def on_runs(k: int) -> None:
+            nonlocal done
+            done += k
+            if progress:
+                progress(done, total)
+
+        ((_, summaries),) = run_groups([(None, requests)], ex, cache=cache, on_runs=on_runs)
+    k = len(names)
+    target = scenario.simulation.utilisation_target
+    return {
+        name: StateResult(name, org, structure_metrics(org), tuple(summaries[i::k]),
+                          plan=runner.setup(org).plan, scenario=scenario, seed=seed,
+                          staffing_by_unit=staffing_estimate(runner.setup(org).plan, target))
+        for i, (name, org) in enumerate(orgs.items())
+    }
+
+
+def run_state(
+    scenario: Scenario,
+    state: State | Org = "after",
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    keep_records: bool = False,
+    progress: Progress | None = None,
+    executor: str | Executor | None = None,
+    workers: int | None = None,
+    address: str | None = None,
+    name: str | None = None,
+) -> StateResult:
+    """Simulate one state of the scenario's organisation: ``replications`` runs, each reduced to its summary.
+
+    ``executor`` (``"serial"``, the default, ``"processes"``, ``"dask"``, or an
+    open :class:`~orgsim.executors.Executor`), ``workers`` and ``address`` as
+    for :func:`compare`. ``name`` labels the result (default: the state's
+    name, or ``"custom"`` for an organisation given directly).
+    """
+    org = _state_org(scenario, state, None)
+    label = name or (state if isinstance(state, str) else "custom")
+    states = simulate_states(
+        scenario, {label: org}, replications=replications or scenario.simulation.replications,
+        seed=_seed(scenario, seed), keep_records=keep_records, progress=progress, executor=executor,
+        workers=workers, address=address,
+    )
+    return states[label]
+
+
 def compare(
     scenario: Scenario,
     *,
@@ -315,23 +536,32 @@ def compare(
     seed: int | None = None,
     keep_records: bool = False,
     progress: Progress | None = None,
+    executor: str | Executor | None = None,
+    workers: int | None = None,
+    address: str | None = None,
 ) -> Comparison:
-    """Simulate the organisation before and after its reforms, paired replication by replication."""
+    """Simulate the organisation before and after its reforms, paired replication by replication.
+
+    Parameters
+    ----------
+    replications, seed
+        By default the scenario's ``simulation.replications`` and ``simulation.seed``.
+    keep_records
+        Keep every application's record (``StateResult.runs[r].records``).
+    progress
+        Called as ``progress(done, total)`` as runs finish.
+    executor, workers, address
+        Where the runs go: ``"serial"`` (in this process, the default),
+        ``"processes"`` (``workers`` local processes; the default when
+        ``workers`` > 1) or ``"dask"`` (a LocalCluster, or a running
+        scheduler at ``address``), or an open :class:`~orgsim.executors.Executor`.
+        The numbers are the same on every executor.
+    """
     outcome = reform_scenario(scenario)
     n = replications or scenario.simulation.replications
-    seed = scenario.simulation.seed if seed is None else seed
-    runner = Runner(scenario, keep_records)
-    seqs = replication_seeds(seed, n)
-    runs: dict[str, list[RunResult]] = {"before": [], "after": []}
-    done = 0
-    for seq in seqs:
-        for name, org in (("before", outcome.before), ("after", outcome.after)):
-            runs[name].append(runner.run(org, seq))
-            done += 1
-            if progress:
-                progress(done, 2 * n)
-    states = {
-        name: StateResult(name, org, structure_metrics(org), tuple(runs[name]))
-        for name, org in (("before", outcome.before), ("after", outcome.after))
-    }
+    seed = _seed(scenario, seed)
+    states = simulate_states(
+        scenario, {"before": outcome.before, "after": outcome.after}, replications=n, seed=seed,
+        keep_records=keep_records, progress=progress, executor=executor, workers=workers, address=address,
+    )
     return Comparison(scenario, states["before"], states["after"], seed, n, outcome)

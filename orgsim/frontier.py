@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from orgsim.errors import OrgsimError, Problem, ScenarioError
+from orgsim._callable_module import callable_module
+from orgsim.errors import OrgsimError, Problem, ScenarioError, SweepError
 from orgsim.executors import Executor
 from orgsim.scenario.schema import Scenario
 
@@ -270,17 +271,10 @@ def frontier(
     executor runs each probe's replications in parallel; the result does not
     depend on it.
     """
-    from orgsim.sweep import (
-        Vary,
-        _check_levers,
-        _load_base,
-        _open_executor,
-        _point_document,
-        _Points,
-        _setting,
-        resolve_path,
-        resolve_vary,
-    )
+    from orgsim.batches import RunCache
+    from orgsim.executors import open_executor
+    from orgsim.sweep.levers import Vary, resolve_path, resolve_vary
+    from orgsim.sweep.points import Points, check_levers, load_base, point_document, setting
 
     goal = parse_target(target) if isinstance(target, str) else target
     if state not in ("before", "after"):
@@ -297,7 +291,7 @@ def frontier(
     if tol <= 0:
         raise ValueError("tolerance must be positive")
 
-    base = _load_base(scenario)
+    base = load_base(scenario)
     fixed_levers: list[Vary] = resolve_vary(base.data, fixed, base.source) if fixed else []
     for v in fixed_levers:
         if len(v.values) != 1:
@@ -307,18 +301,21 @@ def frontier(
         msg = "the frontier needs a numeric lever, not a toggle"
         raise ScenarioError(f"{path}: {msg}", [Problem(path, msg, base.source)])
     (lever,) = resolve_vary(base.data, {path: [low, high]}, base.source)
-    _check_levers(base, [*fixed_levers, lever])
+    check_levers(base, [*fixed_levers, lever])
     fixed_settings = [(v, v.values[0]) for v in fixed_levers]
 
-    points = _Points(base, [], seed, replications)
+    points = Points(base, [], seed, replications)
+    # One cache for every probe: the organisation before the reforms (and any
+    # state a probe meets again) is simulated once per replication.
+    runs = RunCache()
     probes: dict[float, Probe] = {}
     order: list[Probe] = []
-    with _open_executor(executor, address, workers) as ex:
+    with open_executor(executor, address=address, workers=workers, error=SweepError) as ex:
 
         def run(values: list[float]) -> None:
             start = len(points.settings)
             points.settings.extend([*fixed_settings, (lever, v)] for v in values)
-            for i, frame in points.run(range(start, start + len(values)), ex):
+            for i, frame in points.run(range(start, start + len(values)), ex, cache=runs):
                 probe = _judge(frame, values[i - start], goal, state)
                 probes[probe.value] = probe
                 order.append(probe)
@@ -326,9 +323,9 @@ def frontier(
                     on_probe(probe)
 
         run([low, high])
-        doc = _point_document(base, points.settings[0])
-        n = replications if replications is not None else int(_setting(doc, "replications"))
-        used_seed = seed if seed is not None else int(_setting(doc, "seed"))
+        doc = point_document(base, points.settings[0])
+        n = replications if replications is not None else int(setting(doc, "replications"))
+        used_seed = seed if seed is not None else int(setting(doc, "seed"))
 
         def result(direction: str | None, bracket: tuple[float, float] | None) -> FrontierResult:
             return FrontierResult(path, low, high, goal, state, n, used_seed, base.sha256, direction,
@@ -349,3 +346,6 @@ def frontier(
             else:
                 fail = mid
         return result(direction, (fail, ok))
+
+
+callable_module(__name__, frontier)

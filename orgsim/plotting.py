@@ -501,17 +501,9 @@ _CLOCKS = {"working": "working days", "calendar": "calendar days",
            "statutory": "working days on the statutory clock"}
 
 
-def _lead_values(run: Any, clock: str) -> np.ndarray:
-    if clock == "working":
-        return np.asarray(run.lead_working_days, dtype=float)
-    if clock == "calendar":
-        return np.asarray(run.lead_calendar_days, dtype=float)
-    return np.asarray(run.statutory_days, dtype=float)
-
-
-def _percentile_mean(runs: Sequence[Any], clock: str, p: float) -> float:
+def _percentile_mean(state: StateResult, clock: str, p: int) -> float:
     """Mean across replications of each replication's percentile (as ``compare`` reports)."""
-    values = [np.percentile(v, p) for v in (_lead_values(r, clock) for r in runs) if len(v)]
+    values = [getattr(s, f"p{p}") for s in state.lead_time_runs(clock) if s.count]
     return float(np.mean(values)) if values else math.nan
 
 
@@ -528,8 +520,10 @@ def plot_lead_times(
     ``statutory`` (working days with the clock stopped while a file is back
     with the applicant, which is what the statutory limit counts). ``style``
     is ``ecdf`` (share of applications done within x days) or ``hist``.
-    Applications of all replications are pooled; p50 and p90 are means of
-    each replication's percentile, as ``orgsim compare`` reports them.
+    Applications of all replications are pooled (drawn from each run's
+    quantile sketches, :meth:`~orgsim.experiment.StateResult.lead_time_distribution`);
+    p50 and p90 are means of each replication's percentile, as ``orgsim
+    compare`` reports them.
     """
     comparison = _require_comparison(result)
     if clock not in _CLOCKS:
@@ -538,32 +532,31 @@ def plot_lead_times(
         raise ValueError(f"style must be 'ecdf' or 'hist', got {style!r}")
     english = _english(english)
     states = (comparison.before, comparison.after)
-    data = {s.name: np.concatenate([_lead_values(r, clock) for r in s.runs]) for s in states}
+    data = {s.name: s.lead_time_distribution(clock) for s in states}
     limits: list[float] = []
     if clock != "calendar":
-        found = np.concatenate([np.asarray(r.limit_days, dtype=float) for s in states for r in s.runs])
-        limits = sorted({float(x) for x in found[~np.isnan(found)]})
+        limits = sorted({t.statutory_limit_days for s in states for r in s.runs for t in r.project_types
+                         if t.count and t.statutory_limit_days is not None})
 
     with _style(english):
         fig = _figure(8.0, 4.6)
         ax = fig.add_subplot()
-        everything = np.concatenate(list(data.values()) + [np.asarray(limits)])
+        everything = np.concatenate([days for days, _, _ in data.values()] + [np.asarray(limits)])
         top = float(np.max(everything)) if len(everything) else 1.0
         bins = np.linspace(0, top * 1.02 or 1.0, 41)
         for i, state in enumerate(states):
             colour = _state_colour(state.name, i)
-            values = np.sort(data[state.name])
-            p50 = _percentile_mean(state.runs, clock, 50)
-            p90 = _percentile_mean(state.runs, clock, 90)
+            days, share, count = data[state.name]
+            p50 = _percentile_mean(state, clock, 50)
+            p90 = _percentile_mean(state, clock, 90)
             flag = "" if state.stable else " — UNSTABLE, queues grow"
-            label = (f"{state.name}: p50 {p50:.1f}, p90 {p90:.1f} ({len(values)} applications){flag}"
-                     if len(values) else f"{state.name}: no application completed{flag}")
-            if not len(values):
+            label = (f"{state.name}: p50 {p50:.1f}, p90 {p90:.1f} ({count} applications){flag}"
+                     if count else f"{state.name}: no application completed{flag}")
+            if not count:
                 ax.plot([], [], color=colour, label=label)
                 continue
             if style == "ecdf":
-                y = np.arange(1, len(values) + 1) / len(values)
-                ax.step(np.r_[0.0, values], np.r_[0.0, y], where="post", color=colour, lw=1.8,
+                ax.plot(np.r_[0.0, days], np.r_[0.0, share], color=colour, lw=1.8,
                         ls="-" if state.stable else "--", label=label)
                 for p, level, ls in ((p50, 0.5, ":"), (p90, 0.9, "--")):
                     ax.plot([p, p], [0, level], color=colour, ls=ls, lw=1.1)
@@ -573,8 +566,11 @@ def plot_lead_times(
                 ax.set_ylabel("share of applications done")
                 ax.set_ylim(0, 1.02)
             else:
-                ax.hist(values, bins=bins, density=True, histtype="stepfilled", alpha=0.25, color=colour)
-                ax.hist(values, bins=bins, density=True, histtype="step", lw=1.5, color=colour,
+                # Each bin's share of the applications, from the pooled distribution.
+                in_bin = np.diff(np.interp(bins, days, share, left=0.0, right=1.0))
+                ax.hist(bins[:-1], bins=bins, weights=in_bin, density=True, histtype="stepfilled", alpha=0.25,
+                        color=colour)
+                ax.hist(bins[:-1], bins=bins, weights=in_bin, density=True, histtype="step", lw=1.5, color=colour,
                         ls="-" if state.stable else "--", label=label)
                 for p, ls in ((p50, ":"), (p90, "--")):
                     ax.axvline(p, color=colour, ls=ls, lw=1.1)
@@ -806,7 +802,7 @@ def plot_headcount_waterfall(
 def _component_means(state: StateResult) -> dict[str, float]:
     out = {}
     for c in COMPONENTS:
-        values = np.array([r.component_days.get(c, math.nan) for r in state.runs], dtype=float)
+        values = np.array([r.time_split.get(c, math.nan) for r in state.runs], dtype=float)
         values = values[~np.isnan(values)]
         out[c] = float(values.mean()) if len(values) else math.nan
     return out

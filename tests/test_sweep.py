@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import subprocess
 import sys
@@ -48,17 +49,18 @@ def pool() -> Iterator[ProcessExecutor]:
 
 
 class CountingExecutor(Executor):
-    """Serial, counting the points it runs; raises KeyboardInterrupt after ``stop_after`` tasks."""
+    """Serial, listing the points it runs; raises KeyboardInterrupt when asked for a point after ``stop_after``."""
 
     def __init__(self, stop_after: int | None = None) -> None:
         self.points: list[int] = []
         self.stop_after = stop_after
 
     def map_unordered(self, fn, tasks):  # noqa: ANN001, ANN201
-        for task in tasks:
-            if self.stop_after is not None and len(self.points) == self.stop_after:
-                raise KeyboardInterrupt
-            self.points.append(task.point)
+        for task in tasks:  # a block of replications of one state; task.group is its point
+            if task.group not in self.points:
+                if self.stop_after is not None and len(self.points) == self.stop_after:
+                    raise KeyboardInterrupt
+                self.points.append(task.group)
             yield task, fn(task)
 
 
@@ -348,59 +350,121 @@ def test_serial_executor_is_the_default() -> None:
     assert isinstance(make_executor(), SerialExecutor)
 
 
-# ---------------------------------------------------------------- runs reused within a worker
+# ---------------------------------------------------------------- runs reused within a sweep
 
 def _counting_simulate(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the replications actually simulated (Runner.run, as sweeps call it)."""
-    from orgsim.experiment import Runner
+    """Count the replications actually simulated (StateSetup.simulate, as every executor's worker calls it)."""
+    from orgsim.batches import StateSetup
 
     calls: list[int] = []
-    real = Runner.run
+    real = StateSetup.simulate
 
-    def counted(self, org, seed_seq):  # noqa: ANN001, ANN202
+    def counted(self, seed_seq, keep_records=False):  # noqa: ANN001, ANN202
         calls.append(seed_seq.spawn_key[-1])
-        return real(self, org, seed_seq)
+        return real(self, seed_seq, keep_records)
 
-    monkeypatch.setattr(Runner, "run", counted)
+    monkeypatch.setattr(StateSetup, "simulate", counted)
     return calls
 
 
 def test_a_state_met_again_is_simulated_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    import orgsim.sweep as sweep_module
+    from orgsim.batches import RunCache
 
-    monkeypatch.setattr(sweep_module, "_RUNS", sweep_module._RunCache())
+    cache = RunCache()
     calls = _counting_simulate(monkeypatch)
     # Only a reform lever varies: "before" is the same organisation at all 3 points.
     vary = [f"{CAP}.cap=45,50,55", f"{CAP}.policy=frontline_first", *SHORT]
-    table = sweep(TUTORIAL, vary, replications=2, seed=5)
+    table = sweep(TUTORIAL, vary, replications=2, seed=5, cache=cache)
     assert len(calls) == 2 + 3 * 2  # before once per replication, after at each point
-    assert sweep_module._RUNS.hits == 2 * 2
+    assert cache.hits == 2 * 2
     lead = table.groupby(["state", "replication"])["lead_working_mean"].nunique()
     assert (lead["before"] == 1).all() and (lead["after"] == 3).all()
     # and the rows are what an uncached run gives
-    monkeypatch.setattr(sweep_module, "_RUNS", sweep_module._RunCache(max_bytes=0))
-    pd.testing.assert_frame_equal(table, sweep(TUTORIAL, vary, replications=2, seed=5))
-    assert sweep_module._RUNS.hits == 0
+    calls.clear()
+    nothing_kept = RunCache(max_bytes=0)
+    pd.testing.assert_frame_equal(table, sweep(TUTORIAL, vary, replications=2, seed=5, cache=nothing_kept))
+    assert nothing_kept.hits == 0 and len(calls) == 3 * 2 * 2
 
 
 def test_support_staff_cuts_reuse_the_after_runs_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    import orgsim.sweep as sweep_module
+    from orgsim.batches import RunCache
 
     # The default cut policy takes support staff first: nothing the simulation
     # sees changes between these caps, so each state is simulated once.
-    monkeypatch.setattr(sweep_module, "_RUNS", sweep_module._RunCache())
+    cache = RunCache()
     calls = _counting_simulate(monkeypatch)
-    table = sweep(TUTORIAL, [f"{CAP}.cap=50,55", *SHORT], replications=2, seed=5)
-    assert len(calls) == 2 * 2 and sweep_module._RUNS.hits == 2 * 2
+    table = sweep(TUTORIAL, [f"{CAP}.cap=50,55", *SHORT], replications=2, seed=5, cache=cache)
+    assert len(calls) == 2 * 2 and cache.hits == 2 * 2
     assert table.groupby(["state", "replication"])["lead_working_mean"].nunique().eq(1).all()
     headcount = table[table["state"] == "after"].groupby("point")["headcount"].first()
     assert headcount.nunique() == 2  # the structure did change
 
 
 def test_a_changed_workload_is_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
-    import orgsim.sweep as sweep_module
+    from orgsim.batches import RunCache
 
-    monkeypatch.setattr(sweep_module, "_RUNS", sweep_module._RunCache())
+    cache = RunCache()
     calls = _counting_simulate(monkeypatch)
-    sweep(TUTORIAL, [f"{RATE}=80,140", *SHORT], replications=2, seed=5)
-    assert len(calls) == 2 * 2 * 2 and sweep_module._RUNS.hits == 0
+    sweep(TUTORIAL, [f"{RATE}=80,140", *SHORT], replications=2, seed=5, cache=cache)
+    assert len(calls) == 2 * 2 * 2 and cache.hits == 0
+
+
+def test_nothing_is_kept_between_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a cache handed in, each sweep starts from nothing: no run outlives its call."""
+    calls = _counting_simulate(monkeypatch)
+    vary = [f"{CAP}.cap=50", *SHORT]
+    sweep(TUTORIAL, vary, replications=2, seed=5)
+    sweep(TUTORIAL, vary, replications=2, seed=5)
+    assert len(calls) == 2 * 2 * 2
+
+
+def _trace_scenario(tmp_path: Path, dates: list[str]) -> Path:
+    """The tutorial with the industrial project type's arrivals from a trace file beside it."""
+    data = tutorial_data()
+    data["simulation"].update(horizon_days=150, warmup_days=20)
+    (tmp_path / "arrivals.csv").write_text("date\n" + "\n".join(dates) + "\n", encoding="utf-8")
+    pt = data["workload"]["project_types"][0]
+    pt["arrivals"] = {"trace": "arrivals.csv", "column": "date"}
+    path = tmp_path / "traced.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_a_changed_trace_file_is_not_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run cache knows a trace by its contents: the same scenario text with another trace is simulated again."""
+    from orgsim.batches import RunCache
+
+    days = [dt.date(2020, 3, 2) + dt.timedelta(days=k) for k in range(0, 200, 2)]
+    path = _trace_scenario(tmp_path, [d.isoformat() for d in days])
+    cache = RunCache()
+    calls = _counting_simulate(monkeypatch)
+    vary = [f"{CAP}.cap=50"]
+    first = sweep(path, vary, replications=2, seed=5, cache=cache)
+    assert len(calls) == 2 * 2
+    again = sweep(path, vary, replications=2, seed=5, cache=cache)
+    assert len(calls) == 2 * 2 and cache.hits == 2 * 2  # the same file: every run reused
+    pd.testing.assert_frame_equal(again, first)
+    (tmp_path / "arrivals.csv").write_text(
+        "date\n" + "\n".join(d.isoformat() for d in days[::2]) + "\n", encoding="utf-8")
+    changed = sweep(path, vary, replications=2, seed=5, cache=cache)
+    assert len(calls) == 2 * 2 * 2  # the trace changed, the scenario text did not: simulated again
+    assert (changed["arrived"] < first["arrived"]).all()
+
+
+def test_orgsim_sweep_is_the_function_before_and_after_its_module_is_imported() -> None:
+    """``orgsim.sweep(...)`` calls sweep(), also once ``orgsim.sweep`` has become the module (as importing makes it)."""
+    code = (
+        "import orgsim, sys\n"
+        "from orgsim.errors import ScenarioError\n"
+        "for attempt in range(2):\n"
+        "    try:\n"
+        f"        orgsim.sweep({str(TUTORIAL)!r}, ['units[id=plannin].support=1'])\n"
+        "    except ScenarioError as exc:\n"
+        "        print(type(orgsim.sweep).__name__, 'plannin' in str(exc))\n"
+        "import orgsim.sweep\n"
+        "print(type(orgsim.sweep).__name__, callable(orgsim.sweep), callable(orgsim.frontier))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    # The first call went through orgsim's lazy attribute (the function); it imported the module, which
+    # took the attribute's place, and the second call went through the module.
+    assert out[:3] == ["_CallableModule True", "_CallableModule True", "_CallableModule True True"]

@@ -18,7 +18,6 @@ integrate in a different order.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 from collections.abc import Callable
@@ -68,15 +67,10 @@ def _calendar_days(calendar: "WorkingCalendar | None", t_start: np.ndarray, t_en
 
 
 def read_trace(path: Path, column: str) -> list[str]:
-    """Dates from one column of a CSV trace."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames is None or column not in reader.fieldnames:
-                raise SimulationError(f"{path}: no column {column!r} (columns: {reader.fieldnames})")
-            return [row[column] for row in reader if row[column].strip()]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SimulationError(f"{path}: cannot read trace: {exc}") from None
+    """Dates from one column of a CSV trace (:func:`orgsim.sim.traces.read_trace_file`)."""
+    from orgsim.sim.traces import read_trace_file
+
+    return read_trace_file(path, column)[0]
 
 
 def simulate_plan(

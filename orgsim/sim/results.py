@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,10 +107,7 @@ class RunResult:
 
     def share_over_limit(self) -> float:
         """Share of applications whose statutory time passed their limit (NaN without a limit)."""
-        has = ~np.isnan(self.limit_days)
-        if not has.any():
-            return math.nan
-        return float(np.mean(self.statutory_days[has] > self.limit_days[has]))
+        return self.summary()["share_over_limit"]
 
     @property
     def throughput_per_working_day(self) -> float:
@@ -122,33 +118,12 @@ class RunResult:
         return self.arrived / self.window_days
 
     def summary(self) -> dict[str, float]:
-        """Flat statistics of this run (one row of a replication table)."""
-        out: dict[str, float] = {
-            "arrived": self.arrived,
-            "completed": self.completed,
-            "backlog_end": self.backlog_end,
-            "backlog_growth_per_100_days": self.backlog_growth_per_100_days,
-            "stable": float(self.stable),
-            "throughput_per_working_day": self.throughput_per_working_day,
-            "mean_in_system": self.mean_in_system,
-            "handoffs_per_application": self.handoffs_per_application,
-            "share_over_limit": self.share_over_limit(),
-        }
-        for label, values in (("working", self.lead_working_days), ("calendar", self.lead_calendar_days)):
-            stats = _describe(values)
-            for k, v in stats.items():
-                out[f"lead_{label}_{k}"] = v
-        for name, v in self.component_days.items():
-            out[f"time_{name}_days"] = v
-        return out
+        """Flat statistics of this run (one row of a replication table).
 
+        The same numbers as :attr:`orgsim.sim.summary.RunSummary.stats`, by the
+        same code; a summary made once is cheaper to read than this, which
+        reduces the arrays again at every call.
+        """
+        from orgsim.sim.summary import flat_statistics
 
-def _describe(values: np.ndarray) -> dict[str, float]:
-    if len(values) == 0:
-        return {"mean": math.nan, **{f"p{p}": math.nan for p in PERCENTILES}, "max": math.nan}
-    pct = np.percentile(values, PERCENTILES)
-    return {
-        "mean": float(values.mean()),
-        **{f"p{p}": float(v) for p, v in zip(PERCENTILES, pct)},
-        "max": float(values.max()),
-    }
+        return flat_statistics(self)
