@@ -208,6 +208,6 @@ def apply(file: str, as_json: bool) -> None:
 
 
 # The simulation commands register themselves on ``main``.
-from orgsim import cli_simulate as _cli_simulate  # noqa: E402,F401
-from orgsim import cli_sweep as _cli_sweep  # noqa: E402,F401
-from orgsim import cli_present as _cli_present  # noqa: E402,F401
+from orgsim.cli import simulate as _simulate  # noqa: E402,F401
+from orgsim.cli import sweep as _sweep  # noqa: E402,F401
+from orgsim.cli import present as _present  # noqa: E402,F401

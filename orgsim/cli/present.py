@@ -64,8 +64,8 @@ def _read_sweep(path: Path) -> Any:
 
 
 def _simulate(scenario: Any, replications: int | None, seed: int | None) -> Comparison:
-    # Imported here: orgsim.cli imports this module and cli_simulate in either order.
-    from orgsim.cli_simulate import _progress
+    # Imported here: orgsim.cli imports this module and orgsim.cli.simulate in either order.
+    from orgsim.cli.simulate import _progress
 
     n = replications or scenario.simulation.replications
     with _progress(2 * n, "simulating") as progress:
