@@ -53,6 +53,32 @@ def modules_loaded_by(*args: str) -> set[str]:
     return {name for name in names if name.startswith("orgsim.")} | {name.split(".")[0] for name in names}
 
 
+@pytest.mark.parametrize(("args", "forbidden"), [
+    (["--version"], SIMULATION | SCENARIOS | SCHEMA),
+    (["--help"], SIMULATION | SCENARIOS | SCHEMA),
+    (["schema"], SIMULATION | SCENARIOS),
+    (["validate", str(JINAN)], SIMULATION),
+    (["show", str(JINAN)], SIMULATION),
+    (["show", "--after", "--json", str(JINAN)], SIMULATION),
+], ids=["version", "help", "schema", "validate", "show", "show-after-json"])
+def test_quick_commands_load_no_heavy_modules(args: list[str], forbidden: set[str]) -> None:
+    loaded = modules_loaded_by(*args)
+    assert not loaded & forbidden, sorted(loaded & forbidden)
+    assert {name for name in loaded if name.startswith("orgsim.sim.")} == set()
+
+
+def test_validate_does_load_what_it_needs() -> None:
+    # The probe sees real imports: validate reads YAML, builds graphs and checks the schema.
+    loaded = modules_loaded_by("validate", str(JINAN))
+    assert SCENARIOS | SCHEMA <= loaded
+
+
+def test_a_simulation_command_loads_its_module_when_it_runs() -> None:
+    loaded = modules_loaded_by("estimate", "--state", "after", str(ROOT / "scenarios" / "tutorial.yaml"))
+    assert {"orgsim.cli.simulate", "orgsim.sim.estimate"} <= loaded
+    assert "orgsim.cli.present" not in loaded and "matplotlib" not in loaded
+
+
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_help_read_from_the_source_is_the_commands_own(name: str) -> None:
     module, function = COMMANDS[name].split(":")
