@@ -278,3 +278,19 @@ def test_libyaml_reads_scenarios_with_lines_moved_as_the_reference_does(data: st
         else:
             lines[i] = lines[i][1:] if lines[i].startswith(" ") else lines[i]
     same_reading("\n".join(lines) + data.draw(st.sampled_from(["", "\n"])))
+
+
+@pytest.mark.xfail(strict=True, reason="orgsim/sweep.py reads the base file with yaml.safe_load (YAML 1.1) and "
+                   "writes points with yaml.safe_dump: it must read and write as orgsim.scenario does (issue 19)")
+def test_a_sweep_reads_the_file_as_validate_does(tmp_path: Path) -> None:
+    from orgsim.model import structure_metrics
+    from orgsim.reforms import reform_scenario
+    from orgsim.sweep import sweep
+
+    path = tmp_path / "leading_zero.yaml"
+    path.write_text(TUTORIAL_TEXT.replace("officers: 4,", "officers: 010,", 1), encoding="utf-8")
+    scenario = load_scenario(path)
+    assert scenario.functions[0].officers == 10  # YAML 1.2: a leading zero is not octal
+    frame = sweep(path, ["simulation.horizon_days=150"], replications=1, seed=1)
+    before = frame[frame["state"] == "before"]
+    assert int(before["headcount"].iloc[0]) == structure_metrics(reform_scenario(scenario).before).headcount
