@@ -114,3 +114,29 @@ def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["simulate"])
     assert result.exit_code == 2
     assert "No such command 'simulate'" in result.output
+
+
+@pytest.mark.parametrize("args", [["validate", "scenarios/tutorial.yaml"], ["validate", "no_such.yaml"],
+                                  ["show", "--help"], ["schema"]])
+def test_a_command_leaves_the_garbage_collector_as_it_found_it(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Imported objects are frozen while a command runs (start-up speed), and
+    # given back to the collector afterwards, also after an error.
+    import gc
+
+    import orgsim.cli.structure as structure
+
+    monkeypatch.chdir(ROOT)
+    frozen_while_loading: list[int] = []
+    load = structure.load_scenario
+
+    def spy(path: str) -> object:
+        frozen_while_loading.append(gc.get_freeze_count())
+        return load(path)
+
+    monkeypatch.setattr(structure, "load_scenario", spy)
+    assert gc.get_freeze_count() == 0
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code in (0, 2) and "Traceback" not in result.output
+    assert gc.get_freeze_count() == 0
+    if args[0] == "validate":
+        assert frozen_while_loading[0] > 10_000
