@@ -22,6 +22,7 @@ from orgsim.sim.results import PERCENTILES
 
 __all__ = ["run", "compare_command", "estimate"]
 
+
 def _fmt(x: float | None, digits: int = 1) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
