@@ -18,6 +18,11 @@ validate`` cannot do without (click, PyYAML, pydantic, networkx) imported
 and nothing else, and the same plus the scenario format (building its
 pydantic models): the floor under ``validate`` and ``show``.
 
+``--base TREE`` also runs the orgsim commands from another source tree
+(for instance an older commit, ``git archive COMMIT | tar -x -C TREE``) on
+the same interpreter and libraries, through ``PYTHONPATH``, in the same
+rounds: the speed-up side by side.
+
 ``--breakdown`` then runs ``validate``'s steps in fresh processes, timed
 one by one (imports by library, reading the YAML, the schema, the reforms),
 to show where its time goes.
@@ -67,27 +72,34 @@ print(json.dumps(dict(zip(steps, (1000 * (b - a) for a, b in zip(t, t[1:]))))))
 """
 
 
-def _commands() -> dict[str, list[str]]:
+ORGSIM_COMMANDS = [["--version"], ["--help"], ["schema"], ["validate", JINAN], ["show", JINAN]]
+#: What the ``orgsim`` console script does, for a source tree on PYTHONPATH.
+_LAUNCH = "import sys; from orgsim.cli import main; sys.exit(main())"
+
+
+def _commands(base: Path | None) -> dict[str, tuple[list[str], dict[str, str] | None]]:
+    """Each measured process: its argv and, for the base tree, its environment."""
     orgsim = Path(sys.executable).with_name("orgsim")
     if not orgsim.exists():
         sys.exit(f"{orgsim} not found: install orgsim in this environment (pip install -e .)")
     python = sys.executable
-    return {
-        "python -c pass": [python, "-c", "pass"],
-        "orgsim --version": [str(orgsim), "--version"],
-        "orgsim --help": [str(orgsim), "--help"],
-        "orgsim schema": [str(orgsim), "schema"],
-        f"orgsim validate {JINAN}": [str(orgsim), "validate", JINAN],
-        f"orgsim show {JINAN}": [str(orgsim), "show", JINAN],
-        f"python -c '{FLOOR}'": [python, "-c", FLOOR],
-        "python -c '... + scenario format'": [python, "-c", FLOOR_WITH_FORMAT],
-    }
+    commands: dict[str, tuple[list[str], dict[str, str] | None]] = {"python -c pass": ([python, "-c", "pass"], None)}
+    for args in ORGSIM_COMMANDS:
+        commands["orgsim " + " ".join(args)] = ([str(orgsim), *args], None)
+    commands[f"python -c '{FLOOR}'"] = ([python, "-c", FLOOR], None)
+    commands["python -c '... + scenario format'"] = ([python, "-c", FLOOR_WITH_FORMAT], None)
+    if base is not None:
+        env = {**os.environ, "PYTHONPATH": str(base.resolve())}
+        for args in ORGSIM_COMMANDS:
+            # -P: the current folder (this checkout) must not come before PYTHONPATH.
+            commands["base: orgsim " + " ".join(args)] = ([python, "-P", "-c", _LAUNCH, *args], env)
+    return commands
 
 
-def _run(argv: list[str]) -> tuple[float, float]:
+def _run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall and CPU seconds of one process."""
     start = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -117,16 +129,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=21, help="measured rounds (default 21); medians")
     parser.add_argument("--breakdown", action="store_true", help="also time validate's steps")
     parser.add_argument("--json", action="store_true", help="print the medians as JSON instead of a table")
+    parser.add_argument("--base", type=Path, metavar="TREE", help="also run the commands from this source tree")
     args = parser.parse_args(argv)
-    commands = _commands()
+    if args.base is not None and not (args.base / "orgsim" / "__init__.py").exists():
+        sys.exit(f"{args.base}: not an orgsim source tree")
+    if args.base is not None and sys.version_info < (3, 11):
+        sys.exit("--base needs Python 3.11 or newer (python -P)")
+    commands = _commands(args.base)
     print(_provenance())
+    if args.base is not None:
+        print(f"# base: {args.base.resolve()} (its commands run as python -P -c '{_LAUNCH}')")
     order = list(commands)
     rng = random.Random(13)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for round_ in range(args.repeat + 1):
         rng.shuffle(order)
         for name in order:
-            measured = _run(commands[name])
+            measured = _run(*commands[name])
             if round_:  # the first round warms the disk cache
                 times[name].append(measured)
     wall = {name: statistics.median(w for w, _ in runs) for name, runs in times.items()}
@@ -138,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# medians of {args.repeat} rounds; whole processes; load average {os.getloadavg()[0]:.2f} at the end")
         print(f"{'command':<58} {'wall ms':>8} {'CPU ms':>7} {'wall x':>7} {'CPU x':>6}  target")
         for name in commands:
-            target = TARGETS.get(name)
+            target = TARGETS.get(name.removeprefix("base: "))
             verdict = ""
             if target is not None:
                 met = wall[name] / wall[bare] <= target and cpu[name] / cpu[bare] <= target
