@@ -155,6 +155,7 @@ for _tag, _pattern, _first in [
     ("merge", re.compile(r"^<<$"), ["<"]),
 ]:
     _CoreResolver.add_implicit_resolver(_CORE + _tag, _pattern, _first)
+del _tag, _pattern, _first
 
 
 class BadValue(yaml.constructor.ConstructorError):
