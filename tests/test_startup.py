@@ -67,6 +67,19 @@ def test_quick_commands_load_no_heavy_modules(args: list[str], forbidden: set[st
     assert {name for name in loaded if name.startswith("orgsim.sim.")} == set()
 
 
+def test_import_orgsim_is_cheap_and_its_names_come_on_first_use() -> None:
+    code = (
+        "import sys, orgsim\n"
+        "heavy = {'numpy', 'pydantic', 'networkx', 'yaml', 'scipy', 'pandas'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "assert set(orgsim.__all__) <= set(dir(orgsim))\n"
+        "from orgsim import *\n"
+        "assert load_scenario is orgsim.scenario.loader.load_scenario and callable(simulate)\n"
+        "assert {'pydantic', 'networkx', 'orgsim.experiment'} <= set(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, cwd=ROOT)
+
+
 def test_validate_does_load_what_it_needs() -> None:
     # The probe sees real imports: validate reads YAML, builds graphs and checks the schema.
     loaded = modules_loaded_by("validate", str(JINAN))
