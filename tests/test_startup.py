@@ -153,3 +153,16 @@ def test_a_command_leaves_the_garbage_collector_as_it_found_it(args: list[str], 
     assert gc.get_freeze_count() == 0
     if args[0] == "validate":
         assert frozen_while_loading[0] > 10_000
+
+
+def test_a_callers_own_frozen_objects_stay_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    monkeypatch.chdir(ROOT)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert CliRunner().invoke(main, ["validate", "scenarios/tutorial.yaml"]).exit_code == 0
+        assert gc.get_freeze_count() > frozen // 2  # some died meanwhile; none was given back
+    finally:
+        gc.unfreeze()

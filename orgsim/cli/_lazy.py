@@ -21,6 +21,8 @@ import click
 
 __all__ = ["LazyGroup"]
 
+_FROZEN = "orgsim.cli: objects frozen"
+
 
 class LazyGroup(click.Group):
     """A group of commands named ``"package.module:attribute"``, imported on first use."""
@@ -36,7 +38,8 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         finally:
-            gc.unfreeze()
+            if ctx.meta.pop(_FROZEN, False):
+                gc.unfreeze()
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         resolved = super().resolve_command(ctx, args)
@@ -44,7 +47,10 @@ class LazyGroup(click.Group):
         # (hundreds of thousands, none of them garbage) are set aside while
         # the command runs, so that the collector does not walk them all
         # again (about 30 ms in `orgsim validate`). invoke() puts them back.
-        gc.freeze()
+        # A caller that froze objects of its own is left alone.
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            ctx.meta[_FROZEN] = True
         return resolved
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
