@@ -10,7 +10,7 @@ and approval lead times before and after::
     3
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orgsim.errors import (
     OrgsimError,
@@ -20,9 +20,14 @@ from orgsim.errors import (
     SimulationError,
     SweepError,
 )
-from orgsim.model import Org, build_org, check_org, structure_metrics
-from orgsim.reforms import apply_reform, apply_reforms, reform_scenario
-from orgsim.scenario import Scenario, load_scenario, parse_scenario
+
+if TYPE_CHECKING:
+    from orgsim.experiment import compare, run_replications, simulate
+    from orgsim.frontier import frontier
+    from orgsim.model import Org, build_org, check_org, structure_metrics
+    from orgsim.reforms import apply_reform, apply_reforms, reform_scenario
+    from orgsim.scenario import Scenario, load_scenario, parse_scenario
+    from orgsim.sweep import sweep
 
 __version__ = "0.1.0"
 
@@ -51,9 +56,19 @@ __all__ = [
     "frontier",
 ]
 
-# Simulation, sweeps and the frontier load pandas and scipy: import them on
-# first use so that `import orgsim` stays quick for validating files.
+# Everything but the errors is imported on first use, so that `import orgsim`
+# (and `orgsim --version`) loads neither pydantic, networkx nor the simulation.
 _LAZY = {
+    "Scenario": "orgsim.scenario",
+    "load_scenario": "orgsim.scenario",
+    "parse_scenario": "orgsim.scenario",
+    "Org": "orgsim.model",
+    "build_org": "orgsim.model",
+    "check_org": "orgsim.model",
+    "structure_metrics": "orgsim.model",
+    "apply_reform": "orgsim.reforms",
+    "apply_reforms": "orgsim.reforms",
+    "reform_scenario": "orgsim.reforms",
     "simulate": "orgsim.experiment",
     "compare": "orgsim.experiment",
     "run_replications": "orgsim.experiment",
@@ -68,3 +83,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'orgsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

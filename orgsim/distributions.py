@@ -8,10 +8,15 @@ Every distribution states the unit of its numbers (``minutes``, ``hours``,
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported inside the methods that compute with it: the scenario
+# format (and so `orgsim validate`) uses these models without drawing.
 
 __all__ = [
     "TimeUnit",
@@ -104,6 +109,8 @@ class Deterministic(_Dist):
         return 0.0
 
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return np.full(size, self.value)
 
     def scaled(self, factor: float) -> "Distribution":
@@ -226,23 +233,31 @@ class Empirical(_Dist):
         return self
 
     def _p(self) -> np.ndarray | None:
+        import numpy as np
+
         if self.weights is None:
             return None
         w = np.asarray(self.weights, dtype=float)
         return w / w.sum()
 
     def _mean(self) -> float:
+        import numpy as np
+
         p = self._p()
         v = np.asarray(self.values, dtype=float)
         return float(v.mean() if p is None else (v * p).sum())
 
     def _variance(self) -> float:
+        import numpy as np
+
         p = self._p()
         v = np.asarray(self.values, dtype=float)
         m = self._mean()
         return float(((v - m) ** 2).mean() if p is None else (((v - m) ** 2) * p).sum())
 
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._p())
 
     def scaled(self, factor: float) -> "Distribution":

@@ -122,7 +122,7 @@ def test_missing_file_is_a_user_error(command, tmp_path):
 def test_ctrl_c_leaves_no_partial_file(tmp_path, monkeypatch):
     # Interrupt while the second output file is being written: the first is
     # whole, the second absent, no temporary file remains, and the user is told.
-    import orgsim.cli_simulate as cs
+    import orgsim.cli.simulate as cs
 
     real = cs.atomic_write
 

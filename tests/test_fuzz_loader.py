@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
 SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
-#: libyaml, when present, to read and write the test data quickly (the loader under test is pure Python).
+#: libyaml, when present, to read and write the test data quickly (the loader under test uses it too, and
+#: PyYAML's Python loader for every message: see tests/test_loader_yaml.py).
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FAST_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 

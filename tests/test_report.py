@@ -136,7 +136,7 @@ def test_report_says_when_a_state_is_unstable() -> None:
 
 @pytest.fixture
 def quick_cli(monkeypatch: pytest.MonkeyPatch) -> None:
-    import orgsim.cli_present as cli_present
+    import orgsim.cli.present as cli_present
 
     monkeypatch.setattr(cli_present, "load_scenario", lambda path: quick(load_scenario(path)))
 

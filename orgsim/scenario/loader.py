@@ -1,5 +1,7 @@
 """Read scenario files: safe YAML with line numbers, then schema and reference checks.
 
+The YAML itself is read by :mod:`orgsim.scenario._yaml` (YAML 1.2 core types, limits, libyaml).
+
 All problems in a file are collected and raised together as one
 :class:`~orgsim.errors.ScenarioError`, each naming the file, the field path
 and the line.
@@ -20,18 +22,13 @@ from pydantic import BaseModel, ValidationError
 from pydantic import Tag as _Tag
 
 from orgsim.errors import Problem, ScenarioError
+from orgsim.scenario._yaml import BadValue, FastLoader, PureLoader
+from orgsim.scenario._yaml import MAX_ALIAS_EXPANSION, MAX_ALIASES, MAX_DEPTH  # noqa: F401 - where they were
 from orgsim.scenario.schema import Scenario
 
 __all__ = ["load_scenario", "parse_scenario", "format_path", "MAX_FILE_BYTES", "MAX_APPLICANTS"]
 
 MAX_FILE_BYTES = 5_000_000
-#: More aliases than this is an alias bomb (billion laughs), not a scenario.
-MAX_ALIASES = 200
-#: Aliases may stand for at most this many YAML nodes in all, once expanded.
-MAX_ALIAS_EXPANSION = 100_000
-#: Mappings and lists nested deeper than this are not a scenario (and would
-#: exhaust Python's recursion limit).
-MAX_DEPTH = 50
 #: Expected applicants per replication above this is a mistake, not a study.
 MAX_APPLICANTS = 50_000_000
 
@@ -47,97 +44,6 @@ def format_path(loc: Loc) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
-
-
-def _refuse(message: str, mark: Any) -> yaml.composer.ComposerError:
-    return yaml.composer.ComposerError(None, None, message, mark)
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses alias bombs, recursive aliases and deep nesting.
-
-    Duplicate keys are found afterwards, on the composed node tree.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.alias_count = 0
-        self.expanded = 0
-        self.depth = 0
-        self.open_anchors: dict[str, int] = {}
-        self._sizes: dict[int, tuple[int, int]] = {}
-
-    def _measure(self, node: yaml.Node) -> tuple[int, int]:
-        """Nodes in ``node`` and its depth, aliases expanded (the node graph is acyclic here)."""
-        key = id(node)
-        if key not in self._sizes:
-            if isinstance(node, yaml.MappingNode):
-                children = [n for pair in node.value for n in pair]
-            elif isinstance(node, yaml.SequenceNode):
-                children = list(node.value)
-            else:
-                children = []
-            measured = [self._measure(c) for c in children]
-            self._sizes[key] = (
-                1 + sum(size for size, _ in measured),
-                1 + max((depth for _, depth in measured), default=0),
-            )
-        return self._sizes[key]
-
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            self.alias_count += 1
-            if self.alias_count > MAX_ALIASES:
-                raise _refuse(f"more than {MAX_ALIASES} aliases (*name); refusing an alias bomb", event.start_mark)
-            if self.open_anchors.get(event.anchor):
-                raise _refuse(
-                    f"alias *{event.anchor} is used inside the node &{event.anchor} it names; "
-                    "that would be infinitely deep",
-                    event.start_mark,
-                )
-            if event.anchor in self.anchors:
-                size, depth = self._measure(self.anchors[event.anchor])
-                self.expanded += size
-                if self.expanded > MAX_ALIAS_EXPANSION:
-                    raise _refuse(
-                        f"aliases (*name) expand to more than {MAX_ALIAS_EXPANSION:,} values; "
-                        "refusing an alias bomb",
-                        event.start_mark,
-                    )
-                if self.depth + depth > MAX_DEPTH:
-                    raise _refuse(
-                        f"mappings and lists nested more than {MAX_DEPTH} levels deep", event.start_mark
-                    )
-            return super().compose_node(parent, index)
-        anchor = getattr(event, "anchor", None)
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _refuse(f"mappings and lists nested more than {MAX_DEPTH} levels deep", event.start_mark)
-        if anchor is not None:
-            self.open_anchors[anchor] = self.open_anchors.get(anchor, 0) + 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-            if anchor is not None:
-                self.open_anchors[anchor] -= 1
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        # Explicit tags on bad values (`!!int abc`), impossible dates
-        # (2021-02-30) and over-long integers raise plain Python errors from
-        # PyYAML's constructors: give them the node's place in the file.
-        try:
-            return super().construct_object(node, deep)
-        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
-            tag = node.tag.replace("tag:yaml.org,2002:", "")
-            what = {"timestamp": "date", "int": "whole number", "float": "number"}.get(tag, tag)
-            shown = repr(node.value) if isinstance(node.value, str) else "this value"
-            raise _BadValue(None, None, f"{shown} is not a valid {what}: {exc}", node.start_mark) from None
-
-
-class _BadValue(yaml.constructor.ConstructorError):
-    """A scalar YAML recognises (a date, a number) whose value is impossible."""
 
 
 def _loc_of_mark(root: yaml.Node, mark: Any) -> Loc | None:
@@ -386,7 +292,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else None
     what = exc.problem or exc.context or "unreadable YAML"
-    if isinstance(exc, _BadValue):
+    if isinstance(exc, BadValue):
         return Problem("", what, file, line)
     if what.startswith("could not determine a constructor for the tag"):
         tag = (_quoted(what) or ["?"])[0].replace("tag:yaml.org,2002:", "!!")
@@ -412,20 +318,40 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     return Problem("", f"YAML syntax error: {what}", file, line)
 
 
-def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = None) -> Scenario:
-    """Parse and validate scenario text; raise :class:`ScenarioError` listing every problem."""
-    if not text.strip():
-        raise ScenarioError(f"{file}: empty file", [Problem("", "file is empty", file)])
+#: libyaml reads a tab inside a line, and ? inside a plain scalar in flow style,
+#: as YAML 1.2 allows; PyYAML's Python scanner refuses both. A text with either
+#: is read by the pure-Python loader only, so that every file reads the same
+#: with or without libyaml (tests/test_loader_yaml.py looks for other differences).
+_LIBYAML_DISAGREES = ("\t", "?")
+
+
+def _read_yaml(text: str, file: str) -> tuple[yaml.Node, list[tuple[Loc, int, str]], Any]:
+    """The document's node tree, its duplicate keys and its data; ScenarioError if it is not YAML.
+
+    libyaml reads it when installed. A file it cannot read is read again by
+    the pure-Python loader, which says what is wrong in the words (and at
+    the line) users and ``tests/data/bad`` know; it is also the loader when
+    libyaml is missing.
+    """
+    if FastLoader is not None and not any(c in text for c in _LIBYAML_DISAGREES):
+        try:
+            return _compose_and_construct(FastLoader, text, file)
+        except (ScenarioError, UnicodeError):  # UnicodeError: libyaml takes no lone surrogates
+            pass
+    return _compose_and_construct(PureLoader, text, file)
+
+
+def _compose_and_construct(loader_class: type, text: str, file: str) -> tuple[yaml.Node, list[tuple[Loc, int, str]], Any]:
     loader = None
     node = None
     try:
-        loader = _Loader(text)
+        loader = loader_class(text)
         node = loader.get_single_node()
         if node is None:
             raise ScenarioError(f"{file}: empty file", [Problem("", "file is empty (only comments)", file)])
         dupes: list[tuple[Loc, int, str]] = []
         _duplicate_keys(node, (), dupes)
-        data = loader.construct_document(node)
+        return node, dupes, loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         problem = _yaml_problem(exc, file)
         if isinstance(exc, yaml.constructor.ConstructorError) and node is not None:
@@ -445,6 +371,13 @@ def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = No
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = None) -> Scenario:
+    """Parse and validate scenario text; raise :class:`ScenarioError` listing every problem."""
+    if not text.strip():
+        raise ScenarioError(f"{file}: empty file", [Problem("", "file is empty", file)])
+    node, dupes, data = _read_yaml(text, file)
 
     if dupes:
         raise ScenarioError(

@@ -13,13 +13,10 @@ from typing import Any
 import click
 
 from orgsim._format import table
-from orgsim.cli import _echo_json, _user_errors, main
+from orgsim.cli._common import INTERRUPTED, _echo_json, _user_errors
 from orgsim.executors import EXECUTORS
 
 __all__ = ["sweep_command", "frontier_command"]
-
-#: Exit code after Ctrl-C or SIGTERM, as a shell reports a process ended by SIGINT.
-INTERRUPTED = 130
 
 
 @contextlib.contextmanager
@@ -104,7 +101,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-@main.command("sweep")
+@click.command("sweep")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--vary", "varies", multiple=True, required=True, metavar="PATH=V1,V2,...",
               help="A field of the scenario and its values (repeat for a grid), e.g. "
@@ -176,7 +173,7 @@ def _parse_range(spec: str) -> tuple[str, float, float]:
     return parts[0].strip(), low, high
 
 
-@main.command("frontier")
+@click.command("frontier")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--vary", "lever", required=True, metavar="PATH=LOW:HIGH",
               help="A numeric field and its range, e.g. 'reforms[phase=2021].reforms[op=cap_headcount].cap=30:60'.")

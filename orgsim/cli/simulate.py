@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +12,8 @@ import click
 
 from orgsim._format import table
 from orgsim._io import atomic_write, atomic_write_text
-from orgsim.cli import _echo_json, _user_errors, main, structure_table
+from orgsim.cli._common import _echo_json, _progress, _user_errors
+from orgsim.cli._tables import structure_table
 from orgsim.executors import EXECUTORS
 from orgsim.experiment import Comparison, StateResult, compare, run_state
 from orgsim.reforms import reform_scenario
@@ -23,36 +21,6 @@ from orgsim.scenario import load_scenario
 from orgsim.sim.results import PERCENTILES
 
 __all__ = ["run", "compare_command", "estimate"]
-
-#: Show a progress bar only when a run is expected to take longer than this.
-PROGRESS_AFTER_SECONDS = 2.0
-
-
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress callback that draws a bar on a terminal once the work takes a while."""
-    interactive = sys.stderr.isatty()
-    started = time.monotonic()
-    bar: Any = None
-
-    def update(done: int, n: int) -> None:
-        nonlocal bar
-        if not interactive:
-            return
-        if bar is not None:
-            bar.update(done - bar.pos)
-            return
-        expected = (time.monotonic() - started) / done * n
-        if done < n and expected > PROGRESS_AFTER_SECONDS:
-            bar = click.progressbar(length=n, label=label, file=sys.stderr, show_eta=True)
-            bar.__enter__()
-            bar.update(done)
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -168,7 +136,7 @@ def _with_common(func: Callable) -> Callable:
     return func
 
 
-@main.command("compare")
+@click.command("compare")
 @click.argument("file", type=click.Path(dir_okay=False))
 @_with_common
 @_user_errors
@@ -201,7 +169,7 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
                        + "; ".join(summary[name]["instability"]), err=True)
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--state", type=click.Choice(["before", "after"]), default="after", show_default=True)
 @_with_common
@@ -235,7 +203,7 @@ def run(file: str, state: str, replications: int | None, seed: int | None, as_js
         click.echo("warning: unstable: " + "; ".join(result.instability()), err=True)
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--state", type=click.Choice(["before", "after", "both"]), default="both", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")

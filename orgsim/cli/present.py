@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from orgsim._io import atomic_write
-from orgsim.cli import _user_errors, main
+from orgsim.cli._common import _progress, _user_errors
 from orgsim.experiment import Comparison, compare
 from orgsim.plotting import KINDS, SWEEP_COLUMNS
 from orgsim.reforms import reform_scenario
@@ -64,9 +64,6 @@ def _read_sweep(path: Path) -> Any:
 
 
 def _simulate(scenario: Any, replications: int | None, seed: int | None) -> Comparison:
-    # Imported here: orgsim.cli imports this module and cli_simulate in either order.
-    from orgsim.cli_simulate import _progress
-
     n = replications or scenario.simulation.replications
     with _progress(2 * n, "simulating") as progress:
         result = compare(scenario, replications=n, seed=seed, progress=progress)
@@ -90,7 +87,7 @@ def _with_sim_options(func: Any) -> Any:
     return func
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--kind", type=click.Choice(KINDS), required=True, help="Which figure.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -148,7 +145,7 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
     click.echo(f"wrote {out}", err=True)
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output file (.html).")

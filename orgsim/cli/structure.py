@@ -1,81 +1,28 @@
-"""The ``orgsim`` command: a thin shell over the Python API.
+"""``orgsim validate``, ``orgsim show`` and ``orgsim apply``: a scenario's format, organisation and reforms.
 
-A user's mistake (a bad file, a failing reform) prints one line per problem
-naming the file, the field and the line, and exits with code 2; it never
-shows a traceback.
+They read and reform scenarios only: no simulation, statistics or plotting
+code is loaded.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import click
 
 from orgsim import __version__
-from orgsim._format import table
+from orgsim.cli._common import USAGE_ERROR, _echo_json, _user_errors
+from orgsim.cli._tables import structure_table
 from orgsim.errors import OrgsimError
 from orgsim.model import org as o
-from orgsim.model.metrics import STRUCTURE_ROWS, StructureMetrics, structure_metrics
+from orgsim.model.metrics import structure_metrics
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
-from orgsim.scenario.schema import Scenario
 
-__all__ = ["main"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-#: Exit code for a user's mistake, as click uses for bad arguments.
-USAGE_ERROR = 2
-#: Exit code after Ctrl-C, as shells report 128 + SIGINT.
-INTERRUPTED = 130
+__all__ = ["validate", "show", "apply"]
 
 
-def _user_errors(func: F) -> F:
-    """Turn OrgsimError into problem lines on stderr and exit code 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except OrgsimError as exc:
-            for line in exc.lines():
-                click.echo(f"error: {line}", err=True)
-            sys.exit(USAGE_ERROR)
-        except KeyboardInterrupt:
-            # Output files are written whole or not at all, so none is half-written.
-            click.echo("\ninterrupted: stopped; no partial output file was left behind", err=True)
-            sys.exit(INTERRUPTED)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _version_message() -> str:
-    from orgsim.sim.fifo_engine import compiled
-
-    loop = "compiled event loop" if compiled() else "event loop in Python (no C compiler at install: slower)"
-    return f"%(prog)s %(version)s, {loop}"
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="orgsim", message=_version_message())
-def main() -> None:
-    """Simulate administrative reforms of a development zone.
-
-    Describe an organisation and a reform package in a scenario file (YAML),
-    check it, see what the reforms do to structure and headcount, and
-    simulate approval lead times before and after.
-    """
-
-
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: tuple[str, ...]) -> None:
     """Check scenario files: format, references, and that the reforms apply."""
@@ -93,12 +40,6 @@ def validate(files: tuple[str, ...]) -> None:
         click.echo(f"ok: {name} ({len(scenario.units)} units, {len(scenario.functions)} functions, {n_ops} reform operators)")
     if failed:
         sys.exit(USAGE_ERROR)
-
-
-@main.command()
-def schema() -> None:
-    """Print the JSON Schema of scenario files (for editor completion)."""
-    _echo_json(Scenario.model_json_schema())
 
 
 def _unit_tree(org: o.Org, english: bool) -> list[str]:
@@ -122,24 +63,7 @@ def _unit_tree(org: o.Org, english: bool) -> list[str]:
     return lines
 
 
-_METRIC_ROWS = [("  " * indent + label, get) for label, indent, get in STRUCTURE_ROWS]
-
-
-def structure_table(before: StructureMetrics, after: StructureMetrics | None = None) -> str:
-    """Structure metrics as a text table, with a change column when ``after`` is given."""
-    if after is None:
-        return table(["metric", "value"], [[name, get(before)] for name, get in _METRIC_ROWS])
-    rows = []
-    for name, get in _METRIC_ROWS:
-        b, a = get(before), get(after)
-        change = f"{a - b:+d}" if isinstance(a, int) and isinstance(b, int) else ""
-        if isinstance(a, int) and isinstance(b, int) and b:
-            change += f" ({(a - b) / b:+.1%})"
-        rows.append([name, b, a, change])
-    return table(["metric", "before", "after", "change"], rows)
-
-
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--after", is_flag=True, help="Show the organisation after the reforms.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
@@ -173,7 +97,7 @@ def _units_json(org: o.Org) -> list[dict]:
     return out
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with keys before, after, changes.")
 @_user_errors
@@ -204,10 +128,3 @@ def apply(file: str, as_json: bool) -> None:
         "where the staff went: "
         + ", ".join(f"{k} {v}" for k, v in dest.items() if v)
     )
-
-
-
-# The simulation commands register themselves on ``main``.
-from orgsim import cli_simulate as _cli_simulate  # noqa: E402,F401
-from orgsim import cli_sweep as _cli_sweep  # noqa: E402,F401
-from orgsim import cli_present as _cli_present  # noqa: E402,F401

@@ -1,0 +1,80 @@
+"""What every ``orgsim`` command shares: exit codes, user errors, JSON output, progress.
+
+Imports nothing from the command modules, so each of them can be loaded on
+its own (``orgsim.cli`` loads a command's module only when it runs).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+
+from orgsim.errors import OrgsimError
+
+__all__ = ["USAGE_ERROR", "INTERRUPTED", "PROGRESS_AFTER_SECONDS", "_user_errors", "_echo_json", "_progress"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit code for a user's mistake, as click uses for bad arguments.
+USAGE_ERROR = 2
+#: Exit code after Ctrl-C (or SIGTERM in sweeps), as shells report 128 + SIGINT.
+INTERRUPTED = 130
+#: Show a progress bar only when a run is expected to take longer than this.
+PROGRESS_AFTER_SECONDS = 2.0
+
+
+def _user_errors(func: F) -> F:
+    """Turn OrgsimError into problem lines on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except OrgsimError as exc:
+            for line in exc.lines():
+                click.echo(f"error: {line}", err=True)
+            sys.exit(USAGE_ERROR)
+        except KeyboardInterrupt:
+            # Output files are written whole or not at all, so none is half-written.
+            click.echo("\ninterrupted: stopped; no partial output file was left behind", err=True)
+            sys.exit(INTERRUPTED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback that draws a bar on a terminal once the work takes a while."""
+    interactive = sys.stderr.isatty()
+    started = time.monotonic()
+    bar: Any = None
+
+    def update(done: int, n: int) -> None:
+        nonlocal bar
+        if not interactive:
+            return
+        if bar is not None:
+            bar.update(done - bar.pos)
+            return
+        expected = (time.monotonic() - started) / done * n
+        if done < n and expected > PROGRESS_AFTER_SECONDS:
+            bar = click.progressbar(length=n, label=label, file=sys.stderr, show_eta=True)
+            bar.__enter__()
+            bar.update(done)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
