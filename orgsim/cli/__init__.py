@@ -42,7 +42,9 @@ def _compiled_loop_installed() -> bool:
     import orgsim
 
     folders = [f"{folder}/sim" for folder in orgsim.__path__]
-    return importlib.machinery.PathFinder.find_spec("orgsim.sim._fifo_kernel", folders) is not None
+    # fifo_loop.py is always there; the compiled module beside it is found first when built.
+    spec = importlib.machinery.PathFinder.find_spec("orgsim.sim.fifo_loop", folders)
+    return spec is not None and isinstance(spec.loader, importlib.machinery.ExtensionFileLoader)
 
 
 def _version_message() -> str:
