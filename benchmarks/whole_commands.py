@@ -24,6 +24,12 @@ wall time and CPU of the whole process tree, and peak memory as the parent's
 the parent after its workers are reaped). With ``--baseline`` the baseline
 runs the same command without ``--jobs`` if it does not know the option.
 
+After the command, the peer: ``scale.py``'s part 1 on the same zone, seeds
+and number of workers (``simulate()`` on a pool of spawned workers, no CLI,
+no summaries kept), run right after in this script, so that the ratio of
+the whole command to its simulations alone is read on the same machine in
+the same minutes (``--skip-peer`` leaves it out).
+
 Every figure is of whole processes unless it says "in-process".
 """
 
@@ -216,6 +222,19 @@ def jinan_simulation_cpu(root: Path, replications: int, sample: int) -> float:
         return float(json.loads(out.strip().splitlines()[-1])["per_run_cpu"])
 
 
+def simulations_peer(replications: int, jobs: int) -> dict[str, Any]:
+    """scale.py's part 1, in this process (orgsim of this checkout): the simulations alone on a pool."""
+    import contextlib
+    import io
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from scale import SEED, jinan_like
+    from scale import replications as run_replications
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return run_replications(jinan_like(replications=replications), replications, jobs, SEED)
+
+
 def knows_jobs(root: Path) -> bool:
     env = dict(os.environ, PYTHONPATH=str(root))
     out = subprocess.run([sys.executable, "-c", "from orgsim.cli import main; main(['compare', '--help'])"],
@@ -230,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-jinan", action="store_true")
     parser.add_argument("--sample", type=int, default=2, help="Jinan-size runs per state timed alone (CPU)")
+    parser.add_argument("--skip-peer", action="store_true",
+                        help="leave out the peer: scale.py's simulations alone on the same pool")
     parser.add_argument("--baseline", type=Path, help="another orgsim checkout (built in place) run side by side")
     args = parser.parse_args(argv)
 
@@ -291,6 +312,17 @@ def main(argv: list[str] | None = None) -> int:
             parent, worker = r["maxrss_parent_mb"], r["maxrss_largest_worker_mb"]
             print(f"  peak RSS: parent {parent:.0f} MB, largest worker {worker:.0f} MB "
                   f"(together {parent + worker:.0f} MB)")
+        if not args.skip_peer:
+            load = os.getloadavg()[0]
+            peer = simulations_peer(args.replications, args.jobs)
+            print(f"peer, simulations only (scale.py part 1: simulate() on a pool of {args.jobs} spawned workers, "
+                  f"no CLI, no summaries kept): wall {peer['wall_seconds']:.1f} s (load average {load:.2f} before, "
+                  f"{os.getloadavg()[0]:.2f} after); simulation CPU "
+                  f"{peer['before']['cpu_total'] + peer['after']['cpu_total']:.1f} s; peak RSS parent "
+                  f"{peer['parent_maxrss_mb']:.0f} MB, largest worker {peer['worker_maxrss_mb']:.0f} MB")
+            peer_cpu = peer["before"]["cpu_total"] + peer["after"]["cpu_total"]
+            print(f"  this / peer: wall {r['wall'] / peer['wall_seconds']:.2f}x, CPU (process tree against the peer's "
+                  f"simulations) {r['cpu'] / peer_cpu:.2f}x: the whole command against its simulations alone")
     return 0
 
 

@@ -38,8 +38,8 @@ from orgsim.sim.streams import replication_seeds
 from orgsim.sim.summary import CLOCKS, LeadTimeStats, RunSummary
 
 __all__ = [
-    "State", "simulate", "run_replications", "run_state", "compare", "Comparison", "StateResult",
-    "Runner", "confidence_interval",
+    "State", "simulate", "run_replications", "run_state", "compare", "simulate_states", "Comparison",
+    "StateResult", "Runner", "staffing_estimate", "confidence_interval",
 ]
 
 State = Literal["before", "after"]

@@ -117,8 +117,8 @@ _common = [
     click.option("-j", "--jobs", "--workers", "jobs", type=click.IntRange(1),
                  help="Replications at once, in local worker processes (default 1: in this process)."),
     click.option("--executor", type=click.Choice(EXECUTORS),
-                 help="Where replications run: serial (default), local processes (--jobs of them), or Dask "
-                      "(a LocalCluster, or --address)."),
+                 help="Where replications run: serial (default), local processes (--jobs of them, default: "
+                      "the CPUs available), or Dask (a LocalCluster, or --address)."),
     click.option("--address", metavar="ADDR",
                  help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)."),
 ]

@@ -101,9 +101,13 @@ def point_document(base: Base, settings: Sequence[tuple[Vary, Any]]) -> dict[str
     return doc
 
 
+#: libyaml's emitter when PyYAML has it: the same text, about four times faster.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def point_text(base: Base, settings: Sequence[tuple[Vary, Any]]) -> str:
     """A point's document as YAML text."""
-    return yaml.safe_dump(point_document(base, settings), allow_unicode=True, sort_keys=False)
+    return yaml.dump(point_document(base, settings), Dumper=_DUMPER, allow_unicode=True, sort_keys=False)
 
 
 def at_point(exc: OrgsimError, base: Base, settings: Sequence[tuple[Vary, Any]]) -> OrgsimError:
