@@ -236,7 +236,7 @@ def estimate(file: str, state: str, as_json: bool) -> None:
         click.echo(table(
             ["queue", "servers", "needed", "arrivals/day", "utilisation", "mean wait (days)"],
             [[p.key, p.servers, p.servers_needed, f"{p.arrival_rate_per_day:.3f}", f"{p.utilisation:.1%}",
-              "inf" if not math.isfinite(p.mean_wait_days) else f"{p.mean_wait_days:.3f}"]
+              "unstable" if not math.isfinite(p.mean_wait_days) else f"{p.mean_wait_days:.3f}"]
              for p in sorted(est.pools, key=lambda p: -p.utilisation)],
         ))
         click.echo(f"('needed': fewest servers keeping utilisation at or below {target:.0%})")

@@ -27,7 +27,7 @@ import numpy as np
 
 from orgsim.errors import SimulationError
 from orgsim.scenario.schema import Engine
-from orgsim.sim.plan import Plan
+from orgsim.sim.plan import Plan, at_capacity
 from orgsim.sim.results import COMPONENTS, PoolStats, RunResult
 from orgsim.sim.run_io import MAX_WORK_IN_PROGRESS, RunInput, RunOutput, build_run_input
 from orgsim.sim.streams import RandomStreams
@@ -94,7 +94,7 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: "WorkingCal
     span = run.horizon - run.window_start  # the queues' measurement window
     n = len(out.t_end)
     offered = plan.offered_load()
-    overloaded = sorted(k for k, rho in offered.items() if rho >= 1.0)
+    overloaded = sorted(k for k, rho in offered.items() if at_capacity(rho))
     calendar_days = _calendar_days(calendar, out.t_start, out.t_end)
     return RunResult(
         arrived=out.arrived,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from orgsim.sim.plan import Plan, _combine_means
+from orgsim.sim.plan import Plan, _combine_means, at_capacity
 from orgsim.theory import allen_cunneen_wait, servers_needed
 
 __all__ = ["PoolEstimate", "FlowEstimate", "Estimate", "estimate_plan"]
@@ -51,7 +51,7 @@ class Estimate:
 
     @property
     def stable(self) -> bool:
-        return all(p.utilisation < 1 for p in self.pools)
+        return not any(at_capacity(p.utilisation) for p in self.pools)
 
     @property
     def mean_lead_time_days(self) -> float:
@@ -59,6 +59,8 @@ class Estimate:
         total = sum(f.rate_per_day for f in self.flows)
         if not total:
             return math.nan
+        if not self.stable:
+            return math.inf
         return sum(f.rate_per_day * f.mean_lead_time_days for f in self.flows) / total
 
     def to_dict(self) -> dict:
@@ -122,7 +124,7 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
         if len(means_seen[key]) > 1:
             caveats.add(f"{key}: pooled functions with different service times (mixture treated as one)")
         rho = rate * mean_s / pool.servers
-        wait = allen_cunneen_wait(rate, mean_s, pool.servers, cs2) if rho < 1 else math.inf
+        wait = math.inf if at_capacity(rho) else allen_cunneen_wait(rate, mean_s, pool.servers, cs2)
         pools[key] = PoolEstimate(
             key, pool.unit, pool.role, pool.servers, rate, mean_s, rho, wait,
             servers_needed(rate * mean_s, utilisation_target),

@@ -19,9 +19,21 @@ from orgsim.errors import SimulationError
 from orgsim.model import org as o
 from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario
 
-__all__ = ["PoolPlan", "StepPlan", "FlowPlan", "Plan", "compile_plan", "HANDOFF_KINDS"]
+__all__ = ["PoolPlan", "StepPlan", "FlowPlan", "Plan", "compile_plan", "HANDOFF_KINDS", "CRITICAL_LOAD_RTOL",
+           "at_capacity"]
 
 HANDOFF_KINDS = ("within_unit", "between_units", "between_jurisdictions")
+
+#: A queue offered at least ``1 - CRITICAL_LOAD_RTOL`` of its capacity is unstable. The offered
+#: load is a sum of products that may land a few units in the last place below 1 when it is
+#: exactly 1 (0.9999999999999997): such a queue is at capacity, and its queue grows without
+#: bound; a relative tolerance of 1e-9 is far above rounding and far below any real margin.
+CRITICAL_LOAD_RTOL = 1e-9
+
+
+def at_capacity(load: float) -> bool:
+    """True when a queue offered ``load`` (busy servers / servers) is at or beyond its capacity."""
+    return load >= 1.0 - CRITICAL_LOAD_RTOL
 
 
 @dataclass(frozen=True)
