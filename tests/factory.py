@@ -32,8 +32,12 @@ def network_scenario(
     handoff: dict | None = None,
     reforms: list | None = None,
     calendar: dict | None = None,
+    attributes: dict[str, float] | None = None,
 ) -> Scenario:
-    """One bureau per node under a committee; node = {id, servers, service, rework?, signoff?}.
+    """One bureau per node under a committee; node = {id, servers, service, rework?, signoff?, leaders?}.
+
+    Steps (by default one per node, in a chain) may carry any StepSpec field:
+    ``probability``, ``when`` (an attribute of ``attributes``), ``rework_to``.
 
     The committee has no leaders so sign-off chains stay inside each bureau.
     """
@@ -56,10 +60,11 @@ def network_scenario(
             if k:
                 step["after"] = [f"s_{nodes[k - 1]['id']}"]
             steps.append(step)
-    workload: dict[str, Any] = {
-        "project_types": [{"id": "p", "name": "项目", "arrivals": {"rate": rate_per_day, "per": "day"},
-                           "steps": steps}],
-    }
+    project_type: dict[str, Any] = {"id": "p", "name": "项目", "arrivals": {"rate": rate_per_day, "per": "day"},
+                                    "steps": steps}
+    if attributes:
+        project_type["attributes"] = attributes
+    workload: dict[str, Any] = {"project_types": [project_type]}
     if signoff_time:
         workload["signoff_time"] = signoff_time
     if resubmission_delay:

@@ -264,6 +264,7 @@ def scenarios(
         project_types = []
         for t in range(draw(st.sampled_from([0, 1, 1, 2, 2]))):
             steps = []
+            above: dict[str, set[str]] = {}
             for k in range(draw(st.integers(1, 5))):
                 fn = draw(st.one_of(
                     st.sampled_from(capable),
@@ -273,9 +274,19 @@ def scenarios(
                 earlier = [f"s{j}" for j in range(k)]
                 after = draw(st.lists(st.sampled_from(earlier), unique=True, max_size=2)) if earlier else []
                 # step ids repeat across project types, so a path operator may hit several
-                steps.append({"id": f"s{k}", "function": fn, "after": after})
+                step: dict[str, Any] = {"id": f"s{k}", "function": fn, "after": after}
+                # steps not every application needs, and files sent back to an earlier step
+                step["probability"] = draw(st.sampled_from([1.0, 1.0, 1.0, 0.5]))
+                if draw(st.integers(0, 4)) == 0:
+                    step["when"] = "heavy"
+                above[step["id"]] = set(after).union(*(above[a] for a in after))
+                if above[step["id"]] and draw(st.integers(0, 3)) == 0:
+                    step["rework_to"] = draw(st.sampled_from(sorted(above[step["id"]])))
+                steps.append(step)
+            _drop_rework_conflicts(steps)
             project_types.append(
-                {"id": f"t{t}", "name": f"t{t}", "arrivals": {"rate": 10, "per": "year"}, "steps": steps}
+                {"id": f"t{t}", "name": f"t{t}", "arrivals": {"rate": 10, "per": "year"}, "steps": steps,
+                 "attributes": {"heavy": 0.4}}
             )
         if project_types:
             data["workload"] = {"project_types": project_types}
@@ -293,6 +304,17 @@ def scenarios(
                        "steps": [{"id": "s0", "function": "fp"}]}
         data.setdefault("workload", {"project_types": []})["project_types"].append(pooled_type)
     return s.Scenario.model_validate(data)
+
+
+def _drop_rework_conflicts(steps: list[dict[str, Any]]) -> None:
+    """Send files back to the step itself where two steps in progress at once would share a send-back."""
+    dag = nx.DiGraph()
+    dag.add_nodes_from(s["id"] for s in steps)
+    dag.add_edges_from((a, s["id"]) for s in steps for a in s["after"])
+    for s in steps:
+        targets = {x["id"]: x["rework_to"] for x in steps if "rework_to" in x}
+        if any(b == s["id"] for _, b, _ in o.rework_conflicts(dag, targets)):
+            del s["rework_to"]
 
 
 def orgs(**kw: Any) -> st.SearchStrategy[o.Org]:
@@ -345,12 +367,46 @@ def _one_stop_groups(org: o.Org) -> dict[str, list[str]]:
 
 
 def _detour(flow: o.Flow, group: list[str]) -> bool:
+    """True when the group cannot be parallelised or merged in ``flow``.
+
+    A path between two members through an outside step; a function needed
+    by two members under different conditions, or members sending files
+    back to different outside steps (merge_steps refuses both); or two
+    steps left in progress at once that send files back through a shared
+    step (parallelize would break the path).
+    """
     dag = flow.dag()
     for a in group:
         for mid in nx.descendants(dag, a):
             if mid not in group and any(b in nx.descendants(dag, mid) for b in group if b != a):
                 return True
-    return False
+    need_of: dict[str, object] = {}
+    for sid in group:
+        step = flow.step(sid)
+        for k, f in enumerate(step.functions):
+            if need_of.setdefault(f, step.need(k)) != step.need(k):
+                return True
+    if len({flow.step(sid).rework_to for sid in group} - {None, *group}) > 1:
+        return True
+    together = nx.DiGraph(dag)
+    preds = {p for x in group for p in dag.predecessors(x) if p not in group}
+    succs = {s for x in group for s in dag.successors(x) if s not in group}
+    together.remove_edges_from([(a, b) for a, b in dag.edges if a in group or b in group])
+    together.add_edges_from((p, x) for p in preds for x in group)
+    together.add_edges_from((x, s) for x in group for s in succs)
+    targets = {s.id: s.rework_to for s in flow.steps
+               if s.rework_to is not None and s.rework_to in nx.ancestors(together, s.id)}
+    if o.rework_conflicts(together, targets):
+        return True
+    merged = dag
+    for x in group[1:]:
+        merged = nx.contracted_nodes(merged, group[0], x, self_loops=False)
+    outside = {flow.step(sid).rework_to for sid in group} - {None, *group}
+    targets = {s.id: (group[0] if s.rework_to in group else s.rework_to) for s in flow.steps
+               if s.rework_to is not None and s.id not in group}
+    if outside:
+        targets[group[0]] = outside.pop()
+    return bool(o.rework_conflicts(merged, targets))
 
 
 def _step_groups(org: o.Org) -> list[tuple[str, tuple[str, ...]]]:

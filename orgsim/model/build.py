@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 
 from orgsim.model import org as o
-from orgsim.scenario.schema import Scenario
+from orgsim.scenario.schema import Scenario, StepSpec
 
 __all__ = ["build_org"]
 
@@ -55,14 +55,7 @@ def build_org(scenario: Scenario) -> o.Org:
     if scenario.workload is not None:
         default_limit = scenario.workload.statutory_limit_days
         for pt in scenario.workload.project_types:
-            steps = tuple(
-                o.Step(
-                    s.id,
-                    tuple(s.function) if isinstance(s.function, list) else (s.function,),
-                    s.combine,
-                )
-                for s in pt.steps
-            )
+            steps = tuple(_step(s) for s in pt.steps)
             after = tuple((dep, s.id) for s in pt.steps for dep in s.after)
             flows.append(
                 o.Flow(
@@ -75,6 +68,15 @@ def build_org(scenario: Scenario) -> o.Org:
                     steps=steps,
                     after=after,
                     statutory_limit_days=pt.statutory_limit_days or default_limit,
+                    attributes=tuple(pt.attributes.items()),
                 )
             )
     return o.Org(g, flows)
+
+
+def _step(s: StepSpec) -> o.Step:
+    functions = tuple(s.function) if isinstance(s.function, list) else (s.function,)
+    conditional = s.probability < 1 or s.when is not None
+    need = o.Need(s.id, s.probability, s.when) if conditional else None
+    return o.Step(s.id, functions, s.combine, needs=(need,) * len(functions) if conditional else (),
+                  rework_to=s.rework_to)

@@ -25,7 +25,7 @@ __all__ = [
     "NAME", "NAME_EN", "KIND", "JURISDICTION", "CHIEF", "DEPUTIES", "SUPPORT", "POOLED",
     "NON_CASE_SHARE", "CATEGORY", "POWER_ITEMS", "OFFICERS", "SERVICE_TIME", "SIGNOFF_LEVELS",
     "REWORK_PROBABILITY", "STANDING_HOURS", "ORIGIN",
-    "GOVERNMENT_JURISDICTIONS", "Step", "Flow", "Ledger", "Org",
+    "GOVERNMENT_JURISDICTIONS", "Need", "Step", "Flow", "Ledger", "Org", "redo_steps", "rework_conflicts",
 ]
 
 # node and edge types
@@ -65,6 +65,50 @@ STAFF_CATEGORIES: tuple[str, ...] = ("leaders", "frontline", "support")
 GOVERNMENT_JURISDICTIONS = frozenset({"zone"})
 
 
+def redo_steps(dag: nx.DiGraph, step: str, target: str | None) -> set[str]:
+    """The steps on a path from ``target`` to ``step`` (both included); ``{step}`` without a target."""
+    if target is None:
+        return {step}
+    return (nx.descendants(dag, target) | {target}) & (nx.ancestors(dag, step) | {step})
+
+
+def rework_conflicts(dag: nx.DiGraph, targets: dict[str, str]) -> list[tuple[str, str, str]]:
+    """Pairs of steps that may send one file back at once through a shared step: (a, b, first shared).
+
+    ``targets`` maps each step that sends files back to an earlier one to
+    that step. Two such steps conflict when neither comes before the other
+    (both may be in progress) and the steps they would redo overlap: one
+    step would be done again twice at once, and the model does not say how
+    two returns of one file combine, so it refuses them.
+    """
+    steps = [s for s in dag if s in targets]
+    order = list(dag)
+    out = []
+    for k, a in enumerate(steps):
+        for b in steps[k + 1:]:
+            if b in nx.ancestors(dag, a) or a in nx.ancestors(dag, b):
+                continue
+            shared = redo_steps(dag, a, targets[a]) & redo_steps(dag, b, targets[b])
+            if shared:
+                out.append((a, b, min(shared, key=order.index)))
+    return out
+
+
+@dataclass(frozen=True)
+class Need:
+    """When an application needs a step (or one function of a merged step): not always.
+
+    It is needed when it has the attribute ``when`` (if given) and its own
+    draw falls below ``probability``. The draw is named after ``source``, the
+    step the scenario wrote the condition on, so it survives reforms that
+    merge or move that step.
+    """
+
+    source: str
+    probability: float = 1.0
+    when: str | None = None
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of an approval path: the functions it needs, done as one case."""
@@ -73,6 +117,19 @@ class Step:
     functions: tuple[str, ...]
     #: Service time of a merged step: "sum", "max", or a factor times the sum.
     combine: str | float = "sum"
+    #: Per function, when it is needed (None: always); empty: every function always.
+    needs: tuple[Need | None, ...] = ()
+    #: The earlier step a file sent back from this one returns to (None: this step).
+    rework_to: str | None = None
+
+    def need(self, k: int) -> Need | None:
+        """When the step's ``k``-th function is needed (None: always)."""
+        return self.needs[k] if self.needs else None
+
+    @property
+    def optional(self) -> bool:
+        """True when some applications skip the step (every function has a condition)."""
+        return bool(self.needs) and all(n is not None for n in self.needs)
 
 
 @dataclass(frozen=True)
@@ -92,6 +149,8 @@ class Flow:
     #: Multipliers set by agency service (领办代办).
     rework_factor: float = 1.0
     delay_factor: float = 1.0
+    #: Named attributes drawn once per application, (name, probability), for ``Need.when``.
+    attributes: tuple[tuple[str, float], ...] = ()
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -113,6 +172,16 @@ class Flow:
 
     def functions(self) -> set[str]:
         return {f for s in self.steps for f in s.functions}
+
+    def redo(self, step_id: str) -> list[str]:
+        """The steps a file sent back from ``step_id`` goes through again, in path order.
+
+        Those on a path from its ``rework_to`` target to it (both included);
+        just the step itself when it has no target.
+        """
+        dag = self.dag()
+        between = redo_steps(dag, step_id, self.step(step_id).rework_to)
+        return [s for s in nx.topological_sort(dag) if s in between]
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,23 @@ def org_problems(org: o.Org) -> list[Problem]:
         for a, b in flow.after:
             if a not in ids or b not in ids:
                 add(f"workload.{flow.id}.steps", f"dependency {a!r} -> {b!r} names an unknown step")
-        if not nx.is_directed_acyclic_graph(flow.dag()):
+        dag = flow.dag()
+        if not nx.is_directed_acyclic_graph(dag):
             add(f"workload.{flow.id}.steps", "approval path has a cycle")
+            continue
+        attributes = {name for name, _ in flow.attributes}
+        for s in flow.steps:
+            for need in s.needs:
+                if need is not None and need.when is not None and need.when not in attributes:
+                    add(f"workload.{flow.id}.steps.{s.id}.when", f"unknown attribute {need.when!r}")
+            if s.rework_to is not None and (s.rework_to not in dag or s.rework_to not in nx.ancestors(dag, s.id)):
+                add(f"workload.{flow.id}.steps.{s.id}.rework_to",
+                    f"step {s.rework_to!r} does not come before {s.id!r} on the path")
+        targets = {s.id: s.rework_to for s in flow.steps if s.rework_to is not None}
+        for a, b, shared in o.rework_conflicts(dag, targets):
+            add(f"workload.{flow.id}.steps.{b}.rework_to",
+                f"in {flow.id!r}, steps {a!r} and {b!r} may both be in progress and both send files back "
+                f"through {shared!r}")
     return problems
 
 

@@ -534,7 +534,7 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
                 members = " -> ".join([a for a, _ in cycle] + [cycle[0][0]])
                 problems.append((loc_t + ("steps",), f"approval path has a cycle: {members}"))
             except nx.NetworkXNoCycle:
-                pass
+                problems += _routing_problems(pt, path, loc_t)
             if pt.arrivals.rate is not None:
                 expected = pt.arrivals.rate_per_day() * horizon
                 if expected > MAX_APPLICANTS:
@@ -543,3 +543,42 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
                 if not (base_dir / pt.arrivals.trace).is_file():
                     problems.append((loc_t + ("arrivals", "trace"), f"trace file {pt.arrivals.trace!r} not found next to the scenario"))
     return problems
+
+
+def _routing_problems(pt: Any, path: nx.DiGraph, loc_t: Loc) -> list[tuple[Loc, str]]:
+    """Conditions and rework targets of a project type's steps (its path is a DAG)."""
+    problems: list[tuple[Loc, str]] = []
+    for k, st in enumerate(pt.steps):
+        if st.when is not None and st.when not in pt.attributes:
+            known = ", ".join(pt.attributes) or "none (give them in the project type's attributes)"
+            problems.append((loc_t + ("steps", k, "when"),
+                             f"unknown attribute {st.when!r}{_suggest(st.when, list(pt.attributes))}; "
+                             f"project type {pt.id!r} has attributes: {known}"))
+        target = st.rework_to
+        if target is None:
+            continue
+        if target == st.id:
+            problems.append((loc_t + ("steps", k, "rework_to"),
+                             f"step {st.id!r} sends files back to itself by default; rework_to names an "
+                             "earlier step"))
+        elif target not in path:
+            problems.append((loc_t + ("steps", k, "rework_to"), f"unknown step {target!r}"))
+        elif target not in nx.ancestors(path, st.id):
+            problems.append((loc_t + ("steps", k, "rework_to"),
+                             f"step {target!r} does not come before {st.id!r} on the path; rework_to "
+                             "must name a step it waits for (directly or through others)"))
+    if not problems:
+        from orgsim.model.org import rework_conflicts
+
+        where = {st.id: k for k, st in enumerate(pt.steps)}
+        targets = {st.id: st.rework_to for st in pt.steps if st.rework_to is not None}
+        for a, b, shared in rework_conflicts(path, targets):
+            problems.append((loc_t + ("steps", where[b], "rework_to"), _conflict_message(a, b, shared)))
+    return problems
+
+
+def _conflict_message(a: str, b: str, shared: str) -> str:
+    return (f"steps {a!r} and {b!r} may both be in progress and both send files back through "
+            f"{shared!r}; "
+            "orgsim cannot combine two returns of one file: send one of them back to itself (no rework_to), "
+            "or put one after the other")

@@ -261,6 +261,17 @@ class StepSpec(_Model):
         "sum",
         description="Service time of a merged step: sum, max, or a factor times the sum.",
     )
+    probability: Probability = Field(
+        1.0, description="Share of this type's applications that need the step; the others skip it."
+    )
+    when: Id | None = Field(
+        None, description="Only applications with this attribute (of the project type) need the step."
+    )
+    rework_to: Id | None = Field(
+        None,
+        description="An earlier step on the path: a file sent back from this step goes back to it "
+        "and comes forward again through the steps between (default: to this step).",
+    )
 
 
 class ProjectType(_Model):
@@ -271,6 +282,11 @@ class ProjectType(_Model):
     steps: list[StepSpec] = Field(min_length=1)
     statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
         None, description="Statutory limit in working days; overrides the workload default."
+    )
+    attributes: dict[Id, Probability] = Field(
+        default_factory=dict,
+        description="Named attributes drawn once per application with these probabilities "
+        "(e.g. heavy_industry: 0.3); steps with `when` follow them, so correlated steps go together.",
     )
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from orgsim.sim.plan import Plan, _combine_means, at_capacity
+from orgsim.sim.plan import FlowPlan, Plan, at_capacity
+from orgsim.sim.routing import Pattern, _independent, patterns
 from orgsim.theory import allen_cunneen_wait, servers_needed
 
 __all__ = ["PoolEstimate", "FlowEstimate", "Estimate", "estimate_plan"]
@@ -79,45 +80,55 @@ class Estimate:
 
 
 def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
-    """Erlang-C / Jackson estimate of every queue and every project type's mean lead time."""
+    """Erlang-C / Jackson estimate of every queue and every project type's mean lead time.
+
+    Arrival rates at each queue, and each step's visits, sign-off rounds,
+    returned files and hand-offs, come from the project types' routing
+    (:mod:`orgsim.sim.routing`): steps not every application needs, and files
+    sent back to earlier steps, are weighted by how often they happen.
+    """
     h = plan.hours_per_day
     caveats: set[str] = set()
+    busy = plan.offered_busy_servers()  # one source with the simulation's stability check
     lam: dict[str, float] = {k: 0.0 for k in plan.pools}
-    work: dict[str, float] = {k: 0.0 for k in plan.pools}  # rate-weighted service time
     scv: dict[str, float] = {k: 0.0 for k in plan.pools}
     means_seen: dict[str, set[float]] = {k: set() for k in plan.pools}
-
-    def visits(step) -> float:  # noqa: ANN001
-        p_back = 1.0 - math.prod(1.0 - p for p in step.rework)
-        return 1.0 / (1.0 - p_back) if p_back < 1 else math.inf
+    signoff = plan.signoff_time
 
     for flow in plan.flows:
         if flow.trace is not None:
             caveats.add(f"{flow.id}: arrivals from a trace are not included in the estimate")
             continue
-        for step in flow.steps:
-            v = visits(step)
-            s_mean = _combine_means([d.mean_days(h) for d in step.service], step.combine)
-            s_scv = step.service[0].scv() if len(step.service) == 1 else 1.0
+        routing = flow.routing
+        assert routing is not None
+        if not routing.exact:
+            caveats.add(f"{flow.id}: too many conditional steps to enumerate; each step is taken as needed "
+                        "independently of the others")
+        for i, step in enumerate(flow.steps):
+            rate = flow.rate_per_day * routing.visits[i]
+            if rate == 0:
+                continue
             if len(step.service) > 1:
                 caveats.add(f"{flow.id}.{step.id}: merged step, its time distribution is approximated")
-            rate = flow.rate_per_day * v
             lam[step.pool] += rate
-            work[step.pool] += rate * s_mean / plan.pools[step.pool].availability
-            scv[step.pool] += rate * s_scv
-            means_seen[step.pool].add(round(s_mean, 9))
-            if plan.signoff_time is not None:
+            scv[step.pool] += rate * (step.service[0].scv() if len(step.service) == 1 else 1.0)
+            if math.isfinite(rate):
+                means_seen[step.pool].add(round(routing.work[i] / routing.visits[i], 9))
+            if signoff is not None:
                 for leader in step.signoff:
-                    lam[leader] += flow.rate_per_day
-                    work[leader] += flow.rate_per_day * plan.signoff_time.mean_days(h)
-                    scv[leader] += flow.rate_per_day * plan.signoff_time.scv()
+                    lam[leader] += flow.rate_per_day * routing.rounds[i]
+                    scv[leader] += flow.rate_per_day * routing.rounds[i] * signoff.scv()
 
     pools = {}
     for key, pool in plan.pools.items():
         rate = lam[key]
         if rate == 0:
             continue
-        mean_s = work[key] / rate
+        if not math.isfinite(rate):  # a step sends every file back: it never ends
+            pools[key] = PoolEstimate(key, pool.unit, pool.role, pool.servers, rate, math.nan, math.inf, math.inf,
+                                      pool.servers)
+            continue
+        mean_s = busy[key] / rate
         cs2 = scv[key] / rate
         if abs(cs2 - 1) > 1e-9:
             caveats.add(f"{key}: service times are not exponential (Allen-Cunneen approximation)")
@@ -134,34 +145,57 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
     for flow in plan.flows:
         if flow.trace is not None:
             continue
-        duration = []
-        for step in flow.steps:
-            v = visits(step)
-            est = pools[step.pool]
-            t = v * (est.mean_wait_days + _combine_means([d.mean_days(h) for d in step.service], step.combine) / plan.pools[step.pool].availability)
-            if plan.resubmission_delay is not None and v > 1:
-                t += (v - 1) * plan.resubmission_delay.mean_days(h) * flow.delay_factor
-            if plan.signoff_time is not None:
-                for leader in step.signoff:
-                    t += pools[leader].mean_wait_days + plan.signoff_time.mean_days(h)
-            duration.append(t)
-        dag = nx.DiGraph()
-        dag.add_nodes_from(range(len(flow.steps)))
-        for i, succ in enumerate(flow.successors):
-            for j, kind in succ:
-                dist = plan.handoff[kind]
-                dag.add_edge(i, j, weight=dist.mean_days(h) if dist is not None else 0.0)
         parallel = any(len(s) > 1 for s in flow.successors) or len(flow.roots) > 1
         if parallel:
             caveats.add(f"{flow.id}: parallel steps; the mean of the longest branch is at least the "
                         "longest mean branch, so the estimate is low")
-        longest = {}
-        for node in nx.topological_sort(dag):
-            preds = [longest[p] + dag.edges[p, node]["weight"] for p in dag.predecessors(node)]
-            longest[node] = max(preds, default=0.0) + duration[node]
-        total = max(longest.values(), default=0.0)
-        exact = not parallel and all(
+        total = sum(pat.probability * _longest_path(plan, flow, pools, pat) for pat in _patterns(flow, h))
+        exact = not parallel and flow.routing is not None and flow.routing.exact and all(
             abs(d.scv() - 1) < 1e-9 for st in flow.steps for d in st.service
         )
         flows.append(FlowEstimate(flow.id, flow.rate_per_day, total, exact))
     return Estimate(tuple(pools.values()), tuple(flows), tuple(sorted(caveats)))
+
+
+def _patterns(flow: FlowPlan, h: float) -> list[Pattern]:
+    """The patterns of needed steps to average the lead time over (one, when too many to enumerate)."""
+    try:
+        return list(patterns(flow.steps, flow.successors, flow.attributes, h))
+    except ValueError:
+        return [_independent(flow.steps, flow.successors, flow.attributes, h)]
+
+
+def _longest_path(plan: Plan, flow: FlowPlan, pools: dict[str, PoolEstimate], pat: Pattern) -> float:
+    """Mean lead time of one pattern: the longest path of mean step times and hand-offs.
+
+    A step takes its visits x (wait + working time), its rounds x its
+    sign-offs (wait + time at each level), and the applicant's resubmission
+    delay for each file it sends back; a hand-off, its mean times how often
+    it is made. On a serial path this is the exact mean (a sum of means).
+    """
+    h = plan.hours_per_day
+    signoff = plan.signoff_time.mean_days(h) if plan.signoff_time is not None else 0.0
+    delay = plan.resubmission_delay.mean_days(h) * flow.delay_factor if plan.resubmission_delay is not None else 0.0
+    duration: dict[int, float] = {}
+    for i, step in enumerate(flow.steps):
+        if not pat.needed[i]:
+            continue
+        visits = pat.visits[i]
+        if not math.isfinite(visits):
+            return math.inf
+        t = visits * (pools[step.pool].mean_wait_days + pat.work[i] / plan.pools[step.pool].availability)
+        t += pat.reworks[i] * delay
+        if plan.signoff_time is not None:
+            t += pat.rounds[i] * sum(pools[leader].mean_wait_days + signoff for leader in step.signoff)
+        duration[i] = t
+    dag = nx.DiGraph()
+    dag.add_nodes_from(duration)
+    for (i, k), fired in pat.handoffs.items():
+        hand = flow.handoffs[(i, k)]
+        mean = hand.dist.mean_days(h) * hand.factor if hand.dist is not None else 0.0
+        dag.add_edge(i, k, weight=mean * fired)
+    longest: dict[int, float] = {}
+    for node in nx.topological_sort(dag):
+        preds = [longest[p] + dag.edges[p, node]["weight"] for p in dag.predecessors(node)]
+        longest[node] = max(preds, default=0.0) + duration[node]
+    return max(longest.values(), default=0.0)

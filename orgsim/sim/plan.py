@@ -14,12 +14,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from collections.abc import Mapping
+
 from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
 from orgsim.model import org as o
+from orgsim.model.org import Need
 from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario
+from orgsim.sim.routing import Routing, routing_of
 
-__all__ = ["PoolPlan", "StepPlan", "FlowPlan", "Plan", "compile_plan", "HANDOFF_KINDS", "CRITICAL_LOAD_RTOL",
+__all__ = ["PoolPlan", "StepPlan", "HandoffPlan", "FlowPlan", "Plan", "compile_plan", "HANDOFF_KINDS", "CRITICAL_LOAD_RTOL",
            "at_capacity"]
 
 HANDOFF_KINDS = ("within_unit", "between_units", "between_jurisdictions")
@@ -61,6 +65,30 @@ class StepPlan:
     rework: tuple[float, ...]
     #: Leader pools that sign the case off, lowest first.
     signoff: tuple[str, ...]
+    #: Per function, when an application needs it (None: always).
+    needs: tuple[Need | None, ...] = ()
+    #: Where a file sent back from this step goes: a step index, or -1 for this step.
+    rework_to: int = -1
+    #: The steps done again after a file is sent back (path order): those on a path from
+    #: ``rework_to`` to this step, or this step alone.
+    redo: tuple[int, ...] = ()
+
+    def need_of(self, k: int) -> Need | None:
+        return self.needs[k] if self.needs else None
+
+    @property
+    def optional(self) -> bool:
+        """True when some applications skip this step."""
+        return bool(self.needs) and all(n is not None for n in self.needs)
+
+
+@dataclass(frozen=True)
+class HandoffPlan:
+    """The hand-off between two steps: its kind and its delay (drawn from ``dist``, times ``factor``)."""
+
+    kind: str
+    dist: _Dist | None
+    factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +105,23 @@ class FlowPlan:
     roots: tuple[int, ...]
     statutory_limit_days: float | None
     delay_factor: float
+    #: Named attributes drawn once per application: (name, probability).
+    attributes: tuple[tuple[str, float], ...] = ()
+    #: (i, k) -> the hand-off from step i to step k, for every pair a file can be handed
+    #: across: each step and its successors, and a step and the steps after others it may skip.
+    handoffs: Mapping[tuple[int, int], HandoffPlan] = field(default_factory=dict)
+    #: Expected visits, sign-off rounds and hand-offs per application (orgsim.sim.routing).
+    routing: Routing | None = None
+
+    @property
+    def optional(self) -> bool:
+        """True when some applications skip some steps."""
+        return any(st.optional for st in self.steps)
+
+    @property
+    def reworks_earlier(self) -> bool:
+        """True when some step sends files back to an earlier step."""
+        return any(st.rework_to >= 0 for st in self.steps)
 
 
 @dataclass(frozen=True)
@@ -89,40 +134,34 @@ class Plan:
     hours_per_day: float
     units: dict[str, str] = field(default_factory=dict)  # unit id -> name
 
-    def offered_load(self) -> dict[str, float]:
-        """Expected busy servers per pool divided by servers (utilisation, from theory)."""
+    def offered_busy_servers(self) -> dict[str, float]:
+        """Expected busy servers per pool, from the routing of each project type (theory).
+
+        A project type's arrival rate times, per step, the expected working
+        time per application at its officers (over availability) and, per
+        sign-off round, one sign-off of each leader pool of the step.
+        Project types arriving from a trace are measured, not known in advance.
+        """
         busy: dict[str, float] = {k: 0.0 for k in self.pools}
-        h = self.hours_per_day
+        signoff = self.signoff_time.mean_days(self.hours_per_day) if self.signoff_time is not None else 0.0
         for flow in self.flows:
             lam = flow.rate_per_day
-            if flow.trace is not None:
-                continue  # measured, not known in advance
-            for step in flow.steps:
-                p_back = 1.0 - _product(1.0 - p for p in step.rework)
-                visits = 1.0 / (1.0 - p_back) if p_back < 1 else float("inf")
-                pool = self.pools[step.pool]
-                work = _combine_means([d.mean_days(h) for d in step.service], step.combine)
-                busy[step.pool] += lam * visits * work / pool.availability
-                if self.signoff_time is not None:
+            if flow.trace is not None or flow.routing is None:
+                continue
+            for i, step in enumerate(flow.steps):
+                work = flow.routing.work[i]
+                if work:
+                    busy[step.pool] += lam * work / self.pools[step.pool].availability
+                if signoff:
                     for leader in step.signoff:
-                        busy[leader] += lam * self.signoff_time.mean_days(h)
+                        busy[leader] += lam * flow.routing.rounds[i] * signoff
+        return busy
+
+    def offered_load(self) -> dict[str, float]:
+        """Expected busy servers per pool divided by servers (utilisation, from theory)."""
+        busy = self.offered_busy_servers()
         return {k: busy[k] / p.servers for k, p in self.pools.items()}
 
-
-def _product(values: object) -> float:
-    out = 1.0
-    for v in values:  # type: ignore[attr-defined]
-        out *= v
-    return out
-
-
-def _combine_means(means: list[float], combine: str | float) -> float:
-    # The mean of a max is not the max of means; this is the lower bound used
-    # for load estimates only.
-    if combine == "max":
-        return max(means)
-    total = sum(means)
-    return total if combine == "sum" else total * float(combine)
 
 
 def _signoff_chain(org: o.Org, unit: str, levels: int) -> tuple[str, ...]:
@@ -180,9 +219,12 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
             pools[key] = PoolPlan(key, unit, role, servers)
         return key
 
+    w = scenario.workload
+    handoff = {k: getattr(w.handoff, k) for k in HANDOFF_KINDS}
     flows = []
     for flow in org.flows:
         index = {s.id: i for i, s in enumerate(flow.steps)}
+        redo = {s.id: tuple(index[x] for x in flow.redo(s.id)) for s in flow.steps}
         steps = []
         for s in flow.steps:
             lead = s.functions[0]
@@ -199,20 +241,22 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
                     service=tuple(g.nodes[f][o.SERVICE_TIME] for f in s.functions),
                     rework=tuple(min(1.0, g.nodes[f][o.REWORK_PROBABILITY] * flow.rework_factor) for f in s.functions),
                     signoff=tuple(leader_pool(k) for k in _signoff_chain(org, unit, levels)),
+                    needs=tuple(s.need(k) for k in range(len(s.functions))) if s.needs else (),
+                    rework_to=-1 if s.rework_to is None else index[s.rework_to],
+                    redo=redo[s.id],
                 )
             )
         successors: list[list[tuple[int, str]]] = [[] for _ in steps]
         n_pred = [0] * len(steps)
         for a, b in flow.after:
             i, j = index[a], index[b]
-            if steps[i].unit == steps[j].unit:
-                kind = "within_unit"
-            elif steps[i].jurisdiction == steps[j].jurisdiction:
-                kind = "between_units"
-            else:
-                kind = "between_jurisdictions"
-            successors[i].append((j, kind))
+            successors[i].append((j, _handoff_kind(steps[i], steps[j])))
             n_pred[j] += 1
+        pairs = {
+            (i, k): HandoffPlan(kind, handoff[kind])
+            for i in range(len(steps)) for k, kind in _handed_to(i, steps, successors)
+        }
+        rows = tuple(tuple(x) for x in successors)
         flows.append(
             FlowPlan(
                 id=flow.id,
@@ -221,20 +265,55 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
                 trace=flow.trace,
                 trace_column=flow.trace_column,
                 steps=tuple(steps),
-                successors=tuple(tuple(x) for x in successors),
+                successors=rows,
                 n_predecessors=tuple(n_pred),
                 roots=tuple(i for i, n in enumerate(n_pred) if n == 0),
                 statutory_limit_days=flow.statutory_limit_days,
                 delay_factor=flow.delay_factor,
+                attributes=flow.attributes,
+                handoffs=pairs,
+                routing=routing_of(steps, rows, flow.attributes, hours_per_day),
             )
         )
-    w = scenario.workload
     return Plan(
         pools=pools,
         flows=tuple(flows),
-        handoff={k: getattr(w.handoff, k) for k in HANDOFF_KINDS},
+        handoff=handoff,
         signoff_time=w.signoff_time,
         resubmission_delay=w.resubmission_delay,
         hours_per_day=hours_per_day,
         units={u: org.label(u) for u in org.units()},
     )
+
+
+def _handoff_kind(a: StepPlan, b: StepPlan) -> str:
+    if a.unit == b.unit:
+        return "within_unit"
+    if a.jurisdiction == b.jurisdiction:
+        return "between_units"
+    return "between_jurisdictions"
+
+
+def _handed_to(i: int, steps: list[StepPlan], successors: list[list[tuple[int, str]]]) -> list[tuple[int, str]]:
+    """Every step a file may go to from step ``i``, with its hand-off kind.
+
+    Its successors, and beyond a successor that some applications skip, the
+    steps after it (a skipped step hands nothing over: the file goes from
+    the step it last did to the next one it will do), successors first.
+    """
+    out = [(j, kind) for j, kind in successors[i]]
+    seen = {j for j, _ in out}
+    visited: set[int] = set()
+    stack = [j for j, _ in reversed(successors[i]) if steps[j].optional]
+    while stack:
+        j = stack.pop()
+        if j in visited:
+            continue
+        visited.add(j)
+        for k, _ in successors[j]:
+            if k not in seen:
+                seen.add(k)
+                out.append((k, _handoff_kind(steps[i], steps[k])))
+            if steps[k].optional:
+                stack.append(k)
+    return out
