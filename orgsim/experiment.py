@@ -390,7 +390,8 @@ class StateResult:
 
 
 def staffing_estimate(plan: Plan, utilisation_target: float) -> dict[str, dict[str, int]]:
-    """Officers per unit in ``plan``, and the fewest that keep each queue at or below the target (Erlang C)."""
+    """Per unit in ``plan``: case officers, and the fewest that keep each queue at or below the target
+    (Erlang C); support staff, and those who would do all its support work (``plan.support``)."""
     from orgsim.sim.estimate import estimate_plan
 
     est = estimate_plan(plan, utilisation_target)
@@ -400,6 +401,11 @@ def staffing_estimate(plan: Plan, utilisation_target: float) -> dict[str, dict[s
             row = out.setdefault(p.unit, {"officers": 0, "needed": 0})
             row["officers"] += p.servers
             row["needed"] += p.servers_needed
+    for unit, s in plan.support.items():
+        if s.need_hours_per_year > 0 or unit in out:
+            row = out.setdefault(unit, {"officers": 0, "needed": 0})
+            row["support"] = s.staff
+            row["support_needed"] = s.needed
     return dict(sorted(out.items()))
 
 

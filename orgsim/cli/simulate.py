@@ -77,6 +77,18 @@ def _comparison_text(c: Comparison, d: dict[str, Any]) -> str:
         title=f"case officers per unit, and the fewest that keep their utilisation at or below {target:.0%}",
     ))
     lines.append("")
+    support = [u for u in units if "support_needed" in b["staffing"].get(u, {}) or
+               "support_needed" in a["staffing"].get(u, {})]
+    if any(b["staffing"].get(u, {}).get("support_needed") or a["staffing"].get(u, {}).get("support_needed")
+           for u in support):
+        lines.append(table(
+            ["unit", "support before", "needed before", "support after", "needed after"],
+            [[u, b["staffing"].get(u, {}).get("support", "-"), b["staffing"].get(u, {}).get("support_needed", "-"),
+              a["staffing"].get(u, {}).get("support", "-"), a["staffing"].get(u, {}).get("support_needed", "-")]
+             for u in support],
+            title="support staff per unit, and those who would do all its support work (officers do the rest)",
+        ))
+        lines.append("")
     for state, name in ((c.before, "before"), (c.after, "after")):
         if state.stable:
             split = d[name]["time_split_working_days"]
@@ -240,6 +252,14 @@ def estimate(file: str, state: str, as_json: bool) -> None:
              for p in sorted(est.pools, key=lambda p: -p.utilisation)],
         ))
         click.echo(f"('needed': fewest servers keeping utilisation at or below {target:.0%})")
+        if est.support:
+            click.echo(table(
+                ["unit", "support staff", "needed", "cases/year", "support hours/year", "done by officers"],
+                [[s.unit, s.support_staff, s.support_needed, f"{s.cases_per_year:,.0f}",
+                  f"{s.support_hours_per_year:,.0f}", f"{s.shortfall_hours_per_year:,.0f}"] for s in est.support],
+                title="support work per unit ('needed': support staff who would do all of it; what they cannot "
+                      "do, the unit's officers do instead of cases)",
+            ))
         for c in est.caveats:
             click.echo(f"  approximation: {c}")
         click.echo()

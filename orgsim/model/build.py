@@ -13,6 +13,9 @@ __all__ = ["build_org"]
 def build_org(scenario: Scenario) -> o.Org:
     """The organisation a scenario describes, before any reform."""
     g = nx.DiGraph(name=scenario.scenario.name)
+    if scenario.workload is not None:
+        work = scenario.workload.support_work
+        g.graph[o.SUPPORT_WORK] = (work.hours_per_case, work.hours_per_officer_per_year)
     for u in scenario.units:
         g.add_node(
             u.id,
@@ -27,6 +30,8 @@ def build_org(scenario: Scenario) -> o.Org:
                 o.SUPPORT: u.support,
                 o.POOLED: u.pooled,
                 o.NON_CASE_SHARE: u.non_case_share,
+                o.SUPPORT_HOURS_PER_CASE: u.support_hours_per_case,
+                o.SUPPORT_HOURS_PER_OFFICER: u.support_hours_per_officer_per_year,
                 o.ORIGIN: (u.id,),
             },
         )

@@ -23,7 +23,7 @@ from orgsim.distributions import Distribution
 __all__ = [
     "NODE_TYPE", "UNIT", "FUNCTION", "EDGE_TYPE", "REPORTS_TO", "PERFORMS",
     "NAME", "NAME_EN", "KIND", "JURISDICTION", "CHIEF", "DEPUTIES", "SUPPORT", "POOLED",
-    "NON_CASE_SHARE", "CATEGORY", "POWER_ITEMS", "OFFICERS", "SERVICE_TIME", "SIGNOFF_LEVELS",
+    "NON_CASE_SHARE", "SUPPORT_HOURS_PER_CASE", "SUPPORT_HOURS_PER_OFFICER", "SUPPORT_WORK", "CATEGORY", "POWER_ITEMS", "OFFICERS", "SERVICE_TIME", "SIGNOFF_LEVELS",
     "REWORK_PROBABILITY", "STANDING_HOURS", "ORIGIN",
     "GOVERNMENT_JURISDICTIONS", "Need", "Step", "Flow", "Ledger", "Org", "redo_steps", "rework_conflicts",
 ]
@@ -50,6 +50,11 @@ DEPUTIES = "deputies"
 SUPPORT = "support"
 POOLED = "pooled"
 NON_CASE_SHARE = "non_case_share"
+#: Support work a unit's officers need (None: the organisation's default, SUPPORT_WORK).
+SUPPORT_HOURS_PER_CASE = "support_hours_per_case"
+SUPPORT_HOURS_PER_OFFICER = "support_hours_per_officer_per_year"
+#: Graph attribute: the default support work, (hours per case, hours per officer per year).
+SUPPORT_WORK = "support_work"
 
 # function attributes
 CATEGORY = "category"
@@ -321,6 +326,13 @@ class Org:
             "frontline": self.frontline(unit),
             "support": self.graph.nodes[unit][SUPPORT],
         }
+
+    def support_work(self, unit: str) -> tuple[float, float]:
+        """Support hours ``unit``'s officers need: (per case, per officer per year)."""
+        d = self.graph.nodes[unit]
+        per_case, per_officer = self.graph.graph.get(SUPPORT_WORK, (0.0, 0.0))
+        own_case, own_officer = d.get(SUPPORT_HOURS_PER_CASE), d.get(SUPPORT_HOURS_PER_OFFICER)
+        return (per_case if own_case is None else own_case, per_officer if own_officer is None else own_officer)
 
     def in_zone_government(self, unit: str) -> bool:
         d = self.graph.nodes[unit]

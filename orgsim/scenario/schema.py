@@ -32,6 +32,7 @@ __all__ = [
     "StepSpec",
     "ProjectType",
     "Handoff",
+    "SupportWork",
     "Workload",
     "CalendarSpec",
     "SimulationSpec",
@@ -180,7 +181,16 @@ class UnitSpec(_Model):
     non_case_share: Share = Field(
         0.0, description="Share of frontline working time taken by duties that are not cases."
     )
-
+    support_hours_per_case: Annotated[float, Field(ge=0, le=1000)] | None = Field(
+        None,
+        description="Support staff hours (office, HR, finance) each case at this unit's officers needs; "
+        "default: workload.support_work.hours_per_case.",
+    )
+    support_hours_per_officer_per_year: Annotated[float, Field(ge=0, le=2000)] | None = Field(
+        None,
+        description="Support staff hours a year each frontline officer of this unit needs; default: "
+        "workload.support_work.hours_per_officer_per_year.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -296,6 +306,17 @@ class Handoff(_Model):
     between_jurisdictions: Distribution | None = None
 
 
+class SupportWork(_Model):
+    """Work that support staff (office, HR, finance) do for a unit's case officers."""
+
+    hours_per_case: Annotated[float, Field(ge=0, le=1000)] = Field(
+        0.0, description="Support hours per case handled by the unit's officers (each visit of a file)."
+    )
+    hours_per_officer_per_year: Annotated[float, Field(ge=0, le=2000)] = Field(
+        0.0, description="Support hours a year per frontline officer (pay, leave, supplies, documents)."
+    )
+
+
 class Workload(_Model):
     project_types: list[ProjectType] = Field(min_length=1)
     handoff: Handoff = Field(default_factory=Handoff)
@@ -305,6 +326,11 @@ class Workload(_Model):
     )
     statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
         None, description="Statutory time limit in working days (e.g. 120)."
+    )
+    support_work: SupportWork = Field(
+        default_factory=SupportWork,
+        description="Support work per case and per officer, for units that give none of their own; "
+        "what a unit's support staff cannot do, its officers do instead of cases.",
     )
 
 

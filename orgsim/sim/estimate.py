@@ -20,7 +20,7 @@ from orgsim.sim.plan import FlowPlan, Plan, at_capacity
 from orgsim.sim.routing import Pattern, _independent, patterns
 from orgsim.theory import allen_cunneen_wait, servers_needed
 
-__all__ = ["PoolEstimate", "FlowEstimate", "Estimate", "estimate_plan"]
+__all__ = ["PoolEstimate", "FlowEstimate", "SupportEstimate", "Estimate", "estimate_plan"]
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,24 @@ class FlowEstimate:
 
 
 @dataclass(frozen=True)
+class SupportEstimate:
+    """A unit's support work a year, its support staff and those who would do it all."""
+
+    unit: str
+    support_staff: int
+    support_needed: int
+    cases_per_year: float
+    support_hours_per_year: float
+    #: Support hours its officers do instead of cases (their availability falls by as much).
+    shortfall_hours_per_year: float
+
+
+@dataclass(frozen=True)
 class Estimate:
     pools: tuple[PoolEstimate, ...]
     flows: tuple[FlowEstimate, ...]
     caveats: tuple[str, ...] = field(default=())
+    support: tuple[SupportEstimate, ...] = field(default=())
 
     @property
     def stable(self) -> bool:
@@ -75,6 +89,7 @@ class Estimate:
             "mean_lead_time_working_days": clean(self.mean_lead_time_days),
             "project_types": [{k: clean(v) for k, v in asdict(f).items()} for f in self.flows],
             "queues": [{k: clean(v) for k, v in asdict(p).items()} for p in self.pools],
+            "support": [asdict(s) for s in self.support],
             "caveats": list(self.caveats),
         }
 
@@ -154,7 +169,11 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
             abs(d.scv() - 1) < 1e-9 for st in flow.steps for d in st.service
         )
         flows.append(FlowEstimate(flow.id, flow.rate_per_day, total, exact))
-    return Estimate(tuple(pools.values()), tuple(flows), tuple(sorted(caveats)))
+    support = tuple(
+        SupportEstimate(s.unit, s.staff, s.needed, s.cases_per_year, s.need_hours_per_year, s.shortfall_hours_per_year)
+        for s in plan.support.values() if s.need_hours_per_year > 0
+    )
+    return Estimate(tuple(pools.values()), tuple(flows), tuple(sorted(caveats)), support)
 
 
 def _patterns(flow: FlowPlan, h: float) -> list[Pattern]:

@@ -12,7 +12,7 @@ capacity in officer-time is exactly what the scenario says.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from collections.abc import Mapping
 
@@ -23,7 +23,7 @@ from orgsim.model.org import Need
 from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario
 from orgsim.sim.routing import Routing, routing_of
 
-__all__ = ["PoolPlan", "StepPlan", "HandoffPlan", "FlowPlan", "Plan", "compile_plan", "HANDOFF_KINDS", "CRITICAL_LOAD_RTOL",
+__all__ = ["PoolPlan", "StepPlan", "HandoffPlan", "FlowPlan", "SupportPlan", "Plan", "support_plans", "compile_plan", "HANDOFF_KINDS", "CRITICAL_LOAD_RTOL",
            "at_capacity"]
 
 HANDOFF_KINDS = ("within_unit", "between_units", "between_jurisdictions")
@@ -125,6 +125,23 @@ class FlowPlan:
 
 
 @dataclass(frozen=True)
+class SupportPlan:
+    """A unit's support work a year, and the part its support staff cannot do (done by its officers)."""
+
+    unit: str
+    staff: int
+    cases_per_year: float
+    need_hours_per_year: float
+    shortfall_hours_per_year: float
+    hours_per_year: float
+
+    @property
+    def needed(self) -> int:
+        """Support staff who would do all of the unit's support work."""
+        return math.ceil(self.need_hours_per_year / self.hours_per_year - 1e-9) if self.need_hours_per_year else 0
+
+
+@dataclass(frozen=True)
 class Plan:
     pools: dict[str, PoolPlan]
     flows: tuple[FlowPlan, ...]
@@ -133,6 +150,8 @@ class Plan:
     resubmission_delay: _Dist | None
     hours_per_day: float
     units: dict[str, str] = field(default_factory=dict)  # unit id -> name
+    #: Unit -> its support work and shortfall (units with support staff or support work).
+    support: dict[str, SupportPlan] = field(default_factory=dict)
 
     def offered_busy_servers(self) -> dict[str, float]:
         """Expected busy servers per pool, from the routing of each project type (theory).
@@ -178,12 +197,61 @@ def _signoff_chain(org: o.Org, unit: str, levels: int) -> tuple[str, ...]:
 
 
 def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
-    """Pools, sign-off chains and step DAGs of ``org``, ready to simulate."""
+    """Pools, sign-off chains and step DAGs of ``org``, ready to simulate.
+
+    Two passes: the steps and their routing first (how often each step is
+    visited, :mod:`orgsim.sim.routing`), which give each unit its cases a
+    year and so its support work (:func:`support_plans`); then the queues,
+    whose officers do the support work their unit's support staff cannot.
+    """
     if scenario.workload is None:
         raise SimulationError(f"{scenario.source_file}: the scenario has no workload section to simulate")
     g = org.graph
     hours_per_day = scenario.simulation.calendar.hours_per_day
     hours_per_year = WORKING_DAYS_PER["year"] * hours_per_day
+    w = scenario.workload
+    handoff = {k: getattr(w.handoff, k) for k in HANDOFF_KINDS}
+
+    # Pass 1: steps (queues left blank), their paths and routing.
+    drafts: list[tuple[o.Flow, list[StepPlan], tuple[tuple[tuple[int, str], ...], ...], list[int]]] = []
+    for flow in org.flows:
+        index = {s.id: i for i, s in enumerate(flow.steps)}
+        redo = {s.id: tuple(index[x] for x in flow.redo(s.id)) for s in flow.steps}
+        steps = []
+        for s in flow.steps:
+            unit = org.owner(s.functions[0])
+            steps.append(
+                StepPlan(
+                    id=s.id,
+                    functions=s.functions,
+                    combine=s.combine,
+                    pool="",
+                    unit=unit,
+                    jurisdiction=g.nodes[unit][o.JURISDICTION],
+                    service=tuple(g.nodes[f][o.SERVICE_TIME] for f in s.functions),
+                    rework=tuple(min(1.0, g.nodes[f][o.REWORK_PROBABILITY] * flow.rework_factor) for f in s.functions),
+                    signoff=(),
+                    needs=tuple(s.need(k) for k in range(len(s.functions))) if s.needs else (),
+                    rework_to=-1 if s.rework_to is None else index[s.rework_to],
+                    redo=redo[s.id],
+                )
+            )
+        successors: list[list[tuple[int, str]]] = [[] for _ in steps]
+        n_pred = [0] * len(steps)
+        for a, b in flow.after:
+            i, j = index[a], index[b]
+            successors[i].append((j, _handoff_kind(steps[i], steps[j])))
+            n_pred[j] += 1
+        drafts.append((flow, steps, tuple(tuple(x) for x in successors), n_pred))
+    routings = [routing_of(steps, rows, flow.attributes, hours_per_day) for flow, steps, rows, _ in drafts]
+    cases: dict[str, float] = {}
+    for (flow, steps, _, _), routing in zip(drafts, routings):
+        if flow.trace is None:
+            for i, st in enumerate(steps):
+                cases[st.unit] = cases.get(st.unit, 0.0) + flow.rate_per_day * WORKING_DAYS_PER["year"] * routing.visits[i]
+    support = support_plans(org, cases, hours_per_year)
+
+    # Pass 2: the queues, in the order the steps meet them.
     pools: dict[str, PoolPlan] = {}
 
     def officer_pool(function: str) -> str:
@@ -196,15 +264,20 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
         if key not in pools:
             officers = sum(g.nodes[f][o.OFFICERS] for f in members)
             standing = sum(g.nodes[f][o.STANDING_HOURS] for f in members)
+            # Support work the unit's support staff cannot do falls on its officers, in
+            # proportion to their number, like a standing duty.
+            shortfall = support[unit].shortfall_hours_per_year * officers / org.frontline(unit) if unit in support \
+                and org.frontline(unit) else 0.0
             # Standing duties take whole officers (who do them full time); the
             # rest serve cases, each losing the unit's non_case_share to meetings
             # and the like. A fractional officer left over is spread over the
             # case servers as a slower pace, so capacity is kept exactly.
-            for_cases = officers - standing / hours_per_year
+            for_cases = officers - (standing + shortfall) / hours_per_year
             if officers == 0 or for_cases <= 0:
                 why = "has no officers" if officers == 0 else (
-                    f"has no time left for cases: standing duties take {standing:,.0f} of its "
-                    f"{officers * hours_per_year:,.0f} officer-hours a year"
+                    f"has no time left for cases: standing duties take {standing:,.0f}"
+                    + (f" and support work its support staff cannot do {shortfall:,.0f}" if shortfall else "")
+                    + f" of its {officers * hours_per_year:,.0f} officer-hours a year"
                 )
                 raise SimulationError(f"{scenario.source_file}: function {function!r} in unit {unit!r} receives cases but {why}")
             servers = math.ceil(for_cases - 1e-9)
@@ -219,44 +292,18 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
             pools[key] = PoolPlan(key, unit, role, servers)
         return key
 
-    w = scenario.workload
-    handoff = {k: getattr(w.handoff, k) for k in HANDOFF_KINDS}
     flows = []
-    for flow in org.flows:
-        index = {s.id: i for i, s in enumerate(flow.steps)}
-        redo = {s.id: tuple(index[x] for x in flow.redo(s.id)) for s in flow.steps}
+    for (flow, drafted, rows, n_pred), routing in zip(drafts, routings):
         steps = []
-        for s in flow.steps:
-            lead = s.functions[0]
-            unit = org.owner(lead)
+        for s, st in zip(flow.steps, drafted):
             levels = max(g.nodes[f][o.SIGNOFF_LEVELS] for f in s.functions)
-            steps.append(
-                StepPlan(
-                    id=s.id,
-                    functions=s.functions,
-                    combine=s.combine,
-                    pool=officer_pool(lead),
-                    unit=unit,
-                    jurisdiction=g.nodes[unit][o.JURISDICTION],
-                    service=tuple(g.nodes[f][o.SERVICE_TIME] for f in s.functions),
-                    rework=tuple(min(1.0, g.nodes[f][o.REWORK_PROBABILITY] * flow.rework_factor) for f in s.functions),
-                    signoff=tuple(leader_pool(k) for k in _signoff_chain(org, unit, levels)),
-                    needs=tuple(s.need(k) for k in range(len(s.functions))) if s.needs else (),
-                    rework_to=-1 if s.rework_to is None else index[s.rework_to],
-                    redo=redo[s.id],
-                )
-            )
-        successors: list[list[tuple[int, str]]] = [[] for _ in steps]
-        n_pred = [0] * len(steps)
-        for a, b in flow.after:
-            i, j = index[a], index[b]
-            successors[i].append((j, _handoff_kind(steps[i], steps[j])))
-            n_pred[j] += 1
+            pool = officer_pool(s.functions[0])
+            signoff = tuple(leader_pool(k) for k in _signoff_chain(org, st.unit, levels))
+            steps.append(replace(st, pool=pool, signoff=signoff))
         pairs = {
             (i, k): HandoffPlan(kind, handoff[kind])
-            for i in range(len(steps)) for k, kind in _handed_to(i, steps, successors)
+            for i in range(len(steps)) for k, kind in _handed_to(i, steps, rows)
         }
-        rows = tuple(tuple(x) for x in successors)
         flows.append(
             FlowPlan(
                 id=flow.id,
@@ -272,7 +319,7 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
                 delay_factor=flow.delay_factor,
                 attributes=flow.attributes,
                 handoffs=pairs,
-                routing=routing_of(steps, rows, flow.attributes, hours_per_day),
+                routing=routing,
             )
         )
     return Plan(
@@ -283,7 +330,27 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
         resubmission_delay=w.resubmission_delay,
         hours_per_day=hours_per_day,
         units={u: org.label(u) for u in org.units()},
+        support=support,
     )
+
+
+def support_plans(org: o.Org, cases_per_year: Mapping[str, float], hours_per_year: float) -> dict[str, SupportPlan]:
+    """Each unit's support work, staff and shortfall (units with support staff or support work).
+
+    A unit's support work is its cases a year times its hours per case, plus
+    its frontline officers times their hours a year; its support staff give
+    ``hours_per_year`` each. What they cannot give is the shortfall, which
+    its officers do instead of cases.
+    """
+    out: dict[str, SupportPlan] = {}
+    for unit in org.units():
+        per_case, per_officer = org.support_work(unit)
+        cases = cases_per_year.get(unit, 0.0)
+        need = cases * per_case + org.frontline(unit) * per_officer
+        staff = org.graph.nodes[unit][o.SUPPORT]
+        if need > 0 or staff > 0:
+            out[unit] = SupportPlan(unit, staff, cases, need, max(0.0, need - staff * hours_per_year), hours_per_year)
+    return out
 
 
 def _handoff_kind(a: StepPlan, b: StepPlan) -> str:
