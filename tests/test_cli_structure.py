@@ -126,7 +126,9 @@ def test_apply_text() -> None:
     assert lines[0] == "示范高新区（教程）: 6 reform operators"
     assert "  [merge] function_moved land_supply: land -> lpc" in lines
     assert any(line.startswith("headcount ") and "87" in line and "60" in line for line in lines)
-    assert lines[-1].startswith("where the staff went: ")
+    assert lines[-2].startswith("where the staff went: ")
+    # The tutorial's two social-affairs duties (no items counted) went to the sub-district.
+    assert lines[-1] == "where the social-affairs duties are: sub_districts 0 items (2 duties)"
 
 
 def test_apply_json_contract() -> None:

@@ -128,3 +128,7 @@ def apply(file: str, as_json: bool) -> None:
         "where the staff went: "
         + ", ".join(f"{k} {v}" for k, v in dest.items() if v)
     )
+    items, duties = after.social_affairs_items_by_destination, after.social_affairs_functions_by_destination
+    if duties:
+        click.echo("where the social-affairs duties are: "
+                   + ", ".join(f"{k} {items.get(k, 0)} items ({n} duties)" for k, n in duties.items()))

@@ -80,12 +80,14 @@ UnitKind = Literal[
     "park",
     "sub_district",
     "township",
+    "district",  # a district government (区)
+    "county",  # a county or county-level city government (县, 县级市)
     "city_department",
     "company",
 ]
 UNIT_KINDS: tuple[str, ...] = UnitKind.__args__  # type: ignore[attr-defined]
 
-Jurisdiction = Literal["zone", "city", "district", "province", "company"]
+Jurisdiction = Literal["zone", "city", "district", "county", "province", "company"]
 JURISDICTIONS: tuple[str, ...] = Jurisdiction.__args__  # type: ignore[attr-defined]
 
 #: The ten categories of administrative power (行政权力事项) the articles count.
@@ -168,8 +170,8 @@ class UnitSpec(_Model):
     parent: Id | None = Field(None, description="The unit this one reports to; none for a root.")
     jurisdiction: Jurisdiction = Field(
         None,  # type: ignore[assignment]  # filled from `kind` by _default_jurisdiction
-        description="Default by kind: city_department -> city, sub_district/township -> district, "
-        "company -> company, anything else -> zone.",
+        description="Default by kind: city_department -> city, sub_district/township/district -> district, "
+        "county -> county, company -> company, anything else -> zone.",
     )
     leaders: Leadership = Field(default_factory=Leadership)
     support: Count = Field(0, description="Support staff: office, HR, finance.")
@@ -207,6 +209,8 @@ DEFAULT_JURISDICTION = {
     "city_department": "city",
     "sub_district": "district",
     "township": "district",
+    "district": "district",
+    "county": "county",
     "company": "company",
 }
 
