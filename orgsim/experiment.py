@@ -30,7 +30,7 @@ from orgsim.executors import Executor, open_executor
 from orgsim.intervals import confidence_interval
 from orgsim.model.metrics import StructureMetrics, structure_metrics
 from orgsim.model.org import Org
-from orgsim.reforms import ReformOutcome, reform_scenario
+from orgsim.reforms import ReformOutcome, reform_packages, reform_scenario
 from orgsim.scenario.schema import Scenario
 from orgsim.sim.plan import Plan, compile_plan
 from orgsim.sim.results import PERCENTILES, RunResult
@@ -39,6 +39,7 @@ from orgsim.sim.summary import CLOCKS, LeadTimeStats, RunSummary
 
 __all__ = [
     "State", "simulate", "run_replications", "run_state", "compare", "simulate_states", "Comparison",
+    "PackageComparison", "paired_difference",
     "StateResult", "Runner", "staffing_estimate", "confidence_interval",
 ]
 
@@ -69,12 +70,16 @@ def _arrival_times(scenario: Scenario, plan: Plan, calendar) -> tuple[dict[str, 
     return times, hashes
 
 
-def _state_org(scenario: Scenario, state: State | Org, outcome: ReformOutcome | None) -> Org:
+def _state_org(scenario: Scenario, state: State | str | Org, outcome: ReformOutcome | None) -> Org:
     if isinstance(state, Org):
         return state
-    if state not in ("before", "after"):
-        raise SimulationError(f"state must be 'before' or 'after', got {state!r}")
-    outcome = outcome or reform_scenario(scenario)
+    names = scenario.state_names()
+    if state not in names:
+        raise SimulationError(f"state must be one of {', '.join(names)}, got {state!r}")
+    if scenario.packages:
+        outcome = outcome or reform_scenario(scenario, package=state if state != "before" else scenario.state_names()[1])
+    else:
+        outcome = outcome or reform_scenario(scenario)
     return outcome.before if state == "before" else outcome.after
 
 
@@ -84,7 +89,7 @@ def _seed(scenario: Scenario, seed: int | None) -> int:
 
 def simulate(
     scenario: Scenario,
-    state: State | Org = "after",
+    state: State | str | Org = "after",
     *,
     seed: int | None = None,
     replication: int = 0,
@@ -150,7 +155,7 @@ class Runner:
 
 def run_replications(
     scenario: Scenario,
-    state: State | Org = "after",
+    state: State | str | Org = "after",
     *,
     replications: int | None = None,
     seed: int | None = None,
@@ -402,11 +407,33 @@ def staffing_estimate(plan: Plan, utilisation_target: float) -> dict[str, dict[s
             row["officers"] += p.servers
             row["needed"] += p.servers_needed
     for unit, s in plan.support.items():
-        if s.need_hours_per_year > 0 or unit in out:
-            row = out.setdefault(unit, {"officers": 0, "needed": 0})
-            row["support"] = s.staff
-            row["support_needed"] = s.needed
+        row = out.setdefault(unit, {"officers": 0, "needed": 0})
+        row["support"] = s.staff
+        row["support_needed"] = s.needed
     return dict(sorted(out.items()))
+
+
+def paired_difference(before: StateResult, after: StateResult, key: str) -> dict[str, Any]:
+    """``after`` minus ``before`` of a per-replication metric: mean and paired 95% CI (None if either is unstable)."""
+    if not (before.stable and after.stable):
+        return {"mean": None, "ci95": None}
+    d = after.metric(key) - before.metric(key)
+    return {"mean": float(np.mean(d)), "ci95": list(confidence_interval(d))}
+
+
+def _difference_dict(before: StateResult, after: StateResult) -> dict[str, Any]:
+    """The ``difference`` object of ``compare --json``: ``after`` against ``before``, paired by replication."""
+    return {
+        "headcount": after.structure.headcount - before.structure.headcount,
+        "lead_time_working_days": {
+            "mean": paired_difference(before, after, "lead_working_mean"),
+            **{f"p{p}": paired_difference(before, after, f"lead_working_p{p}") for p in PERCENTILES},
+        },
+        "lead_time_calendar_days": {
+            "mean": paired_difference(before, after, "lead_calendar_mean"),
+            **{f"p{p}": paired_difference(before, after, f"lead_calendar_p{p}") for p in PERCENTILES},
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -420,12 +447,14 @@ class Comparison:
     replications: int
     outcome: ReformOutcome
 
+    @property
+    def states(self) -> dict[str, StateResult]:
+        """The states by name: ``before`` and ``after``."""
+        return {"before": self.before, "after": self.after}
+
     def difference(self, key: str) -> dict[str, Any]:
         """After minus before of a per-replication metric: mean and paired 95% CI."""
-        if not (self.before.stable and self.after.stable):
-            return {"mean": None, "ci95": None}
-        d = self.after.metric(key) - self.before.metric(key)
-        return {"mean": float(np.mean(d)), "ci95": list(confidence_interval(d))}
+        return paired_difference(self.before, self.after, key)
 
     def to_frame(self):  # noqa: ANN201 - pandas imported lazily
         """One row per state and replication, with the seed, scenario hash and version."""
@@ -437,25 +466,77 @@ class Comparison:
         """The documented ``compare --json`` contract (docs/compare-json.md)."""
         from orgsim import __version__
 
+        before, after = self.before.summary_dict(), self.after.summary_dict()
         return {
             "scenario": self.scenario.scenario.name,
             "seed": self.seed,
             "replications": self.replications,
             "orgsim_version": __version__,
             "scenario_sha256": self.scenario.sha256,
-            "before": self.before.summary_dict(),
-            "after": self.after.summary_dict(),
-            "difference": {
-                "headcount": self.after.structure.headcount - self.before.structure.headcount,
-                "lead_time_working_days": {
-                    "mean": self.difference("lead_working_mean"),
-                    **{f"p{p}": self.difference(f"lead_working_p{p}") for p in PERCENTILES},
-                },
-                "lead_time_calendar_days": {
-                    "mean": self.difference("lead_calendar_mean"),
-                    **{f"p{p}": self.difference(f"lead_calendar_p{p}") for p in PERCENTILES},
-                },
-            },
+            "before": before,
+            "after": after,
+            "states": {"before": before, "after": after},
+            "difference": _difference_dict(self.before, self.after),
+        }
+
+
+@dataclass(frozen=True)
+class PackageComparison:
+    """The organisation before its reforms and after each of several packages, on common random numbers.
+
+    Every state meets the same applicants with the same draws wherever a step
+    is unchanged, so each package's difference from ``before`` is paired, and
+    ``package(name)`` is exactly the comparison a scenario with that package
+    alone as its ``reforms`` gives.
+    """
+
+    scenario: Scenario
+    #: ``before``, then each package in the scenario's order.
+    states: dict[str, StateResult]
+    seed: int
+    replications: int
+    outcomes: dict[str, ReformOutcome]
+
+    @property
+    def before(self) -> StateResult:
+        return self.states["before"]
+
+    @property
+    def packages(self) -> list[str]:
+        return [name for name in self.states if name != "before"]
+
+    def package(self, name: str) -> Comparison:
+        """Before against one package, as a :class:`Comparison` (for tables, figures and the report)."""
+        if name not in self.outcomes:
+            raise KeyError(f"no package {name!r}; packages: {', '.join(self.packages)}")
+        return Comparison(self.scenario, self.before, self.states[name], self.seed, self.replications,
+                          self.outcomes[name])
+
+    def difference(self, name: str, key: str) -> dict[str, Any]:
+        """Package ``name`` minus before of a per-replication metric: mean and paired 95% CI."""
+        return paired_difference(self.before, self.states[name], key)
+
+    def to_frame(self):  # noqa: ANN201 - pandas imported lazily
+        """One row per state and replication (``state`` is ``before`` or a package's name)."""
+        import pandas as pd
+
+        return pd.DataFrame([row for state in self.states.values() for row in state._rows(self.seed, self.scenario)])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``compare --json`` document of a scenario with packages (docs/compare-json.md)."""
+        from orgsim import __version__
+
+        states = {name: state.summary_dict() for name, state in self.states.items()}
+        return {
+            "scenario": self.scenario.scenario.name,
+            "seed": self.seed,
+            "replications": self.replications,
+            "orgsim_version": __version__,
+            "scenario_sha256": self.scenario.sha256,
+            "packages": self.packages,
+            "before": states["before"],
+            "states": states,
+            "difference": {name: _difference_dict(self.before, self.states[name]) for name in self.packages},
         }
 
 
@@ -507,7 +588,7 @@ def simulate_states(
 
 def run_state(
     scenario: Scenario,
-    state: State | Org = "after",
+    state: State | str | Org = "after",
     *,
     replications: int | None = None,
     seed: int | None = None,
@@ -545,8 +626,11 @@ def compare(
     executor: str | Executor | None = None,
     workers: int | None = None,
     address: str | None = None,
-) -> Comparison:
+) -> Comparison | PackageComparison:
     """Simulate the organisation before and after its reforms, paired replication by replication.
+
+    A scenario with ``packages`` gives a :class:`PackageComparison`: before
+    and after each package, all on the same random numbers.
 
     Parameters
     ----------
@@ -563,11 +647,14 @@ def compare(
         scheduler at ``address``), or an open :class:`~orgsim.executors.Executor`.
         The numbers are the same on every executor.
     """
-    outcome = reform_scenario(scenario)
     n = replications or scenario.simulation.replications
     seed = _seed(scenario, seed)
+    outcomes = reform_packages(scenario)
+    orgs = {"before": next(iter(outcomes.values())).before} | {name: o.after for name, o in outcomes.items()}
     states = simulate_states(
-        scenario, {"before": outcome.before, "after": outcome.after}, replications=n, seed=seed,
+        scenario, orgs, replications=n, seed=seed,
         keep_records=keep_records, progress=progress, executor=executor, workers=workers, address=address,
     )
-    return Comparison(scenario, states["before"], states["after"], seed, n, outcome)
+    if scenario.packages:
+        return PackageComparison(scenario, states, seed, n, outcomes)
+    return Comparison(scenario, states["before"], states["after"], seed, n, outcomes["after"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from orgsim._format import table
 from orgsim.model.metrics import STRUCTURE_ROWS, StructureMetrics
 
-__all__ = ["structure_table"]
+__all__ = ["structure_table", "states_table"]
 
 _METRIC_ROWS = [("  " * indent + label, get) for label, indent, get in STRUCTURE_ROWS]
 
@@ -22,3 +22,18 @@ def structure_table(before: StructureMetrics, after: StructureMetrics | None = N
             change += f" ({(a - b) / b:+.1%})"
         rows.append([name, b, a, change])
     return table(["metric", "before", "after", "change"], rows)
+
+
+def states_table(metrics: dict[str, StructureMetrics]) -> str:
+    """Structure metrics of several states side by side; each state after the first with its change from it."""
+    names = list(metrics)
+    first = metrics[names[0]]
+    rows = []
+    for name, get in _METRIC_ROWS:
+        b = get(first)
+        row: list[object] = [name, b]
+        for other in names[1:]:
+            a = get(metrics[other])
+            row.append(f"{a} ({a - b:+d})" if isinstance(a, int) and isinstance(b, int) else a)
+        rows.append(row)
+    return table(["metric", *names], rows)

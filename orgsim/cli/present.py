@@ -63,10 +63,18 @@ def _read_sweep(path: Path) -> Any:
     return frame
 
 
-def _simulate(scenario: Any, replications: int | None, seed: int | None) -> Comparison:
+def _simulate(scenario: Any, replications: int | None, seed: int | None, package: str | None = None) -> Comparison:
     n = replications or scenario.simulation.replications
-    with _progress(2 * n, "simulating") as progress:
-        result = compare(scenario, replications=n, seed=seed, progress=progress)
+    if scenario.packages:
+        # Figures and the report show the state before against one package: the
+        # comparison of all packages is simulated (same numbers) and one is drawn.
+        name = _package_name(scenario, package)
+        with _progress(len(scenario.state_names()) * n, "simulating") as progress:
+            result = compare(scenario, replications=n, seed=seed, progress=progress).package(name)  # type: ignore[union-attr]
+    else:
+        _package_name(scenario, package)
+        with _progress(2 * n, "simulating") as progress:
+            result = compare(scenario, replications=n, seed=seed, progress=progress)  # type: ignore[assignment]
     for state in (result.before, result.after):
         if not state.stable:
             click.echo(f"warning: the organisation {state.name} the reforms is unstable: "
@@ -74,7 +82,19 @@ def _simulate(scenario: Any, replications: int | None, seed: int | None) -> Comp
     return result
 
 
+def _package_name(scenario: Any, package: str | None) -> str | None:
+    names = list(scenario.packages)
+    if package is None and names:
+        raise click.BadParameter(f"the scenario compares packages {', '.join(names)}; figures and the report show "
+                                 "one against the state before: name it", param_hint="--package")
+    if package is not None and package not in names:
+        known = ", ".join(names) or "none (the scenario has one reform list)"
+        raise click.BadParameter(f"no package {package!r}; packages: {known}", param_hint="--package")
+    return package
+
+
 _sim_options = [
+    click.option("--package", metavar="NAME", help="Of a scenario with packages: the one drawn against before."),
     click.option("-r", "--replications", type=click.IntRange(1, 10_000), help="Replications (default: the scenario's)."),
     click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
     click.option("--english", is_flag=True, help="Label with English names (name_en, else ids)."),
@@ -100,7 +120,7 @@ def _with_sim_options(func: Any) -> Any:
               help="Resolution of PNG output.")
 @_with_sim_options
 @_user_errors
-def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, dpi: int,
+def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, dpi: int, package: str | None,
          replications: int | None, seed: int | None, english: bool) -> None:
     """Draw one figure of a scenario: org chart, lead times, utilisation, headcount
     waterfall, where the time goes, or sweep curves.
@@ -128,7 +148,7 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
 
     names = {"english": True} if english else {}
     if kind in _SIMULATED:
-        result = _simulate(scenario, replications, seed)
+        result = _simulate(scenario, replications, seed, package)
         if kind == "leadtime":
             fig = plotting.plot_lead_times(result, clock=clock, **names)
         elif kind == "utilisation":
@@ -138,7 +158,7 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
     elif kind == "sweep":
         fig = plotting.plot_sweep(frame, scenario=scenario, **names)
     else:
-        outcome = reform_scenario(scenario)
+        outcome = reform_scenario(scenario, package=_package_name(scenario, package))
         draw = plotting.plot_orgchart if kind == "orgchart" else plotting.plot_headcount_waterfall
         fig = draw(outcome, scenario, **names)
     atomic_write(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi))
@@ -155,7 +175,7 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
               help="Resolution of the embedded figures.")
 @_with_sim_options
 @_user_errors
-def report(file: str, out: Path, sweep_file: Path | None, dpi: int,
+def report(file: str, out: Path, sweep_file: Path | None, dpi: int, package: str | None,
            replications: int | None, seed: int | None, english: bool) -> None:
     """Write one self-contained HTML report: summary, sources and assumptions,
     before/after tables with confidence intervals, every figure, and the change log.
@@ -164,7 +184,7 @@ def report(file: str, out: Path, sweep_file: Path | None, dpi: int,
         raise click.BadParameter(f"{out}: the file name must end in .html", param_hint="-o/--out")
     frame = _read_sweep(sweep_file) if sweep_file is not None else None
     scenario = load_scenario(file)
-    result = _simulate(scenario, replications, seed)
+    result = _simulate(scenario, replications, seed, package)
     _use_agg()
     from orgsim.report import write_report
 

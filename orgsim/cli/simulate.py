@@ -13,10 +13,10 @@ import click
 from orgsim._format import table
 from orgsim._io import atomic_write, atomic_write_text
 from orgsim.cli._common import _echo_json, _progress, _user_errors
-from orgsim.cli._tables import structure_table
+from orgsim.cli._tables import states_table, structure_table
 from orgsim.executors import EXECUTORS
-from orgsim.experiment import Comparison, StateResult, compare, run_state
-from orgsim.reforms import reform_scenario
+from orgsim.experiment import Comparison, PackageComparison, StateResult, compare, run_state
+from orgsim.reforms import reform_packages
 from orgsim.scenario import load_scenario
 from orgsim.sim.results import PERCENTILES
 
@@ -101,6 +101,67 @@ def _comparison_text(c: Comparison, d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _packages_text(c: PackageComparison, d: dict[str, Any]) -> str:
+    """A comparison of several packages as tables: before, then each package with its paired change."""
+    names = list(c.states)
+    lines = [
+        f"{c.scenario.scenario.name}: packages {', '.join(c.packages)} against the organisation before them; "
+        f"{c.replications} replications, seed {c.seed}, {c.scenario.simulation.horizon_days:g} working days "
+        f"(warm-up {c.scenario.simulation.warmup_days:g})",
+        "",
+        states_table({name: state.structure for name, state in c.states.items()}),
+        "",
+    ]
+    rows = []
+    for key, unit in (("lead_time_working_days", "working days"), ("lead_time_calendar_days", "calendar days")):
+        for p in ("mean",) + tuple(f"p{x}" for x in PERCENTILES):
+            row = [f"lead time {p} ({unit})", _fmt(d["states"]["before"][key][p])]
+            for name in c.packages:
+                change = d["difference"][name][key][p]
+                row.append(f"{_fmt(d['states'][name][key][p])} ({_signed(change['mean'])} {_ci(change['ci95'])})"
+                           .replace(" )", ")"))
+            rows.append(row)
+    rows.append(["over statutory limit (share)"] + [_fmt(d["states"][n]["share_over_statutory_limit"], 3) for n in names])
+    rows.append(["throughput (per working day)"] + [_fmt(d["states"][n]["throughput_per_working_day"], 2) for n in names])
+    rows.append(["stable"] + [str(d["states"][n]["stable"]).lower() for n in names])
+    rows.append(["bottleneck"] + [d["states"][n]["bottleneck"] or "-" for n in names])
+    lines.append(table(["lead times", *names], rows,
+                       title="each package: its value (its change from before, with the paired 95% CI)"))
+    lines.append("")
+    units = sorted(set().union(*(d["states"][n]["staffing"] for n in names)))
+    target = c.scenario.simulation.utilisation_target
+    lines.append(table(
+        ["unit", *(f"{n}: officers / needed" for n in names)],
+        [[u, *(_staff(d["states"][n]["staffing"].get(u), "officers", "needed") for n in names)] for u in units],
+        title=f"case officers per unit, and the fewest that keep their utilisation at or below {target:.0%}",
+    ))
+    if any(d["states"][n]["staffing"].get(u, {}).get("support_needed") for n in names for u in units):
+        lines.append("")
+        lines.append(table(
+            ["unit", *(f"{n}: support / needed" for n in names)],
+            [[u, *(_staff(d["states"][n]["staffing"].get(u), "support", "support_needed") for n in names)]
+             for u in units],
+            title="support staff per unit, and those who would do all its support work (officers do the rest)",
+        ))
+    lines.append("")
+    for name, state in c.states.items():
+        if state.stable:
+            split = d["states"][name]["time_split_working_days"]
+            lines.append(f"where time goes, {name} (working days on the critical path): "
+                         + ", ".join(f"{k} {v:.1f}" for k, v in split.items()))
+        else:
+            lines.append(f"WARNING: {name} is UNSTABLE: " + "; ".join(state.instability()))
+    return "\n".join(lines)
+
+
+def _signed(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:+.1f}"
+
+
+def _staff(row: dict[str, int] | None, have: str, need: str) -> str:
+    return "-" if row is None or have not in row else f"{row[have]} / {row[need]}"
+
+
 def _write_outputs(out: Path, summary: dict[str, Any], frame: Any, records: Any | None) -> list[Path]:
     written = [atomic_write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")]
     written.append(atomic_write(out / "replications.csv", lambda tmp: frame.to_csv(tmp, index=False)))
@@ -158,39 +219,45 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
     """Simulate the organisation before and after the reforms, side by side.
 
     Lead times (working and calendar days) with 95% confidence intervals, the
-    paired difference, structure and headcount, and the bottleneck.
+    paired difference, structure and headcount, and the bottleneck. A
+    scenario with packages compares the state before with each package.
     """
     _check_executor(executor, address)
     scenario = load_scenario(file)
     n = replications or scenario.simulation.replications
-    with _progress(2 * n, "simulating") as progress:
+    with _progress(len(scenario.state_names()) * n, "simulating") as progress:
         result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress,
                          executor=executor, workers=jobs, address=address)
     summary = result.to_dict()
     if out is not None:
-        rec = _records_frame([result.before, result.after]) if records else None
+        rec = _records_frame(list(result.states.values())) if records else None
         for path in _write_outputs(out, summary, result.to_frame(), rec):
             click.echo(f"wrote {path}", err=True)
     if as_json:
         _echo_json(summary)
+    elif isinstance(result, PackageComparison):
+        click.echo(_packages_text(result, summary))
     else:
         click.echo(_comparison_text(result, summary))
-    for name in ("before", "after"):
-        if not summary[name]["stable"]:
-            click.echo(f"warning: the organisation {name} the reforms is unstable: "
-                       + "; ".join(summary[name]["instability"]), err=True)
+    for name, state in summary["states"].items():
+        if not state["stable"]:
+            what = "before the reforms" if name == "before" else (
+                "after the reforms" if name == "after" else f"after package {name}")
+            click.echo(f"warning: the organisation {what} is unstable: " + "; ".join(state["instability"]), err=True)
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--state", type=click.Choice(["before", "after"]), default="after", show_default=True)
+@click.option("--state", default=None, metavar="STATE",
+              help="before, after (the default), or the name of one of the scenario's packages.")
 @_with_common
 @_user_errors
-def run(file: str, state: str, replications: int | None, seed: int | None, as_json: bool,
+def run(file: str, state: str | None, replications: int | None, seed: int | None, as_json: bool,
         out: Path | None, records: bool, jobs: int | None, executor: str | None, address: str | None) -> None:
     """Simulate one state of the organisation (by default after the reforms)."""
     _check_executor(executor, address)
     scenario = load_scenario(file)
+    state = _state_name(scenario, state)
     n = replications or scenario.simulation.replications
     with _progress(n, "simulating") as progress:
         result = run_state(scenario, state, replications=n, seed=seed, keep_records=records, progress=progress,
@@ -203,7 +270,8 @@ def run(file: str, state: str, replications: int | None, seed: int | None, as_js
     if as_json:
         _echo_json(summary)
         return
-    click.echo(f"{scenario.scenario.name} ({state} reforms): {n} replications, seed {summary['seed']}")
+    what = f"{state} reforms" if state in ("before", "after") else f"package {state}"
+    click.echo(f"{scenario.scenario.name} ({what}): {n} replications, seed {summary['seed']}")
     rows = _lead_rows("lead time", summary["lead_time_working_days"], "working days")
     rows += _lead_rows("lead time", summary["lead_time_calendar_days"], "calendar days")
     click.echo(table(["metric", "value", "95% CI"], rows))
@@ -215,9 +283,21 @@ def run(file: str, state: str, replications: int | None, seed: int | None, as_js
         click.echo("warning: unstable: " + "; ".join(result.instability()), err=True)
 
 
+def _state_name(scenario: Any, state: str | None) -> str:
+    """``--state``: before, after, or a package's name; by default after (the first package)."""
+    names = scenario.state_names()
+    if state is None:
+        return names[1]
+    if state not in names:
+        raise click.BadParameter(f"{state!r} is not a state of {scenario.source_file}: choose one of "
+                                 f"{', '.join(names)}", param_hint="--state")
+    return state
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--state", type=click.Choice(["before", "after", "both"]), default="both", show_default=True)
+@click.option("--state", default="all", show_default=True, metavar="STATE",
+              help="before, after (or a package's name), or all of them.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @_user_errors
 def estimate(file: str, state: str, as_json: bool) -> None:
@@ -231,18 +311,17 @@ def estimate(file: str, state: str, as_json: bool) -> None:
     from orgsim.sim.plan import compile_plan
 
     scenario = load_scenario(file)
-    outcome = reform_scenario(scenario)
+    chosen = scenario.state_names() if state in ("all", "both") else [_state_name(scenario, state)]
+    outcomes = reform_packages(scenario)
+    orgs = {"before": next(iter(outcomes.values())).before} | {name: o.after for name, o in outcomes.items()}
     target = scenario.simulation.utilisation_target
-    chosen = ["before", "after"] if state == "both" else [state]
-    results = {
-        name: estimate_plan(compile_plan(outcome.before if name == "before" else outcome.after, scenario), target)
-        for name in chosen
-    }
+    results = {name: estimate_plan(compile_plan(orgs[name], scenario), target) for name in chosen}
     if as_json:
         _echo_json({name: est.to_dict() for name, est in results.items()} | {"utilisation_target": target})
         return
     for name, est in results.items():
-        click.echo(f"{scenario.scenario.name}, {name} the reforms (analytic estimate)")
+        what = f"{name} the reforms" if name in ("before", "after") else f"after package {name}"
+        click.echo(f"{scenario.scenario.name}, {what} (analytic estimate)")
         lead = est.mean_lead_time_days
         click.echo(f"mean lead time: {'unstable' if not math.isfinite(lead) else f'{lead:.2f} working days'}")
         click.echo(table(

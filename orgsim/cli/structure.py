@@ -16,7 +16,7 @@ from orgsim.cli._tables import structure_table
 from orgsim.errors import OrgsimError
 from orgsim.model import org as o
 from orgsim.model.metrics import structure_metrics
-from orgsim.reforms import reform_scenario
+from orgsim.reforms import reform_packages, reform_scenario
 from orgsim.scenario import load_scenario
 
 __all__ = ["validate", "show", "apply"]
@@ -30,14 +30,17 @@ def validate(files: tuple[str, ...]) -> None:
     for name in files:
         try:
             scenario = load_scenario(name)
-            outcome = reform_scenario(scenario)
+            outcomes = reform_packages(scenario)
         except OrgsimError as exc:
             failed = True
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             continue
-        n_ops = len(outcome.states)
-        click.echo(f"ok: {name} ({len(scenario.units)} units, {len(scenario.functions)} functions, {n_ops} reform operators)")
+        if scenario.packages:
+            ops = "packages " + ", ".join(f"{p} ({len(o.states)} operators)" for p, o in outcomes.items())
+        else:
+            ops = f"{len(outcomes['after'].states)} reform operators"
+        click.echo(f"ok: {name} ({len(scenario.units)} units, {len(scenario.functions)} functions, {ops})")
     if failed:
         sys.exit(USAGE_ERROR)
 
@@ -63,23 +66,29 @@ def _unit_tree(org: o.Org, english: bool) -> list[str]:
     return lines
 
 
+_PACKAGE = click.option("--package", metavar="NAME",
+                        help="Of a scenario with packages: the package (required with --after there).")
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--after", is_flag=True, help="Show the organisation after the reforms.")
+@_PACKAGE
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--english", is_flag=True, help="Use English names where the scenario gives them.")
 @_user_errors
-def show(file: str, after: bool, as_json: bool, english: bool) -> None:
+def show(file: str, after: bool, package: str | None, as_json: bool, english: bool) -> None:
     """Show an organisation: its units as a tree, and its structure metrics."""
     scenario = load_scenario(file)
-    outcome = reform_scenario(scenario)
+    outcome = reform_scenario(scenario, package=_package(scenario, package))
     org = outcome.after if after else outcome.before
+    state = ("after" if not scenario.packages else package) if after else "before"
     metrics = structure_metrics(org)
     if as_json:
-        _echo_json({"state": "after" if after else "before", "structure": metrics.to_dict(),
-                    "units": _units_json(org)})
+        _echo_json({"state": state, "structure": metrics.to_dict(), "units": _units_json(org)})
         return
-    click.echo(f"{scenario.scenario.name} ({'after' if after else 'before'} reforms)")
+    click.echo(f"{scenario.scenario.name} ({state} reforms)" if state in ("before", "after")
+               else f"{scenario.scenario.name} (after package {state})")
     click.echo("\n".join(_unit_tree(org, english)))
     click.echo()
     click.echo(structure_table(metrics))
@@ -97,14 +106,27 @@ def _units_json(org: o.Org) -> list[dict]:
     return out
 
 
+def _package(scenario: object, package: str | None) -> str | None:
+    """``--package``: required for a scenario with packages, refused without them."""
+    names = list(scenario.packages)  # type: ignore[attr-defined]
+    if package is None and names:
+        raise click.BadParameter(f"the scenario compares packages {', '.join(names)}: name one",
+                                 param_hint="--package")
+    if package is not None and package not in names:
+        known = ", ".join(names) or "none (the scenario has one reform list)"
+        raise click.BadParameter(f"no package {package!r}; packages: {known}", param_hint="--package")
+    return package
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
+@_PACKAGE
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with keys before, after, changes.")
 @_user_errors
-def apply(file: str, as_json: bool) -> None:
+def apply(file: str, package: str | None, as_json: bool) -> None:
     """Apply the scenario's reforms: the change log and structure before and after."""
     scenario = load_scenario(file)
-    outcome = reform_scenario(scenario)
+    outcome = reform_scenario(scenario, package=_package(scenario, package))
     before, after = structure_metrics(outcome.before), structure_metrics(outcome.after)
     if as_json:
         _echo_json({

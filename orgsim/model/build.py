@@ -76,7 +76,16 @@ def build_org(scenario: Scenario) -> o.Org:
                     attributes=tuple(pt.attributes.items()),
                 )
             )
-    return o.Org(g, flows)
+    cases = []
+    if scenario.workload is not None:
+        for c in scenario.workload.enforcement_cases:
+            cases.append(o.CaseFlow(
+                id=c.id, name=c.name, name_en=c.name_en, function=c.function, rate_per_day=c.rate_per_day(),
+                resolutions=tuple((getattr(c.resolution, r).share, getattr(c.resolution, r).time)
+                                  for r in o.RESOLUTIONS),
+                statutory_limit_days=c.statutory_limit_days,
+            ))
+    return o.Org(g, flows, case_flows=cases)
 
 
 def _step(s: StepSpec) -> o.Step:

@@ -25,7 +25,8 @@ __all__ = [
     "NAME", "NAME_EN", "KIND", "JURISDICTION", "CHIEF", "DEPUTIES", "SUPPORT", "POOLED",
     "NON_CASE_SHARE", "SUPPORT_HOURS_PER_CASE", "SUPPORT_HOURS_PER_OFFICER", "SUPPORT_WORK", "CATEGORY", "POWER_ITEMS", "OFFICERS", "SERVICE_TIME", "SIGNOFF_LEVELS",
     "REWORK_PROBABILITY", "STANDING_HOURS", "ORIGIN",
-    "GOVERNMENT_JURISDICTIONS", "Need", "Step", "Flow", "Ledger", "Org", "redo_steps", "rework_conflicts",
+    "GOVERNMENT_JURISDICTIONS", "Need", "Step", "Flow", "HandoffSide", "HandoffRule", "RESOLUTIONS", "CaseFlow", "Ledger", "Org",
+    "redo_steps", "rework_conflicts",
 ]
 
 # node and edge types
@@ -190,6 +191,59 @@ class Flow:
 
 
 @dataclass(frozen=True)
+class HandoffSide:
+    """One side of a coordination rule: units (by the ids they have or came from) and jurisdictions."""
+
+    units: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()
+
+    def holds(self, org: "Org", unit: str) -> bool:
+        d = org.graph.nodes[unit]
+        return (d[JURISDICTION] in self.jurisdictions or unit in self.units
+                or any(x in self.units for x in d.get(ORIGIN, ())))
+
+
+@dataclass(frozen=True)
+class HandoffRule:
+    """Hand-offs between two sides set (``handoff``) or scaled (``factor``): the ``coordinate`` operator."""
+
+    sides: tuple[HandoffSide, HandoffSide]
+    both_ways: bool = True
+    factor: float = 1.0
+    #: A new delay distribution for these hand-offs (then ``factor`` is 1).
+    handoff: Distribution | None = None
+
+    def applies(self, org: "Org", a: str, b: str) -> bool:
+        """Whether a hand-off from a step at unit ``a`` to one at unit ``b`` is covered."""
+        first, second = self.sides
+        return (first.holds(org, a) and second.holds(org, b)) or (
+            self.both_ways and second.holds(org, a) and first.holds(org, b))
+
+
+#: How an enforcement case is resolved (the "721 method": 70% service, 20% management, 10% enforcement).
+RESOLUTIONS: tuple[str, ...] = ("service", "management", "enforcement")
+
+
+@dataclass(frozen=True)
+class CaseFlow:
+    """Enforcement cases (执法案件) arriving for a function, resolved by service, management or enforcement.
+
+    Each way of resolving them is a case type of its own in the simulation:
+    ``rate_per_day`` times its share, its own officer time; only enforcement
+    climbs the function's sign-off chain.
+    """
+
+    id: str
+    name: str
+    name_en: str | None
+    function: str
+    rate_per_day: float
+    #: Per resolution (RESOLUTIONS order): (share, officer time per case).
+    resolutions: tuple[tuple[float, Distribution], ...]
+    statutory_limit_days: float | None = None
+
+
+@dataclass(frozen=True)
 class Ledger:
     """Staff that reforms released, hired or moved across the zone's boundary.
 
@@ -230,18 +284,28 @@ class Org:
         graph: nx.DiGraph,
         flows: Iterable[Flow] = (),
         ledger: Ledger | None = None,
+        handoff_rules: Iterable[HandoffRule] = (),
+        case_flows: Iterable[CaseFlow] = (),
     ) -> None:
         self.graph = graph
         self.flows: tuple[Flow, ...] = tuple(flows)
         self.ledger = ledger or Ledger()
+        #: Hand-offs set or scaled between groups of units, in the order the reforms made them.
+        self.handoff_rules: tuple[HandoffRule, ...] = tuple(handoff_rules)
+        #: Enforcement cases, each handled by a function's officers.
+        self.case_flows: tuple[CaseFlow, ...] = tuple(case_flows)
 
     # ------------------------------------------------------------ copies
     def mutable_copy(self) -> "Org":
         """A copy whose graph can be changed without touching this one."""
-        return Org(self.graph.copy(), self.flows, self.ledger)
+        return Org(self.graph.copy(), self.flows, self.ledger, self.handoff_rules, self.case_flows)
 
     def with_flows(self, flows: Iterable[Flow]) -> "Org":
-        return Org(self.graph, flows, self.ledger)
+        return Org(self.graph, flows, self.ledger, self.handoff_rules, self.case_flows)
+
+    def case_functions(self) -> set[str]:
+        """Functions that receive cases: on approval paths, or handling enforcement cases."""
+        return {f for flow in self.flows for f in flow.functions()} | {c.function for c in self.case_flows}
 
     # ------------------------------------------------------------ nodes
     def is_unit(self, node: str) -> bool:

@@ -13,10 +13,6 @@ __all__ = ["org_problems", "check_org", "ROOT_KINDS_IN_ZONE"]
 ROOT_KINDS_IN_ZONE = frozenset({"committee", "party_committee"})
 
 
-def _case_functions(org: o.Org) -> set[str]:
-    return {f for flow in org.flows for f in flow.functions()}
-
-
 def org_problems(org: o.Org) -> list[Problem]:
     """Every broken invariant of ``org``, collected, not just the first."""
     g = org.graph
@@ -58,7 +54,7 @@ def org_problems(org: o.Org) -> list[Problem]:
     except nx.NetworkXNoCycle:
         pass
 
-    case_functions = _case_functions(org)
+    case_functions = org.case_functions()
     for f in org.functions():
         d = g.nodes[f]
         owners = [u for u, _, e in g.in_edges(f, data=True) if e[o.EDGE_TYPE] == o.PERFORMS]
@@ -71,7 +67,7 @@ def org_problems(org: o.Org) -> list[Problem]:
             capacity = d[o.OFFICERS] or (g.nodes[owner][o.POOLED] and org.frontline(owner))
             if not capacity:
                 add(f"functions.{f}.officers", f"function {f!r} receives work but has no officers in {owner!r}")
-            if d[o.SERVICE_TIME] is None:
+            if d[o.SERVICE_TIME] is None and any(f in flow.functions() for flow in org.flows):
                 add(f"functions.{f}.service_time", f"function {f!r} receives work but has no service_time")
 
     for flow in org.flows:

@@ -1,4 +1,5 @@
-"""Operators that rewrite approval paths: parallelize, merge_steps, agency_service."""
+"""Operators that rewrite approval paths and how files travel them: parallelize, merge_steps,
+agency_service, coordinate."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from orgsim.reforms._edit import Edit
 from orgsim.reforms.changelog import Change
 from orgsim.scenario import schema as s
 
-__all__ = ["parallelize", "merge_steps", "agency_service"]
+__all__ = ["parallelize", "merge_steps", "agency_service", "coordinate"]
 
 
 def _select_flows(ed: Edit, spec: s._PathSelector, steps: list[str]) -> list[int]:
@@ -173,3 +174,39 @@ def agency_service(org: o.Org, spec: s.AgencyService, phase: str | None = None) 
                note=f"rework x{spec.rework_factor}, resubmission delay x{spec.delay_factor}")
     ed.org.flows = tuple(flows)
     return ed.finish()
+
+
+def coordinate(org: o.Org, spec: s.Coordinate, phase: str | None = None) -> tuple[o.Org, list[Change]]:
+    """Coordination (功能区吹哨、部门报到; 直通车): hand-offs between two sides set or scaled.
+
+    Each side is units (each with every unit below it, matched later by the
+    ids they came from, so a merged unit stays covered) and jurisdictions.
+    From now on every hand-off from a step at one side to a step at the other
+    (and back, with ``both_ways``) takes ``factor`` times its delay, or a new
+    delay ``handoff``; rules apply in the order they were made. The delays
+    keep their random numbers' names, so a factor scales the same draws.
+    """
+    ed = Edit(org, "coordinate", phase)
+    sides = []
+    for side in spec.between:
+        ids: set[str] = set()
+        for u in side.units:
+            ed.require_unit(u)
+            for x in ed.org.subtree(u):
+                ids.add(x)
+                ids.update(ed.g.nodes[x].get(o.ORIGIN, ()))
+        sides.append(o.HandoffSide(tuple(sorted(ids)), tuple(dict.fromkeys(side.jurisdictions))))
+    rule = o.HandoffRule((sides[0], sides[1]), spec.both_ways, 1.0 if spec.factor is None else spec.factor,
+                         spec.handoff)
+    ed.org.handoff_rules = ed.org.handoff_rules + (rule,)
+    crossing = [flow.id for flow in ed.org.flows for a, b in flow.after
+                if rule.applies(ed.org, ed.org.owner(flow.step(a).functions[0]), ed.org.owner(flow.step(b).functions[0]))]
+    what = f"hand-offs x{spec.factor:g}" if spec.factor is not None else f"hand-offs now {spec.handoff}"
+    where = " and ".join(_side_text(side) for side in spec.between)
+    ed.log("handoff_changed", where, note=f"{what}{' both ways' if spec.both_ways else ''}; "
+           + (f"paths crossing now: {', '.join(dict.fromkeys(crossing))}" if crossing else "no path crosses them now"))
+    return ed.finish()
+
+
+def _side_text(side: s.HandoffSide) -> str:
+    return "+".join([*side.units, *side.jurisdictions])

@@ -238,7 +238,7 @@ def cap_headcount(org: o.Org, spec: s.CapHeadcount, phase: str | None = None) ->
     if excess <= 0:
         ed.log("no_change", root, note=f"headcount {current} already within cap {spec.cap}")
         return ed.finish()
-    case_functions = {f for flow in ed.org.flows for f in flow.functions()}
+    case_functions = ed.org.case_functions()
     support_holders = [(u, g.nodes[u][o.SUPPORT]) for u in units]
     officer_holders = []
     for u in units:

@@ -497,6 +497,14 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
         if f.owner not in unit_ids:
             problems.append((("functions", i, "owner"), f"unknown unit {f.owner!r}"))
 
+    if s.packages and s.reforms:
+        problems.append((("packages",), "give either reforms (one package) or packages (several side by side), "
+                         "not both"))
+    for name in s.packages:
+        if name in ("before", "after"):
+            problems.append((("packages", name), f"package name {name!r} is reserved for the states of a "
+                             "scenario with one reform list; choose another"))
+
     if s.workload is not None:
         functions = {f.id: f for f in s.functions}
         units = {u.id: u for u in s.units}
@@ -542,6 +550,39 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
             elif pt.arrivals.trace is not None and base_dir is not None:
                 if not (base_dir / pt.arrivals.trace).is_file():
                     problems.append((loc_t + ("arrivals", "trace"), f"trace file {pt.arrivals.trace!r} not found next to the scenario"))
+        problems += _enforcement_problems(s, functions, units)
+    return problems
+
+
+def _enforcement_problems(s: Scenario, functions: dict[str, Any], units: dict[str, Any]) -> list[tuple[Loc, str]]:
+    """Enforcement cases: known functions with officers, ids that name no project type."""
+    from orgsim.model.org import RESOLUTIONS
+
+    assert s.workload is not None
+    problems: list[tuple[Loc, str]] = _duplicates(s.workload.enforcement_cases, ("workload", "enforcement_cases"),
+                                                  "enforcement case")
+    types = {pt.id for pt in s.workload.project_types}
+    for k, c in enumerate(s.workload.enforcement_cases):
+        loc: Loc = ("workload", "enforcement_cases", k)
+        for name in [c.id] + [f"{c.id}.{r}" for r in RESOLUTIONS]:
+            if name in types:
+                problems.append((loc + ("id",), f"{name!r} is also a project type id; enforcement case types are "
+                                 f"named {c.id}.service, {c.id}.management and {c.id}.enforcement"))
+        f = functions.get(c.function)
+        if f is None:
+            problems.append((loc + ("function",), f"unknown function {c.function!r}"
+                             + _suggest(c.function, list(functions))))
+            continue
+        owner = units.get(f.owner)
+        if owner is not None and f.officers == 0 and not (
+            owner.pooled and any(g.officers for g in s.functions if g.owner == owner.id)
+        ):
+            problems.append((loc + ("function",), f"function {c.function!r} receives cases but has no officers "
+                             f"(give it officers, or pool its unit {owner.id!r})"))
+        expected = c.rate_per_day() * s.simulation.horizon_days
+        if expected > MAX_APPLICANTS:
+            problems.append((loc + ("rate",), f"would bring {expected:.3g} cases per replication; more than "
+                             f"{MAX_APPLICANTS:,} is not a study this tool can run"))
     return problems
 
 

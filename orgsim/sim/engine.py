@@ -92,7 +92,9 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: "WorkingCal
     """What an engine measured in ``run`` of ``plan``, as a RunResult."""
     window = run.horizon - run.warmup
     span = run.horizon - run.window_start  # the queues' measurement window
-    n = len(out.t_end)
+    pooled = tuple(f.kind == "approval" for f in plan.flows)
+    # The pooled figures are the project types' (case types are measured on their own).
+    n = len(out.t_end) if all(pooled) else int(np.count_nonzero(np.asarray(pooled)[out.flow_index]))
     offered = plan.offered_load()
     overloaded = sorted(k for k, rho in offered.items() if at_capacity(rho))
     calendar_days = _calendar_days(calendar, out.t_start, out.t_end)
@@ -113,6 +115,7 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: "WorkingCal
         flow_index=out.flow_index,
         flow_limits=tuple(math.nan if f.statutory_limit_days is None else f.statutory_limit_days
                           for f in plan.flows),
+        flow_pooled=pooled,
         component_days={name: (v / n if n else math.nan) for name, v in zip(COMPONENTS, out.component_totals)},
         handoffs_per_application=out.handoffs / n if n else math.nan,
         visits_per_application=out.visits / n if n else math.nan,

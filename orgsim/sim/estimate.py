@@ -42,6 +42,8 @@ class FlowEstimate:
     rate_per_day: float
     mean_lead_time_days: float
     exact: bool
+    #: "approval" (a project type) or "enforcement" (a case type, not in the pooled mean).
+    kind: str = "approval"
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,14 @@ class Estimate:
 
     @property
     def mean_lead_time_days(self) -> float:
-        """Arrival-weighted mean over project types (inf when unstable)."""
-        total = sum(f.rate_per_day for f in self.flows)
+        """Arrival-weighted mean over project types (inf when unstable); case types are not in it."""
+        flows = [f for f in self.flows if f.kind == "approval"]
+        total = sum(f.rate_per_day for f in flows)
         if not total:
             return math.nan
         if not self.stable:
             return math.inf
-        return sum(f.rate_per_day * f.mean_lead_time_days for f in self.flows) / total
+        return sum(f.rate_per_day * f.mean_lead_time_days for f in flows) / total
 
     def to_dict(self) -> dict:
         from dataclasses import asdict
@@ -168,7 +171,7 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
         exact = not parallel and flow.routing is not None and flow.routing.exact and all(
             abs(d.scv() - 1) < 1e-9 for st in flow.steps for d in st.service
         )
-        flows.append(FlowEstimate(flow.id, flow.rate_per_day, total, exact))
+        flows.append(FlowEstimate(flow.id, flow.rate_per_day, total, exact, flow.kind))
     support = tuple(
         SupportEstimate(s.unit, s.staff, s.needed, s.cases_per_year, s.need_hours_per_year, s.shortfall_hours_per_year)
         for s in plan.support.values() if s.need_hours_per_year > 0

@@ -47,7 +47,7 @@ cdef class FifoLoop:
     cdef int[::1] flow_first_step, flow_root_start, root_step, flow_arrivals, trace_next, next_row
     cdef double[::1] flow_delay_factor, flow_first_arrival
     cdef long long[::1] flow_applicants
-    cdef int[::1] flow_conditional, flow_attribute_start, attribute_column, flow_condition_start
+    cdef int[::1] flow_conditional, flow_pooled, flow_attribute_start, attribute_column, flow_condition_start
     cdef int[::1] condition_attribute, condition_column
     cdef double[::1] attribute_probability, condition_probability
     cdef list arrival_traces, first_visit, row_blocks, revisit_service, revisit_rework, resubmission, arrival_gaps
@@ -72,7 +72,7 @@ cdef class FifoLoop:
     cdef Py_ssize_t n_ev
     cdef list heap  # in Python: a heapq list of tuples
     # --- accounts
-    cdef long long admitted, wip, measured_left, arrived, completed_in_window, handoffs, visits
+    cdef long long admitted, wip, measured_left, in_system, arrived, completed_in_window, handoffs, visits
     cdef double wip_area, wip_last
     cdef bint admitting, truncated
     cdef double c_wait, c_proc, c_sign, c_hand, c_back
@@ -125,13 +125,13 @@ cdef class FifoLoop:
     cdef void _send_back(self, int slot, int i, int g, double e, double delay) except *
     @cython.locals(since=double)
     cdef void _in_system_change(self, double now, long long delta) noexcept
-    @cython.locals(slot=int, g=int, n=int, r=int, end=int)
+    @cython.locals(slot=int, g=int, n=int, r=int, end=int, pooled=bint)
     cdef void _arrive(self, int f, double t) except *
     @cython.locals(d=Py_ssize_t, a=int, c=int, end=int, first=int, ok=int, at=int, column=int, b=Py_ssize_t,
                    left=int, i=int, need=int, m=int)
     cdef int _draw_needs(self, int slot, int f, int g, int n) except? -1
     @cython.locals(wait=double, proc=double, sign=double, hand=double, back=double, b=Py_ssize_t, i=Py_ssize_t,
-                   end=Py_ssize_t, k=Py_ssize_t, f=int, visits=long, n=Py_ssize_t, more=Py_ssize_t)
+                   end=Py_ssize_t, k=Py_ssize_t, f=int, visits=long, n=Py_ssize_t, more=Py_ssize_t, pooled=bint)
     cdef void _complete(self, double now, int slot, int last) except *
     cdef void _poisson_arrival(self, double t, int f) except *
     @cython.locals(times="double[::1]", i=Py_ssize_t, n=Py_ssize_t)

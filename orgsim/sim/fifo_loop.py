@@ -194,6 +194,7 @@ class FifoLoop:
         self.flow_arrivals = _local(run.flow_arrivals)
         self.flow_first_arrival = _local(run.flow_first_arrival)
         self.flow_conditional = _local(run.flow_conditional)
+        self.flow_pooled = _local(run.flow_pooled)
         self.flow_attribute_start = _local(run.flow_attribute_start)
         self.attribute_column = _local(run.attribute_column)
         self.attribute_probability = _local(run.attribute_probability)
@@ -259,6 +260,7 @@ class FifoLoop:
         self.wip_area = 0.0
         self.wip_last = 0.0
         self.measured_left = 0  # applications that arrived in the window and are not done
+        self.in_system = 0  # applications and cases of every type: the safety limit counts them all
         self.arrived = 0
         self.completed_in_window = 0
         self.handoffs = 0
@@ -802,11 +804,17 @@ class FifoLoop:
         self.a_handoffs[slot] = 0
         self.a_t_last[slot] = -1.0
         self.a_last[slot] = -1
-        self._in_system_change(t, 1)
+        # The pooled accounts (work in progress, arrivals, ...) count approvals; every
+        # type is measured and counts towards the safety limit.
+        pooled = self.flow_pooled[f] != 0
+        if pooled:
+            self._in_system_change(t, 1)
         if t >= self.warmup:
-            self.arrived += 1
+            if pooled:
+                self.arrived += 1
             self.measured_left += 1
-        if self.wip >= self.max_in_system:  # unstable: more would only cost memory
+        self.in_system += 1
+        if self.in_system >= self.max_in_system:  # unstable: more would only cost memory
             self.admitting = False
             self.truncated = True
         if self.a_left[slot] == 0:  # it needs none of the steps
@@ -853,9 +861,13 @@ class FifoLoop:
 
     def _complete(self, now: float, slot: int, last: int) -> None:
         """The application in ``slot`` is finished at ``now`` with step ``last``: book it, free its slot."""
-        self._in_system_change(now, -1)
-        if self.warmup <= now <= self.horizon:
-            self.completed_in_window += 1
+        f = self.a_flow[slot]
+        pooled = self.flow_pooled[f] != 0
+        self.in_system -= 1
+        if pooled:
+            self._in_system_change(now, -1)
+            if self.warmup <= now <= self.horizon:
+                self.completed_in_window += 1
         if self.a_t_arrive[slot] >= self.warmup:  # arrived in the window: measured
             self.measured_left -= 1
             # The parts of the path through the last step: they add up to the lead time.
@@ -868,19 +880,19 @@ class FifoLoop:
                 sign = self.a_comp[k + 2]
                 hand = self.a_comp[k + 3]
                 back = self.a_comp[k + 4]
-            self.c_wait += wait
-            self.c_proc += proc
-            self.c_sign += sign
-            self.c_hand += hand
-            self.c_back += back
-            f = self.a_flow[slot]
             visits = 0
             i, end = b, b + self.flow_first_step[f + 1] - self.flow_first_step[f]
             while i < end:
                 visits += self.a_visits[i]
                 i += 1
-            self.handoffs += self.a_handoffs[slot]
-            self.visits += visits
+            if pooled:
+                self.c_wait += wait
+                self.c_proc += proc
+                self.c_sign += sign
+                self.c_hand += hand
+                self.c_back += back
+                self.handoffs += self.a_handoffs[slot]
+                self.visits += visits
             n = self.n_out
             if n == len(self.out_end):
                 more = n // 2 + 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from collections.abc import Mapping
 
@@ -112,6 +113,9 @@ class FlowPlan:
     handoffs: Mapping[tuple[int, int], HandoffPlan] = field(default_factory=dict)
     #: Expected visits, sign-off rounds and hand-offs per application (orgsim.sim.routing).
     routing: Routing | None = None
+    #: "approval" (a project type: counted in the pooled lead times) or "enforcement" (enforcement
+    #: cases resolved one way, a case type of its own: not counted with the approvals).
+    kind: str = "approval"
 
     @property
     def optional(self) -> bool:
@@ -129,7 +133,9 @@ class SupportPlan:
     """A unit's support work a year, and the part its support staff cannot do (done by its officers)."""
 
     unit: str
-    staff: int
+    #: Not in the repr, which identifies a state's runs (batches.state_identity): support staff
+    #: beyond the need change nothing a run sees, so runs are reused across such cuts.
+    staff: int = field(repr=False)
     cases_per_year: float
     need_hours_per_year: float
     shortfall_hours_per_year: float
@@ -150,7 +156,7 @@ class Plan:
     resubmission_delay: _Dist | None
     hours_per_day: float
     units: dict[str, str] = field(default_factory=dict)  # unit id -> name
-    #: Unit -> its support work and shortfall (units with support staff or support work).
+    #: Unit -> its support work and shortfall (units with support work).
     support: dict[str, SupportPlan] = field(default_factory=dict)
 
     def offered_busy_servers(self) -> dict[str, float]:
@@ -213,7 +219,7 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
     handoff = {k: getattr(w.handoff, k) for k in HANDOFF_KINDS}
 
     # Pass 1: steps (queues left blank), their paths and routing.
-    drafts: list[tuple[o.Flow, list[StepPlan], tuple[tuple[tuple[int, str], ...], ...], list[int]]] = []
+    drafts: list[_Draft] = []
     for flow in org.flows:
         index = {s.id: i for i, s in enumerate(flow.steps)}
         redo = {s.id: tuple(index[x] for x in flow.redo(s.id)) for s in flow.steps}
@@ -242,13 +248,17 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
             i, j = index[a], index[b]
             successors[i].append((j, _handoff_kind(steps[i], steps[j])))
             n_pred[j] += 1
-        drafts.append((flow, steps, tuple(tuple(x) for x in successors), n_pred))
-    routings = [routing_of(steps, rows, flow.attributes, hours_per_day) for flow, steps, rows, _ in drafts]
+        levels = [max(g.nodes[f][o.SIGNOFF_LEVELS] for f in s.functions) for s in flow.steps]
+        drafts.append(_Draft(flow.id, flow.name, flow.rate_per_day, flow.trace, flow.trace_column,
+                             flow.statutory_limit_days, flow.delay_factor, flow.attributes, "approval", steps,
+                             tuple(tuple(x) for x in successors), n_pred, levels))
+    drafts += _case_drafts(org)
+    routings = [routing_of(d.steps, d.successors, d.attributes, hours_per_day) for d in drafts]
     cases: dict[str, float] = {}
-    for (flow, steps, _, _), routing in zip(drafts, routings):
-        if flow.trace is None:
-            for i, st in enumerate(steps):
-                cases[st.unit] = cases.get(st.unit, 0.0) + flow.rate_per_day * WORKING_DAYS_PER["year"] * routing.visits[i]
+    for d, routing in zip(drafts, routings):
+        if d.trace is None:
+            for i, st in enumerate(d.steps):
+                cases[st.unit] = cases.get(st.unit, 0.0) + d.rate_per_day * WORKING_DAYS_PER["year"] * routing.visits[i]
     support = support_plans(org, cases, hours_per_year)
 
     # Pass 2: the queues, in the order the steps meet them.
@@ -293,33 +303,33 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
         return key
 
     flows = []
-    for (flow, drafted, rows, n_pred), routing in zip(drafts, routings):
+    for d, routing in zip(drafts, routings):
         steps = []
-        for s, st in zip(flow.steps, drafted):
-            levels = max(g.nodes[f][o.SIGNOFF_LEVELS] for f in s.functions)
-            pool = officer_pool(s.functions[0])
+        for st, levels in zip(d.steps, d.levels):
+            pool = officer_pool(st.functions[0])
             signoff = tuple(leader_pool(k) for k in _signoff_chain(org, st.unit, levels))
             steps.append(replace(st, pool=pool, signoff=signoff))
         pairs = {
-            (i, k): HandoffPlan(kind, handoff[kind])
-            for i in range(len(steps)) for k, kind in _handed_to(i, steps, rows)
+            (i, k): _handoff_plan(org, steps[i], steps[k], kind, handoff)
+            for i in range(len(steps)) for k, kind in _handed_to(i, steps, d.successors)
         }
         flows.append(
             FlowPlan(
-                id=flow.id,
-                name=flow.name,
-                rate_per_day=flow.rate_per_day,
-                trace=flow.trace,
-                trace_column=flow.trace_column,
+                id=d.id,
+                name=d.name,
+                rate_per_day=d.rate_per_day,
+                trace=d.trace,
+                trace_column=d.trace_column,
                 steps=tuple(steps),
-                successors=rows,
-                n_predecessors=tuple(n_pred),
-                roots=tuple(i for i, n in enumerate(n_pred) if n == 0),
-                statutory_limit_days=flow.statutory_limit_days,
-                delay_factor=flow.delay_factor,
-                attributes=flow.attributes,
+                successors=d.successors,
+                n_predecessors=tuple(d.n_predecessors),
+                roots=tuple(i for i, n in enumerate(d.n_predecessors) if n == 0),
+                statutory_limit_days=d.statutory_limit_days,
+                delay_factor=d.delay_factor,
+                attributes=d.attributes,
                 handoffs=pairs,
                 routing=routing,
+                kind=d.kind,
             )
         )
     return Plan(
@@ -335,7 +345,7 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
 
 
 def support_plans(org: o.Org, cases_per_year: Mapping[str, float], hours_per_year: float) -> dict[str, SupportPlan]:
-    """Each unit's support work, staff and shortfall (units with support staff or support work).
+    """Each unit's support work, staff and shortfall (units with support work).
 
     A unit's support work is its cases a year times its hours per case, plus
     its frontline officers times their hours a year; its support staff give
@@ -348,9 +358,67 @@ def support_plans(org: o.Org, cases_per_year: Mapping[str, float], hours_per_yea
         cases = cases_per_year.get(unit, 0.0)
         need = cases * per_case + org.frontline(unit) * per_officer
         staff = org.graph.nodes[unit][o.SUPPORT]
-        if need > 0 or staff > 0:
+        if need > 0:
             out[unit] = SupportPlan(unit, staff, cases, need, max(0.0, need - staff * hours_per_year), hours_per_year)
     return out
+
+
+class _Draft(NamedTuple):
+    """A project type (or a case type) after the first pass of compile_plan: steps without queues."""
+
+    id: str
+    name: str
+    rate_per_day: float
+    trace: str | None
+    trace_column: str
+    statutory_limit_days: float | None
+    delay_factor: float
+    attributes: tuple[tuple[str, float], ...]
+    kind: str
+    steps: list[StepPlan]
+    successors: tuple[tuple[tuple[int, str], ...], ...]
+    n_predecessors: list[int]
+    levels: list[int]  # sign-off levels per step
+
+
+#: Enforcement cases resolved each way, in Chinese (for the case types' names).
+RESOLUTION_NAMES = {"service": "服务解决", "management": "管理解决", "enforcement": "执法解决"}
+
+
+def _case_drafts(org: o.Org) -> list[_Draft]:
+    """Each way of resolving each flow of enforcement cases, as a case type of one step.
+
+    Its rate is the cases' rate times the share resolved that way, its time
+    that way's officer time; only enforcement climbs the function's sign-off
+    chain (service and management are an officer's own work).
+    """
+    g = org.graph
+    out = []
+    for case in org.case_flows:
+        unit = org.owner(case.function)
+        for name, (share, time) in zip(o.RESOLUTIONS, case.resolutions):
+            if share <= 0:
+                continue
+            step = StepPlan(id=name, functions=(case.function,), combine="sum", pool="", unit=unit,
+                            jurisdiction=g.nodes[unit][o.JURISDICTION], service=(time,), rework=(0.0,), signoff=(),
+                            redo=(0,))
+            levels = g.nodes[case.function][o.SIGNOFF_LEVELS] if name == "enforcement" else 0
+            out.append(_Draft(f"{case.id}.{name}", f"{case.name}（{RESOLUTION_NAMES[name]}）", case.rate_per_day * share,
+                              None, "date", case.statutory_limit_days, 1.0, (), "enforcement", [step], ((),), [0],
+                              [levels]))
+    return out
+
+
+def _handoff_plan(org: o.Org, a: StepPlan, b: StepPlan, kind: str, handoff: Mapping[str, _Dist | None]) -> HandoffPlan:
+    """The hand-off from step ``a`` to step ``b``: its kind's delay, with the coordination rules applied in order."""
+    dist, factor = handoff[kind], 1.0
+    for rule in org.handoff_rules:
+        if rule.applies(org, a.unit, b.unit):
+            if rule.handoff is not None:
+                dist, factor = rule.handoff, 1.0
+            else:
+                factor *= rule.factor
+    return HandoffPlan(kind, dist, factor)
 
 
 def _handoff_kind(a: StepPlan, b: StepPlan) -> str:

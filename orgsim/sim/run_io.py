@@ -174,6 +174,9 @@ class RunInput:
     flow_first_arrival: np.ndarray  # time of the first arrival (inf: none)
     #: 1 when some applications skip some steps: needs are drawn on arrival.
     flow_conditional: np.ndarray
+    #: 1 for a project type (counted in the pooled accounts: arrivals, work in progress,
+    #: components, hand-offs, visits), 0 for a case type measured on its own.
+    flow_pooled: np.ndarray
     #: Attributes drawn per application: column and probability (true when the draw is below it).
     flow_attribute_start: np.ndarray
     attribute_column: np.ndarray
@@ -210,7 +213,8 @@ class RunInput:
 class RunOutput:
     """What an engine measured in one replication (read into a RunResult by simulate_plan)."""
 
-    #: Per application that arrived in the window and finished, in order of finishing.
+    #: Per application that arrived in the window and finished, in order of finishing (every
+    #: type; the other accounts count project types only, RunInput.flow_pooled).
     t_start: np.ndarray
     t_end: np.ndarray
     applicant_days: np.ndarray
@@ -332,6 +336,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
     rework_to: list[int] = []
     redo_start, redo_step, redo_pending = [0], [], []
     conditional: list[int] = []
+    pooled: list[int] = []
     attribute_start, attribute_column, attribute_p = [0], [], []
     condition_start, condition_attribute, condition_column, condition_p = [0], [], [], []
     redraw: list[BlockStream] = []
@@ -382,6 +387,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         max_attributes = max(max_attributes, len(layout.attribute))
         max_conditions = max(max_conditions, len(condition_index))
         conditional.append(int(flow.optional))
+        pooled.append(int(flow.kind == "approval"))
         # A second round of a step (after a file went back to an earlier one) draws its
         # sign-offs and hand-offs again, from streams named after the first round's columns.
         again: dict[int, int] = {}
@@ -493,7 +499,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         rework_condition=_ints(rework_condition), signoff_redraw=_ints(signoff_redraw),
         step_rework_to=_ints(rework_to), step_redo_start=_ints(redo_start), redo_step=_ints(redo_step),
         redo_pending=_ints(redo_pending),
-        flow_conditional=_ints(conditional), flow_attribute_start=_ints(attribute_start),
+        flow_conditional=_ints(conditional), flow_pooled=_ints(pooled), flow_attribute_start=_ints(attribute_start),
         attribute_column=_ints(attribute_column), attribute_probability=_doubles(attribute_p),
         flow_condition_start=_ints(condition_start), condition_attribute=_ints(condition_attribute),
         condition_column=_ints(condition_column), condition_probability=_doubles(condition_p),

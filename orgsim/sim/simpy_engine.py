@@ -236,6 +236,7 @@ class _SimPyRun:
         self.wip_area = 0.0
         self.wip_last = 0.0
         self.measured_left = 0
+        self.in_system = 0
         self.admitting = True
         self.truncated = False
         self.arrived = 0
@@ -313,11 +314,16 @@ class _SimPyRun:
         needs, needed = self._needs(f, draws)
         file = _File(f, k, self.admitted, now, draws, needs, needed, self.steps[f])
         self.admitted += 1
-        self._wip_change(now, +1)
+        # Approvals make the pooled accounts; case types are measured on their own. The
+        # safety limit counts every file in the system.
+        pooled = bool(self.run_input.flow_pooled[f])
+        if pooled:
+            self._wip_change(now, +1)
         if now >= self.run_input.warmup:
-            self.arrived += 1
+            self.arrived += pooled
             self.measured_left += 1
-        if self.wip >= self.run_input.max_in_system:
+        self.in_system += 1
+        if self.in_system >= self.run_input.max_in_system:
             self.admitting = False
             self.truncated = True
         if file.left == 0:  # it needs none of the steps
@@ -485,19 +491,23 @@ class _SimPyRun:
     def _done(self, file: _File) -> None:
         now = self.env.now
         run = self.run_input
-        self._wip_change(now, -1)
-        if run.warmup <= now <= run.horizon:
-            self.completed_in_window += 1
+        pooled = bool(run.flow_pooled[file.flow])
+        self.in_system -= 1
+        if pooled:
+            self._wip_change(now, -1)
+            if run.warmup <= now <= run.horizon:
+                self.completed_in_window += 1
         if file.t_arrive < run.warmup:
             return
         self.measured_left -= 1
         # The parts of the path through the last step: they add up to the lead time.
         parts = list(file.comp[file.last]) if file.last >= 0 else [0.0] * 5
-        for c, v in enumerate(parts):
-            self.components[c] += v
         visits = sum(file.visits)
-        self.handoffs += file.handoffs
-        self.visits += visits
+        if pooled:
+            for c, v in enumerate(parts):
+                self.components[c] += v
+            self.handoffs += file.handoffs
+            self.visits += visits
         self.t_start.append(file.t_arrive)
         self.t_end.append(now)
         self.t_applicant.append(parts[4])

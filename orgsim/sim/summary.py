@@ -200,11 +200,17 @@ def summarise_run(run: RunResult, plan: Plan | None) -> RunSummary:
     working = run.t_end - run.t_start
     statutory = working - run.applicant_days
     over, counts = _over_limit(statutory, run)
-    limited = [k for k, limit in enumerate(run.flow_limits) if not math.isnan(limit)]
+    pooled = run.flow_pooled or (True,) * len(run.flow_limits)
+    limited = [k for k, limit in enumerate(run.flow_limits) if not math.isnan(limit) and pooled[k]]
     total = sum(counts[k] for k in limited)
     # As the share of a boolean array: whole counts divided once, the same number.
     share = sum(over[k] for k in limited) / total if total else math.nan
-    lead = {"working": _stats(working), "calendar": _stats(run.lead_calendar_days), "statutory": _stats(statutory)}
+    if all(pooled):
+        lead = {"working": _stats(working), "calendar": _stats(run.lead_calendar_days), "statutory": _stats(statutory)}
+    else:  # the pooled lead times are the project types'; case types are measured on their own
+        mask = np.asarray(pooled)[run.flow_index] if len(run.flow_index) else np.zeros(0, bool)
+        lead = {"working": _stats(working[mask]), "calendar": _stats(run.lead_calendar_days[mask]),
+                "statutory": _stats(statutory[mask])}
     types: tuple[ProjectTypeSummary, ...] = ()
     if plan is not None:
         clocks = {"working": working, "calendar": run.lead_calendar_days, "statutory": statutory}

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from orgsim.errors import OrgsimError, Problem, ScenarioError
+from orgsim.errors import OrgsimError, Problem, ScenarioError, SweepError
 from orgsim.scenario.schema import Scenario, SimulationSpec
 from orgsim.sweep.levers import Loc, Vary, describe_settings
 
@@ -64,10 +64,14 @@ def load_base(scenario: str | Path | Scenario) -> Base:
     """The document of a scenario file (or of a loaded scenario), checked by loading it."""
     from orgsim.scenario import load_scenario
 
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if loaded.packages:
+        raise SweepError(f"{loaded.source_file}: the scenario compares packages {', '.join(loaded.packages)}; a "
+                         "sweep compares the state before with one reform list: write the package to sweep as "
+                         "`reforms` in a scenario of its own")
     if isinstance(scenario, Scenario):
         data = scenario.model_dump(mode="json", exclude_unset=True)
         return Base(data, scenario.source_file, scenario.base_dir, scenario.sha256)
-    loaded = load_scenario(scenario)
     data = yaml.safe_load(Path(scenario).read_bytes().decode("utf-8-sig"))
     return Base(data, loaded.source_file, loaded.base_dir, loaded.sha256)
 

@@ -188,6 +188,12 @@ def _networks(draw):
         handoff=draw(st.sampled_from([None, {"between_units": exp(0.5)}, {"between_units": fixed(0.25)},
                                       {"between_units": exp(0.5), "within_unit": fixed(0.1)}])),
         attributes=attributes,
+        # enforcement cases on one desk: case types measured apart from the pooled approvals
+        enforcement_cases=draw(st.sampled_from([None, [{
+            "id": "cases", "name": "问题", "function": draw(st.sampled_from([x["id"] for x in nodes])),
+            "rate": draw(st.sampled_from([0.2, 0.6])), "per": "day",
+            "resolution": {"service": {"share": 0.5, "time": exp(0.2)}, "management": {"share": 0.3, "time": exp(0.5)},
+                           "enforcement": {"share": 0.2, "time": exp(1.0)}}}]])),
     )
 
 
