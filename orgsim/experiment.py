@@ -284,11 +284,14 @@ class StateResult:
         Drawn from each run's quantile sketches (per project type), weighted
         by their counts; ``days`` runs over every quantile kept, so the curve
         follows the distribution to within 1/200 of each part's applications.
+        Pooled (``project_type`` None), it is the project types'; case types
+        (enforcement cases) are drawn by name only.
         """
         if clock not in CLOCKS:
             raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
         sketches = [t.sketches[clock] for r in self.runs for t in r.project_types
-                    if t.count and (project_type is None or t.project_type == project_type)]
+                    if t.count and (t.project_type == project_type if project_type is not None
+                                    else t.kind == "approval")]
         if not sketches:
             return np.empty(0), np.empty(0), 0
         days = np.unique(np.concatenate([s.quantiles for s in sketches]))
@@ -305,6 +308,9 @@ class StateResult:
     def by_project_type(self) -> dict[str, dict[str, Any]]:
         """The state's results per project type, by id: lead times, limit, share over it, throughput, time split.
 
+        Case types (enforcement cases, each way of resolving them) follow the
+        project types, with ``kind`` "enforcement"; they are not in the pooled figures.
+
         Lead times as :meth:`lead_time` gives them (None when the state is
         unstable); other figures are means over replications. The time split
         is None unless the runs kept their records (``keep_records``).
@@ -314,6 +320,7 @@ class StateResult:
             parts = [r.project_type(type_id) for r in self.runs]
             splits = [p.time_split for p in parts]
             out[type_id] = {
+                "kind": parts[0].kind,
                 "applications_per_replication": float(np.mean([p.count for p in parts])),
                 "statutory_limit_days": parts[0].statutory_limit_days,
                 "lead_time_working_days": self.lead_time(project_type=type_id),

@@ -105,17 +105,21 @@ def test_by_project_type() -> None:
     scenario = quick(load_scenario(YIZHENG), 300.0)
     c = compare(scenario, replications=3, seed=4)
     per_type = c.after.by_project_type()
-    assert list(per_type) == [p.id for p in scenario.workload.project_types] == c.after.project_types()
+    # the project types, then the case types of the enforcement cases (each way of resolving them)
+    cases = [f"{e.id}.{r}" for e in scenario.workload.enforcement_cases for r in ("service", "management", "enforcement")]
+    assert list(per_type) == [p.id for p in scenario.workload.project_types] + cases == c.after.project_types()
     total = 0.0
     for type_id, row in per_type.items():
         runs = c.after.lead_time_runs("working", type_id)
         assert row["lead_time_working_days"]["mean"] == pytest.approx(np.mean([s.mean for s in runs]), rel=1e-12)
         assert row["lead_time_working_days"]["p90"] == pytest.approx(np.mean([s.p90 for s in runs]), rel=1e-12)
         assert row["time_split_working_days"] is None  # records not kept
-        total += row["applications_per_replication"]
+        assert row["kind"] == ("enforcement" if type_id in cases else "approval")
+        if row["kind"] == "approval":  # the pooled figures are the project types'
+            total += row["applications_per_replication"]
     assert total == pytest.approx(np.mean(c.after.metric("completed")), rel=1e-12)
     limits = {row["statutory_limit_days"] for row in per_type.values()}
-    assert limits == {120.0, 30.0}
+    assert limits == {120.0, 30.0, 90.0}
 
 
 def test_pooled_distribution_from_sketches() -> None:
@@ -124,7 +128,8 @@ def test_pooled_distribution_from_sketches() -> None:
     c = compare(scenario, replications=3, seed=4)
     days, share, count = c.after.lead_time_distribution("calendar")
     runs = run_replications(scenario, reform_scenario(scenario).after, replications=3, seed=4)
-    pooled = np.sort(np.concatenate([r.lead_calendar_days for r in runs]))
+    # the applications of the project types (the enforcement case types are drawn by name only)
+    pooled = np.sort(np.concatenate([r.lead_calendar_days[np.asarray(r.flow_pooled)[r.flow_index]] for r in runs]))
     assert count == len(pooled)
     exact = np.searchsorted(pooled, days, side="right") / len(pooled)
     smallest = min(t.count for r in c.after.runs for t in r.project_types if t.count)

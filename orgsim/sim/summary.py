@@ -114,6 +114,8 @@ class ProjectTypeSummary:
     #: Mean working days per application on each part of the critical path (COMPONENTS);
     #: None unless the run kept its records, which hold each application's split.
     time_split: Mapping[str, float] | None
+    #: "approval" (a project type: in the pooled figures) or "enforcement" (a case type of its own).
+    kind: str = "approval"
 
 
 @dataclass(frozen=True)
@@ -343,6 +345,7 @@ def _by_project_type(
                               else over[k] / int(counts[k])),
             throughput_per_working_day=int(counts[k]) / run.window_days,
             time_split=splits.get(type_id) if run.records else None,
+            kind="approval" if not run.flow_pooled or run.flow_pooled[k] else "enforcement",
         )
         for k, type_id in enumerate(ids)
     )
