@@ -142,6 +142,12 @@ def enforcement_bureau(org: o.Org, spec: s.EnforcementBureau, phase: str | None 
     """
     ed = Edit(org, "enforcement_bureau", phase)
     chosen = ed.select_functions(spec)
+    first_owner = ed.org.owner(chosen[0])
+    if not isinstance(spec.bureau, str) and spec.bureau.jurisdiction is None and \
+            not ed.org.in_zone_government(first_owner):
+        raise ed.fail(f"the new bureau would be in the {ed.g.nodes[first_owner][o.JURISDICTION]} jurisdiction of "
+                      f"{first_owner!r}, which holds {chosen[0]!r}: devolve the powers first, name `within` to "
+                      "leave them alone, or give the bureau a jurisdiction")
     bureau = _gather(ed, spec, chosen)
     if spec.resolution is not None:
         shares = tuple(getattr(spec.resolution, r) for r in o.RESOLUTIONS)

@@ -12,7 +12,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from orgsim.distributions import Distribution
 
@@ -647,14 +658,18 @@ class Coordinate(_Op):
     factor: Annotated[float, Field(ge=0, le=10)] | None = Field(
         None, description="Multiplies the hand-off delays between the sides (0.5: half as long)."
     )
-    handoff: Distribution | None = Field(None, description="A new delay for the hand-offs between the sides.")
+    handoff: Distribution | None = Field(
+        None, validate_default=True, description="A new delay for the hand-offs between the sides."
+    )
     both_ways: bool = Field(True, description="Also the hand-offs from the second side to the first.")
 
-    @model_validator(mode="after")
-    def _one_of(self) -> "Coordinate":
-        if (self.factor is None) == (self.handoff is None):
+    @field_validator("handoff", mode="after")
+    @classmethod
+    def _one_of(cls, handoff: Any, info: ValidationInfo) -> Any:
+        # On the field, so that the message points at it (a model's own error would point at `op`).
+        if (info.data.get("factor") is None) == (handoff is None):
             raise ValueError("give exactly one of 'factor' (scale the hand-offs) or 'handoff' (a new delay)")
-        return self
+        return handoff
 
 
 class _PathSelector(_Model):
