@@ -22,6 +22,9 @@ cpdef long long arrival_key(long long flow) noexcept
 cpdef long long officers_key(long long no, long long step) noexcept
 cpdef long long signoff_key(long long no, long long step, long long level) noexcept
 
+@cython.locals(c=int)
+cdef void _copy5(double[::1] dst, Py_ssize_t d, double[::1] src, Py_ssize_t s) noexcept
+
 
 cdef class FifoLoop:
     # --- the run
@@ -62,6 +65,7 @@ cdef class FifoLoop:
     cdef long long[::1] a_k, a_no
     cdef double[::1] a_t_arrive, a_t_last, a_draws, a_comp, a_cand, a_t_ready, a_base_t, a_base_comp
     cdef tuple blank
+    cdef list no_fired
     # --- scratch: a walk through skipped steps, a cascade of them
     cdef int[::1] attr_true, stack
     cdef long long[::1] mark, reached
@@ -115,12 +119,12 @@ cdef class FifoLoop:
     cdef void _step_done(self, double e, int slot, int i, int g) except *
     @cython.locals(w="long long", g0=int, top=int, m=int, end=int, direct=int, j=int, k=int, r=int, r0=int)
     cdef void _walk(self, int slot, Py_ssize_t b, Py_ssize_t fb, int i, int g, double e, bint first) except *
-    @cython.locals(column=int, delay=double, at=double, bk=Py_ssize_t, src=Py_ssize_t, dst=Py_ssize_t, c=int)
+    @cython.locals(column=int, delay=double, at=double, bk=Py_ssize_t, dst=Py_ssize_t)
     cdef void _hand(self, int slot, Py_ssize_t b, int i, int k, int r, double e, bint first) except *
-    @cython.locals(b=Py_ssize_t, g0=int, fb=Py_ssize_t, top=int, bj=Py_ssize_t, dst=Py_ssize_t, at=double, c=int,
+    @cython.locals(b=Py_ssize_t, g0=int, fb=Py_ssize_t, top=int, bj=Py_ssize_t, dst=Py_ssize_t, at=double,
                    m=int, end=int, k=int, r=Py_ssize_t)
     cdef void _release(self, int slot, int j) except *
-    @cython.locals(b=Py_ssize_t, g0=int, fb=Py_ssize_t, src=Py_ssize_t, c=int, w="long long", start=int, m=int,
+    @cython.locals(b=Py_ssize_t, g0=int, fb=Py_ssize_t, w="long long", start=int, m=int,
                    end=int, y=int, by=Py_ssize_t, r=int, rend=int)
     cdef void _send_back(self, int slot, int i, int g, double e, double delay) except *
     @cython.locals(since=double)

@@ -137,6 +137,15 @@ def _output_zeros(n: int, typecode: str) -> Any:
         return array(typecode, bytes(n * array(typecode).itemsize))
 
 
+def _copy5(dst: Any, d: int, src: Any, s: int) -> None:
+    """The five parts of a path from ``src[s:s + 5]`` to ``dst[d:d + 5]``."""
+    if cython.compiled:
+        for c in range(5):
+            dst[d + c] = src[s + c]
+    else:
+        dst[d:d + 5] = src[s:s + 5]
+
+
 def _array(values: Any, n: int, typecode: str) -> np.ndarray:
     """The first ``n`` values of an output array as a numpy array (a view, no copy)."""
     return np.asarray(values)[:n] if cython.compiled else np.frombuffer(values, dtype=typecode)[:n]
@@ -246,6 +255,7 @@ class FifoLoop:
         s = run.max_steps
         # For _reset_slot in Python: the whole per-step stride at once.
         self.blank = ([0.0] * (5 * s), [-1.0] * s, [0] * s, [-1] * s, [1] * s)
+        self.no_fired = [0] * run.max_reach
         # Scratch for one walk through skipped steps, or one cascade of them.
         self.attr_true = _zeros(run.max_attributes, "i")
         self.mark = _zeros(s, "q")
@@ -450,7 +460,6 @@ class FifoLoop:
             for i in range(n):
                 for c in range(5):
                     self.a_comp[5 * (b + i) + c] = 0.0
-                    self.a_cand[5 * (b + i) + c] = 0.0
                 self.a_t_ready[b + i] = -1.0
                 self.a_crit[b + i] = -1
                 self.a_visits[b + i] = 0
@@ -461,7 +470,6 @@ class FifoLoop:
             s = self.steps
             zeros5, minus_ones, int_zeros, int_minus_ones, ones = self.blank
             self.a_comp[5 * b:5 * (b + s)] = zeros5
-            self.a_cand[5 * b:5 * (b + s)] = zeros5
             self.a_t_ready[b:b + s] = minus_ones
             self.a_crit[b:b + s] = int_minus_ones
             self.a_visits[b:b + s] = int_zeros
@@ -471,11 +479,12 @@ class FifoLoop:
         if cython.compiled:
             for c in range(self.reach):
                 self.a_fired[slot * self.reach + c] = 0
+            for c in range(5):
+                self.a_base_comp[5 * slot + c] = 0.0
         else:
-            self.a_fired[slot * self.reach:(slot + 1) * self.reach] = [0] * self.reach
+            self.a_fired[slot * self.reach:(slot + 1) * self.reach] = self.no_fired
+            self.a_base_comp[5 * slot:5 * slot + 5] = self.blank[0][:5]
         self.a_base_t[slot] = 0.0
-        for c in range(5):
-            self.a_base_comp[5 * slot + c] = 0.0
 
     # ------------------------------------------------------------ queues
     def _serve(self, q: int, t: float, work: float) -> float:
@@ -512,8 +521,8 @@ class FifoLoop:
                 work = self._combined(slot, g, d, lo, hi, True)
             m, end = self.step_rework_start[g], self.step_rework_start[g + 1]
             while m < end:
-                if self._needed(slot, self.rework_condition[m]) and \
-                        self.a_draws[d + self.rework_column[m]] < self.rework_probability[m]:
+                if self.a_draws[d + self.rework_column[m]] < self.rework_probability[m] and (
+                        self.flow_conditional[f] == 0 or self._needed(slot, self.rework_condition[m])):
                     back = True
                 m += 1
         else:
@@ -524,7 +533,7 @@ class FifoLoop:
             m, end = self.step_rework_start[g], self.step_rework_start[g + 1]
             while m < end:
                 # Draw for every function needed (no short cut) so stream positions never depend on order.
-                if self._needed(slot, self.rework_condition[m]):
+                if self.flow_conditional[f] == 0 or self._needed(slot, self.rework_condition[m]):
                     if self.revisit_rework[self.rework_stream[m]].take() < self.rework_probability[m]:
                         back = True
                 m += 1
@@ -609,14 +618,20 @@ class FifoLoop:
         start, end = self.step_successor_start[g], self.step_successor_start[g + 1]
         r0 = self.step_reach_start[g]
         if self.flow_conditional[f] == 0:
+            # Every step is needed: hand over to each successor and count it done for it at once.
             m = start
             while m < end:  # successors come first in the reach list, in the same order
                 j = self.successor_step[m]
-                if self.a_fired[fb + r0 + m - start] == 0:
+                r = fb + r0 + m - start
+                if self.a_fired[r] == 0:
                     self._hand(slot, b, i, j, r0 + m - start, e, first)
+                    self.a_fired[r] = 1
+                    self.a_pending[b + j] -= 1
+                    if self.a_pending[b + j] == 0:
+                        self._release(slot, j)
                 m += 1
-        else:
-            self._walk(slot, b, fb, i, g, e, first)
+            return
+        self._walk(slot, b, fb, i, g, e, first)
         m = start
         while m < end:  # the successors: one predecessor fewer to wait for
             j = self.successor_step[m]
@@ -684,9 +699,8 @@ class FifoLoop:
         if at > self.a_t_ready[bk] or (at == self.a_t_ready[bk] and i < self.a_crit[bk]):
             self.a_t_ready[bk] = at
             self.a_crit[bk] = i
-            src, dst = 5 * (b + i), 5 * bk
-            for c in range(5):
-                self.a_cand[dst + c] = self.a_comp[src + c]
+            dst = 5 * bk
+            _copy5(self.a_cand, dst, self.a_comp, 5 * (b + i))
             self.a_cand[dst + 3] += delay
 
     def _release(self, slot: int, j: int) -> None:
@@ -711,12 +725,10 @@ class FifoLoop:
                 dst = 5 * bj
                 if self.a_crit[bj] < 0:
                     at = self.a_base_t[slot]
-                    for c in range(5):
-                        self.a_comp[dst + c] = self.a_base_comp[5 * slot + c]
+                    _copy5(self.a_comp, dst, self.a_base_comp, 5 * slot)
                 else:
                     at = self.a_t_ready[bj]
-                    for c in range(5):
-                        self.a_comp[dst + c] = self.a_cand[dst + c]
+                    _copy5(self.a_comp, dst, self.a_cand, dst)
                 self._push(at, officers_key(self.a_no[slot], j), OFFICERS, slot, j)
                 continue
             m, end = self.step_successor_start[g0 + j], self.step_successor_start[g0 + j + 1]
@@ -743,9 +755,7 @@ class FifoLoop:
         b = slot * self.steps
         g0 = g - i
         fb = slot * self.reach - self.step_reach_start[g0]
-        src = 5 * (b + i)
-        for c in range(5):
-            self.a_base_comp[5 * slot + c] = self.a_comp[src + c]
+        _copy5(self.a_base_comp, 5 * slot, self.a_comp, 5 * (b + i))
         self.a_base_comp[5 * slot + 4] += delay
         self.a_base_t[slot] = e + delay
         self.walk += 1
@@ -822,7 +832,10 @@ class FifoLoop:
             return
         r, end = self.flow_root_start[f], self.flow_root_start[f + 1]
         while r < end:
-            self._release(slot, self.root_step[r])
+            if self.flow_conditional[f] == 0:  # from the applicant, with no parts yet (the slot's are zero)
+                self._push(t, officers_key(self.a_no[slot], self.root_step[r]), OFFICERS, slot, self.root_step[r])
+            else:
+                self._release(slot, self.root_step[r])
             r += 1
 
     def _draw_needs(self, slot: int, f: int, g: int, n: int) -> int:

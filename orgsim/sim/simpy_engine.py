@@ -149,7 +149,8 @@ class _File:
                  "ahead")
 
     def __init__(self, flow: int, k: int, no: int, t_arrive: float, draws: list[float], needs: list[bool],
-                 needed: list[bool], steps: list[_Step]) -> None:
+                 needed: list[bool], steps: list[_Step],
+                 paths: tuple[list[list[int]], list[list[int]]]) -> None:
         n = len(steps)
         self.flow = flow
         self.k = k  # the k-th applicant of its project type
@@ -160,15 +161,8 @@ class _File:
         self.needed = needed  # per step
         # after[i]: the needed steps the file goes to from needed step i (through
         # those it skips), in the order of the step's reach list; before[k]: the
-        # needed steps it comes to k from.
-        self.after: list[list[int]] = [[] for _ in range(n)]
-        self.before: list[list[int]] = [[] for _ in range(n)]
-        for i in range(n):
-            if needed[i]:
-                reached = _reached(i, needed, steps)
-                self.after[i] = [x for x in steps[i].reach if x in reached]
-                for x in self.after[i]:
-                    self.before[x].append(i)
+        # needed steps it comes to k from (read only: shared by the files that need every step).
+        self.after, self.before = paths
         self.pending = [len(self.before[i]) for i in range(n)]
         self.fired: set[tuple[int, int]] = set()  # pairs handed across (again after a send-back redoing both)
         self.left = sum(needed)
@@ -189,6 +183,20 @@ class _File:
         # ahead[i]: the hand-offs (step, delay) step i makes when its round ends, drawn
         # when the file reached the queue whose end decides it.
         self.ahead: dict[int, list[tuple[int, float]]] = {}
+
+
+def _paths(needed: list[bool], steps: list[_Step]) -> tuple[list[list[int]], list[list[int]]]:
+    """For each step, the needed steps the file goes to from it (``after``) and comes to it from (``before``)."""
+    n = len(steps)
+    after: list[list[int]] = [[] for _ in range(n)]
+    before: list[list[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        if needed[i]:
+            reached = _reached(i, needed, steps)
+            after[i] = [x for x in steps[i].reach if x in reached]
+            for x in after[i]:
+                before[x].append(i)
+    return after, before
 
 
 def _reached(i: int, needed: list[bool], steps: list[_Step]) -> set[int]:
@@ -222,6 +230,8 @@ class _SimPyRun:
         self.roots = [run.root_step[run.flow_root_start[f]:run.flow_root_start[f + 1]].tolist()
                       for f in range(run.n_flows)]
         self.rows: list[list[list[float]]] = [[] for _ in range(run.n_flows)]
+        # The paths of a file that needs every step, made once per project type.
+        self.full_paths = [_paths([True] * len(steps), steps) for steps in self.steps]
         self.applicants = [0] * run.n_flows
         # Attributes (column, probability) and conditions (attribute, column, probability) per project type.
         a, c = run.flow_attribute_start.tolist(), run.flow_condition_start.tolist()
@@ -312,7 +322,8 @@ class _SimPyRun:
             self.rows[f] = self.run_input.first_visit[f].block().tolist()[::-1]
         draws = self.rows[f].pop()
         needs, needed = self._needs(f, draws)
-        file = _File(f, k, self.admitted, now, draws, needs, needed, self.steps[f])
+        paths = self.full_paths[f] if all(needed) else _paths(needed, self.steps[f])
+        file = _File(f, k, self.admitted, now, draws, needs, needed, self.steps[f], paths)
         self.admitted += 1
         # Approvals make the pooled accounts; case types are measured on their own. The
         # safety limit counts every file in the system.
@@ -351,8 +362,12 @@ class _SimPyRun:
         run, step = self.run_input, self.steps[file.flow][i]
         first = file.visits[i] == 0
         file.visits[i] += 1
-        service = [(column, stream) for column, stream, c in step.service if c < 0 or file.needs[c]]
-        rework = [(column, stream, p) for column, stream, p, c in step.rework if c < 0 or file.needs[c]]
+        if file.needs:  # only the functions this file needs
+            service = [(column, stream) for column, stream, c in step.service if c < 0 or file.needs[c]]
+            rework = [(column, stream, p) for column, stream, p, c in step.rework if c < 0 or file.needs[c]]
+        else:
+            service = [(column, stream) for column, stream, _ in step.service]
+            rework = [(column, stream, p) for column, stream, p, _ in step.rework]
         if first:  # from the application's row (common random numbers)
             times = [file.draws[column] for column, _ in service]
             back = any(file.draws[column] < p for column, _, p in rework)
