@@ -97,7 +97,7 @@ class Flow:
                 return s
         raise KeyError(step_id)
 
-    def dag(self) -> nx.DiGraph[str]:
+    def dag(self) -> nx.DiGraph:
         g: nx.DiGraph[str] = nx.DiGraph()
         g.add_nodes_from(s.id for s in self.steps)
         g.add_edges_from(self.after)
