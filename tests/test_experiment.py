@@ -45,7 +45,7 @@ def test_every_executor_gives_the_same_comparison(tutorial, serial) -> None:  # 
     got_json, got_frame = _documents(in_processes)
     assert got_json == want_json
     pd.testing.assert_frame_equal(got_frame, want_frame)
-    for a, b in zip(in_processes.after.runs, serial.after.runs):
+    for a, b in zip(in_processes.after.runs, serial.after.runs, strict=True):
         assert a.records == b.records and a.records
     pytest.importorskip("dask.distributed")
     with make_executor("dask", workers=2) as cluster:
@@ -75,7 +75,7 @@ def test_run_state_is_the_comparisons_state(tutorial, serial) -> None:  # noqa: 
 def test_summaries_are_those_of_the_whole_runs(tutorial, serial) -> None:  # noqa: ANN001
     """The statistics a comparison reads equal those of the runs simulate() returns, arrays and all."""
     runs = run_replications(tutorial, "after", replications=4, seed=9)
-    for whole, summary in zip(runs, serial.after.runs):
+    for whole, summary in zip(runs, serial.after.runs, strict=True):
         assert whole.summary() == summary.stats
 
 

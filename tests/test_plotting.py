@@ -165,7 +165,8 @@ def test_org_chart_sizes_markers_by_headcount_and_colours_them_by_kind() -> None
 
 def _big_zone() -> Scenario:
     """A made-up zone of 60+ units: committee, 8 bureaus with 6 sections each, parks, city, sub-districts."""
-    bureaus = [("planning", "规划和自然资源局", "Planning bureau"), ("construction", "建设和交通局", "Construction bureau"),
+    bureaus = [("planning", "规划和自然资源局", "Planning bureau"),
+               ("construction", "建设和交通局", "Construction bureau"),
                ("environment", "生态环境局", "Environment bureau"), ("economy", "经济发展局", "Economy bureau"),
                ("investment", "投资促进局", "Investment bureau"), ("finance", "财政金融局", "Finance bureau"),
                ("social", "社会事务局", "Social affairs bureau"), ("safety", "应急管理局", "Emergency bureau")]

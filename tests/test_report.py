@@ -58,7 +58,7 @@ def _fonts() -> Iterator[None]:
         yield
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def report_of(path: Path, with_sweep: bool = True) -> str:
     c = comparison_of(path)
     return render_report(c, sweep=sweep_frame(c) if with_sweep else None, dpi=60)

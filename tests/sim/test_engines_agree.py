@@ -32,7 +32,7 @@ LOOPS = {"simpy": fifo_engine.LOOP, "fifo-python": fifo_engine.python_loop(), "f
 def test_the_python_mode_is_the_same_source_not_compiled() -> None:
     python = fifo_engine.python_loop()
     assert not python.COMPILED and python.__file__ == str(Path(fifo_engine.__file__).with_name("fifo_loop.py"))
-    assert fifo_engine.LOOP.COMPILED == fifo_engine.compiled()
+    assert fifo_engine.compiled() == fifo_engine.LOOP.COMPILED
 
 
 def _run(scenario, implementation: str, state: str = "after", **kw):
@@ -61,7 +61,7 @@ def _assert_same(a, b) -> None:
         assert value == pytest.approx(b.component_days[name], rel=1e-9, abs=1e-12, nan_ok=True), name
     assert a.mean_in_system == pytest.approx(b.mean_in_system, rel=1e-9, abs=1e-12)
     assert [p.key for p in a.pools] == [p.key for p in b.pools]
-    for p, q in zip(a.pools, b.pools):
+    for p, q in zip(a.pools, b.pools, strict=True):
         assert p.utilisation == pytest.approx(q.utilisation, rel=1e-9, abs=1e-12), p.key
         assert p.mean_queue == pytest.approx(q.mean_queue, rel=1e-9, abs=1e-12), p.key
 
