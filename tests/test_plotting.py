@@ -35,6 +35,8 @@ from quick_results import comparison_of, quick
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
+# The tutorial in the fast suite; the real zones are simulated first, seconds apiece.
+BUNDLED = [p if p == TUTORIAL else pytest.param(p, marks=pytest.mark.slow) for p in SCENARIOS]
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -98,6 +100,7 @@ def test_bundled_scenarios_exist() -> None:
     assert TUTORIAL in SCENARIOS
 
 
+@pytest.mark.slow  # every figure of every bundled scenario
 @pytest.mark.parametrize("kind", plotting.KINDS)
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_figure_renders_for_every_bundled_scenario(path: Path, kind: str) -> None:
@@ -110,7 +113,7 @@ def test_every_figure_renders_for_every_bundled_scenario(path: Path, kind: str) 
     assert fig.axes and texts(fig)
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in SCENARIOS])
 def test_org_chart_labels_every_unit_once_per_panel(path: Path) -> None:
     c = comparison_of(path)
     fig = plotting.plot_orgchart(c, english=True)
@@ -123,7 +126,7 @@ def test_org_chart_labels_every_unit_once_per_panel(path: Path) -> None:
         assert len([t for t in labels if re.search(r"\(\d+\)$", t)]) == len(org.units())
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in SCENARIOS])
 def test_waterfall_steps_add_up_to_the_headcount_after(path: Path) -> None:
     c = comparison_of(path)
     steps = plotting._headcount_steps(c.outcome, c.scenario)
@@ -428,6 +431,7 @@ def test_with_a_cjk_font_figures_show_chinese_names() -> None:
         assert render(fig, fmt)
 
 
+@pytest.mark.slow  # a fresh interpreter
 @pytest.mark.parametrize("first", ["orgsim.cli.present", "orgsim.cli.simulate", "orgsim.cli"])
 def test_the_commands_load_whichever_module_is_imported_first(first: str) -> None:
     code = (
@@ -438,6 +442,7 @@ def test_the_commands_load_whichever_module_is_imported_first(first: str) -> Non
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_the_engine_never_imports_matplotlib() -> None:
     code = (
         "import sys, orgsim, orgsim.cli, orgsim.plotting, orgsim.report\n"

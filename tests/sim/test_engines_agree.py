@@ -27,6 +27,8 @@ from factory import exp, fixed, network_scenario
 SCENARIOS = sorted((Path(__file__).parents[2] / "scenarios").glob("*.yaml"))
 IMPLEMENTATIONS = ["simpy", "fifo-python"] + (["fifo-compiled"] if fifo_engine.compiled() else [])
 LOOPS = {"simpy": fifo_engine.LOOP, "fifo-python": fifo_engine.python_loop(), "fifo-compiled": fifo_engine.LOOP}
+# The tutorial in the fast suite; the real zones take seconds apiece in three implementations.
+BUNDLED = [p if p.stem == "tutorial" else pytest.param(p, marks=pytest.mark.slow) for p in SCENARIOS]
 
 
 def test_the_python_mode_is_the_same_source_not_compiled() -> None:
@@ -67,7 +69,7 @@ def _assert_same(a, b) -> None:
 
 
 @pytest.mark.parametrize("state", ["before", "after"])
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
 def test_bundled_scenarios_agree(path: Path, state: str) -> None:
     scenario = load_scenario(path)
     scenario = scenario.model_copy(update={"simulation": scenario.simulation.model_copy(
@@ -167,6 +169,7 @@ def _networks(draw):
     )
 
 
+@pytest.mark.slow  # fuzzing: random networks in every implementation
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_networks(), st.integers(0, 2**31))
 def test_random_networks_agree(scenario, seed: int) -> None:
