@@ -30,7 +30,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str |
     if title:
         lines.append(title)
     for k, row in enumerate(cells):
-        lines.append("  ".join(_pad(c, w, numeric[i] and k > 0) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+        padded = (_pad(c, w, numeric[i] and k > 0) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        lines.append("  ".join(padded).rstrip())
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

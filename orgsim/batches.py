@@ -29,6 +29,7 @@ from orgsim.errors import OrgsimError, Problem
 
 if TYPE_CHECKING:
     from orgsim.executors import Executor
+    from orgsim.scenario.schema import Engine
     from orgsim.sim.calendar import WorkingCalendar
     from orgsim.sim.plan import Plan
     from orgsim.sim.results import RunResult
@@ -49,7 +50,7 @@ class StateSetup:
     calendar: WorkingCalendar
     horizon_days: float
     warmup_days: float
-    engine: str
+    engine: Engine
     #: SHA-256 (hex) of the plan, the settings, the calendar and the contents of every trace file.
     identity: str
 
@@ -61,7 +62,7 @@ class StateSetup:
         return simulate_plan(
             self.plan, RandomStreams(seed_seq), self.horizon_days, self.warmup_days,
             keep_records=keep_records, arrival_times=dict(self.arrival_times), calendar=self.calendar,
-            engine=self.engine,  # type: ignore[arg-type]
+            engine=self.engine,
         )
 
 
@@ -248,7 +249,7 @@ def run_groups(
     for block, result in executor.map_unordered(simulate_block, blocks()):
         if isinstance(result, _Failure):
             raise result.kind(result.message, list(result.problems))
-        for r, summary in zip(range(block.first, block.stop), result):
+        for r, summary in zip(range(block.first, block.stop), result, strict=True):
             key = RunRequest(block.setup, block.seed, block.replications, r, block.keep_records).key
             shared = len(waiting[key])
             answer(key, summary)

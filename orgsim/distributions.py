@@ -8,7 +8,7 @@ Every distribution states the unit of its numbers (``minutes``, ``hours``,
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -76,7 +76,7 @@ class _Dist(BaseModel):
         """``size`` samples in working days."""
         return self._draw(rng, size) * days_per_unit(self.unit, hours_per_day)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         """The same shape with every time multiplied by ``factor``."""
         raise NotImplementedError  # pragma: no cover
 
@@ -94,7 +94,7 @@ class Exponential(_Dist):
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean, size)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"mean": self.mean * factor})
 
 
@@ -113,7 +113,7 @@ class Deterministic(_Dist):
 
         return np.full(size, self.value)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"value": self.value * factor})
 
 
@@ -123,7 +123,7 @@ class Uniform(_Dist):
     high: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if self.low > self.high:
             raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
         return self
@@ -137,7 +137,7 @@ class Uniform(_Dist):
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, size)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"low": self.low * factor, "high": self.high * factor})
 
 
@@ -148,7 +148,7 @@ class Triangular(_Dist):
     high: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Triangular":
+    def _ordered(self) -> Triangular:
         if not self.low <= self.mode <= self.high or self.low == self.high:
             raise ValueError(
                 f"need low <= mode <= high and low < high, got {self.low}, {self.mode}, {self.high}"
@@ -165,7 +165,7 @@ class Triangular(_Dist):
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.triangular(self.low, self.mode, self.high, size)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(
             update={"low": self.low * factor, "mode": self.mode * factor, "high": self.high * factor}
         )
@@ -189,7 +189,7 @@ class Lognormal(_Dist):
         mu = math.log(self.mean) - sigma2 / 2
         return rng.lognormal(mu, math.sqrt(sigma2), size)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"mean": self.mean * factor})
 
 
@@ -210,7 +210,7 @@ class Gamma(_Dist):
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean / shape, size)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"mean": self.mean * factor})
 
 
@@ -222,7 +222,7 @@ class Empirical(_Dist):
     weights: list[Annotated[float, Field(ge=0)]] | None = None
 
     @model_validator(mode="after")
-    def _weights_match(self) -> "Empirical":
+    def _weights_match(self) -> Empirical:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError(
@@ -260,11 +260,11 @@ class Empirical(_Dist):
 
         return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._p())
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"values": [v * factor for v in self.values]})
 
 
 Distribution = Annotated[
-    Union[Exponential, Deterministic, Uniform, Triangular, Lognormal, Gamma, Empirical],
+    Exponential | Deterministic | Uniform | Triangular | Lognormal | Gamma | Empirical,
     Field(discriminator="dist"),
 ]

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -37,6 +37,11 @@ from orgsim.sim.results import PERCENTILES, RunResult
 from orgsim.sim.streams import replication_seeds
 from orgsim.sim.summary import CLOCKS, LeadTimeStats, RunSummary
 
+if TYPE_CHECKING:  # imported where used: they load the holiday tables and pandas
+    import pandas as pd
+
+    from orgsim.sim.calendar import WorkingCalendar
+
 __all__ = [
     "State", "simulate", "run_replications", "run_state", "compare", "simulate_states", "Comparison",
     "StateResult", "Runner", "staffing_estimate", "confidence_interval",
@@ -46,17 +51,20 @@ State = Literal["before", "after"]
 Progress = Callable[[int, int], None]
 
 
-def _calendar(scenario: Scenario):  # noqa: ANN202 - imported lazily: it loads the holiday tables
+def _calendar(scenario: Scenario) -> WorkingCalendar:
     from orgsim.sim.calendar import WorkingCalendar
 
     return WorkingCalendar.from_spec(scenario.simulation.calendar)
 
 
-def _arrival_times(scenario: Scenario, plan: Plan, calendar) -> tuple[dict[str, np.ndarray], dict[str, str]]:  # noqa: ANN001
+def _arrival_times(
+    scenario: Scenario, plan: Plan, calendar: WorkingCalendar
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Traced arrival times per project type, and the SHA-256 of each trace file read."""
     from orgsim.sim.traces import read_trace_file
 
-    times, hashes = {}, {}
+    times: dict[str, np.ndarray] = {}
+    hashes: dict[str, str] = {}
     for flow in plan.flows:
         if flow.trace is None:
             continue
@@ -308,6 +316,7 @@ class StateResult:
         for type_id in self.project_types():
             parts = [r.project_type(type_id) for r in self.runs]
             splits = [p.time_split for p in parts]
+            known = [s for s in splits if s is not None]
             out[type_id] = {
                 "applications_per_replication": float(np.mean([p.count for p in parts])),
                 "statutory_limit_days": parts[0].statutory_limit_days,
@@ -318,8 +327,8 @@ class StateResult:
                                                if self.stable else None),
                 "throughput_per_working_day": float(np.mean([p.throughput_per_working_day for p in parts])),
                 "time_split_working_days": (
-                    {k: _mean_or_none(np.array([s[k] for s in splits if s is not None])) for k in splits[0]}
-                    if self.stable and all(s is not None for s in splits) else None),
+                    {k: _mean_or_none(np.array([s[k] for s in known])) for k in known[0]}
+                    if self.stable and len(known) == len(splits) else None),
             }
         return out
 
@@ -372,7 +381,7 @@ class StateResult:
             "bottlenecks": self.bottlenecks()[:5],
         }
 
-    def to_frame(self):  # noqa: ANN201 - pandas imported lazily
+    def to_frame(self) -> pd.DataFrame:
         """One row per replication, with the seed, scenario hash and version (``replications.csv``)."""
         import pandas as pd
 
@@ -421,7 +430,7 @@ class Comparison:
         d = self.after.metric(key) - self.before.metric(key)
         return {"mean": float(np.mean(d)), "ci95": list(confidence_interval(d))}
 
-    def to_frame(self):  # noqa: ANN201 - pandas imported lazily
+    def to_frame(self) -> pd.DataFrame:
         """One row per state and replication, with the seed, scenario hash and version."""
         import pandas as pd
 

@@ -238,10 +238,7 @@ def _judge(frame: Any, value: float, target: Target, state: str) -> Probe:
     mean = float(values.mean())
     lo, hi = confidence_interval(values)
     passes = target.holds(mean)
-    if math.isnan(lo):
-        clear = False
-    else:
-        clear = target.holds(lo) == target.holds(hi) == passes
+    clear = not math.isnan(lo) and target.holds(lo) == target.holds(hi) == passes
     return Probe(value, mean, (lo, hi), True, passes, clear)
 
 

@@ -39,7 +39,7 @@ def test_validate_ok_lines_for_every_bundled_scenario() -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert len(lines) == len(SCENARIOS)
-    for path, line in zip(SCENARIOS, lines):
+    for path, line in zip(SCENARIOS, lines, strict=True):
         scenario = load_scenario(path)
         assert line.startswith(f"ok: {path} ({len(scenario.units)} units, {len(scenario.functions)} functions, ")
         assert line.endswith(f"{len(scenario.operators())} reform operators)")

@@ -37,6 +37,7 @@ def serial(tutorial):  # noqa: ANN001, ANN201
     return compare(tutorial, replications=4, seed=9, keep_records=True)
 
 
+@pytest.mark.slow  # process pools and a Dask cluster
 def test_every_executor_gives_the_same_comparison(tutorial, serial) -> None:  # noqa: ANN001
     """Serial, local processes and Dask: the same summary JSON, table and records for the same seed."""
     want_json, want_frame = _documents(serial)
@@ -45,7 +46,7 @@ def test_every_executor_gives_the_same_comparison(tutorial, serial) -> None:  # 
     got_json, got_frame = _documents(in_processes)
     assert got_json == want_json
     pd.testing.assert_frame_equal(got_frame, want_frame)
-    for a, b in zip(in_processes.after.runs, serial.after.runs):
+    for a, b in zip(in_processes.after.runs, serial.after.runs, strict=True):
         assert a.records == b.records and a.records
     pytest.importorskip("dask.distributed")
     with make_executor("dask", workers=2) as cluster:
@@ -53,6 +54,7 @@ def test_every_executor_gives_the_same_comparison(tutorial, serial) -> None:  # 
     assert _documents(on_dask)[0] == want_json
 
 
+@pytest.mark.slow  # a process pool
 def test_workers_alone_mean_processes(tutorial, serial) -> None:  # noqa: ANN001
     calls = []
     result = compare(tutorial, replications=4, seed=9, keep_records=True, workers=2,
@@ -75,7 +77,7 @@ def test_run_state_is_the_comparisons_state(tutorial, serial) -> None:  # noqa: 
 def test_summaries_are_those_of_the_whole_runs(tutorial, serial) -> None:  # noqa: ANN001
     """The statistics a comparison reads equal those of the runs simulate() returns, arrays and all."""
     runs = run_replications(tutorial, "after", replications=4, seed=9)
-    for whole, summary in zip(runs, serial.after.runs):
+    for whole, summary in zip(runs, serial.after.runs, strict=True):
         assert whole.summary() == summary.stats
 
 
@@ -145,6 +147,7 @@ def _short_tutorial(tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.slow  # process pools
 @pytest.mark.parametrize("command", [["compare"], ["run", "--state", "before"]])
 def test_cli_jobs_give_the_same_json(tmp_path: Path, command: list[str]) -> None:
     path = str(_short_tutorial(tmp_path))

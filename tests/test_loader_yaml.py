@@ -237,6 +237,7 @@ def test_where_libyaml_reads_more_than_the_reference_the_reference_decides() -> 
             assert read(FastLoader, text)[0]
 
 
+@pytest.mark.slow  # fuzzing: generated documents through both loaders
 @needs_libyaml
 @settings(max_examples=150, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
@@ -247,6 +248,7 @@ def test_libyaml_reads_any_document_as_the_reference_does(doc: Any, flow: bool |
                                 width=width))
 
 
+@pytest.mark.slow  # fuzzing: generated documents through both loaders
 @needs_libyaml
 @settings(max_examples=150, derandomize=True, deadline=None, database=None)
 @given(st.data())
@@ -259,6 +261,7 @@ def test_libyaml_reads_edited_scenarios_as_the_reference_does(data: st.DataObjec
     same_reading(text)
 
 
+@pytest.mark.slow  # fuzzing: generated documents through both loaders
 @needs_libyaml
 @settings(max_examples=100, derandomize=True, deadline=None, database=None)
 @given(st.data())

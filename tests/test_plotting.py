@@ -35,6 +35,8 @@ from quick_results import comparison_of, quick
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
+# The tutorial in the fast suite; the real zones are simulated first, seconds apiece.
+BUNDLED = [p if p == TUTORIAL else pytest.param(p, marks=pytest.mark.slow) for p in SCENARIOS]
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -98,6 +100,7 @@ def test_bundled_scenarios_exist() -> None:
     assert TUTORIAL in SCENARIOS
 
 
+@pytest.mark.slow  # every figure of every bundled scenario
 @pytest.mark.parametrize("kind", plotting.KINDS)
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_figure_renders_for_every_bundled_scenario(path: Path, kind: str) -> None:
@@ -110,7 +113,7 @@ def test_every_figure_renders_for_every_bundled_scenario(path: Path, kind: str) 
     assert fig.axes and texts(fig)
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in SCENARIOS])
 def test_org_chart_labels_every_unit_once_per_panel(path: Path) -> None:
     c = comparison_of(path)
     fig = plotting.plot_orgchart(c, english=True)
@@ -123,7 +126,7 @@ def test_org_chart_labels_every_unit_once_per_panel(path: Path) -> None:
         assert len([t for t in labels if re.search(r"\(\d+\)$", t)]) == len(org.units())
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in SCENARIOS])
 def test_waterfall_steps_add_up_to_the_headcount_after(path: Path) -> None:
     c = comparison_of(path)
     steps = plotting._headcount_steps(c.outcome, c.scenario)
@@ -165,7 +168,8 @@ def test_org_chart_sizes_markers_by_headcount_and_colours_them_by_kind() -> None
 
 def _big_zone() -> Scenario:
     """A made-up zone of 60+ units: committee, 8 bureaus with 6 sections each, parks, city, sub-districts."""
-    bureaus = [("planning", "规划和自然资源局", "Planning bureau"), ("construction", "建设和交通局", "Construction bureau"),
+    bureaus = [("planning", "规划和自然资源局", "Planning bureau"),
+               ("construction", "建设和交通局", "Construction bureau"),
                ("environment", "生态环境局", "Environment bureau"), ("economy", "经济发展局", "Economy bureau"),
                ("investment", "投资促进局", "Investment bureau"), ("finance", "财政金融局", "Finance bureau"),
                ("social", "社会事务局", "Social affairs bureau"), ("safety", "应急管理局", "Emergency bureau")]
@@ -427,6 +431,7 @@ def test_with_a_cjk_font_figures_show_chinese_names() -> None:
         assert render(fig, fmt)
 
 
+@pytest.mark.slow  # a fresh interpreter
 @pytest.mark.parametrize("first", ["orgsim.cli.present", "orgsim.cli.simulate", "orgsim.cli"])
 def test_the_commands_load_whichever_module_is_imported_first(first: str) -> None:
     code = (
@@ -437,6 +442,7 @@ def test_the_commands_load_whichever_module_is_imported_first(first: str) -> Non
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_the_engine_never_imports_matplotlib() -> None:
     code = (
         "import sys, orgsim, orgsim.cli, orgsim.plotting, orgsim.report\n"

@@ -58,7 +58,7 @@ def _fonts() -> Iterator[None]:
         yield
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def report_of(path: Path, with_sweep: bool = True) -> str:
     c = comparison_of(path)
     return render_report(c, sweep=sweep_frame(c) if with_sweep else None, dpi=60)
@@ -73,6 +73,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 # ---------------------------------------------------------------- the HTML
 
 
+@pytest.mark.slow  # every bundled scenario, simulated and rendered
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_report_has_every_section_figure_and_change(path: Path) -> None:
     c = comparison_of(path)
@@ -123,6 +124,7 @@ def test_report_escapes_the_scenarios_text() -> None:
     assert "A &amp; B &lt;b&gt;bold&lt;/b&gt;" in html
 
 
+@pytest.mark.slow  # simulates every bundled scenario
 def test_report_says_when_a_state_is_unstable() -> None:
     unstable = [p for p in SCENARIOS if not (comparison_of(p).before.stable and comparison_of(p).after.stable)]
     if not unstable:
@@ -204,7 +206,9 @@ def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[st
     return subprocess.run(command, capture_output=True, text=True, timeout=180, env=env, check=False)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it: apt-get install chromium)")
+@pytest.mark.slow  # a headless browser per scenario
+@pytest.mark.skipif(CHROMIUM is None,
+                    reason="chromium is not installed (.ci/run installs it: apt-get install chromium)")
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_report_renders_in_chromium_with_every_figure(path: Path, tmp_path: Path) -> None:
     html = report_of(path)

@@ -15,7 +15,7 @@ from orgsim._io import atomic_write, atomic_write_text
 from orgsim.cli._common import _echo_json, _progress, _user_errors
 from orgsim.cli._tables import structure_table
 from orgsim.executors import EXECUTORS
-from orgsim.experiment import Comparison, StateResult, compare, run_state
+from orgsim.experiment import Comparison, State, StateResult, compare, run_state
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
 from orgsim.sim.results import PERCENTILES
@@ -90,7 +90,8 @@ def _comparison_text(c: Comparison, d: dict[str, Any]) -> str:
 
 
 def _write_outputs(out: Path, summary: dict[str, Any], frame: Any, records: Any | None) -> list[Path]:
-    written = [atomic_write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")]
+    text = json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    written = [atomic_write_text(out / "summary.json", text)]
     written.append(atomic_write(out / "replications.csv", lambda tmp: frame.to_csv(tmp, index=False)))
     if records is not None:
         written.append(atomic_write(out / "records.csv", lambda tmp: records.to_csv(tmp, index=False)))
@@ -108,7 +109,8 @@ def _records_frame(states: list[StateResult]) -> Any:
 
 
 _common = [
-    click.option("-r", "--replications", type=click.IntRange(1, 10_000), help="Replications (default: the scenario's)."),
+    click.option("-r", "--replications", type=click.IntRange(1, 10_000),
+                 help="Replications (default: the scenario's)."),
     click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables."),
     click.option("--out", type=click.Path(file_okay=False, path_type=Path),
@@ -174,7 +176,7 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
 @click.option("--state", type=click.Choice(["before", "after"]), default="after", show_default=True)
 @_with_common
 @_user_errors
-def run(file: str, state: str, replications: int | None, seed: int | None, as_json: bool,
+def run(file: str, state: State, replications: int | None, seed: int | None, as_json: bool,
         out: Path | None, records: bool, jobs: int | None, executor: str | None, address: str | None) -> None:
     """Simulate one state of the organisation (by default after the reforms)."""
     _check_executor(executor, address)

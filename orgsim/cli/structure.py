@@ -37,7 +37,8 @@ def validate(files: tuple[str, ...]) -> None:
                 click.echo(f"error: {line}", err=True)
             continue
         n_ops = len(outcome.states)
-        click.echo(f"ok: {name} ({len(scenario.units)} units, {len(scenario.functions)} functions, {n_ops} reform operators)")
+        click.echo(f"ok: {name} ({len(scenario.units)} units, {len(scenario.functions)} functions, "
+                   f"{n_ops} reform operators)")
     if failed:
         sys.exit(USAGE_ERROR)
 

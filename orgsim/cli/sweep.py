@@ -54,7 +54,7 @@ def _fmt(x: float | None) -> str:
 def _short_names(paths: list[str]) -> list[str]:
     """Column headers: a path's last field when that is unambiguous, else the whole path."""
     lasts = [p.rsplit(".", 1)[-1] for p in paths]
-    return [last if lasts.count(last) == 1 else p for p, last in zip(paths, lasts)]
+    return [last if lasts.count(last) == 1 else p for p, last in zip(paths, lasts, strict=True)]
 
 
 def sweep_table(frame: Any, paths: list[str], metric: str = "lead_working_p90") -> str:

@@ -12,7 +12,7 @@ __all__ = ["build_org"]
 
 def build_org(scenario: Scenario) -> o.Org:
     """The organisation a scenario describes, before any reform."""
-    g = nx.DiGraph(name=scenario.scenario.name)
+    g: nx.DiGraph[str] = nx.DiGraph(name=scenario.scenario.name)
     for u in scenario.units:
         g.add_node(
             u.id,

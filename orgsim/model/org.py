@@ -18,8 +18,6 @@ from typing import Any
 
 import networkx as nx
 
-from orgsim.distributions import Distribution
-
 __all__ = [
     "NODE_TYPE", "UNIT", "FUNCTION", "EDGE_TYPE", "REPORTS_TO", "PERFORMS",
     "NAME", "NAME_EN", "KIND", "JURISDICTION", "CHIEF", "DEPUTIES", "SUPPORT", "POOLED",
@@ -100,7 +98,7 @@ class Flow:
         raise KeyError(step_id)
 
     def dag(self) -> nx.DiGraph:
-        g = nx.DiGraph()
+        g: nx.DiGraph[str] = nx.DiGraph()
         g.add_nodes_from(s.id for s in self.steps)
         g.add_edges_from(self.after)
         return g
@@ -137,7 +135,7 @@ class Ledger:
     #: Staff moved into the zone from outside, by origin kind.
     moved_in: dict[str, int] = field(default_factory=dict)
 
-    def add(self, what: str, key: str, n: int) -> "Ledger":
+    def add(self, what: str, key: str, n: int) -> Ledger:
         if n == 0:
             return self
         counts = dict(getattr(self, what))
@@ -162,11 +160,11 @@ class Org:
         self.ledger = ledger or Ledger()
 
     # ------------------------------------------------------------ copies
-    def mutable_copy(self) -> "Org":
+    def mutable_copy(self) -> Org:
         """A copy whose graph can be changed without touching this one."""
         return Org(self.graph.copy(), self.flows, self.ledger)
 
-    def with_flows(self, flows: Iterable[Flow]) -> "Org":
+    def with_flows(self, flows: Iterable[Flow]) -> Org:
         return Org(self.graph, flows, self.ledger)
 
     # ------------------------------------------------------------ nodes

@@ -34,7 +34,7 @@ def org_problems(org: o.Org) -> list[Problem]:
         elif kind not in (o.REPORTS_TO, o.PERFORMS):
             add(f"{a}", f"edge {a!r} -> {b!r} has unknown type {kind!r}")
 
-    hierarchy = nx.DiGraph()
+    hierarchy: nx.DiGraph[str] = nx.DiGraph()
     for u in org.units():
         hierarchy.add_node(u)
         d = g.nodes[u]
@@ -63,7 +63,8 @@ def org_problems(org: o.Org) -> list[Problem]:
         d = g.nodes[f]
         owners = [u for u, _, e in g.in_edges(f, data=True) if e[o.EDGE_TYPE] == o.PERFORMS]
         if len(owners) != 1:
-            add(f"functions.{f}.owner", f"function {f!r} has {len(owners)} owners {sorted(owners)}; it needs exactly one")
+            add(f"functions.{f}.owner",
+                f"function {f!r} has {len(owners)} owners {sorted(owners)}; it needs exactly one")
         if d[o.OFFICERS] < 0:
             add(f"functions.{f}.officers", f"negative headcount {d[o.OFFICERS]}")
         if f in case_functions and len(owners) == 1:

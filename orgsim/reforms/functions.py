@@ -23,7 +23,7 @@ def strip(org: o.Org, spec: s.Strip, phase: str | None = None) -> tuple[o.Org, l
     target = ed.require_unit(spec.to, "receiving unit")
     chosen = ed.select_functions(spec)
     sources = [ed.org.owner(f) for f in chosen]
-    for f, src in zip(chosen, sources):
+    for f, src in zip(chosen, sources, strict=True):
         if src == target:
             raise ed.fail(f"function {f!r} is already performed by {target!r}")
         ed.move_function(f, target, spec.staff)

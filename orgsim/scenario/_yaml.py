@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -69,6 +69,9 @@ class _Composer(yaml.composer.Composer):
         self.open_anchors: dict[str, int] = {}
         self._sizes: dict[int, tuple[int, int]] = {}
 
+    if TYPE_CHECKING:  # given by the parser this composer is combined with (PyYAML's or libyaml's)
+        def peek_event(self) -> yaml.Event: ...
+
     def _measure(self, node: yaml.Node) -> tuple[int, int]:
         """Nodes in ``node`` and its depth, aliases expanded (the node graph is acyclic here)."""
         key = id(node)
@@ -86,9 +89,10 @@ class _Composer(yaml.composer.Composer):
             )
         return self._sizes[key]
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
+            assert event.anchor is not None  # an alias always names its anchor
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
                 raise _refuse(f"more than {MAX_ALIASES} aliases (*name); refusing an alias bomb", event.start_mark)
@@ -242,12 +246,12 @@ class PureLoader(
 
 
 try:
-    from yaml.cyaml import CParser
+    from yaml._yaml import CParser  # where yaml.cyaml takes it from (it does not export it)
 except ImportError:  # PyYAML built without libyaml
     FastLoader: type | None = None
 else:
 
-    class FastLoader(_Composer, _CoreConstructor, _CoreResolver, CParser):  # type: ignore[no-redef]
+    class FastLoader(_Composer, _CoreConstructor, _CoreResolver, CParser):  # type: ignore[no-redef]  # None above
         """libyaml's scanner and parser under the same composer, constructor and resolver.
 
         The composer comes before CParser so that nodes are composed in

@@ -14,7 +14,7 @@ import difflib
 import hashlib
 import re
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
 import networkx as nx
 import yaml
@@ -25,6 +25,9 @@ from orgsim.errors import Problem, ScenarioError
 from orgsim.scenario._yaml import BadValue, FastLoader, PureLoader
 from orgsim.scenario._yaml import MAX_ALIAS_EXPANSION, MAX_ALIASES, MAX_DEPTH  # noqa: F401 - where they were
 from orgsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 __all__ = ["load_scenario", "parse_scenario", "format_path", "MAX_FILE_BYTES", "MAX_APPLICANTS"]
 
@@ -240,7 +243,7 @@ def _shown(value: Any) -> str:
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: ErrorDetails) -> str:
     """A pydantic error in words for the file's author (``err`` from ``errors()``)."""
     kind = err["type"]
     ctx = err.get("ctx", {})
@@ -277,7 +280,7 @@ def _message(err: dict[str, Any]) -> str:
     return msg
 
 
-def _error_location(err: dict[str, Any], data: Any) -> Loc:
+def _error_location(err: ErrorDetails, data: Any) -> Loc:
     loc = _clean_loc(err["loc"], data, missing=err["type"] == "missing")
     if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         # Point at the field that picks the union member (op, dist).
@@ -341,7 +344,9 @@ def _read_yaml(text: str, file: str) -> tuple[yaml.Node, list[tuple[Loc, int, st
     return _compose_and_construct(PureLoader, text, file)
 
 
-def _compose_and_construct(loader_class: type, text: str, file: str) -> tuple[yaml.Node, list[tuple[Loc, int, str]], Any]:
+def _compose_and_construct(
+    loader_class: type, text: str, file: str
+) -> tuple[yaml.Node, list[tuple[Loc, int, str]], Any]:
     loader = None
     node = None
     try:
@@ -385,7 +390,8 @@ def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = No
             [Problem(format_path(loc + (key,)), "duplicate key", file, line) for loc, line, key in dupes],
         )
     if not isinstance(data, dict):
-        kind = {list: "a list", str: "text"}.get(type(data), type(data).__name__)
+        kinds: dict[type, str] = {list: "a list", str: "text"}
+        kind = kinds.get(type(data), type(data).__name__)
         raise ScenarioError(
             f"{file}: not a mapping",
             [Problem("", f"the top level must be a mapping of sections (scenario:, units: ...), got {kind}",
@@ -445,7 +451,8 @@ def load_scenario(path: str | Path) -> Scenario:
         line = raw[: exc.start].count(b"\n") + 1
         raise ScenarioError(
             f"{name}: not UTF-8",
-            [Problem("", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8", name, line)],
+            [Problem("", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
+                     name, line)],
         ) from None
     return parse_scenario(text, name, path.parent)
 
@@ -458,7 +465,8 @@ def _duplicates(items: list[Any], loc: Loc, what: str) -> list[tuple[Loc, str]]:
     out = []
     for i, item in enumerate(items):
         if item.id in seen:
-            out.append((loc + (i, "id"), f"duplicate {what} id {item.id!r} (first at {format_path(loc + (seen[item.id],))})"))
+            first = format_path(loc + (seen[item.id],))
+            out.append((loc + (i, "id"), f"duplicate {what} id {item.id!r} (first at {first})"))
         else:
             seen[item.id] = i
     return out
@@ -474,9 +482,10 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
     clash = unit_ids & function_ids
     for i, f in enumerate(s.functions):
         if f.id in clash:
-            problems.append((("functions", i, "id"), f"id {f.id!r} is also a unit id; ids must be unique across units and functions"))
+            problems.append((("functions", i, "id"),
+                             f"id {f.id!r} is also a unit id; ids must be unique across units and functions"))
 
-    hierarchy = nx.DiGraph()
+    hierarchy: nx.DiGraph[str] = nx.DiGraph()
     for i, u in enumerate(s.units):
         if u.parent is not None:
             if u.parent not in unit_ids:
@@ -506,22 +515,25 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
             loc_t: Loc = ("workload", "project_types", t)
             problems += _duplicates(pt.steps, loc_t + ("steps",), "step")
             step_ids = {st.id for st in pt.steps}
-            path = nx.DiGraph()
+            path: nx.DiGraph[str] = nx.DiGraph()
             path.add_nodes_from(st.id for st in pt.steps)  # file order: the same cycle every run
             for k, st in enumerate(pt.steps):
                 names = st.function if isinstance(st.function, list) else [st.function]
                 for fid in names:
-                    f = functions.get(fid)
-                    if f is None:
+                    function = functions.get(fid)
+                    if function is None:
                         problems.append((loc_t + ("steps", k, "function"), f"unknown function {fid!r}"))
                         continue
-                    if f.service_time is None:
-                        problems.append((loc_t + ("steps", k, "function"), f"function {fid!r} handles cases here but has no service_time"))
-                    owner = units.get(f.owner)
-                    if owner is not None and f.officers == 0 and not (
+                    if function.service_time is None:
+                        problems.append((loc_t + ("steps", k, "function"),
+                                         f"function {fid!r} handles cases here but has no service_time"))
+                    owner = units.get(function.owner)
+                    if owner is not None and function.officers == 0 and not (
                         owner.pooled and any(g.officers for g in s.functions if g.owner == owner.id)
                     ):
-                        problems.append((loc_t + ("steps", k, "function"), f"function {fid!r} receives work but has no officers (give it officers, or pool its unit {owner.id!r})"))
+                        problems.append((loc_t + ("steps", k, "function"),
+                                         f"function {fid!r} receives work but has no officers "
+                                         f"(give it officers, or pool its unit {owner.id!r})"))
                 for dep in st.after:
                     if dep not in step_ids:
                         problems.append((loc_t + ("steps", k, "after"), f"unknown step {dep!r}"))
@@ -538,8 +550,11 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
             if pt.arrivals.rate is not None:
                 expected = pt.arrivals.rate_per_day() * horizon
                 if expected > MAX_APPLICANTS:
-                    problems.append((loc_t + ("arrivals", "rate"), f"would bring {expected:.3g} applicants per replication; more than {MAX_APPLICANTS:,} is not a study this tool can run"))
-            elif pt.arrivals.trace is not None and base_dir is not None:
-                if not (base_dir / pt.arrivals.trace).is_file():
-                    problems.append((loc_t + ("arrivals", "trace"), f"trace file {pt.arrivals.trace!r} not found next to the scenario"))
+                    problems.append((loc_t + ("arrivals", "rate"),
+                                     f"would bring {expected:.3g} applicants per replication; "
+                                     f"more than {MAX_APPLICANTS:,} is not a study this tool can run"))
+            elif (pt.arrivals.trace is not None and base_dir is not None
+                  and not (base_dir / pt.arrivals.trace).is_file()):
+                problems.append((loc_t + ("arrivals", "trace"),
+                                 f"trace file {pt.arrivals.trace!r} not found next to the scenario"))
     return problems

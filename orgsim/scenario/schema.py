@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 
@@ -82,10 +82,10 @@ UnitKind = Literal[
     "city_department",
     "company",
 ]
-UNIT_KINDS: tuple[str, ...] = UnitKind.__args__  # type: ignore[attr-defined]
+UNIT_KINDS: tuple[str, ...] = get_args(UnitKind)
 
 Jurisdiction = Literal["zone", "city", "district", "province", "company"]
-JURISDICTIONS: tuple[str, ...] = Jurisdiction.__args__  # type: ignore[attr-defined]
+JURISDICTIONS: tuple[str, ...] = get_args(Jurisdiction)
 
 #: The ten categories of administrative power (行政权力事项) the articles count.
 PowerCategory = Literal[
@@ -100,7 +100,7 @@ PowerCategory = Literal[
     "adjudication",  # 行政裁决
     "other_power",  # 其他行政权力
 ]
-POWER_CATEGORIES: tuple[str, ...] = PowerCategory.__args__  # type: ignore[attr-defined]
+POWER_CATEGORIES: tuple[str, ...] = get_args(PowerCategory)
 
 DutyCategory = Literal[
     "social_affairs",  # 社会事务
@@ -111,7 +111,7 @@ DutyCategory = Literal[
     "support",
 ]
 FunctionCategory = Literal[PowerCategory, DutyCategory]
-FUNCTION_CATEGORIES: tuple[str, ...] = POWER_CATEGORIES + DutyCategory.__args__  # type: ignore[attr-defined]
+FUNCTION_CATEGORIES: tuple[str, ...] = POWER_CATEGORIES + get_args(DutyCategory)
 
 
 #: Working days in one period of an arrival rate: a working week has 5 days and
@@ -166,7 +166,7 @@ class UnitSpec(_Model):
     kind: UnitKind
     parent: Id | None = Field(None, description="The unit this one reports to; none for a root.")
     jurisdiction: Jurisdiction = Field(
-        None,  # type: ignore[assignment]  # filled from `kind` by _default_jurisdiction
+        None,  # type: ignore[arg-type]  # never None once validated: filled from `kind` by _default_jurisdiction
         description="Default by kind: city_department -> city, sub_district/township -> district, "
         "company -> company, anything else -> zone.",
     )
@@ -245,7 +245,7 @@ class Arrivals(_Model):
         return self.rate / WORKING_DAYS_PER[self.per]
 
     @model_validator(mode="after")
-    def _one_of(self) -> "Arrivals":
+    def _one_of(self) -> Arrivals:
         if (self.rate is None) == (self.trace is None):
             raise ValueError("give exactly one of 'rate' (Poisson) or 'trace' (CSV of dates)")
         return self
@@ -334,7 +334,7 @@ class SimulationSpec(_Model):
     )
 
     @model_validator(mode="after")
-    def _warmup_inside(self) -> "SimulationSpec":
+    def _warmup_inside(self) -> SimulationSpec:
         if self.warmup_days >= self.horizon_days:
             raise ValueError(
                 f"warmup_days ({self.warmup_days}) must be less than horizon_days ({self.horizon_days})"
@@ -528,27 +528,27 @@ class SetLeadership(_Op):
     deputies: Count
 
     @model_validator(mode="after")
-    def _some_target(self) -> "SetLeadership":
+    def _some_target(self) -> SetLeadership:
         if not self.units and not self.kinds:
             raise ValueError("give 'units' or 'kinds'")
         return self
 
 
 ReformOp = Annotated[
-    Union[
-        Merge,
-        Strip,
-        Devolve,
-        Flatten,
-        OneStop,
-        Parallelize,
-        MergeSteps,
-        AgencyService,
-        SpinOff,
-        MergeZones,
-        CapHeadcount,
-        SetLeadership,
-    ],
+    (
+        Merge
+        | Strip
+        | Devolve
+        | Flatten
+        | OneStop
+        | Parallelize
+        | MergeSteps
+        | AgencyService
+        | SpinOff
+        | MergeZones
+        | CapHeadcount
+        | SetLeadership
+    ),
     Field(discriminator="op"),
 ]
 
@@ -571,7 +571,7 @@ def _phase_or_op(value: object) -> str:
 
 
 ReformItem = Annotated[
-    Union[Annotated[Phase, Tag("phase")], Annotated[ReformOp, Tag("op")]],
+    Annotated[Phase, Tag("phase")] | Annotated[ReformOp, Tag("op")],
     Discriminator(_phase_or_op),
 ]
 
@@ -613,7 +613,7 @@ class Scenario(_Model):
             self._sha256 = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
         return self._sha256
 
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "Scenario":
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Scenario:
         """A copy; a changed copy gets its own hash (of its content), not the file's."""
         copy = super().model_copy(update=update, deep=deep)
         if update:

@@ -360,7 +360,7 @@ class WorkingCalendar:
         # asked for, but that is not documented, so do not rely on it.
         years = range(max(y_lo - 1, lib_lo), min(y_hi + 1, lib_hi) + 1)
         china = holidays_lib.China(years=years)
-        off = np.fromiter((_epoch_day(d) for d in china.keys()), dtype=np.int64)
+        off = np.fromiter((_epoch_day(d) for d in china), dtype=np.int64)
         # weekend_workdays also holds a few dates of other years (2001-2011
         # make-up days in December); they are correct, and filtered by np.isin.
         on = np.fromiter((_epoch_day(d) for d in china.weekend_workdays), dtype=np.int64)

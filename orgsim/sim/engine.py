@@ -56,7 +56,7 @@ def _engine(engine: str) -> Callable[[RunInput], RunOutput]:
 _CALENDAR_CHUNK = 65_536
 
 
-def _calendar_days(calendar: "WorkingCalendar | None", t_start: np.ndarray, t_end: np.ndarray) -> np.ndarray:
+def _calendar_days(calendar: WorkingCalendar | None, t_start: np.ndarray, t_end: np.ndarray) -> np.ndarray:
     if calendar is None or not len(t_start):
         return t_end - t_start
     out = np.empty(len(t_start))
@@ -80,7 +80,7 @@ def simulate_plan(
     warmup: float,
     keep_records: bool = False,
     arrival_times: dict[str, np.ndarray] | None = None,
-    calendar: "WorkingCalendar | None" = None,
+    calendar: WorkingCalendar | None = None,
     engine: Engine = "fifo",
 ) -> RunResult:
     """Run one replication of one organisation state; see :func:`orgsim.simulate`."""
@@ -88,7 +88,7 @@ def simulate_plan(
     return read_result(plan, run, _engine(engine)(run), calendar)
 
 
-def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: "WorkingCalendar | None" = None) -> RunResult:
+def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: WorkingCalendar | None = None) -> RunResult:
     """What an engine measured in ``run`` of ``plan``, as a RunResult."""
     window = run.horizon - run.warmup
     span = run.horizon - run.window_start  # the queues' measurement window
@@ -113,7 +113,8 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: "WorkingCal
         flow_index=out.flow_index,
         flow_limits=tuple(math.nan if f.statutory_limit_days is None else f.statutory_limit_days
                           for f in plan.flows),
-        component_days={name: (v / n if n else math.nan) for name, v in zip(COMPONENTS, out.component_totals)},
+        component_days={name: (v / n if n else math.nan)
+                        for name, v in zip(COMPONENTS, out.component_totals, strict=True)},
         handoffs_per_application=out.handoffs / n if n else math.nan,
         visits_per_application=out.visits / n if n else math.nan,
         pools=tuple(
@@ -129,12 +130,15 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: "WorkingCal
 
 
 def _record(plan: Plan, record: tuple) -> dict:
-    """One finished application's record, from an engine's (project type, k, arrival, end, *COMPONENTS, hand-offs, visits)."""
+    """One finished application's record.
+
+    From an engine's (project type, k, arrival, end, *COMPONENTS, hand-offs, visits).
+    """
     flow, k, t_arrive, now, *parts, handoffs, visits = record
     return {
         "project_type": plan.flows[flow].id, "applicant": k,
         "arrival_working_day": t_arrive, "done_working_day": now,
         "lead_time_working_days": now - t_arrive,
-        **{f"{name}_days": v for name, v in zip(COMPONENTS, parts)},
+        **{f"{name}_days": v for name, v in zip(COMPONENTS, parts, strict=True)},
         "handoffs": handoffs, "visits": visits,
     }

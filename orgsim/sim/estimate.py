@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from orgsim.sim.plan import Plan, _combine_means
+from orgsim.sim.plan import Plan, StepPlan, _combine_means
 from orgsim.theory import allen_cunneen_wait, servers_needed
 
 __all__ = ["PoolEstimate", "FlowEstimate", "Estimate", "estimate_plan"]
@@ -85,7 +85,7 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
     scv: dict[str, float] = {k: 0.0 for k in plan.pools}
     means_seen: dict[str, set[float]] = {k: set() for k in plan.pools}
 
-    def visits(step) -> float:  # noqa: ANN001
+    def visits(step: StepPlan) -> float:
         p_back = 1.0 - math.prod(1.0 - p for p in step.rework)
         return 1.0 / (1.0 - p_back) if p_back < 1 else math.inf
 
@@ -136,14 +136,15 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
         for step in flow.steps:
             v = visits(step)
             est = pools[step.pool]
-            t = v * (est.mean_wait_days + _combine_means([d.mean_days(h) for d in step.service], step.combine) / plan.pools[step.pool].availability)
+            working = _combine_means([d.mean_days(h) for d in step.service], step.combine)
+            t = v * (est.mean_wait_days + working / plan.pools[step.pool].availability)
             if plan.resubmission_delay is not None and v > 1:
                 t += (v - 1) * plan.resubmission_delay.mean_days(h) * flow.delay_factor
             if plan.signoff_time is not None:
                 for leader in step.signoff:
                     t += pools[leader].mean_wait_days + plan.signoff_time.mean_days(h)
             duration.append(t)
-        dag = nx.DiGraph()
+        dag: nx.DiGraph[int] = nx.DiGraph()
         dag.add_nodes_from(range(len(flow.steps)))
         for i, succ in enumerate(flow.successors):
             for j, kind in succ:
@@ -153,7 +154,7 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
         if parallel:
             caveats.add(f"{flow.id}: parallel steps; the mean of the longest branch is at least the "
                         "longest mean branch, so the estimate is low")
-        longest = {}
+        longest: dict[int, float] = {}
         for node in nx.topological_sort(dag):
             preds = [longest[p] + dag.edges[p, node]["weight"] for p in dag.predecessors(node)]
             longest[node] = max(preds, default=0.0) + duration[node]

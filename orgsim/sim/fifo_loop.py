@@ -449,10 +449,7 @@ class FifoLoop:
         lo, hi = self.step_service_start[g], self.step_service_start[g + 1]
         back = False
         if visit == 0:  # the first visit's draws are in the application's row
-            if hi - lo == 1:
-                work = self.a_draws[d + self.service_column[lo]]
-            else:
-                work = self._combined(g, d, lo, hi, True)
+            work = self.a_draws[d + self.service_column[lo]] if hi - lo == 1 else self._combined(g, d, lo, hi, True)
             m, end = self.step_rework_start[g], self.step_rework_start[g + 1]
             while m < end:
                 if self.a_draws[d + self.rework_column[m]] < self.rework_probability[m]:
@@ -491,7 +488,10 @@ class FifoLoop:
         """The working time of step ``g`` with several functions: their times combined."""
         total = best = 0.0
         for m in range(lo, hi):
-            x = self.a_draws[d + self.service_column[m]] if first else self.revisit_service[self.service_stream[m]].take()
+            if first:
+                x = self.a_draws[d + self.service_column[m]]
+            else:
+                x = self.revisit_service[self.service_stream[m]].take()
             if m == lo or x > best:
                 best = x
             total = total + x
@@ -515,7 +515,10 @@ class FifoLoop:
             self._step_done(e, slot, i, g)
 
     def _step_done(self, e: float, slot: int, i: int, g: int) -> None:
-        """Step ``i`` (``g`` of all steps) of the application in ``slot`` ends at ``e``: hand the file on, or finish it."""
+        """Step ``i`` (``g`` of all steps) of the application in ``slot`` ends at ``e``.
+
+        Hand the file on, or finish it.
+        """
         # The latest step end so far, and when each step's last predecessor hands
         # over: ties go to the lower step index, so that the result does not
         # depend on the order of simultaneous events.

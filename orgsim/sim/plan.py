@@ -86,7 +86,7 @@ class Plan:
             if flow.trace is not None:
                 continue  # measured, not known in advance
             for step in flow.steps:
-                p_back = 1.0 - _product(1.0 - p for p in step.rework)
+                p_back = 1.0 - math.prod(1.0 - p for p in step.rework)
                 visits = 1.0 / (1.0 - p_back) if p_back < 1 else float("inf")
                 pool = self.pools[step.pool]
                 work = _combine_means([d.mean_days(h) for d in step.service], step.combine)
@@ -95,13 +95,6 @@ class Plan:
                     for leader in step.signoff:
                         busy[leader] += lam * self.signoff_time.mean_days(h)
         return {k: busy[k] / p.servers for k, p in self.pools.items()}
-
-
-def _product(values: object) -> float:
-    out = 1.0
-    for v in values:  # type: ignore[attr-defined]
-        out *= v
-    return out
 
 
 def _combine_means(means: list[float], combine: str | float) -> float:
@@ -155,7 +148,9 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
                     f"has no time left for cases: standing duties take {standing:,.0f} of its "
                     f"{officers * hours_per_year:,.0f} officer-hours a year"
                 )
-                raise SimulationError(f"{scenario.source_file}: function {function!r} in unit {unit!r} receives cases but {why}")
+                raise SimulationError(
+                    f"{scenario.source_file}: function {function!r} in unit {unit!r} receives cases but {why}"
+                )
             servers = math.ceil(for_cases - 1e-9)
             availability = (1.0 - d[o.NON_CASE_SHARE]) * for_cases / servers
             pools[key] = PoolPlan(key, unit, "officers", servers, availability, members)

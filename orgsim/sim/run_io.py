@@ -41,10 +41,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
 from orgsim.sim.plan import FlowPlan, Plan
 from orgsim.sim.streams import BlockStream, RandomStreams, RowStream
@@ -75,7 +76,7 @@ NO_ARRIVALS, POISSON, TRACE = 0, 1, 2
 _Fill = Callable[[np.random.Generator, int], np.ndarray]
 
 
-def _in_working_days(dist: Any, hours_per_day: float) -> _Fill:
+def _in_working_days(dist: _Dist, hours_per_day: float) -> _Fill:
     """A sampler of ``dist`` (a distribution of the scenario) in working days."""
     return lambda rng, n: dist.draw(rng, n, hours_per_day)
 
@@ -194,7 +195,7 @@ class _RowLayout(NamedTuple):
     """Which column of a project type's first-visit row holds which draw."""
 
     sources: list[tuple[_Fill, tuple[str, ...]]]  # per column: (sampler, source name)
-    functions: dict[str, object]  # the project type's functions, in order, with their service times
+    functions: dict[str, _Dist]  # the project type's functions, in order, with their service times
     service: list[int]  # per function
     rework: list[int]  # per function
     signoff: list[list[int]]  # per step, per level
@@ -208,9 +209,9 @@ def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
     position, so a reform that adds or merges steps keeps everyone else's draws.
     """
     h, fid = plan.hours_per_day, flow.id
-    dists: dict[str, object] = {}
+    dists: dict[str, _Dist] = {}
     for st in flow.steps:
-        for f, d in zip(st.functions, st.service):
+        for f, d in zip(st.functions, st.service, strict=True):
             dists.setdefault(f, d)
     sources: list[tuple[_Fill, tuple[str, ...]]] = []
     names: set[tuple[str, ...]] = set()
@@ -302,7 +303,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
                 service_column.append(layout.service[index_of[f]])
                 service_stream.append(base + index_of[f])
             service_start.append(len(service_column))
-            for f, p in zip(st.functions, st.rework):
+            for f, p in zip(st.functions, st.rework, strict=True):
                 if p > 0:
                     rework_column.append(layout.rework[index_of[f]])
                     rework_stream.append(base + index_of[f])
@@ -312,7 +313,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
                 signoff_queue.append(queue_index[st.signoff[level]])
                 signoff_column.append(column)
             signoff_start.append(len(signoff_column))
-            for (j, _), column in zip(flow.successors[i], layout.handoff[i]):
+            for (j, _), column in zip(flow.successors[i], layout.handoff[i], strict=True):
                 successor_step.append(j)
                 successor_column.append(column)
             successor_start.append(len(successor_step))

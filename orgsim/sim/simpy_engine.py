@@ -117,7 +117,7 @@ class _Step:
 
     def __init__(self, run: RunInput, g: int) -> None:
         def entries(start: np.ndarray, *columns: np.ndarray) -> list[tuple]:
-            return list(zip(*(c[start[g]:start[g + 1]].tolist() for c in columns)))
+            return list(zip(*(c[start[g]:start[g + 1]].tolist() for c in columns), strict=True))
 
         self.queue = int(run.step_queue[g])
         self.combine = int(run.step_combine[g])

@@ -82,7 +82,7 @@ class QuantileSketch:
             return NotImplemented
         return self.count == other.count and np.array_equal(self.quantiles, other.quantiles)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable (arrays compared); typeshed types it as a method
 
     def cdf(self, x: Any) -> np.ndarray:
         """Share of the applications done within ``x`` days (linear between the quantiles)."""
@@ -277,9 +277,9 @@ def _stats(values: np.ndarray, ordered: np.ndarray | None = None) -> LeadTimeSta
     """
     if len(values) == 0:
         return LeadTimeStats(0, math.nan, math.nan, math.nan, math.nan, math.nan)
-    pct = _percentiles(values, ordered)
+    p50, p90, p95 = (float(v) for v in _percentiles(values, ordered))
     top = ordered[-1] if ordered is not None else values.max()
-    return LeadTimeStats(len(values), float(values.mean()), *(float(v) for v in pct), float(top))
+    return LeadTimeStats(len(values), float(values.mean()), p50, p90, p95, float(top))
 
 
 def _over_limit(statutory: np.ndarray, run: RunResult) -> tuple[list[int], list[int]]:
@@ -314,7 +314,7 @@ def _by_project_type(
     # contiguous slice, in the order they finished.
     order = np.argsort(run.flow_index, kind="stable")
     counts = np.bincount(run.flow_index, minlength=len(ids)) if len(run.flow_index) else np.zeros(len(ids), int)
-    parts = [slice(int(a), int(b)) for a, b in zip(np.r_[0, np.cumsum(counts)[:-1]], np.cumsum(counts))]
+    parts = [slice(int(a), int(b)) for a, b in zip(np.r_[0, np.cumsum(counts)[:-1]], np.cumsum(counts), strict=True)]
     lead: list[dict[str, LeadTimeStats]] = [{} for _ in ids]
     sketches: list[dict[str, QuantileSketch]] = [{} for _ in ids]
     for clock in CLOCKS:

@@ -129,7 +129,7 @@ def sweep(
     varies = resolve_vary(base.data, vary, base.source)
     check_levers(base, varies)
     combos = grid(varies)
-    points = Points(base, [list(zip(varies, c)) for c in combos], seed, replications)
+    points = Points(base, [list(zip(varies, c, strict=True)) for c in combos], seed, replications)
 
     journal = None
     done: set[int] = set()
@@ -168,9 +168,9 @@ def sweep(
 
     import pandas as pd
 
-    if journal is None:
+    if journal is None or out is None:
         return pd.concat([frames[i] for i in range(len(combos))], ignore_index=True)
     table = journal.read(range(len(combos)))
-    write_table(Path(out), table)  # type: ignore[arg-type]
+    write_table(Path(out), table)
     shutil.rmtree(journal.directory, ignore_errors=True)
     return table

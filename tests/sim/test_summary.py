@@ -40,7 +40,7 @@ def _clock(run, clock: str) -> np.ndarray:  # noqa: ANN001
 
 def _expected(values: np.ndarray) -> dict[str, float]:
     return {"mean": float(values.mean()), **dict(zip([f"p{p}" for p in PERCENTILES],
-                                                     map(float, np.percentile(values, PERCENTILES)))),
+                                                     map(float, np.percentile(values, PERCENTILES)), strict=True)),
             "max": float(values.max())}
 
 

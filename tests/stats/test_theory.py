@@ -44,7 +44,6 @@ def _mean_wait(runs) -> list[float]:
     return [r.component_days["waiting"] for r in runs]
 
 
-@pytest.mark.slow
 def test_mmc_desk_waits_as_erlang_c():
     # lambda = 2.4, mu = 1, c = 3: Wq = 1.0787 days (STYLE.md's reference case).
     s = network_scenario([{"id": "desk", "servers": 3, "service": exp(1.0)}],
@@ -53,7 +52,6 @@ def test_mmc_desk_waits_as_erlang_c():
     _agrees(_mean_wait(runs), erlang_c_wait(2.4, 1.0, 3), power=0.10)
 
 
-@pytest.mark.slow
 def test_mm1_sojourn():
     s = network_scenario([{"id": "desk", "servers": 1, "service": exp(1.0)}],
                          rate_per_day=0.7, horizon=8000, warmup=500, replications=20, seed=11)
@@ -76,7 +74,6 @@ def _jackson_rework_case(replications: int = 20):
     return s, exact
 
 
-@pytest.mark.slow
 def test_jackson_network_with_rework():
     s, exact = _jackson_rework_case()
     runs = run_replications(s, "before")
