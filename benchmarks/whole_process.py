@@ -98,17 +98,18 @@ def _tandem_file(folder: Path, n: int, seed: int) -> Path:
 
 def _timed(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
     """Wall and CPU seconds of one whole process, and what it printed."""
-    out = tempfile.TemporaryFile()
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
-    out.seek(0)
-    return wall, usage.ru_utime + usage.ru_stime, out.read().decode()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
+        # wait4, not wait: the child's own CPU time, from the kernel.
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read().decode()}")
+        out.seek(0)
+        return wall, usage.ru_utime + usage.ru_stime, out.read().decode()
 
 
 def main(argv: list[str] | None = None) -> int:
