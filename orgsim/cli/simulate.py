@@ -90,10 +90,14 @@ def _comparison_text(c: Comparison, d: dict[str, Any]) -> str:
 
 
 def _write_outputs(out: Path, summary: dict[str, Any], frame: Any, records: Any | None) -> list[Path]:
+    from orgsim.spreadsheets import result_tables, write_workbook
+
     written = [atomic_write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")]
     written.append(atomic_write(out / "replications.csv", lambda tmp: frame.to_csv(tmp, index=False)))
     if records is not None:
         written.append(atomic_write(out / "records.csv", lambda tmp: records.to_csv(tmp, index=False)))
+    # The same tables for those who read results in Excel: one sheet each, numbers as numbers.
+    written.append(write_workbook(out / "results.xlsx", result_tables(summary, frame, records)))
     return written
 
 
@@ -112,7 +116,8 @@ _common = [
     click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables."),
     click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                 help="Write summary.json and replications.csv into this directory."),
+                 help="Write summary.json, replications.csv and results.xlsx (the same tables for Excel) "
+                      "into this directory."),
     click.option("--records", is_flag=True, help="Also keep and write per-application records (records.csv)."),
     click.option("-j", "--jobs", "--workers", "jobs", type=click.IntRange(1),
                  help="Replications at once, in local worker processes (default 1: in this process)."),
