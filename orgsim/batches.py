@@ -53,8 +53,9 @@ class StateSetup:
     #: SHA-256 (hex) of the plan, the settings, the calendar and the contents of every trace file.
     identity: str
 
-    def simulate(self, seed_seq: np.random.SeedSequence, keep_records: bool = False) -> RunResult:
-        """One run on the seed sequence ``seed_seq``, with its arrays."""
+    def simulate(self, seed_seq: np.random.SeedSequence, keep_records: bool = False,
+                 event_sink: Callable[[np.ndarray], None] | None = None) -> RunResult:
+        """One run on the seed sequence ``seed_seq``, with its arrays (and its events to ``event_sink``)."""
         from orgsim.sim.engine import simulate_plan
         from orgsim.sim.streams import RandomStreams
 
@@ -62,6 +63,7 @@ class StateSetup:
             self.plan, RandomStreams(seed_seq), self.horizon_days, self.warmup_days,
             keep_records=keep_records, arrival_times=dict(self.arrival_times), calendar=self.calendar,
             engine=self.engine,  # type: ignore[arg-type]
+            event_sink=event_sink,
         )
 
 
