@@ -34,6 +34,7 @@ COMMANDS = {
     "report": "orgsim.cli.present:report",
     "import": "orgsim.cli.data:import_command",
     "export-org": "orgsim.cli.data:export_org",
+    "calibrate": "orgsim.cli.data:calibrate",
 }
 
 
