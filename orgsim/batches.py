@@ -133,8 +133,10 @@ def simulate_block(block: RunBlock) -> tuple[RunSummary, ...] | _Failure:
                 from orgsim.eventlog.writer import LogPart
 
                 part = LogPart(block.event_log, r, block.setup.calendar)
-                run = block.setup.simulate(seeds[r], block.keep_records, event_sink=part)
-                part.close()
+                try:
+                    run = block.setup.simulate(seeds[r], block.keep_records, event_sink=part)
+                finally:
+                    part.close()
             out.append(summarise_run(run, block.setup.plan))
             del run  # the arrays go before the next run makes its own
     except OrgsimError as exc:

@@ -43,7 +43,7 @@ from orgsim.errors import EventLogError, Problem
 from orgsim.eventlog.fit import Fit, fit_durations
 from orgsim.eventlog.read import ColumnMap, LogRows, _some, read_log
 
-__all__ = ["Fitted", "Calibration", "calibrate", "HANDOFF_KINDS", "MIN_OBSERVATIONS"]
+__all__ = ["Fitted", "Calibration", "calibrate", "blank_document", "HANDOFF_KINDS", "MIN_OBSERVATIONS"]
 
 HANDOFF_KINDS = ("within_unit", "between_units", "between_jurisdictions")
 #: Fewer observations than this leave a number unfitted (an assumption).
@@ -413,3 +413,28 @@ def _cite(doc: dict[str, Any], log: LogRows, fitted: list[Fitted], not_fitted: l
             + "; ".join(f"{fid}: chi-square p={m['p']:.2g}" for fid, m in varying.items())
             + "), and the format has one rate per project type; see the calibration report")})
     meta["assumptions"] = kept
+
+
+def blank_document(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a scenario document with every number calibration fits replaced by a placeholder.
+
+    Service times and delays become exponential with mean 1 (day, or hour for
+    sign-offs), rework probabilities 0, arrival rates 1 a year: a scenario
+    that still loads, and from which only a log can give the numbers (the
+    round trip in tests/eventlog and benchmarks/calibration_round_trip.py).
+    """
+    doc = _deep_copy(data)
+    one_day = {"dist": "exponential", "mean": 1, "unit": "days"}
+    for f in doc.get("functions", []):
+        if f.get("service_time") is not None:
+            f["service_time"] = dict(one_day)
+        f["rework_probability"] = 0.0
+    w = doc["workload"]
+    if w.get("signoff_time") is not None:
+        w["signoff_time"] = {"dist": "exponential", "mean": 1, "unit": "hours"}
+    if w.get("resubmission_delay") is not None:
+        w["resubmission_delay"] = dict(one_day)
+    w["handoff"] = {k: dict(one_day) for k, v in (w.get("handoff") or {}).items() if v is not None}
+    for pt in w["project_types"]:
+        pt["arrivals"] = {"rate": 1, "per": "year"}
+    return doc

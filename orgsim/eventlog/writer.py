@@ -64,8 +64,9 @@ COLUMNS = ("case:concept:name", "concept:name", "enable_timestamp", "start_times
 FORMATS = ("csv", "parquet", "xes")
 ROLE_NAMES = {ev.SERVICE: "officer", ev.SIGNOFF: "leader", ev.APPLICANT: "applicant", ev.HANDOFF: "transfer"}
 _TIMESTAMPS = ("enable_timestamp", "start_timestamp", "time:timestamp")
-#: Rows gathered before a Parquet row group (or a CSV block) is written.
-ROWS_PER_GROUP = 131_072
+#: Rows gathered before a Parquet row group is written (large groups read fast), and a CSV or XES block.
+ROWS_PER_GROUP = 32_768
+ROWS_PER_BLOCK = 32_768
 _XES_ZONE = "+08:00"
 
 
@@ -128,6 +129,8 @@ class LogPart:
         self._out: Any = None
         self._groups: list[Any] = []
         self._grouped = 0
+        self._allocator = _system_allocator()
+        self._allocator.__enter__()
 
     def __call__(self, batch: np.ndarray) -> None:
         events = np.concatenate((self.pending, batch)) if len(self.pending) else batch
@@ -183,7 +186,7 @@ class LogPart:
         self.rows_written += table.num_rows
         self._groups.append(table)
         self._grouped += table.num_rows
-        if self._grouped >= ROWS_PER_GROUP:
+        if self._grouped >= (ROWS_PER_GROUP if self.spec.fmt == "parquet" else ROWS_PER_BLOCK):
             self._flush_groups()
 
     def _flush_groups(self) -> None:
@@ -208,17 +211,39 @@ class LogPart:
             pcsv.write_csv(table, self._out, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
         else:
             if self._out is None:
-                self._out = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
-            _write_traces(self._out, table)
+                self._out = _XesPart(self.path)
+            self._out.write(table)
 
     def close(self) -> Path:
         """Write what is left and close the part (cases never done are left out: the run was unstable)."""
-        self._flush_groups()
-        if self._out is None:
-            Path(self.path).touch()
-        else:
-            self._out.close()
+        try:
+            self._flush_groups()
+            if self._out is None:
+                Path(self.path).touch()
+            else:
+                self._out.close()
+        finally:
+            self._allocator.__exit__(None, None, None)
         return self.path
+
+
+@contextlib.contextmanager
+def _system_allocator() -> Iterator[None]:
+    """Arrow allocates from the C library's malloc meanwhile, then from its default pool again.
+
+    A log's blocks come and go all run long; Arrow's default pool (mimalloc
+    or jemalloc) keeps what they freed, about 80 MB more resident memory for
+    a Parquet log than malloc (benchmarks/eventlog_export.py). The Parquet
+    writer takes no pool of its own, so the default is switched.
+    """
+    import pyarrow as pa
+
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
 
 
 class _Names:
@@ -280,23 +305,39 @@ def _xes_time(values: Any) -> list[str]:
     return [f"{t}{_XES_ZONE}" for t in text.tolist()]
 
 
-def _write_traces(out: Any, table: Any) -> None:
-    """The rows (grouped by case, in order) as XES traces."""
-    cols = {name: table.column(name).to_pylist() for name in (
-        "case:concept:name", "concept:name", "org:resource", "org:role", "case:project_type", "case:state",
-        "case:replication")}
-    times = {name: _xes_time(table.column(name).to_numpy()) for name in _TIMESTAMPS}
-    case = cols["case:concept:name"]
-    n = len(case)
-    lines: list[str] = []
-    i = 0
-    while i < n:
-        c = case[i]
-        lines.append(f'<trace><string key="concept:name" value="{_xml(c)}"/>'
-                     f'<string key="project_type" value="{_xml(cols["case:project_type"][i])}"/>'
-                     f'<string key="state" value="{_xml(cols["case:state"][i])}"/>'
-                     f'<int key="replication" value="{cols["case:replication"][i]}"/>')
-        while i < n and case[i] == c:
+class _XesPart:
+    """Rows (each case's together, in order) written as XES traces, a slice at a time.
+
+    A trace is closed when the next row belongs to another case, or at
+    :meth:`close`, so the rows may come in slices of any size.
+    """
+
+    #: Rows turned into XML at once (their text is held until written).
+    SLICE = 8192
+
+    def __init__(self, path: Path) -> None:
+        self.out = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self.open_case: str | None = None
+
+    def write(self, table: Any) -> None:
+        for start in range(0, table.num_rows, self.SLICE):
+            self._write_slice(table.slice(start, self.SLICE))
+
+    def _write_slice(self, table: Any) -> None:
+        cols = {name: table.column(name).to_pylist() for name in (
+            "case:concept:name", "concept:name", "org:resource", "org:role", "case:project_type", "case:state",
+            "case:replication")}
+        times = {name: _xes_time(table.column(name).to_numpy()) for name in _TIMESTAMPS}
+        lines: list[str] = []
+        for i, case in enumerate(cols["case:concept:name"]):
+            if case != self.open_case:
+                if self.open_case is not None:
+                    lines.append("</trace>")
+                self.open_case = case
+                lines.append(f'<trace><string key="concept:name" value="{_xml(case)}"/>'
+                             f'<string key="project_type" value="{_xml(cols["case:project_type"][i])}"/>'
+                             f'<string key="state" value="{_xml(cols["case:state"][i])}"/>'
+                             f'<int key="replication" value="{cols["case:replication"][i]}"/>')
             lines.append(
                 f'<event><string key="concept:name" value="{_xml(cols["concept:name"][i])}"/>'
                 f'<string key="org:resource" value="{_xml(cols["org:resource"][i])}"/>'
@@ -305,9 +346,12 @@ def _write_traces(out: Any, table: Any) -> None:
                 f'<date key="enable_timestamp" value="{times["enable_timestamp"][i]}"/>'
                 f'<date key="start_timestamp" value="{times["start_timestamp"][i]}"/>'
                 f'<date key="time:timestamp" value="{times["time:timestamp"][i]}"/></event>')
-            i += 1
-        lines.append("</trace>")
-    out.write("\n".join(lines) + "\n")
+        self.out.write("\n".join(lines) + "\n")
+
+    def close(self) -> None:
+        if self.open_case is not None:
+            self.out.write("</trace>\n")
+        self.out.close()
 
 
 _XES_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -374,7 +418,8 @@ def assemble(output: str | Path, parts: Sequence[Path], fmt: str, title: str = "
                 if writer is not None:
                     writer.close()
 
-    return atomic_write(output, write)
+    with _system_allocator():
+        return atomic_write(output, write)
 
 
 def _empty_schema() -> Any:

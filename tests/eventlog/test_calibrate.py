@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from scipy import stats
 
 from orgsim.cli import main
-from orgsim.eventlog.calibrate import calibrate
+from orgsim.eventlog.calibrate import blank_document, calibrate
 from orgsim.eventlog.read import ColumnMap
 from orgsim.scenario import load_scenario
 
@@ -118,15 +118,7 @@ def test_columns_can_be_mapped(tmp_path: Path) -> None:
 
 def _blanked(tmp_path: Path) -> Path:
     """The small zone with every number the log can give replaced by a placeholder."""
-    data = yaml.safe_load(SMALL.read_text(encoding="utf-8"))
-    for f in data["functions"]:
-        f["service_time"] = {"dist": "exponential", "mean": 1, "unit": "days"}
-        f["rework_probability"] = 0.0
-    w = data["workload"]
-    w["signoff_time"] = {"dist": "exponential", "mean": 1, "unit": "hours"}
-    w["resubmission_delay"] = {"dist": "exponential", "mean": 1, "unit": "days"}
-    w["handoff"] = {k: {"dist": "exponential", "mean": 1, "unit": "days"} for k in w["handoff"]}
-    w["project_types"][0]["arrivals"] = {"rate": 1, "per": "year"}
+    data = blank_document(yaml.safe_load(SMALL.read_text(encoding="utf-8")))
     path = tmp_path / "blank.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

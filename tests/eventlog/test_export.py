@@ -158,7 +158,7 @@ def test_an_interrupted_export_leaves_nothing(tmp_path: Path, monkeypatch: pytes
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(writer, "_write_traces", interrupted)
+    monkeypatch.setattr(writer._XesPart, "_write_slice", interrupted)
     result = cli("run", _short(tmp_path, 150), "-r", "2", "--event-log", tmp_path / "log.xes")
     assert result.exit_code == 130
     assert sorted(p.name for p in tmp_path.iterdir()) == ["short-fifo.yaml"]
