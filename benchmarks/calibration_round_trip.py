@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,8 +80,8 @@ def main() -> None:
         ok = lo - 1e-9 <= true <= hi + 1e-9
         inside += ok
         family = item.fit.family if item.fit is not None else ""
-        print(f"{item.label:<48}{true:>10.4g}{estimate:>11.4g}{f'{lo:.4g} - {hi:.4g}':>22}  {'yes' if ok else 'NO ':<5}  "
-              f"{family}")
+        interval = f"{lo:.4g} - {hi:.4g}"
+        print(f"{item.label:<48}{true:>10.4g}{estimate:>11.4g}{interval:>22}  {'yes' if ok else 'NO ':<5}  {family}")
     print(f"{inside} of {len(result.fitted)} true values inside their 95% CI "
           f"(expected about {0.95 * len(result.fitted):.1f} by chance)")
     for path, why in result.not_fitted:

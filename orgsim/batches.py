@@ -135,8 +135,10 @@ def simulate_block(block: RunBlock) -> tuple[RunSummary, ...] | _Failure:
                 part = LogPart(block.event_log, r, block.setup.calendar)
                 try:
                     run = block.setup.simulate(seeds[r], block.keep_records, event_sink=part)
-                finally:
-                    part.close()
+                except BaseException:
+                    part.close(complete=False)
+                    raise
+                part.close()
             out.append(summarise_run(run, block.setup.plan))
             del run  # the arrays go before the next run makes its own
     except OrgsimError as exc:

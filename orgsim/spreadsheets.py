@@ -205,7 +205,8 @@ def _read_csv(path: Path) -> list[_Table]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not UTF-8", [Problem("", "not UTF-8 text; save the CSV as UTF-8", str(path))]) from None
+        raise ScenarioError(f"{path}: not UTF-8",
+                            [Problem("", "not UTF-8 text; save the CSV as UTF-8", str(path))]) from None
     read = _rows_of(csv.reader(text.splitlines()))
     if read is None:
         return []
@@ -293,7 +294,8 @@ def _cell(value: Any, column: Column, words: Mapping[str, str] | None) -> Any:
     except yaml.YAMLError:
         data = None
     if not isinstance(data, dict):
-        raise ValueError(f"expected a distribution such as {{dist: gamma, mean: 2, cv: 0.5, unit: days}}, got {value!r}")
+        raise ValueError("expected a distribution such as {dist: gamma, mean: 2, cv: 0.5, unit: days}, "
+                         f"got {value!r}")
     return data
 
 

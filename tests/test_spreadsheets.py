@@ -57,8 +57,9 @@ def test_import_validate_compare_on_a_workbook_made_from_a_bundled_scenario(tmp_
         results[name] = json.loads(result.stdout)
     # The same organisation, workload, reforms and seed: the same numbers, to the last digit.
     for state in ("before", "after"):
-        assert results["imported"][state]["lead_time_working_days"] == results["original"][state]["lead_time_working_days"]
-        assert results["imported"][state]["headcount"] == results["original"][state]["headcount"]
+        imported, original = results["imported"][state], results["original"][state]
+        assert imported["lead_time_working_days"] == original["lead_time_working_days"]
+        assert imported["headcount"] == original["headcount"]
 
 
 def test_chinese_headers_words_and_names_as_references(tmp_path: Path) -> None:

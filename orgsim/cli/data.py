@@ -80,7 +80,8 @@ def export_org(file: str, output: Path, chinese: bool) -> None:
 @click.option("--end-column", default="time:timestamp", show_default=True)
 @click.option("--enable-column", default="enable_timestamp", show_default=True,
               help="When the case reached the activity's queue (optional column).")
-@click.option("--role-column", default="org:role", show_default=True, help="officer/leader/applicant/transfer (optional).")
+@click.option("--role-column", default="org:role", show_default=True,
+              help="officer/leader/applicant/transfer (optional).")
 @click.option("--project-type-column", default="case:project_type", show_default=True, help="(optional)")
 @click.option("--replication-column", default="case:replication", show_default=True, help="(optional)")
 @click.option("--state-column", default="case:state", show_default=True, help="(optional)")

@@ -134,7 +134,7 @@ def _poisson_ci(n: int, exposure: float) -> tuple[float, float]:
     return (lo / exposure, hi / exposure)
 
 
-def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap = ColumnMap(),
+def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | None = None,
               state: str | None = None, output: str | Path | None = None) -> Calibration:
     """Fit ``base_path``'s numbers to the log at ``log_path``; :class:`EventLogError` on a bad log.
 
@@ -147,6 +147,7 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap = 
     from orgsim.scenario.document import read_document
     from orgsim.sim.plan import compile_plan
 
+    columns = columns or ColumnMap()
     base, data = read_document(base_path)
     if base.workload is None:
         raise EventLogError(f"{base_path}: no workload", [Problem("workload", "the base scenario has no workload "

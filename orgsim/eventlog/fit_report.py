@@ -43,7 +43,8 @@ class LeadTimeCheck:
         return [(q, float(np.quantile(self.logged, q)), float(np.quantile(self.simulated, q))) for q in QUANTILES]
 
 
-def check_lead_times(calibration: Calibration, fitted: Any, replications: int = 5, seed: int | None = None) -> LeadTimeCheck:
+def check_lead_times(calibration: Calibration, fitted: Any, replications: int = 5,
+                     seed: int | None = None) -> LeadTimeCheck:
     """Simulate ``fitted`` (the calibrated scenario) before its reforms and compare lead times with the log's."""
     from scipy import stats
 

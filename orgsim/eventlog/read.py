@@ -70,7 +70,7 @@ def _some(rows: list[int], column: str, message: str) -> list[tuple[int | None, 
     return shown
 
 
-def read_log(path: str | Path, columns: ColumnMap = ColumnMap(), state: str | None = None) -> LogRows:
+def read_log(path: str | Path, columns: ColumnMap | None = None, state: str | None = None) -> LogRows:
     """The rows of the log at ``path`` with parsed timestamps; :class:`EventLogError` listing what is wrong.
 
     ``state``: keep the rows of that state only (a log of ``orgsim compare`` has both).
@@ -79,6 +79,7 @@ def read_log(path: str | Path, columns: ColumnMap = ColumnMap(), state: str | No
 
     import pandas as pd
 
+    columns = columns or ColumnMap()
     path = Path(path)
     file = str(path)
     try:

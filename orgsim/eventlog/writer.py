@@ -164,7 +164,7 @@ class LogPart:
                                            pa.array(rows["k"], pa.int64()).cast(pa.string()), "")
         n = len(rows)
         stamps = {}
-        for column, field in zip(_TIMESTAMPS, ("t_enable", "t_start", "t_end")):
+        for column, field in zip(_TIMESTAMPS, ("t_enable", "t_start", "t_end"), strict=True):
             stamps[column] = pa.array(self.calendar.to_datetime64(rows[field]), pa.timestamp("us"))
         role = pa.DictionaryArray.from_arrays(pa.array(rows["kind"], pa.int32()), names.roles).cast(pa.string())
         return pa.table({
@@ -214,16 +214,22 @@ class LogPart:
                 self._out = _XesPart(self.path)
             self._out.write(table)
 
-    def close(self) -> Path:
-        """Write what is left and close the part (cases never done are left out: the run was unstable)."""
+    def close(self, complete: bool = True) -> Path:
+        """Write what is left and close the part (cases never done are left out: the run was unstable).
+
+        ``complete=False`` (the run failed) closes the file without writing more.
+        """
         try:
-            self._flush_groups()
-            if self._out is None:
-                Path(self.path).touch()
-            else:
-                self._out.close()
+            if complete:
+                self._flush_groups()
         finally:
-            self._allocator.__exit__(None, None, None)
+            try:
+                if self._out is not None:
+                    self._out.close()
+                elif complete:
+                    Path(self.path).touch()
+            finally:
+                self._allocator.__exit__(None, None, None)
         return self.path
 
 

@@ -132,7 +132,7 @@ def test_the_logs_lead_times_are_orgsims(logs: dict[str, Path]) -> None:
     assert set(cases.index) == set(records.index)  # the same cases: those orgsim counts
     records = records.loc[cases.index]
     calendar = WorkingCalendar.from_spec(load_scenario(logs["scenario"]).simulation.calendar)
-    working = (calendar.from_datetime64(cases["done"].to_numpy()) - calendar.from_datetime64(cases["arrived"].to_numpy()))
+    working = calendar.from_datetime64(cases["done"].to_numpy()) - calendar.from_datetime64(cases["arrived"].to_numpy())
     # Timestamps keep microseconds: 1e-6 s in an 8-hour day is 3.5e-11 working days.
     np.testing.assert_allclose(working, records["lead_time_working_days"], rtol=0, atol=1e-9)
     np.testing.assert_allclose(working, records["done_working_day"] - records["arrival_working_day"], atol=1e-9)
