@@ -519,17 +519,25 @@ def org_rows(scenario: Any, chinese: bool = False) -> dict[str, tuple[list[str],
     def header(c: Column) -> str:
         return c.chinese if chinese else c.field
 
+    # In Chinese, kinds, categories, jurisdictions and yes/no in the words the reader accepts (the first of each).
+    words = {field: {v: k for k, v in reversed(table.items())} for field, table in _WORDS.items()} if chinese else {}
+
+    def shown(field: str, value: Any) -> Any:
+        if chinese and isinstance(value, bool):
+            return "是" if value else "否"
+        return words.get(field, {}).get(value, value)
+
     unit_rows = []
     for u in scenario.units:
         data = u.model_dump(mode="json")
         values = {**data, "chief": u.leaders.chief, "deputies": u.leaders.deputies}
-        unit_rows.append([values.get(c.field) for c in UNIT_COLUMNS])
+        unit_rows.append([shown(c.field, values.get(c.field)) for c in UNIT_COLUMNS])
     function_rows = []
     for f in scenario.functions:
         data = f.model_dump(mode="json")
         if f.service_time is not None:
             data["service_time"] = _flow_text(f.service_time.model_dump(mode="json"))
-        function_rows.append([data.get(c.field) for c in FUNCTION_COLUMNS])
+        function_rows.append([shown(c.field, data.get(c.field)) for c in FUNCTION_COLUMNS])
     names = ("单位", "职能") if chinese else ("units", "functions")
     return {names[0]: ([header(c) for c in UNIT_COLUMNS], unit_rows),
             names[1]: ([header(c) for c in FUNCTION_COLUMNS], function_rows)}

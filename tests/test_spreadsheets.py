@@ -155,3 +155,11 @@ def test_results_xlsx_holds_the_csv_tables_with_numbers_as_numbers(tmp_path: Pat
     assert run("run", scenario, "-r", "2", "--out", out_run).exit_code == 0
     assert openpyxl.load_workbook(out_run / "results.xlsx", read_only=True).sheetnames == [
         "about", "summary", "bottlenecks", "replications"]
+
+
+@pytest.mark.parametrize("tables", [["tutorial-org.xlsx"], ["tutorial-org/单位.csv", "tutorial-org/职能.csv"]])
+def test_the_example_tables_in_docs_are_the_tutorials_organisation(tmp_path: Path, tables: list[str]) -> None:
+    out = tmp_path / "zone.yaml"
+    result = run("import", *(ROOT / "docs" / "examples" / t for t in tables), "-o", out, "--base", TUTORIAL)
+    assert result.exit_code == 0, result.output
+    assert organisation(out) == organisation(TUTORIAL)
