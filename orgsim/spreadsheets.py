@@ -349,7 +349,7 @@ def _model_problems(model: Any, entry: dict[str, Any], table: _Table, number: in
             if loc[:1] == ["leaders"] and len(loc) > 1:
                 field = loc[1]
             column = headers.get(field, field)
-            out.append(Problem(f"row {number}, column {column!r}", _message(err), table.where))
+            out.append(Problem(f"row {number}, column {column!r}", _message(dict(err)), table.where))
         return None, out
 
 
@@ -477,7 +477,8 @@ def _names(units: list[dict[str, Any]]) -> dict[str, str]:
 def _cycles(units: list[tuple[int, dict[str, Any]]], table: _Table, header: str) -> list[Problem]:
     parent = {e["id"]: e.get("parent") for _, e in units}
     row = {e["id"]: n for n, e in units}
-    out, reported = [], set()
+    out: list[Problem] = []
+    reported: set[str] = set()
     for start in parent:
         path, u = [], start
         while u is not None and u not in path and u in parent:

@@ -133,5 +133,5 @@ def calibrate(log: str, base: str, output: Path, report: Path | None, state: str
         quantiles = ", ".join(f"p{int(q * 100)} {a:.1f}/{b:.1f}" for q, a, b in check.quantiles())
         click.echo(f"lead times, log/fitted model (working days): {quantiles}; KS distance {check.ks:.3f} "
                    f"(1% critical {check.ks_critical_1pct:.3f})")
-    for path in written:
-        click.echo(f"wrote {path}", err=True)
+    for written_path in written:
+        click.echo(f"wrote {written_path}", err=True)

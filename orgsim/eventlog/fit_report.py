@@ -93,6 +93,7 @@ def _fit_figure(calibration: Calibration) -> str:
     rows = math.ceil(len(items) / cols)
     fig = Figure(figsize=(4 * cols, 2.8 * rows), constrained_layout=True)
     for k, item in enumerate(items):
+        assert item.fit is not None and item.observed is not None  # chosen above
         ax = fig.add_subplot(rows, cols, k + 1)
         x = np.sort(item.observed)
         ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label="log", color="#4c72b0")

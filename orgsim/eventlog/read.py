@@ -64,7 +64,7 @@ def _located(file: str, problems: list[tuple[int | None, str, str]]) -> EventLog
 
 
 def _some(rows: list[int], column: str, message: str) -> list[tuple[int | None, str, str]]:
-    shown = [(r, column, message) for r in rows[:MAX_PROBLEMS_PER_KIND]]
+    shown: list[tuple[int | None, str, str]] = [(r, column, message) for r in rows[:MAX_PROBLEMS_PER_KIND]]
     if len(rows) > MAX_PROBLEMS_PER_KIND:
         shown.append((None, column, f"{len(rows) - MAX_PROBLEMS_PER_KIND} more rows: {message}"))
     return shown

@@ -251,7 +251,7 @@ class FifoLoop:
         self.records: list[tuple] = []
         # Per-visit events for an event log, only when asked (a flag test on the hot path otherwise).
         self.log_on = run.event_sink is not None
-        self.event_sink = run.event_sink
+        self.event_sink: Any = run.event_sink
         self.log_n = 0
         self.log_size = BATCH_EVENTS if self.log_on else 0
         self.log_case = _output_zeros(self.log_size, "q")
