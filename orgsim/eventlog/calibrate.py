@@ -123,7 +123,8 @@ def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # At k = 0 (or n) the bound is exactly 0 (or 1); the formula leaves rounding dust there.
+    return (0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half))
 
 
 def _poisson_ci(n: int, exposure: float) -> tuple[float, float]:
