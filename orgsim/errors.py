@@ -16,6 +16,7 @@ __all__ = [
     "ReformError",
     "SimulationError",
     "SweepError",
+    "EventLogError",
 ]
 
 
@@ -66,3 +67,7 @@ class SimulationError(OrgsimError):
 
 class SweepError(OrgsimError):
     """A sweep cannot go on: its results directory belongs to a different sweep."""
+
+
+class EventLogError(OrgsimError):
+    """An event log cannot be read or calibrated from: a missing column, a bad date, an unknown step."""

@@ -149,10 +149,14 @@ class Runner:
         """One run of ``org`` in this process, with its arrays."""
         return self.setup(org).simulate(seed_seq, self.keep_records)
 
-    def requests(self, org: Org, seed: int, replications: int, runs: range | None = None) -> list[RunRequest]:
-        """Replications ``runs`` (default: all) of ``replications`` of ``org``, as requests for an executor."""
+    def requests(self, org: Org, seed: int, replications: int, runs: range | None = None,
+                 event_log: Any = None) -> list[RunRequest]:
+        """Replications ``runs`` (default: all) of ``replications`` of ``org``, as requests for an executor.
+
+        ``event_log`` (an :class:`orgsim.eventlog.writer.LogSpec`) makes each run write its part of a log.
+        """
         setup = self.setup(org)
-        return [RunRequest(setup, seed, replications, r, self.keep_records)
+        return [RunRequest(setup, seed, replications, r, self.keep_records, event_log)
                 for r in (runs if runs is not None else range(replications))]
 
 
@@ -479,15 +483,51 @@ def simulate_states(
     workers: int | None = None,
     address: str | None = None,
     cache: RunCache | None = None,
+    event_log: str | Path | None = None,
 ) -> dict[str, StateResult]:
-    """Replications of each named state, paired on common random numbers, on an executor."""
+    """Replications of each named state, paired on common random numbers, on an executor.
+
+    ``event_log``: also write the runs' event log to this file (.csv, .parquet or .xes;
+    :mod:`orgsim.eventlog.writer`), whole or not at all: each run writes its part where it is
+    simulated, into a folder beside the file, and the parts are joined here, states in order,
+    replications in order, so the log is the same on every executor.
+    """
+    if event_log is None:
+        return _simulate_states(scenario, orgs, replications, seed, keep_records, progress, executor, workers,
+                                address, cache, None)
+    from orgsim.eventlog.writer import LogSpec, assemble, log_format, parts_folder
+
+    fmt = log_format(event_log)
+    if address is not None:
+        raise SimulationError("an event log is written by the workers into a folder beside it: run it here or on "
+                              "local processes (--executor serial or processes), not on a remote Dask scheduler")
+    with parts_folder(event_log) as folder:
+        specs = {name: (folder, fmt) for name in orgs}
+        states = _simulate_states(scenario, orgs, replications, seed, keep_records, progress, executor, workers,
+                                  address, cache, specs)
+        parts = [LogSpec(str(folder), fmt, name, (), 0.0).part_path(r) for name in orgs for r in range(replications)]
+        assemble(event_log, parts, fmt, title=scenario.scenario.name)
+    return states
+
+
+def _simulate_states(scenario: Scenario, orgs: dict[str, Org], replications: int, seed: int, keep_records: bool,
+                     progress: Progress | None, executor: str | Executor | None, workers: int | None,
+                     address: str | None, cache: RunCache | None,
+                     event_log: dict[str, tuple[Path, str]] | None) -> dict[str, StateResult]:
     # The executor first: worker processes start while the states are prepared.
     with open_executor(executor, address=address, workers=workers, error=SimulationError) as ex:
         runner = Runner(scenario, keep_records)
         names = list(orgs)
+        specs: dict[str, Any] = {name: None for name in names}
+        if event_log is not None:
+            from orgsim.eventlog.writer import LogSpec
+
+            specs = {name: LogSpec.of(runner.setup(orgs[name]).plan, folder, fmt, name,
+                                      scenario.simulation.warmup_days)
+                     for name, (folder, fmt) in event_log.items()}
         # Replication by replication, each state in turn: the order of today's serial runs.
         requests = [q for r in range(replications) for name in names
-                    for q in runner.requests(orgs[name], seed, replications, range(r, r + 1))]
+                    for q in runner.requests(orgs[name], seed, replications, range(r, r + 1), specs[name])]
         total = len(requests)
         done = 0
 
@@ -520,6 +560,7 @@ def run_state(
     workers: int | None = None,
     address: str | None = None,
     name: str | None = None,
+    event_log: str | Path | None = None,
 ) -> StateResult:
     """Simulate one state of the scenario's organisation: ``replications`` runs, each reduced to its summary.
 
@@ -533,7 +574,7 @@ def run_state(
     states = simulate_states(
         scenario, {label: org}, replications=replications or scenario.simulation.replications,
         seed=_seed(scenario, seed), keep_records=keep_records, progress=progress, executor=executor,
-        workers=workers, address=address,
+        workers=workers, address=address, event_log=event_log,
     )
     return states[label]
 
@@ -548,6 +589,7 @@ def compare(
     executor: str | Executor | None = None,
     workers: int | None = None,
     address: str | None = None,
+    event_log: str | Path | None = None,
 ) -> Comparison:
     """Simulate the organisation before and after its reforms, paired replication by replication.
 
@@ -565,6 +607,9 @@ def compare(
         ``workers`` > 1) or ``"dask"`` (a LocalCluster, or a running
         scheduler at ``address``), or an open :class:`~orgsim.executors.Executor`.
         The numbers are the same on every executor.
+    event_log
+        Also write the runs' event log to this file: .csv, .parquet or .xes
+        (:mod:`orgsim.eventlog.writer`, docs/data.md).
     """
     outcome = reform_scenario(scenario)
     n = replications or scenario.simulation.replications
@@ -572,5 +617,6 @@ def compare(
     states = simulate_states(
         scenario, {"before": outcome.before, "after": outcome.after}, replications=n, seed=seed,
         keep_records=keep_records, progress=progress, executor=executor, workers=workers, address=address,
+        event_log=event_log,
     )
     return Comparison(scenario, states["before"], states["after"], seed, n, outcome)

@@ -56,7 +56,7 @@ def test_compare_table_and_out_dir(tmp_path):
     assert result.exit_code == 0, result.output
     assert "lead time mean (working days)" in result.stdout
     assert "bottleneck" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["records.csv", "replications.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["records.csv", "replications.csv", "results.xlsx", "summary.json"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["replications"] == 3
     import pandas as pd

@@ -26,7 +26,7 @@ JINAN = ROOT / "scenarios" / "jinan_hitech_2016.yaml"
 
 #: Loaded only by the simulation, sweep and plotting commands.
 SIMULATION = {
-    "numpy", "scipy", "pandas", "simpy", "matplotlib", "holidays", "tqdm", "pyarrow", "dask",
+    "numpy", "scipy", "pandas", "simpy", "matplotlib", "holidays", "tqdm", "pyarrow", "dask", "openpyxl", "pm4py",
     "orgsim.sim", "orgsim.experiment", "orgsim.sweep", "orgsim.frontier", "orgsim.executors",
     "orgsim.plotting", "orgsim.report", "orgsim.theory",
     "orgsim.cli.simulate", "orgsim.cli.sweep", "orgsim.cli.present",

@@ -90,11 +90,15 @@ def _comparison_text(c: Comparison, d: dict[str, Any]) -> str:
 
 
 def _write_outputs(out: Path, summary: dict[str, Any], frame: Any, records: Any | None) -> list[Path]:
+    from orgsim.spreadsheets import result_tables, write_workbook
+
     text = json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     written = [atomic_write_text(out / "summary.json", text)]
     written.append(atomic_write(out / "replications.csv", lambda tmp: frame.to_csv(tmp, index=False)))
     if records is not None:
         written.append(atomic_write(out / "records.csv", lambda tmp: records.to_csv(tmp, index=False)))
+    # The same tables for those who read results in Excel: one sheet each, numbers as numbers.
+    written.append(write_workbook(out / "results.xlsx", result_tables(summary, frame, records)))
     return written
 
 
@@ -114,8 +118,12 @@ _common = [
     click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables."),
     click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                 help="Write summary.json and replications.csv into this directory."),
+                 help="Write summary.json, replications.csv and results.xlsx (the same tables for Excel) "
+                      "into this directory."),
     click.option("--records", is_flag=True, help="Also keep and write per-application records (records.csv)."),
+    click.option("--event-log", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Also write the event log of the runs: one row per step, sign-off, hand-off and time back "
+                      "with the applicant, with dates (.csv, .parquet or .xes; docs/data.md)."),
     click.option("-j", "--jobs", "--workers", "jobs", type=click.IntRange(1),
                  help="Replications at once, in local worker processes (default 1: in this process)."),
     click.option("--executor", type=click.Choice(EXECUTORS),
@@ -132,6 +140,11 @@ def _check_executor(executor: str | None, address: str | None) -> None:
                                  param_hint="--address")
 
 
+def _check_event_log(path: Path | None) -> None:
+    if path is not None and path.suffix.lower() not in (".csv", ".parquet", ".pq", ".xes"):
+        raise click.BadParameter(f"{path}: the name must end in .csv, .parquet or .xes", param_hint="--event-log")
+
+
 def _with_common(func: Callable) -> Callable:
     for option in reversed(_common):
         func = option(func)
@@ -143,19 +156,22 @@ def _with_common(func: Callable) -> Callable:
 @_with_common
 @_user_errors
 def compare_command(file: str, replications: int | None, seed: int | None, as_json: bool,
-                    out: Path | None, records: bool, jobs: int | None, executor: str | None,
-                    address: str | None) -> None:
+                    out: Path | None, records: bool, event_log: Path | None, jobs: int | None,
+                    executor: str | None, address: str | None) -> None:
     """Simulate the organisation before and after the reforms, side by side.
 
     Lead times (working and calendar days) with 95% confidence intervals, the
     paired difference, structure and headcount, and the bottleneck.
     """
     _check_executor(executor, address)
+    _check_event_log(event_log)
     scenario = load_scenario(file)
     n = replications or scenario.simulation.replications
     with _progress(2 * n, "simulating") as progress:
         result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress,
-                         executor=executor, workers=jobs, address=address)
+                         executor=executor, workers=jobs, address=address, event_log=event_log)
+    if event_log is not None:
+        click.echo(f"wrote {event_log}", err=True)
     summary = result.to_dict()
     if out is not None:
         rec = _records_frame([result.before, result.after]) if records else None
@@ -177,14 +193,18 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
 @_with_common
 @_user_errors
 def run(file: str, state: State, replications: int | None, seed: int | None, as_json: bool,
-        out: Path | None, records: bool, jobs: int | None, executor: str | None, address: str | None) -> None:
+        out: Path | None, records: bool, event_log: Path | None, jobs: int | None, executor: str | None,
+        address: str | None) -> None:
     """Simulate one state of the organisation (by default after the reforms)."""
     _check_executor(executor, address)
+    _check_event_log(event_log)
     scenario = load_scenario(file)
     n = replications or scenario.simulation.replications
     with _progress(n, "simulating") as progress:
         result = run_state(scenario, state, replications=n, seed=seed, keep_records=records, progress=progress,
-                           executor=executor, workers=jobs, address=address)
+                           executor=executor, workers=jobs, address=address, event_log=event_log)
+    if event_log is not None:
+        click.echo(f"wrote {event_log}", err=True)
     summary = result.to_dict()
     if out is not None:
         rec = _records_frame([result]) if records else None

@@ -298,11 +298,51 @@ class Workload(_Model):
 class CalendarSpec(_Model):
     start: dt.date = Field(dt.date(2020, 1, 2), description="First calendar day of the run.")
     hours_per_day: Annotated[float, Field(gt=0, le=24)] = 8.0
+    office_hours: str | None = Field(
+        None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$",
+        description="Opening and closing time of a working day, e.g. '08:30-17:30' (one block, no lunch "
+        "break); sets hours_per_day. Default: 09:00 for hours_per_day hours.",
+    )
     holidays: Literal["china", "none"] = Field(
         "china", description="Public holidays and make-up working days (调休) to observe."
     )
     extra_holidays: list[dt.date] = Field(default_factory=list)
     extra_workdays: list[dt.date] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hours_from_office_hours(cls, data: Any) -> Any:
+        # One fact, one source: office hours give the length of the day; a
+        # hours_per_day given beside them must agree.
+        if isinstance(data, dict) and isinstance(data.get("office_hours"), str):
+            span = _office_span(data["office_hours"])
+            if span is not None:
+                opens, closes = span
+                hours = (closes - opens) / 60.0
+                if hours <= 0:
+                    raise ValueError(f"office_hours {data['office_hours']!r}: closing must come after opening")
+                given = data.get("hours_per_day")
+                if given is not None and isinstance(given, (int, float)) and abs(given - hours) > 1e-9:
+                    raise ValueError(f"office_hours {data['office_hours']!r} last {hours:g} hours but "
+                                     f"hours_per_day is {given:g}; give one of them")
+                data = {**data, "hours_per_day": hours}
+        return data
+
+    def day_start(self) -> dt.time:
+        """Time of day at which working days start (09:00 without office hours)."""
+        span = _office_span(self.office_hours) if self.office_hours else None
+        return dt.time(9, 0) if span is None else dt.time(span[0] // 60, span[0] % 60)
+
+
+def _office_span(text: str) -> tuple[int, int] | None:
+    """Minutes after midnight of opening and closing in 'HH:MM-HH:MM' (None if it is not that)."""
+    import re
+
+    m = re.fullmatch(r"(\d\d):(\d\d)-(\d\d):(\d\d)", text.strip())
+    if m is None:
+        return None
+    h1, m1, h2, m2 = (int(x) for x in m.groups())
+    return h1 * 60 + m1, h2 * 60 + m2
 
 
 #: Simulation engines (see orgsim.sim.engine): same seed, same results on each.

@@ -82,9 +82,13 @@ def simulate_plan(
     arrival_times: dict[str, np.ndarray] | None = None,
     calendar: WorkingCalendar | None = None,
     engine: Engine = "fifo",
+    event_sink: Callable[[np.ndarray], None] | None = None,
 ) -> RunResult:
-    """Run one replication of one organisation state; see :func:`orgsim.simulate`."""
-    run = build_run_input(plan, streams, horizon, warmup, keep_records, arrival_times or {})
+    """Run one replication of one organisation state; see :func:`orgsim.simulate`.
+
+    ``event_sink`` receives the run's per-visit events in batches (:mod:`orgsim.eventlog.events`).
+    """
+    run = build_run_input(plan, streams, horizon, warmup, keep_records, arrival_times or {}, event_sink)
     return read_result(plan, run, _engine(engine)(run), calendar)
 
 

@@ -41,6 +41,12 @@ from typing import Any
 
 import numpy as np
 
+from orgsim.eventlog.events import APPLICANT as LOG_APPLICANT
+from orgsim.eventlog.events import BATCH_EVENTS, EVENT_DTYPE
+from orgsim.eventlog.events import DONE as LOG_DONE
+from orgsim.eventlog.events import HANDOFF as LOG_HANDOFF
+from orgsim.eventlog.events import SERVICE as LOG_SERVICE
+from orgsim.eventlog.events import SIGNOFF as LOG_SIGNOFF
 from orgsim.sim.run_io import COMBINE_MAX, COMBINE_SUM, POISSON, TRACE, RunInput, RunOutput
 
 try:
@@ -243,6 +249,20 @@ class FifoLoop:
         self.out_applicant = _output_zeros(run.output_room, "d")
         self.out_flow = _output_zeros(run.output_room, "H")
         self.records: list[tuple] = []
+        # Per-visit events for an event log, only when asked (a flag test on the hot path otherwise).
+        self.log_on = run.event_sink is not None
+        self.event_sink: Any = run.event_sink
+        self.log_n = 0
+        self.log_size = BATCH_EVENTS if self.log_on else 0
+        self.log_case = _output_zeros(self.log_size, "q")
+        self.log_k = _output_zeros(self.log_size, "q")
+        self.log_t0 = _output_zeros(self.log_size, "d")
+        self.log_t1 = _output_zeros(self.log_size, "d")
+        self.log_t2 = _output_zeros(self.log_size, "d")
+        self.log_flow = _output_zeros(self.log_size, "i")
+        self.log_step = _output_zeros(self.log_size, "i")
+        self.log_other = _output_zeros(self.log_size, "i")
+        self.log_kind = _output_zeros(self.log_size, "i")
 
     # ------------------------------------------------------------ STORAGE: the event heap
     def _init_events(self) -> None:
@@ -424,6 +444,40 @@ class FifoLoop:
             self.a_visits[b:b + s] = int_zeros
             self.a_pending[b:b + n] = self.step_predecessors[g:g + n]
 
+    # ------------------------------------------------------------ event log
+    def _log(self, kind: int, slot: int, step: int, other: int, t0: float, t1: float, t2: float) -> None:
+        """Record one event of the application in ``slot`` (orgsim.eventlog.events); hand on a full batch."""
+        n = self.log_n
+        self.log_case[n] = self.a_no[slot]
+        self.log_k[n] = self.a_k[slot]
+        self.log_flow[n] = self.a_flow[slot]
+        self.log_step[n] = step
+        self.log_other[n] = other
+        self.log_kind[n] = kind
+        self.log_t0[n] = t0
+        self.log_t1[n] = t1
+        self.log_t2[n] = t2
+        self.log_n = n + 1
+        if self.log_n == self.log_size:
+            self._flush_log()
+
+    def _flush_log(self) -> None:
+        n = self.log_n
+        if n == 0:
+            return
+        batch = np.zeros(n, dtype=EVENT_DTYPE)
+        batch["case"] = _array(self.log_case, n, "q")
+        batch["k"] = _array(self.log_k, n, "q")
+        batch["t_enable"] = _array(self.log_t0, n, "d")
+        batch["t_start"] = _array(self.log_t1, n, "d")
+        batch["t_end"] = _array(self.log_t2, n, "d")
+        batch["flow"] = _array(self.log_flow, n, "i")
+        batch["step"] = _array(self.log_step, n, "i")
+        batch["other"] = _array(self.log_other, n, "i")
+        batch["kind"] = _array(self.log_kind, n, "i")
+        self.log_n = 0
+        self.event_sink(batch)
+
     # ------------------------------------------------------------ queues
     def _serve(self, q: int, t: float, work: float) -> float:
         """A file reaches queue ``q`` at ``t`` needing ``work``: its start; the integrals, clipped to the window."""
@@ -476,6 +530,10 @@ class FifoLoop:
         e = s + work
         self.a_acc[4 * b] += s - t  # this step's accounts: waiting, processing, sign-off, applicant
         self.a_acc[4 * b + 1] += work
+        if self.log_on:
+            self._log(LOG_SERVICE, slot, i, visit, t, s, e)
+            if delay >= 0:
+                self._log(LOG_APPLICANT, slot, i, visit, e, e, e + delay)
         if delay >= 0:  # back to the applicant, then to the same step
             self.a_acc[4 * b + 3] += delay
             self._push(e + delay, officers_key(self.a_no[slot], i), OFFICERS, slot, i)
@@ -509,6 +567,8 @@ class FifoLoop:
         s = self._serve(self.signoff_queue[m], t, d)
         e = s + d
         self.a_acc[4 * (slot * self.steps + i) + 2] += s - t + d
+        if self.log_on:
+            self._log(LOG_SIGNOFF, slot, i, level, t, s, e)
         if m + 1 < self.step_signoff_start[g + 1]:
             self._push(e, signoff_key(self.a_no[slot], i, level + 1), SIGNOFF + level + 1, slot, i)
         else:
@@ -537,6 +597,8 @@ class FifoLoop:
             self.a_handoffs[slot] += 1
             delay = self.a_draws[slot * self.width + k] if k >= 0 else 0.0
             at = e + delay
+            if self.log_on:
+                self._log(LOG_HANDOFF, slot, i, j, e, e, at)
             if at > self.a_t_ready[b + j] or (at == self.a_t_ready[b + j] and i < self.a_crit[b + j]):
                 self.a_t_ready[b + j] = at
                 self.a_crit[b + j] = i
@@ -591,6 +653,8 @@ class FifoLoop:
     def _complete(self, now: float, slot: int, last: int) -> None:
         """The application in ``slot`` is finished at ``now`` with step ``last``: book it, free its slot."""
         self._in_system_change(now, -1)
+        if self.log_on:
+            self._log(LOG_DONE, slot, last, -1, self.a_t_arrive[slot], self.a_t_arrive[slot], now)
         if self.warmup <= now <= self.horizon:
             self.completed_in_window += 1
         if self.a_t_arrive[slot] >= self.warmup:  # arrived in the window: measured
@@ -704,6 +768,8 @@ class FifoLoop:
         if self.measured_left > 0:
             self._take_samples(horizon)
             self._events(horizon + (horizon - self.warmup), True)
+        if self.log_on:
+            self._flush_log()
         n = self.n_out
         return RunOutput(
             t_start=_array(self.out_start, n, "d"), t_end=_array(self.out_end, n, "d"),

@@ -151,6 +151,8 @@ class RunInput:
     resubmission: tuple[BlockStream | None, ...]  # per project type (None: no delay)
     arrival_gaps: tuple[BlockStream | None, ...]  # per project type, Poisson arrivals
     arrival_traces: tuple[np.ndarray | None, ...]  # per project type, traced arrival times
+    # --- optional: per-visit events for an event log (orgsim.eventlog.events); None: none recorded
+    event_sink: Callable[[np.ndarray], None] | None = None
 
     @property
     def n_queues(self) -> int:
@@ -251,8 +253,12 @@ def _doubles(values: list[float]) -> np.ndarray:
 
 
 def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: float, keep_records: bool,
-                    arrival_times: dict[str, np.ndarray]) -> RunInput:
-    """The flat input of one replication: ``plan`` on ``streams``, ``arrival_times`` for traced project types."""
+                    arrival_times: dict[str, np.ndarray],
+                    event_sink: Callable[[np.ndarray], None] | None = None) -> RunInput:
+    """The flat input of one replication: ``plan`` on ``streams``, ``arrival_times`` for traced project types.
+
+    ``event_sink``, when given, receives the run's per-visit events in batches (:mod:`orgsim.eventlog.events`).
+    """
     h = plan.hours_per_day
     queue_index = {k: q for q, k in enumerate(plan.pools)}
     step_queue: list[int] = []
@@ -365,5 +371,5 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         flow_first_arrival=_doubles(first_arrival),
         first_visit=tuple(first_visit), revisit_service=tuple(revisit_service),
         revisit_rework=tuple(revisit_rework), resubmission=tuple(resubmission),
-        arrival_gaps=tuple(gaps), arrival_traces=tuple(traces),
+        arrival_gaps=tuple(gaps), arrival_traces=tuple(traces), event_sink=event_sink,
     )

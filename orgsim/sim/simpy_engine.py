@@ -26,6 +26,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from orgsim.eventlog.events import APPLICANT, DONE, HANDOFF, SERVICE, SIGNOFF, EventBuffer
 from orgsim.sim import fifo_engine
 from orgsim.sim.run_io import COMBINE_MAX, COMBINE_SUM, POISSON, TRACE, RunInput, RunOutput
 
@@ -196,6 +197,7 @@ class _SimPyRun:
         self.flow_of: list[int] = []
         self.records: list[tuple] = []
         self.wip_samples: list[tuple[float, int]] = []
+        self.log = None if run.event_sink is None else EventBuffer(run.event_sink)
 
     # ------------------------------------------------------------ scheduling
     def _after(self, delay: float, fn: Callable[..., None], *args: object) -> None:
@@ -300,6 +302,11 @@ class _SimPyRun:
         work, delay = visit
         file.acc[4 * i] += now - entered
         file.acc[4 * i + 1] += work
+        if self.log is not None:
+            end = now + work
+            self.log.emit(SERVICE, file.no, file.k, file.flow, i, file.visits[i] - 1, entered, now, end)
+            if delay >= 0:
+                self.log.emit(APPLICANT, file.no, file.k, file.flow, i, file.visits[i] - 1, end, end, end + delay)
         self._after(work, self._served, file, i, delay)
 
     def _served(self, file: _File, i: int, delay: float) -> None:
@@ -322,6 +329,8 @@ class _SimPyRun:
         _, column = self.steps[file.flow][i].signoff[level]
         d = file.draws[column]
         file.acc[4 * i + 2] += now - entered + d
+        if self.log is not None:
+            self.log.emit(SIGNOFF, file.no, file.k, file.flow, i, level, entered, now, now + d)
         self._after(d, self._signed, file, i, level)
 
     def _signed(self, file: _File, i: int, level: int) -> None:
@@ -343,6 +352,9 @@ class _SimPyRun:
             return
         for j, column in self.steps[file.flow][i].successors:
             file.handoffs += 1
+            if self.log is not None:
+                self.log.emit(HANDOFF, file.no, file.k, file.flow, i, j, now, now,
+                              now + (file.draws[column] if column >= 0 else 0.0))
             if column < 0:
                 self._handed(file, i, j, 0.0)
             else:
@@ -363,6 +375,8 @@ class _SimPyRun:
         now = self.env.now
         run = self.run_input
         self._wip_change(now, -1)
+        if self.log is not None:
+            self.log.emit(DONE, file.no, file.k, file.flow, file.last, -1, file.t_arrive, file.t_arrive, now)
         if run.warmup <= now <= run.horizon:
             self.completed_in_window += 1
         if file.t_arrive < run.warmup:
@@ -417,6 +431,8 @@ class _SimPyRun:
         drain_until = run.horizon + (run.horizon - run.warmup)
         while self.measured_left > 0 and env.peek() < drain_until:
             env.step()
+        if self.log is not None:
+            self.log.flush()
         return RunOutput(
             t_start=np.array(self.t_start, dtype=float), t_end=np.array(self.t_end, dtype=float),
             applicant_days=np.array(self.t_applicant, dtype=float),
