@@ -301,8 +301,7 @@ class StateResult:
         """The state's results per project type, by id: lead times, limit, share over it, throughput, time split.
 
         Lead times as :meth:`lead_time` gives them (None when the state is
-        unstable); other figures are means over replications. The time split
-        is None unless the runs kept their records (``keep_records``).
+        unstable); other figures are means over replications.
         """
         out: dict[str, dict[str, Any]] = {}
         for type_id in self.project_types():
@@ -318,8 +317,8 @@ class StateResult:
                                                if self.stable else None),
                 "throughput_per_working_day": float(np.mean([p.throughput_per_working_day for p in parts])),
                 "time_split_working_days": (
-                    {k: _mean_or_none(np.array([s[k] for s in splits if s is not None])) for k in splits[0]}
-                    if self.stable and all(s is not None for s in splits) else None),
+                    {k: _mean_or_none(np.array([s[k] for s in splits], dtype=float)) for k in splits[0]}
+                    if self.stable and splits else None),
             }
         return out
 
