@@ -860,7 +860,7 @@ def sweep_parameters(frame: pd.DataFrame) -> list[str]:
     """The varied parameters of a sweep frame: every column that is not a result."""
     return [
         c for c in frame.columns
-        if c not in _SWEEP_RESULT_COLUMNS and not str(c).startswith(("lead_", "time_"))
+        if c not in _SWEEP_RESULT_COLUMNS and not str(c).startswith(("lead_", "time_", "type."))
     ]
 
 

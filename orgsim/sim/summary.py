@@ -115,6 +115,21 @@ class ProjectTypeSummary:
     #: from the engine's per-type sums (NaN for a type without applications).
     time_split: Mapping[str, float]
 
+    @property
+    def stats(self) -> dict[str, float]:
+        """Flat statistics of this type in this run (the per-type columns of ``replications.csv``)."""
+        out: dict[str, float] = {
+            "applications": self.count,
+            "throughput_per_working_day": self.throughput_per_working_day,
+            "share_over_limit": self.share_over_limit,
+        }
+        for clock in CLOCKS:
+            for k, v in self.lead[clock].to_dict().items():
+                out[f"lead_{clock}_{k}"] = v
+        for name, v in self.time_split.items():
+            out[f"time_{name}_days"] = v
+        return out
+
 
 @dataclass(frozen=True)
 class RunSummary:

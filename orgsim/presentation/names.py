@@ -1,0 +1,134 @@
+"""Names, not ids: units, functions, project types, queues and scenarios as a person calls them.
+
+In Chinese a node is called by its ``name``; in English by its ``name_en``,
+else its ``name``, else its id. ``ascii_only`` (figures drawn without a CJK
+font) skips Chinese names: ``name_en``, else the id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from orgsim.i18n import _, current_language, pgettext
+from orgsim.model import org as o
+
+__all__ = ["Names", "join_names"]
+
+
+def _has_cjk(text: str) -> bool:
+    return any(ord(ch) >= 0x2E80 for ch in text)
+
+
+class Names:
+    """Display names of a scenario's nodes, across every state of its organisation.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (its project types, and its own name).
+    orgs
+        Organisation states whose units and functions may be named (before,
+        after and every state between: a merged unit exists only before, a
+        new one only after).
+    lang
+        ``zh`` or ``en``; default: the language in force.
+    ascii_only
+        Never give a name with Chinese characters (no font to draw them).
+    """
+
+    def __init__(self, scenario: Any = None, orgs: Iterable[o.Org] = (), lang: str | None = None,
+                 ascii_only: bool = False) -> None:
+        self.lang = lang or current_language()
+        self.ascii_only = ascii_only
+        self._nodes: dict[str, tuple[str, str | None]] = {}
+        for org in orgs:
+            for node, d in org.graph.nodes(data=True):
+                if node not in self._nodes and o.NAME in d:
+                    self._nodes[node] = (d[o.NAME], d.get(o.NAME_EN))
+        self._types: dict[str, tuple[str, str | None]] = {}
+        self._steps: dict[tuple[str, str], str] = {}
+        self.scenario = scenario
+        if scenario is not None:
+            for spec in list(scenario.units) + list(scenario.functions):
+                self._nodes.setdefault(spec.id, (spec.name, spec.name_en))
+            for _phase, op in scenario.operators():
+                for new in (getattr(op, "into", None), getattr(op, "bureau", None), getattr(op, "company", None)):
+                    if new is not None and hasattr(new, "name"):
+                        self._nodes.setdefault(new.id, (new.name, new.name_en))
+            if scenario.workload is not None:
+                for t in scenario.workload.project_types:
+                    self._types[t.id] = (t.name, t.name_en)
+                    for step in t.steps:
+                        self._steps[(t.id, step.id)] = step.function
+
+    # ------------------------------------------------------------ picking a name
+
+    def pick(self, ident: str, name: str | None, name_en: str | None) -> str:
+        """The name to show for ``ident`` with these names, in this language."""
+        english = self.lang != "zh"
+        if self.ascii_only:
+            if name_en:
+                return name_en
+            return name if name and not _has_cjk(name) else ident
+        if english:
+            return name_en or name or ident
+        return name or name_en or ident
+
+    def node(self, ident: str | None) -> str:
+        """A unit or function by name (the id when the scenario names no such node)."""
+        if ident is None:
+            return "–"
+        name, name_en = self._nodes.get(ident, (None, None))
+        return self.pick(ident, name, name_en)
+
+    unit = node
+    function = node
+
+    def project_type(self, ident: str) -> str:
+        name, name_en = self._types.get(ident, (None, None))
+        return self.pick(ident, name, name_en)
+
+    def step(self, project_type: str, step: str) -> str:
+        """A step of a project type, by the name of its function."""
+        function = self._steps.get((project_type, step))
+        return self.node(function) if function else step
+
+    def title(self) -> str:
+        """The scenario's name."""
+        if self.scenario is None:
+            return ""
+        meta = self.scenario.scenario
+        return self.pick("", meta.name, meta.name_en) or _("scenario")
+
+    def queue(self, key: str) -> str:
+        """A queue (``unit/function``, ``unit/officers``, ``unit/deputies``, ``unit/chief``) as "unit · who"."""
+        unit, _sep, who = key.rpartition("/")
+        if not unit:
+            return self.node(key)
+        if who == "officers":
+            role = pgettext("queue", "officers")
+        elif who == "deputies":
+            role = pgettext("queue", "deputy leaders")
+        elif who == "chief":
+            role = pgettext("queue", "chief")
+        else:
+            role = self.node(who)
+        return f"{self.unit(unit)} · {role}"
+
+    def units(self, idents: Sequence[str], limit: int = 6) -> str:
+        """Several units or functions by name, as one list ("A、B、C" / "A, B and C")."""
+        return join_names([self.node(i) for i in idents], limit)
+
+
+def join_names(names: Sequence[str], limit: int = 6) -> str:
+    """Names as a list in the language in force, at most ``limit`` of them then "and N more"."""
+    names = list(names)
+    zh = current_language() == "zh"
+    sep = "、" if zh else ", "
+    if len(names) > limit:
+        rest = len(names) - (limit - 1)
+        return _("{names} and {n} more").format(names=sep.join(names[: limit - 1]), n=rest)
+    if zh or len(names) <= 1:
+        return sep.join(names)
+    return _("{first} and {last}").format(first=", ".join(names[:-1]), last=names[-1])
