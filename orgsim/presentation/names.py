@@ -35,12 +35,16 @@ class Names:
         ``zh`` or ``en``; default: the language in force.
     ascii_only
         Never give a name with Chinese characters (no font to draw them).
+    mathtext_safe
+        Escape ``$`` (for matplotlib, whose math-text parser would read text
+        between two dollars as a formula).
     """
 
     def __init__(self, scenario: Any = None, orgs: Iterable[o.Org] = (), lang: str | None = None,
-                 ascii_only: bool = False) -> None:
+                 ascii_only: bool = False, mathtext_safe: bool = False) -> None:
         self.lang = lang or current_language()
         self.ascii_only = ascii_only
+        self.mathtext_safe = mathtext_safe
         self._nodes: dict[str, tuple[str, str | None]] = {}
         for org in orgs:
             for node, d in org.graph.nodes(data=True):
@@ -66,14 +70,13 @@ class Names:
 
     def pick(self, ident: str, name: str | None, name_en: str | None) -> str:
         """The name to show for ``ident`` with these names, in this language."""
-        english = self.lang != "zh"
         if self.ascii_only:
-            if name_en:
-                return name_en
-            return name if name and not _has_cjk(name) else ident
-        if english:
-            return name_en or name or ident
-        return name or name_en or ident
+            chosen = name_en or (name if name and not _has_cjk(name) else ident)
+        elif self.lang != "zh":
+            chosen = name_en or name or ident
+        else:
+            chosen = name or name_en or ident
+        return chosen.replace("$", r"\$") if self.mathtext_safe else chosen
 
     def node(self, ident: str | None) -> str:
         """A unit or function by name (the id when the scenario names no such node)."""
