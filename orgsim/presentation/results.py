@@ -79,7 +79,8 @@ def _lead_rows(d_before: dict, d_after: dict | None, diff: dict | None, key: str
     unit = clock_unit(clock)
     rows = []
     for p in ("mean",) + tuple(f"p{x}" for x in PERCENTILES):
-        name = Cell(f"{label}{_('mean') if p == 'mean' else p} ({unit})")
+        stat = _("mean") if p == "mean" else p
+        name = Cell(_("{stat} ({unit})").format(stat=label + stat, unit=unit))
         b = d_before[key]
         row = [name, fmt(b[p])]
         if p == "mean" and d_after is None:
@@ -134,7 +135,7 @@ def project_type_table(doc: dict[str, Any], names: Names, state: str | None = No
         limit_text = (_("limit {days:g} working days").format(days=limit) if limit is not None
                       else _("no statutory limit"))
         starts.add(len(rows))
-        title = Cell(f"{names.project_type(type_id)} ({limit_text})")
+        title = Cell(_("{type} ({limit})").format(type=names.project_type(type_id), limit=limit_text))
         if one:
             t = doc["by_project_type"][type_id]
             rows.append([title, Cell(""), Cell("")])
@@ -184,10 +185,12 @@ def time_split_table(doc: dict[str, Any], names: Names, states: Sequence[str] = 
 
     single = len(states) == 1 and "by_project_type" in doc
     docs = {states[0]: doc} if single else {s: doc[s] for s in states}
-    starts.add(0)
-    for s in states:
-        rows.append(row(_("all (pooled)"), s, docs[s]["time_split_working_days"]))
-    for type_id in docs[states[-1]]["by_project_type"]:
+    types = list(docs[states[-1]]["by_project_type"])
+    if len(types) != 1:  # with one project type, the pooled rows would repeat its own
+        starts.add(0)
+        for s in states:
+            rows.append(row(_("all (pooled)"), s, docs[s]["time_split_working_days"]))
+    for type_id in types:
         starts.add(len(rows))
         for s in states:
             t = docs[s]["by_project_type"].get(type_id)
