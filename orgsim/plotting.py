@@ -44,7 +44,7 @@ import numpy as np
 from orgsim.experiment import Comparison, StateResult, confidence_interval
 from orgsim.i18n import N_, _, check_language, ngettext, resolve_language, use_language
 from orgsim.model import org as o
-from orgsim.presentation.names import Names
+from orgsim.presentation.names import KIND_LABELS, Names
 from orgsim.presentation.results import COMPONENT_LABELS, clock_unit, state_label
 from orgsim.reforms import ReformOutcome
 from orgsim.scenario.schema import UNIT_KINDS, Scenario
@@ -126,13 +126,6 @@ _KIND_PALETTE = (
     "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#98df8a", "#c5b0d5",
 )
 KIND_COLOURS = dict(zip(UNIT_KINDS, _KIND_PALETTE))
-#: Unit kinds as a reader calls them.
-_KIND_LABELS = {
-    "committee": N_("committee"), "department": N_("department"), "bureau": N_("bureau"),
-    "office": N_("office"), "centre": N_("centre"), "window": N_("window"), "institution": N_("institution"),
-    "park": N_("park"), "city_department": N_("city department"), "sub_district": N_("sub-district"),
-    "township": N_("township"), "company": N_("company"), "working_group": N_("working group"),
-}
 #: How the org chart marks what operators did (the words, for the tags and the legend), and in which colour.
 _MOVE_OPS = {
     "strip": (N_("stripped"), "#c0392b"),
@@ -466,7 +459,7 @@ def _orgchart(outcome: ReformOutcome, scenario: Scenario | None, ctx: _Ctx, Line
 
     kind_group = [blank(_("unit kind:"))] + [
         Line2D([], [], ls="", marker="o", ms=7, mfc=KIND_COLOURS.get(k, "#999999"), mec="#333333",
-               label=_(_KIND_LABELS[k]) if k in _KIND_LABELS else k) for k in kinds
+               label=_(KIND_LABELS[k]) if k in KIND_LABELS else k) for k in kinds
     ] + [Line2D([], [], ls="", marker="s", ms=7, mfc="white", mec="#333333",
                 label=_("square: outside the zone government"))]
     size_group = [blank(_("headcount (marker area):"))] + [
@@ -505,6 +498,7 @@ def _orgchart(outcome: ReformOutcome, scenario: Scenario | None, ctx: _Ctx, Line
         zone = org.zone_units()
         title = _("{state}: {units} zone units, {staff} staff (headcount in brackets)").format(
             state=state_label(name), units=len(zone), staff=sum(org.headcount(u) for u in zone))
+        title = title[:1].upper() + title[1:]
         ax.set_title(_wrap(title, width - 0.1, 9.5), loc="left", fontsize=9.5, pad=8)
         x0 += width + gap_in
     fig.legend(handles=handles, loc="lower center", ncol=ncol, frameon=False, fontsize=7.5,
@@ -523,7 +517,7 @@ def _draw_tree(
     ax.set_axis_off()
     place = {u: (0.12 + _INDENT_IN * d, _ROW_IN * i) for i, (u, d) in enumerate(rows)}
     segments = []
-    for unit, _ in rows:
+    for unit, _depth in rows:
         kids = [c for c in org.children(unit) if c in place]
         if not kids:
             continue
@@ -532,7 +526,7 @@ def _draw_tree(
         segments.append([(px, py), (px, last)])
         segments += [[(px, place[c][1]), (place[c][0], place[c][1])] for c in kids]
     ax.add_collection(LineCollection(segments, colors="#b0b0b0", linewidths=0.8, zorder=1))
-    for unit, _ in rows:
+    for unit, _depth in rows:
         x, y = place[unit]
         d = org.graph.nodes[unit]
         inside = org.in_zone_government(unit)

@@ -14,7 +14,7 @@ from orgsim import __version__
 from orgsim.cli._common import USAGE_ERROR, _echo_json, _user_errors, english_option, lang_option, language_of
 from orgsim.cli._tables import render
 from orgsim.errors import OrgsimError
-from orgsim.i18n import _, ngettext, pgettext, use_language
+from orgsim.i18n import _, ngettext, use_language
 from orgsim.model import org as o
 from orgsim.model.metrics import structure_metrics
 from orgsim.presentation.changes import change_sentences
@@ -42,7 +42,7 @@ def validate(files: tuple[str, ...], lang: str | None) -> None:
                 click.echo(f"error: {line}", err=True)
             continue
         with use_language(language_of(lang, scenario)):
-            counts = _("; ").join([
+            counts = _(", ").join([
                 ngettext("{n} unit", "{n} units", len(scenario.units)).format(n=len(scenario.units)),
                 ngettext("{n} function", "{n} functions", len(scenario.functions)).format(n=len(scenario.functions)),
                 ngettext("{n} reform operator", "{n} reform operators", len(outcome.states)).format(
@@ -62,7 +62,7 @@ def _unit_tree(org: o.Org, names: Names) -> list[str]:
         staff = org.staff_by_category(unit)
         n_functions = len(org.performed_by(unit))
         lines.append(
-            f"{prefix}{branch}{names.unit(unit)} [{unit}, {pgettext('unit kind', d[o.KIND])}] "
+            f"{prefix}{branch}{names.unit(unit)} [{unit}, {names.kind(d[o.KIND])}] "
             + _("{n} staff ({leaders} leaders, {officers} officers, {support} support), {functions}").format(
                 n=org.headcount(unit), leaders=staff["leaders"], officers=staff["frontline"],
                 support=staff["support"],
@@ -97,7 +97,7 @@ def show(file: str, after: bool, as_json: bool, lang: str | None, english: bool)
     with use_language(language_of(lang, scenario, english)):
         names = Names(scenario, [org])
         state = _("after the reforms") if after else _("before the reforms")
-        click.echo(f"{names.title()} ({state})")
+        click.echo(_("{scenario} ({state})").format(scenario=names.title(), state=state))
         click.echo("\n".join(_unit_tree(org, names)))
         click.echo()
         click.echo(render(structure_table(metrics)))
@@ -138,7 +138,8 @@ def apply(file: str, as_json: bool, lang: str | None) -> None:
     with use_language(language_of(lang, scenario)):
         names = Names(scenario, [outcome.before, *[org for _label, org in outcome.states]])
         n = len(outcome.states)
-        click.echo(f"{names.title()}: " + ngettext("{n} reform operator", "{n} reform operators", n).format(n=n))
+        click.echo(_("{scenario}: {what}").format(
+            scenario=names.title(), what=ngettext("{n} reform operator", "{n} reform operators", n).format(n=n)))
         click.echo()
         for sentence in change_sentences(outcome, scenario, names):
             phase = f"[{sentence.phase}] " if sentence.phase else ""

@@ -67,7 +67,7 @@ def sweep_table(frame: Any, paths: list[str], metric: str = "lead_working_p90", 
     varying = [p for p in paths if frame[p].nunique(dropna=False) > 1]
     fixed = [p for p in paths if p not in varying]
     rows = []
-    for _, rows_point in frame.groupby("point", sort=True):
+    for _point, rows_point in frame.groupby("point", sort=True):
         cells: list[Any] = [_cell(rows_point.iloc[0][p]) for p in varying]
         means = {}
         for state in ("before", "after"):
@@ -82,7 +82,7 @@ def sweep_table(frame: Any, paths: list[str], metric: str = "lead_working_p90", 
     from orgsim.plotting import lever_label
 
     label = metric.removeprefix("lead_working_")
-    lines = [f"{lever_label(p, scenario)} ({p}) = {_show(frame[p].iloc[0])}" for p in fixed]
+    lines = [f"{p} = {_show(frame[p].iloc[0])}  ({lever_label(p, scenario)})" for p in fixed]
     levers = [lever_label(p, scenario) for p in varying]
     levers = [name if levers.count(name) == 1 else short for name, short in zip(levers, _short_names(varying))]
     lines.append(table(

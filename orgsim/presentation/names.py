@@ -10,10 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from orgsim.i18n import _, current_language, pgettext
+from orgsim.i18n import N_, _, current_language, pgettext
 from orgsim.model import org as o
 
-__all__ = ["Names", "join_names"]
+__all__ = ["Names", "join_names", "KIND_LABELS"]
+
+#: Unit kinds as a reader calls them (English; translate with ``_``).
+KIND_LABELS = {
+    "committee": N_("committee"), "department": N_("department"), "bureau": N_("bureau"),
+    "office": N_("office"), "centre": N_("centre"), "window": N_("window"), "institution": N_("institution"),
+    "park": N_("park"), "city_department": N_("city department"), "sub_district": N_("sub-district"),
+    "township": N_("township"), "company": N_("company"), "working_group": N_("working group"),
+}
 
 
 def _has_cjk(text: str) -> bool:
@@ -87,6 +95,11 @@ class Names:
 
     unit = node
     function = node
+
+    @staticmethod
+    def kind(kind: str) -> str:
+        """A unit kind in words."""
+        return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind.replace("_", " ")
 
     def project_type(self, ident: str) -> str:
         name, name_en = self._types.get(ident, (None, None))

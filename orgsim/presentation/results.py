@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from orgsim.i18n import N_, _, current_language, pgettext
+from orgsim.i18n import N_, _, current_language, ngettext, pgettext
 from orgsim.presentation.names import Names
 from orgsim.presentation.tables import Cell, Table, ci_text, fmt, pct, text
 from orgsim.presentation.tables import destinations_text, structure_table  # noqa: F401 - one import for users
@@ -74,6 +74,14 @@ def names_for(comparison: Any, ascii_only: bool = False) -> Names:
 
 # ---------------------------------------------------------------- lead times
 
+def _with_ci(lead: dict, p: str) -> Cell:
+    """A state's statistic; the mean with its 95% CI."""
+    if p != "mean" or lead["mean"] is None:
+        return fmt(lead[p])
+    ci = ci_text(lead["ci95"]).text
+    return Cell(f"{lead['mean']:.1f} {ci}".strip(), True)
+
+
 def _lead_rows(d_before: dict, d_after: dict | None, diff: dict | None, key: str, clock: str,
                label: str = "") -> list[list[Cell]]:
     unit = clock_unit(clock)
@@ -82,14 +90,12 @@ def _lead_rows(d_before: dict, d_after: dict | None, diff: dict | None, key: str
         stat = _("mean") if p == "mean" else p
         name = Cell(_("{stat} ({unit})").format(stat=label + stat, unit=unit))
         b = d_before[key]
-        row = [name, fmt(b[p])]
-        if p == "mean" and d_after is None:
-            row.append(ci_text(b["ci95"]))
-        if d_after is not None:
-            a = d_after[key]
-            row.append(fmt(a[p]))
-            dv = diff[key][p] if diff is not None and key in diff else {"mean": None, "ci95": None}
-            row += [fmt(dv["mean"]), ci_text(dv["ci95"])]
+        if d_after is None:
+            rows.append([name, fmt(b[p]), ci_text(b["ci95"]) if p == "mean" else Cell("")])
+            continue
+        a = d_after[key]
+        dv = diff[key][p] if diff is not None and key in diff else {"mean": None, "ci95": None}
+        row = [name, _with_ci(b, p), _with_ci(a, p), fmt(dv["mean"]), ci_text(dv["ci95"])]
         rows.append(row)
     return rows
 
@@ -110,7 +116,8 @@ def lead_time_table(doc: dict[str, Any], names: Names, state: str | None = None)
     rows.append([Cell(_("stable")), Cell(_("yes") if b["stable"] else _("NO")),
                  Cell(_("yes") if a["stable"] else _("NO")), Cell(""), Cell("")])
     return Table(_("lead times, all project types pooled"),
-                 [_("measure"), _("before"), _("after"), _("change"), _("95% CI of the change")], rows,
+                 [_("measure"), _("before (95% CI)"), _("after (95% CI)"), _("change"), _("95% CI of the change")],
+                 rows,
                  note=_("Means with 95% confidence intervals across replications; percentiles are means of each "
                         "replication's percentile; the change is paired replication by replication."))
 
@@ -165,7 +172,8 @@ def project_type_table(doc: dict[str, Any], names: Names, state: str | None = No
                      fmt(b["throughput_per_working_day"], 2), fmt(a["throughput_per_working_day"], 2),
                      Cell(""), Cell("")])
     headers = ([_("project type and measure"), _("value"), _("95% CI")] if one else
-               [_("project type and measure"), _("before"), _("after"), _("change"), _("95% CI of the change")])
+               [_("project type and measure"), _("before (95% CI)"), _("after (95% CI)"), _("change"),
+                _("95% CI of the change")])
     return Table(_("lead times by project type"), headers, rows, group_starts=frozenset(starts))
 
 
@@ -263,24 +271,31 @@ def headline(comparison: Any, doc: dict[str, Any], names: Names) -> list[str]:
     said = []
     for type_id, t in list(per_type.items())[:3]:
         tb = b["by_project_type"].get(type_id)
-        lt_a, lt_b = t["lead_time_working_days"], tb and tb["lead_time_working_days"]
-        if lt_a["p90"] is None or lt_b is None or lt_b["p90"] is None:
+        p90_after = t["lead_time_working_days"]["p90"]
+        p90_before = tb["lead_time_working_days"]["p90"] if tb else None
+        if p90_after is None:
             continue
+        kw = {"type": names.project_type(type_id), "a": p90_after}
+        if p90_before is not None:
+            base = _("{type}: 90% of applications done within {b:.1f} → {a:.1f} working days").format(
+                b=p90_before, **kw)
+        else:
+            base = _("{type}: 90% of applications done within {a:.1f} working days after the reforms").format(**kw)
         limit = t["statutory_limit_days"]
-        base = _("{type}: 90% of applications done within {b:.1f} → {a:.1f} working days").format(
-            type=names.project_type(type_id), b=lt_b["p90"], a=lt_a["p90"])
         if limit is not None:
             base += _(" (statutory limit {limit:g}; {share:.0%} over it after)").format(
                 limit=limit, share=t["share_over_statutory_limit"] or 0.0)
         said.append(base)
     if said:
         out.append(_("; ").join(said) + _("."))
-    elif not (c.before.stable and c.after.stable):
-        bad = [state_label(s.name) for s in (c.before, c.after) if not s.stable]
+    unstable = [state_label(s.name) for s in (c.before, c.after) if not s.stable]
+    if unstable:
         out.append(_("The organisation {states} the reforms cannot keep up with its applications: queues grow "
-                     "without bound, so no lead time is reported.").format(states=_(" and ").join(bad)))
-    if len(per_type) > 3:
-        out.append(_("The other {n} project types are in the tables below.").format(n=len(per_type) - 3))
+                     "without bound, so its lead times are not reported.").format(states=_(" and ").join(unstable)))
+    if said and len(per_type) > 3:
+        rest = len(per_type) - 3
+        out.append(ngettext("The other project type is in the tables below.",
+                            "The other {n} project types are in the tables below.", rest).format(n=rest))
     ranked = c.after.bottlenecks()
     if ranked:
         top = ranked[0]
