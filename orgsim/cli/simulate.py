@@ -230,6 +230,6 @@ def estimate(file: str, state: str, as_json: bool, lang: str | None) -> None:
             ))
             click.echo(_("('needed': fewest servers keeping utilisation at or below {target:.0%})").format(
                 target=target))
-            for c in est.caveats:
-                click.echo("  " + _("approximation: {what}").format(what=c))
+            for item in est.caveat_items:
+                click.echo("  " + _("approximation: {what}").format(what=r.caveat_text(item, names)))
             click.echo()

@@ -54,10 +54,13 @@ class Names:
         self.ascii_only = ascii_only
         self.mathtext_safe = mathtext_safe
         self._nodes: dict[str, tuple[str, str | None]] = {}
+        self._parents: dict[str, str | None] = {}
         for org in orgs:
             for node, d in org.graph.nodes(data=True):
                 if node not in self._nodes and o.NAME in d:
                     self._nodes[node] = (d[o.NAME], d.get(o.NAME_EN))
+                if org.is_unit(node) and node not in self._parents:
+                    self._parents[node] = org.parent(node)
         self._types: dict[str, tuple[str, str | None]] = {}
         self._steps: dict[tuple[str, str], str] = {}
         self.scenario = scenario
@@ -93,8 +96,26 @@ class Names:
         name, name_en = self._nodes.get(ident, (None, None))
         return self.pick(ident, name, name_en)
 
-    unit = node
     function = node
+
+    def unit(self, ident: str | None) -> str:
+        """A unit by name; a name several units share (each zone's approval bureau) gets its parent's."""
+        name = self.node(ident)
+        if ident is None or ident not in self._parents or self._shared.get(name, 0) < 2:
+            return name
+        parent = self._parents[ident]
+        return _("{unit} ({parent})").format(unit=name, parent=self.node(parent)) if parent else name
+
+    @property
+    def _shared(self) -> dict[str, int]:
+        """How many units show each name (computed on first use)."""
+        if not hasattr(self, "_shared_counts"):
+            counts: dict[str, int] = {}
+            for unit in self._parents:
+                shown = self.node(unit)
+                counts[shown] = counts.get(shown, 0) + 1
+            self._shared_counts = counts
+        return self._shared_counts
 
     @staticmethod
     def kind(kind: str) -> str:
@@ -134,7 +155,7 @@ class Names:
 
     def units(self, idents: Sequence[str], limit: int = 6) -> str:
         """Several units or functions by name, as one list ("A、B、C" / "A, B and C")."""
-        return join_names([self.node(i) for i in idents], limit)
+        return join_names([self.unit(i) if i in self._parents else self.node(i) for i in idents], limit)
 
 
 def join_names(names: Sequence[str], limit: int = 6) -> str:
@@ -144,7 +165,7 @@ def join_names(names: Sequence[str], limit: int = 6) -> str:
     sep = "、" if zh else ", "
     if len(names) > limit:
         rest = len(names) - (limit - 1)
-        return _("{names} and {n} more").format(names=sep.join(names[: limit - 1]), n=rest)
+        return _("{names} and {n} more").format(names=sep.join(names[: limit - 1]), n=rest, total=len(names))
     if zh or len(names) <= 1:
         return sep.join(names)
     return _("{first} and {last}").format(first=", ".join(names[:-1]), last=names[-1])

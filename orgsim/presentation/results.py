@@ -37,6 +37,7 @@ __all__ = [
     "COMPONENT_LABELS",
     "STATE_LABELS",
     "clock_unit",
+    "caveat_text",
 ]
 
 #: The parts of the critical path, as a reader calls them.
@@ -314,6 +315,25 @@ def headline(comparison: Any, doc: dict[str, Any], names: Names) -> list[str]:
             sentence += _("; its officers suffice for the {target:.0%} utilisation target").format(target=target)
         out.append(sentence + _("."))
     return out
+
+
+def caveat_text(item: tuple[str, str, str], names: Names) -> str:
+    """An analytic estimate's caveat (:attr:`orgsim.sim.estimate.Estimate.caveat_items`) in words, with names."""
+    kind, subject, step = item
+    if kind == "trace":
+        return _("{type}: arrivals from a trace are not included in the estimate").format(
+            type=names.project_type(subject))
+    if kind == "merged_step":
+        return _("{type}, step {step}: merged step, its time distribution is approximated").format(
+            type=names.project_type(subject), step=names.step(subject, step))
+    if kind == "not_exponential":
+        return _("{queue}: service times are not exponential (Allen-Cunneen approximation)").format(
+            queue=names.queue(subject))
+    if kind == "mixture":
+        return _("{queue}: pooled functions with different service times (mixture treated as one)").format(
+            queue=names.queue(subject))
+    return _("{type}: parallel steps; the mean of the longest branch is at least the longest mean branch, so "
+             "the estimate is low").format(type=names.project_type(subject))
 
 
 def language_tag() -> str:
