@@ -115,8 +115,11 @@ def _environment() -> Any:
     return env
 
 
-def _css() -> str:
-    return resources.files("orgsim").joinpath("templates/report.css").read_text(encoding="utf-8")
+def _css() -> Any:
+    """The report's styles: orgsim's own file, so marked safe (escaping would break its quoted font names)."""
+    from markupsafe import Markup
+
+    return Markup(resources.files("orgsim").joinpath("templates/report.css").read_text(encoding="utf-8"))
 
 
 def _context(c: Comparison, sweep: pd.DataFrame | None, lang: str, dpi: int, output_name: str,

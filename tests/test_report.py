@@ -136,6 +136,9 @@ def test_report_tables_carry_confidence_intervals() -> None:
     for assumption in c.scenario.scenario.assumptions:
         assert assumption.reason in html
     assert "Demo high-tech zone (tutorial)" in html and '<meta charset="utf-8">' in html
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert 'font-family: "Noto Sans CJK SC"' in style and "&#34;" not in style  # styles are not escaped
+    assert "@page { size: A4" in style and "@media print" in style
 
 
 def test_report_headline_says_what_matters() -> None:
