@@ -231,8 +231,8 @@ class FifoLoop:
         self.admitting = True
         self.truncated = False
         self.c_wait = self.c_proc = self.c_sign = self.c_hand = self.c_back = 0.0
-        # The same five sums per project type (row f), added in the same order.
-        self.c_flow = np.zeros((self.n_flows, 5), dtype=np.float64)
+        # The same five sums per project type (f's at 5 f ... 5 f + 4), added in the same order.
+        self.c_flow = _zeros(5 * self.n_flows, "d")
         self.samples = _local(run.sample_times)
         self.n_samples = len(run.sample_times)
         self.next_sample = 0
@@ -612,11 +612,12 @@ class FifoLoop:
             self.c_hand += hand
             self.c_back += back
             f = self.a_flow[slot]
-            self.c_flow[f, 0] += wait
-            self.c_flow[f, 1] += proc
-            self.c_flow[f, 2] += sign
-            self.c_flow[f, 3] += hand
-            self.c_flow[f, 4] += back
+            k = 5 * f
+            self.c_flow[k] += wait
+            self.c_flow[k + 1] += proc
+            self.c_flow[k + 2] += sign
+            self.c_flow[k + 3] += hand
+            self.c_flow[k + 4] += back
             visits = 0
             i, end = b, b + self.flow_first_step[f + 1] - self.flow_first_step[f]
             while i < end:
@@ -713,7 +714,7 @@ class FifoLoop:
             t_start=_array(self.out_start, n, "d"), t_end=_array(self.out_end, n, "d"),
             applicant_days=_array(self.out_applicant, n, "d"), flow_index=_array(self.out_flow, n, "H"),
             component_totals=(self.c_wait, self.c_proc, self.c_sign, self.c_hand, self.c_back),
-            flow_component_totals=np.array(self.c_flow, dtype=np.float64),
+            flow_component_totals=np.array(self.c_flow, dtype=np.float64).reshape(self.n_flows, 5),
             handoffs=self.handoffs, visits=self.visits, arrived=self.arrived,
             completed_in_window=self.completed_in_window, backlog=backlog, in_system_area=self.wip_area,
             wip_samples=tuple(self.wip_samples), truncated=self.truncated, drained=self.measured_left == 0,
