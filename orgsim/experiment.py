@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 State = Literal["before", "after"]
+#: Per-project-type columns of replications.csv and of to_frame(): ``type.<id>.<statistic>``.
+TYPE_COLUMN_PREFIX = "type."
 Progress = Callable[[int, int], None]
 
 
@@ -313,15 +315,19 @@ class StateResult:
         """The state's results per project type, by id: lead times, limit, share over it, throughput, time split.
 
         Lead times as :meth:`lead_time` gives them (None when the state is
-        unstable); other figures are means over replications. The time split
-        is None unless the runs kept their records (``keep_records``).
+        unstable); other figures are means over replications. The same fields
+        as the state's own in ``compare --json``, plus the type's names, its
+        statutory limit and its applications per replication.
         """
         out: dict[str, dict[str, Any]] = {}
+        names = self._project_type_names()
         for type_id in self.project_types():
             parts = [r.project_type(type_id) for r in self.runs]
             splits = [p.time_split for p in parts]
-            known = [s for s in splits if s is not None]
+            name, name_en = names.get(type_id, (None, None))
             out[type_id] = {
+                "name": name,
+                "name_en": name_en,
                 "applications_per_replication": float(np.mean([p.count for p in parts])),
                 "statutory_limit_days": parts[0].statutory_limit_days,
                 "lead_time_working_days": self.lead_time(project_type=type_id),
@@ -331,10 +337,20 @@ class StateResult:
                                                if self.stable else None),
                 "throughput_per_working_day": float(np.mean([p.throughput_per_working_day for p in parts])),
                 "time_split_working_days": (
-                    {k: _mean_or_none(np.array([s[k] for s in known])) for k in known[0]}
-                    if self.stable and len(known) == len(splits) else None),
+                    {k: _mean_or_none(np.array([s[k] for s in splits], dtype=float)) for k in splits[0]}
+                    if self.stable and splits else None),
             }
         return out
+
+    def _project_type_names(self) -> dict[str, tuple[str, str | None]]:
+        scenario = self.scenario
+        if scenario is None or scenario.workload is None:
+            return {}
+        return {t.id: (t.name, t.name_en) for t in scenario.workload.project_types}
+
+    def project_type_metric(self, project_type: str, key: str) -> np.ndarray:
+        """One flat statistic of one project type (its ``replications.csv`` column) per replication."""
+        return np.array([r.project_type(project_type).stats[key] for r in self.runs], dtype=float)
 
     # ------------------------------------------------------------ documents
 
@@ -365,6 +381,7 @@ class StateResult:
             "bottleneck": ranked[0]["pool"] if ranked else None,
             "staffing": self.staffing(),
             "structure": m.to_dict(),
+            "by_project_type": self.by_project_type(),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -398,7 +415,9 @@ class StateResult:
         scenario = scenario or self.scenario
         sha = scenario.sha256 if scenario is not None else None
         return [{"state": self.name, "replication": r, "seed": seed, "scenario_sha256": sha,
-                 "orgsim_version": __version__, "headcount": self.structure.headcount, **run.stats}
+                 "orgsim_version": __version__, "headcount": self.structure.headcount, **run.stats,
+                 **{f"{TYPE_COLUMN_PREFIX}{t.project_type}.{k}": v for t in run.project_types
+                    for k, v in t.stats.items()}}
                 for r, run in enumerate(self.runs)]
 
 
@@ -434,8 +453,36 @@ class Comparison:
         d = self.after.metric(key) - self.before.metric(key)
         return {"mean": float(np.mean(d)), "ci95": list(confidence_interval(d))}
 
+    def difference_by_project_type(self) -> dict[str, dict[str, Any]]:
+        """Per project type (in both states), after minus before: lead times and share over the limit, paired."""
+        out: dict[str, dict[str, Any]] = {}
+        both = [t for t in self.after.project_types() if t in set(self.before.project_types())]
+        stable = self.before.stable and self.after.stable
+        for type_id in both:
+            def diff(key: str, type_id: str = type_id) -> dict[str, Any]:
+                if not stable:
+                    return {"mean": None, "ci95": None}
+                d = (self.after.project_type_metric(type_id, key) - self.before.project_type_metric(type_id, key))
+                d = d[~np.isnan(d)]
+                if not len(d):
+                    return {"mean": None, "ci95": None}
+                return {"mean": float(np.mean(d)), "ci95": list(confidence_interval(d))}
+
+            out[type_id] = {
+                "lead_time_working_days": {"mean": diff("lead_working_mean"),
+                                           **{f"p{p}": diff(f"lead_working_p{p}") for p in PERCENTILES}},
+                "lead_time_calendar_days": {"mean": diff("lead_calendar_mean"),
+                                            **{f"p{p}": diff(f"lead_calendar_p{p}") for p in PERCENTILES}},
+                "share_over_statutory_limit": diff("share_over_limit"),
+            }
+        return out
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per state and replication, with the seed, scenario hash and version."""
+        """One row per state and replication, with the seed, scenario hash and version.
+
+        Pooled statistics as in :attr:`~orgsim.sim.summary.RunSummary.stats`,
+        then each project type's as ``type.<id>.<statistic>`` columns.
+        """
         import pandas as pd
 
         return pd.DataFrame(self.before._rows(self.seed, self.scenario) + self.after._rows(self.seed, self.scenario))
@@ -462,6 +509,7 @@ class Comparison:
                     "mean": self.difference("lead_calendar_mean"),
                     **{f"p{p}": self.difference(f"lead_calendar_p{p}") for p in PERCENTILES},
                 },
+                "by_project_type": self.difference_by_project_type(),
             },
         }
 

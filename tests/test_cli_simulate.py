@@ -54,8 +54,10 @@ def test_compare_table_and_out_dir(tmp_path):
     out = tmp_path / "results"
     result = CliRunner().invoke(main, ["compare", str(_short_tutorial(tmp_path)), "--out", str(out), "--records"])
     assert result.exit_code == 0, result.output
-    assert "lead time mean (working days)" in result.stdout
-    assert "bottleneck" in result.stdout
+    assert "lead times by project type" in result.stdout and "lead times, all project types pooled" in result.stdout
+    assert "Industrial investment project (limit 120 working days)" in result.stdout
+    assert "  mean (working days)" in result.stdout
+    assert "Bottleneck (busiest queue): before, " in result.stdout
     assert sorted(p.name for p in out.iterdir()) == ["records.csv", "replications.csv", "results.xlsx", "summary.json"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["replications"] == 3

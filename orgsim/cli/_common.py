@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 import click
 
 from orgsim.errors import OrgsimError
+from orgsim.i18n import ENV_VAR, LANGUAGES, resolve_language
 
-__all__ = ["USAGE_ERROR", "INTERRUPTED", "PROGRESS_AFTER_SECONDS", "_user_errors", "_echo_json", "_progress"]
+__all__ = ["USAGE_ERROR", "INTERRUPTED", "PROGRESS_AFTER_SECONDS", "_user_errors", "_echo_json", "_progress",
+           "lang_option", "english_option", "language_of"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,6 +49,25 @@ def _user_errors(func: F) -> F:
             sys.exit(INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
+
+
+def lang_option(func: F) -> F:
+    """``--lang zh|en`` (also ``$ORGSIM_LANG``); unset, the scenario's ``scenario.language``, else English."""
+    return click.option(
+        "--lang", type=click.Choice(LANGUAGES, case_sensitive=False), envvar=ENV_VAR, show_envvar=True,
+        help="Language of tables, figures and the report: zh (Chinese) or en (English). Default: the "
+             "scenario's scenario.language, else en.",
+    )(func)
+
+
+def english_option(func: F) -> F:
+    """``--english``: the same as ``--lang en`` (kept for the commands that had it)."""
+    return click.option("--english", is_flag=True, help="The same as --lang en.")(func)
+
+
+def language_of(lang: str | None, scenario: Any = None, english: bool = False) -> str:
+    """The language a command speaks: ``--english``, else ``--lang`` / ``$ORGSIM_LANG``, else the scenario's."""
+    return "en" if english else resolve_language(lang.lower() if lang else None, scenario)
 
 
 def _echo_json(data: Any) -> None:

@@ -12,81 +12,56 @@ import click
 
 from orgsim._format import table
 from orgsim._io import atomic_write, atomic_write_text
-from orgsim.cli._common import _echo_json, _progress, _user_errors
-from orgsim.cli._tables import structure_table
+from orgsim.cli._common import _echo_json, _progress, _user_errors, lang_option, language_of
+from orgsim.cli._tables import render
 from orgsim.executors import EXECUTORS
 from orgsim.experiment import Comparison, State, StateResult, compare, run_state
+from orgsim.i18n import _, use_language
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
-from orgsim.sim.results import PERCENTILES
 
 __all__ = ["run", "compare_command", "estimate"]
 
 
-def _fmt(x: float | None, digits: int = 1) -> str:
-    return "n/a" if x is None else f"{x:.{digits}f}"
-
-
-def _ci(ci: list[float] | None) -> str:
-    if ci is None or any(v != v for v in ci):
-        return ""
-    return f"[{ci[0]:.1f}, {ci[1]:.1f}]"
-
-
-def _lead_rows(label: str, data: dict[str, Any], unit: str) -> list[list[Any]]:
-    rows = [[f"{label} mean ({unit})", _fmt(data["mean"]), _ci(data["ci95"])]]
-    rows += [[f"{label} p{p} ({unit})", _fmt(data[f"p{p}"]), ""] for p in PERCENTILES]
-    return rows
-
-
 def _comparison_text(c: Comparison, d: dict[str, Any]) -> str:
-    """The comparison as tables; ``d`` is its ``to_dict()``."""
-    b, a, diff = d["before"], d["after"], d["difference"]
+    """The comparison as tables, in the language in force; ``d`` is its ``to_dict()``."""
+    from orgsim.presentation import results as r
+
+    names = r.names_for(c)
+    sim = c.scenario.simulation
     lines = [
-        f"{c.scenario.scenario.name}: {c.replications} replications, seed {c.seed}, "
-        f"{c.scenario.simulation.horizon_days:g} working days (warm-up {c.scenario.simulation.warmup_days:g})",
+        _("{scenario}: {n} replications, seed {seed}, {horizon:g} working days (warm-up {warmup:g})").format(
+            scenario=names.title(), n=c.replications, seed=c.seed, horizon=sim.horizon_days, warmup=sim.warmup_days),
         "",
-        structure_table(c.before.structure, c.after.structure),
+        render(r.structure_table(c.before.structure, c.after.structure)),
         "",
+        render(r.project_type_table(d, names)),
+        "",
+        render(r.lead_time_table(d, names)),
+        r.bottleneck_text(d, names),
+        "",
+        render(r.time_split_table(d, names)),
+        "",
+        render(r.staffing_table(d, names, sim.utilisation_target)),
     ]
-    rows = []
-    for key, unit in (("lead_time_working_days", "working days"), ("lead_time_calendar_days", "calendar days")):
-        short = "lead time"
-        for p in ("mean",) + tuple(f"p{x}" for x in PERCENTILES):
-            bv, av = b[key][p], a[key][p]
-            dv = diff[key][p]
-            rows.append([
-                f"{short} {p} ({unit})", _fmt(bv), _fmt(av), _fmt(dv["mean"]),
-                _ci(dv["ci95"]),
-            ])
-    rows.append(["over statutory limit (share)", _fmt(b["share_over_statutory_limit"], 3),
-                 _fmt(a["share_over_statutory_limit"], 3), "", ""])
-    rows.append(["throughput (per working day)", _fmt(b["throughput_per_working_day"], 2),
-                 _fmt(a["throughput_per_working_day"], 2), "", ""])
-    rows.append(["stable", str(b["stable"]).lower(), str(a["stable"]).lower(), "", ""])
-    rows.append(["bottleneck", b["bottleneck"] or "-", a["bottleneck"] or "-", "", ""])
-    lines.append(table(["lead times", "before", "after", "change", "95% CI of change"], rows))
-    lines.append("")
-    target = c.scenario.simulation.utilisation_target
-    units = sorted(set(b["staffing"]) | set(a["staffing"]))
-    lines.append(table(
-        ["unit", "officers before", "needed before", "officers after", "needed after"],
-        [[u, b["staffing"].get(u, {}).get("officers", "-"), b["staffing"].get(u, {}).get("needed", "-"),
-          a["staffing"].get(u, {}).get("officers", "-"), a["staffing"].get(u, {}).get("needed", "-")]
-         for u in units],
-        title=f"case officers per unit, and the fewest that keep their utilisation at or below {target:.0%}",
-    ))
-    lines.append("")
-    for state, name in ((c.before, "before"), (c.after, "after")):
-        if state.stable:
-            split = d[name]["time_split_working_days"]
-            lines.append(f"where time goes {name} (working days on the critical path): "
-                         + ", ".join(f"{k} {v:.1f}" for k, v in split.items()))
-        else:
-            lines.append(f"WARNING: {name} is UNSTABLE: " + "; ".join(state.instability())
-                         + f"; backlog at the end {d[name]['backlog_end']:.0f}, "
-                         f"growing {d[name]['backlog_growth_per_100_days']:.1f} per 100 working days")
+    for state in (c.before, c.after):
+        if not state.stable:
+            lines.append("")
+            lines.append(_("WARNING: the organisation {state} the reforms is UNSTABLE: {why}; backlog at the end "
+                           "{backlog:.0f}, growing {growth:.1f} per 100 working days").format(
+                state=r.state_label(state.name), why=r.instability_text(state, names),
+                backlog=d[state.name]["backlog_end"], growth=d[state.name]["backlog_growth_per_100_days"]))
     return "\n".join(lines)
+
+
+def _warn_unstable(states: list[StateResult]) -> None:
+    from orgsim.presentation import results as r
+
+    for state in states:
+        if not state.stable:
+            names = r.names_for(state)
+            click.echo(_("warning: the organisation {state} the reforms is unstable: {why}").format(
+                state=r.state_label(state.name), why=r.instability_text(state, names)), err=True)
 
 
 def _write_outputs(out: Path, summary: dict[str, Any], frame: Any, records: Any | None) -> list[Path]:
@@ -131,6 +106,7 @@ _common = [
                       "the CPUs available), or Dask (a LocalCluster, or --address)."),
     click.option("--address", metavar="ADDR",
                  help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)."),
+    lang_option,
 ]
 
 
@@ -157,7 +133,7 @@ def _with_common(func: Callable) -> Callable:
 @_user_errors
 def compare_command(file: str, replications: int | None, seed: int | None, as_json: bool,
                     out: Path | None, records: bool, event_log: Path | None, jobs: int | None,
-                    executor: str | None, address: str | None) -> None:
+                    executor: str | None, address: str | None, lang: str | None) -> None:
     """Simulate the organisation before and after the reforms, side by side.
 
     Lead times (working and calendar days) with 95% confidence intervals, the
@@ -166,25 +142,23 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
     _check_executor(executor, address)
     _check_event_log(event_log)
     scenario = load_scenario(file)
-    n = replications or scenario.simulation.replications
-    with _progress(2 * n, "simulating") as progress:
-        result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress,
-                         executor=executor, workers=jobs, address=address, event_log=event_log)
-    if event_log is not None:
-        click.echo(f"wrote {event_log}", err=True)
-    summary = result.to_dict()
-    if out is not None:
-        rec = _records_frame([result.before, result.after]) if records else None
-        for path in _write_outputs(out, summary, result.to_frame(), rec):
-            click.echo(f"wrote {path}", err=True)
-    if as_json:
-        _echo_json(summary)
-    else:
-        click.echo(_comparison_text(result, summary))
-    for name in ("before", "after"):
-        if not summary[name]["stable"]:
-            click.echo(f"warning: the organisation {name} the reforms is unstable: "
-                       + "; ".join(summary[name]["instability"]), err=True)
+    with use_language(language_of(lang, scenario)):
+        n = replications or scenario.simulation.replications
+        with _progress(2 * n, _("simulating")) as progress:
+            result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress,
+                             executor=executor, workers=jobs, address=address, event_log=event_log)
+        if event_log is not None:
+            click.echo(_("wrote {path}").format(path=event_log), err=True)
+        summary = result.to_dict()
+        if out is not None:
+            rec = _records_frame([result.before, result.after]) if records else None
+            for path in _write_outputs(out, summary, result.to_frame(), rec):
+                click.echo(_("wrote {path}").format(path=path), err=True)
+        if as_json:
+            _echo_json(summary)
+        else:
+            click.echo(_comparison_text(result, summary))
+        _warn_unstable([result.before, result.after])
 
 
 @click.command()
@@ -194,43 +168,49 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
 @_user_errors
 def run(file: str, state: State, replications: int | None, seed: int | None, as_json: bool,
         out: Path | None, records: bool, event_log: Path | None, jobs: int | None, executor: str | None,
-        address: str | None) -> None:
+        address: str | None, lang: str | None) -> None:
     """Simulate one state of the organisation (by default after the reforms)."""
     _check_executor(executor, address)
     _check_event_log(event_log)
     scenario = load_scenario(file)
-    n = replications or scenario.simulation.replications
-    with _progress(n, "simulating") as progress:
-        result = run_state(scenario, state, replications=n, seed=seed, keep_records=records, progress=progress,
-                           executor=executor, workers=jobs, address=address, event_log=event_log)
-    if event_log is not None:
-        click.echo(f"wrote {event_log}", err=True)
-    summary = result.to_dict()
-    if out is not None:
-        rec = _records_frame([result]) if records else None
-        for path in _write_outputs(out, summary, result.to_frame(), rec):
-            click.echo(f"wrote {path}", err=True)
-    if as_json:
-        _echo_json(summary)
-        return
-    click.echo(f"{scenario.scenario.name} ({state} reforms): {n} replications, seed {summary['seed']}")
-    rows = _lead_rows("lead time", summary["lead_time_working_days"], "working days")
-    rows += _lead_rows("lead time", summary["lead_time_calendar_days"], "calendar days")
-    click.echo(table(["metric", "value", "95% CI"], rows))
-    click.echo()
-    click.echo(table(["queue", "servers", "utilisation", "mean queue"],
-                     [[b["pool"], b["servers"], f"{b['utilisation']:.1%}", f"{b['mean_queue']:.2f}"]
-                      for b in summary["bottlenecks"]], title="busiest queues"))
-    if not result.stable:
-        click.echo("warning: unstable: " + "; ".join(result.instability()), err=True)
+    with use_language(language_of(lang, scenario)):
+        n = replications or scenario.simulation.replications
+        with _progress(n, _("simulating")) as progress:
+            result = run_state(scenario, state, replications=n, seed=seed, keep_records=records,
+                               progress=progress, executor=executor, workers=jobs, address=address,
+                               event_log=event_log)
+        if event_log is not None:
+            click.echo(_("wrote {path}").format(path=event_log), err=True)
+        summary = result.to_dict()
+        if out is not None:
+            rec = _records_frame([result]) if records else None
+            for path in _write_outputs(out, summary, result.to_frame(), rec):
+                click.echo(_("wrote {path}").format(path=path), err=True)
+        if as_json:
+            _echo_json(summary)
+            return
+        from orgsim.presentation import results as r
+
+        names = r.names_for(result)
+        click.echo(_("{scenario} ({state} the reforms): {n} replications, seed {seed}").format(
+            scenario=names.title(), state=r.state_label(state), n=n, seed=summary["seed"]))
+        click.echo(render(r.project_type_table(summary, names, state=state)))
+        click.echo()
+        click.echo(render(r.lead_time_table(summary, names, state=state)))
+        click.echo()
+        click.echo(render(r.time_split_table(summary, names, states=(state,))))
+        click.echo()
+        click.echo(render(r.queue_table(result, names)))
+        _warn_unstable([result])
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--state", type=click.Choice(["before", "after", "both"]), default="both", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@lang_option
 @_user_errors
-def estimate(file: str, state: str, as_json: bool) -> None:
+def estimate(file: str, state: str, as_json: bool, lang: str | None) -> None:
     """Analytic estimate (Erlang C per queue, Jackson network per path), in a blink.
 
     Exact for exponential times on serial paths; the output lists every place
@@ -251,17 +231,27 @@ def estimate(file: str, state: str, as_json: bool) -> None:
     if as_json:
         _echo_json({name: est.to_dict() for name, est in results.items()} | {"utilisation_target": target})
         return
-    for name, est in results.items():
-        click.echo(f"{scenario.scenario.name}, {name} the reforms (analytic estimate)")
-        lead = est.mean_lead_time_days
-        click.echo(f"mean lead time: {'unstable' if not math.isfinite(lead) else f'{lead:.2f} working days'}")
-        click.echo(table(
-            ["queue", "servers", "needed", "arrivals/day", "utilisation", "mean wait (days)"],
-            [[p.key, p.servers, p.servers_needed, f"{p.arrival_rate_per_day:.3f}", f"{p.utilisation:.1%}",
-              "inf" if not math.isfinite(p.mean_wait_days) else f"{p.mean_wait_days:.3f}"]
-             for p in sorted(est.pools, key=lambda p: -p.utilisation)],
-        ))
-        click.echo(f"('needed': fewest servers keeping utilisation at or below {target:.0%})")
-        for c in est.caveats:
-            click.echo(f"  approximation: {c}")
-        click.echo()
+    from orgsim.presentation import results as r
+    from orgsim.presentation.names import Names
+
+    with use_language(language_of(lang, scenario)):
+        names = Names(scenario, [outcome.before, *[org for _label, org in outcome.states]])
+        for name, est in results.items():
+            click.echo(_("{scenario}, {state} the reforms (analytic estimate)").format(
+                scenario=names.title(), state=r.state_label(name)))
+            lead = est.mean_lead_time_days
+            click.echo(_("mean lead time: {value}").format(
+                value=_("unstable") if not math.isfinite(lead) else _("{days:.2f} working days").format(days=lead)))
+            click.echo(table(
+                [_("queue"), _("servers"), _("needed"), _("arrivals per day"), _("utilisation"),
+                 _("mean wait (working days)")],
+                [[names.queue(p.key), p.servers, p.servers_needed, f"{p.arrival_rate_per_day:.3f}",
+                  f"{p.utilisation:.1%}", "inf" if not math.isfinite(p.mean_wait_days) else f"{p.mean_wait_days:.3f}"]
+                 for p in sorted(est.pools, key=lambda p: -p.utilisation)],
+                numeric=[False, True, True, True, True, True],
+            ))
+            click.echo(_("('needed': fewest servers keeping utilisation at or below {target:.0%})").format(
+                target=target))
+            for item in est.caveat_items:
+                click.echo("  " + _("approximation: {what}").format(what=r.caveat_text(item, names)))
+            click.echo()

@@ -11,11 +11,15 @@ import sys
 import click
 
 from orgsim import __version__
-from orgsim.cli._common import USAGE_ERROR, _echo_json, _user_errors
-from orgsim.cli._tables import structure_table
+from orgsim.cli._common import USAGE_ERROR, _echo_json, _user_errors, english_option, lang_option, language_of
+from orgsim.cli._tables import render
 from orgsim.errors import OrgsimError
+from orgsim.i18n import _, ngettext, use_language
 from orgsim.model import org as o
 from orgsim.model.metrics import structure_metrics
+from orgsim.presentation.changes import change_sentences
+from orgsim.presentation.names import Names
+from orgsim.presentation.tables import destinations_text, structure_table
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
 
@@ -24,7 +28,8 @@ __all__ = ["validate", "show", "apply"]
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def validate(files: tuple[str, ...]) -> None:
+@lang_option
+def validate(files: tuple[str, ...], lang: str | None) -> None:
     """Check scenario files: format, references, and that the reforms apply."""
     failed = False
     for name in files:
@@ -36,24 +41,32 @@ def validate(files: tuple[str, ...]) -> None:
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             continue
-        n_ops = len(outcome.states)
-        click.echo(f"ok: {name} ({len(scenario.units)} units, {len(scenario.functions)} functions, "
-                   f"{n_ops} reform operators)")
+        with use_language(language_of(lang, scenario)):
+            counts = _(", ").join([
+                ngettext("{n} unit", "{n} units", len(scenario.units)).format(n=len(scenario.units)),
+                ngettext("{n} function", "{n} functions", len(scenario.functions)).format(n=len(scenario.functions)),
+                ngettext("{n} reform operator", "{n} reform operators", len(outcome.states)).format(
+                    n=len(outcome.states)),
+            ])
+            click.echo(_("ok: {file} ({counts})").format(file=name, counts=counts))
     if failed:
         sys.exit(USAGE_ERROR)
 
 
-def _unit_tree(org: o.Org, english: bool) -> list[str]:
+def _unit_tree(org: o.Org, names: Names) -> list[str]:
     lines: list[str] = []
 
     def walk(unit: str, prefix: str, last: bool, top: bool) -> None:
         d = org.graph.nodes[unit]
         branch = "" if top else ("└─ " if last else "├─ ")
         staff = org.staff_by_category(unit)
+        n_functions = len(org.performed_by(unit))
         lines.append(
-            f"{prefix}{branch}{org.label(unit, english)} [{unit}, {d[o.KIND]}] "
-            f"{org.headcount(unit)} staff ({staff['leaders']} leaders, {staff['frontline']} officers, "
-            f"{staff['support']} support), {len(org.performed_by(unit))} functions"
+            f"{prefix}{branch}{names.unit(unit)} [{unit}, {names.kind(d[o.KIND])}] "
+            + _("{n} staff ({leaders} leaders, {officers} officers, {support} support), {functions}").format(
+                n=org.headcount(unit), leaders=staff["leaders"], officers=staff["frontline"],
+                support=staff["support"],
+                functions=ngettext("{n} function", "{n} functions", n_functions).format(n=n_functions))
         )
         kids = sorted(org.children(unit))
         for i, child in enumerate(kids):
@@ -68,9 +81,10 @@ def _unit_tree(org: o.Org, english: bool) -> list[str]:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--after", is_flag=True, help="Show the organisation after the reforms.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@click.option("--english", is_flag=True, help="Use English names where the scenario gives them.")
+@lang_option
+@english_option
 @_user_errors
-def show(file: str, after: bool, as_json: bool, english: bool) -> None:
+def show(file: str, after: bool, as_json: bool, lang: str | None, english: bool) -> None:
     """Show an organisation: its units as a tree, and its structure metrics."""
     scenario = load_scenario(file)
     outcome = reform_scenario(scenario)
@@ -80,10 +94,13 @@ def show(file: str, after: bool, as_json: bool, english: bool) -> None:
         _echo_json({"state": "after" if after else "before", "structure": metrics.to_dict(),
                     "units": _units_json(org)})
         return
-    click.echo(f"{scenario.scenario.name} ({'after' if after else 'before'} reforms)")
-    click.echo("\n".join(_unit_tree(org, english)))
-    click.echo()
-    click.echo(structure_table(metrics))
+    with use_language(language_of(lang, scenario, english)):
+        names = Names(scenario, [org])
+        state = _("after the reforms") if after else _("before the reforms")
+        click.echo(_("{scenario} ({state})").format(scenario=names.title(), state=state))
+        click.echo("\n".join(_unit_tree(org, names)))
+        click.echo()
+        click.echo(render(structure_table(metrics)))
 
 
 def _units_json(org: o.Org) -> list[dict]:
@@ -101,8 +118,9 @@ def _units_json(org: o.Org) -> list[dict]:
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with keys before, after, changes.")
+@lang_option
 @_user_errors
-def apply(file: str, as_json: bool) -> None:
+def apply(file: str, as_json: bool, lang: str | None) -> None:
     """Apply the scenario's reforms: the change log and structure before and after."""
     scenario = load_scenario(file)
     outcome = reform_scenario(scenario)
@@ -117,15 +135,16 @@ def apply(file: str, as_json: bool) -> None:
             "changes": outcome.change_rows(),
         })
         return
-    click.echo(f"{scenario.scenario.name}: {len(outcome.states)} reform operators")
-    click.echo()
-    for change in outcome.changes:
-        click.echo(f"  {change}")
-    click.echo()
-    click.echo(structure_table(before, after))
-    dest = after.headcount_by_destination
-    click.echo()
-    click.echo(
-        "where the staff went: "
-        + ", ".join(f"{k} {v}" for k, v in dest.items() if v)
-    )
+    with use_language(language_of(lang, scenario)):
+        names = Names(scenario, [outcome.before, *[org for _label, org in outcome.states]])
+        n = len(outcome.states)
+        click.echo(_("{scenario}: {what}").format(
+            scenario=names.title(), what=ngettext("{n} reform operator", "{n} reform operators", n).format(n=n)))
+        click.echo()
+        for sentence in change_sentences(outcome, scenario, names):
+            phase = f"[{sentence.phase}] " if sentence.phase else ""
+            click.echo(f"  {sentence.number}. {phase}{sentence.text}")
+        click.echo()
+        click.echo(render(structure_table(before, after)))
+        click.echo()
+        click.echo(destinations_text(after))

@@ -144,6 +144,11 @@ class Assumption(_Model):
 class Meta(_Model):
     name: Name = Field(description="Scenario name, Chinese allowed.")
     name_en: Name | None = None
+    language: Literal["zh", "en"] | None = Field(
+        None,
+        description="Language of tables, figures and the report when neither --lang nor ORGSIM_LANG "
+        "says: zh (Chinese) or en (English, the default).",
+    )
     description: str = ""
     sources: list[Source] = Field(default_factory=list)
     assumptions: list[Assumption] = Field(default_factory=list)

@@ -119,6 +119,7 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: WorkingCale
                           for f in plan.flows),
         component_days={name: (v / n if n else math.nan)
                         for name, v in zip(COMPONENTS, out.component_totals, strict=True)},
+        component_days_by_flow=_per_flow_components(out, len(plan.flows)),
         handoffs_per_application=out.handoffs / n if n else math.nan,
         visits_per_application=out.visits / n if n else math.nan,
         pools=tuple(
@@ -130,6 +131,16 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: WorkingCale
         offered_load=offered,
         window_days=window,
         records=tuple(_record(plan, r) for r in out.records),
+    )
+
+
+def _per_flow_components(out: RunOutput, n_flows: int) -> tuple[dict[str, float], ...]:
+    """Each project type's mean critical-path parts: the engine's per-type sums over its count."""
+    counts = np.bincount(out.flow_index, minlength=n_flows) if len(out.flow_index) else np.zeros(n_flows, int)
+    return tuple(
+        {name: (float(out.flow_component_totals[f, c]) / int(counts[f]) if counts[f] else math.nan)
+         for c, name in enumerate(COMPONENTS)}
+        for f in range(n_flows)
     )
 
 

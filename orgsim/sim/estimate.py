@@ -48,6 +48,9 @@ class Estimate:
     pools: tuple[PoolEstimate, ...]
     flows: tuple[FlowEstimate, ...]
     caveats: tuple[str, ...] = field(default=())
+    #: The same caveats as (kind, subject, step): kind is trace, merged_step, not_exponential,
+    #: mixture or parallel; subject a project type id or a queue key; for front ends to word them.
+    caveat_items: tuple[tuple[str, str, str], ...] = field(default=())
 
     @property
     def stable(self) -> bool:
@@ -79,7 +82,7 @@ class Estimate:
 def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
     """Erlang-C / Jackson estimate of every queue and every project type's mean lead time."""
     h = plan.hours_per_day
-    caveats: set[str] = set()
+    caveats: set[tuple[str, str, str]] = set()
     lam: dict[str, float] = {k: 0.0 for k in plan.pools}
     work: dict[str, float] = {k: 0.0 for k in plan.pools}  # rate-weighted service time
     scv: dict[str, float] = {k: 0.0 for k in plan.pools}
@@ -91,14 +94,14 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
 
     for flow in plan.flows:
         if flow.trace is not None:
-            caveats.add(f"{flow.id}: arrivals from a trace are not included in the estimate")
+            caveats.add(("trace", flow.id, ""))
             continue
         for step in flow.steps:
             v = visits(step)
             s_mean = _combine_means([d.mean_days(h) for d in step.service], step.combine)
             s_scv = step.service[0].scv() if len(step.service) == 1 else 1.0
             if len(step.service) > 1:
-                caveats.add(f"{flow.id}.{step.id}: merged step, its time distribution is approximated")
+                caveats.add(("merged_step", flow.id, step.id))
             rate = flow.rate_per_day * v
             lam[step.pool] += rate
             work[step.pool] += rate * s_mean / plan.pools[step.pool].availability
@@ -118,9 +121,9 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
         mean_s = work[key] / rate
         cs2 = scv[key] / rate
         if abs(cs2 - 1) > 1e-9:
-            caveats.add(f"{key}: service times are not exponential (Allen-Cunneen approximation)")
+            caveats.add(("not_exponential", key, ""))
         if len(means_seen[key]) > 1:
-            caveats.add(f"{key}: pooled functions with different service times (mixture treated as one)")
+            caveats.add(("mixture", key, ""))
         rho = rate * mean_s / pool.servers
         wait = allen_cunneen_wait(rate, mean_s, pool.servers, cs2) if rho < 1 else math.inf
         pools[key] = PoolEstimate(
@@ -152,8 +155,7 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
                 dag.add_edge(i, j, weight=dist.mean_days(h) if dist is not None else 0.0)
         parallel = any(len(s) > 1 for s in flow.successors) or len(flow.roots) > 1
         if parallel:
-            caveats.add(f"{flow.id}: parallel steps; the mean of the longest branch is at least the "
-                        "longest mean branch, so the estimate is low")
+            caveats.add(("parallel", flow.id, ""))
         longest: dict[int, float] = {}
         for node in nx.topological_sort(dag):
             preds = [longest[p] + dag.edges[p, node]["weight"] for p in dag.predecessors(node)]
@@ -163,4 +165,18 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
             abs(d.scv() - 1) < 1e-9 for st in flow.steps for d in st.service
         )
         flows.append(FlowEstimate(flow.id, flow.rate_per_day, total, exact))
-    return Estimate(tuple(pools.values()), tuple(flows), tuple(sorted(caveats)))
+    items = sorted(caveats, key=caveat_english)
+    return Estimate(tuple(pools.values()), tuple(flows), tuple(caveat_english(c) for c in items), tuple(items))
+
+
+def caveat_english(item: tuple[str, str, str]) -> str:
+    """A caveat in words, with ids (the ``caveats`` of ``estimate --json``)."""
+    kind, subject, step = item
+    return {
+        "trace": f"{subject}: arrivals from a trace are not included in the estimate",
+        "merged_step": f"{subject}.{step}: merged step, its time distribution is approximated",
+        "not_exponential": f"{subject}: service times are not exponential (Allen-Cunneen approximation)",
+        "mixture": f"{subject}: pooled functions with different service times (mixture treated as one)",
+        "parallel": (f"{subject}: parallel steps; the mean of the longest branch is at least the longest mean "
+                     "branch, so the estimate is low"),
+    }[kind]

@@ -62,6 +62,7 @@ cdef class FifoLoop:
     cdef double wip_area, wip_last
     cdef bint admitting, truncated
     cdef double c_wait, c_proc, c_sign, c_hand, c_back
+    cdef double[::1] c_flow  # per project type f: the five sums above, at 5 f ... 5 f + 4
     cdef double[::1] samples
     cdef int n_samples, next_sample
     cdef double next_sample_time

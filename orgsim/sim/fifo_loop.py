@@ -237,6 +237,8 @@ class FifoLoop:
         self.admitting = True
         self.truncated = False
         self.c_wait = self.c_proc = self.c_sign = self.c_hand = self.c_back = 0.0
+        # The same five sums per project type (f's at 5 f ... 5 f + 4), added in the same order.
+        self.c_flow = _zeros(5 * self.n_flows, "d")
         self.samples = _local(run.sample_times)
         self.n_samples = len(run.sample_times)
         self.next_sample = 0
@@ -677,6 +679,12 @@ class FifoLoop:
             self.c_hand += hand
             self.c_back += back
             f = self.a_flow[slot]
+            k = 5 * f
+            self.c_flow[k] += wait
+            self.c_flow[k + 1] += proc
+            self.c_flow[k + 2] += sign
+            self.c_flow[k + 3] += hand
+            self.c_flow[k + 4] += back
             visits = 0
             i, end = b, b + self.flow_first_step[f + 1] - self.flow_first_step[f]
             while i < end:
@@ -775,6 +783,7 @@ class FifoLoop:
             t_start=_array(self.out_start, n, "d"), t_end=_array(self.out_end, n, "d"),
             applicant_days=_array(self.out_applicant, n, "d"), flow_index=_array(self.out_flow, n, "H"),
             component_totals=(self.c_wait, self.c_proc, self.c_sign, self.c_hand, self.c_back),
+            flow_component_totals=np.array(self.c_flow, dtype=np.float64).reshape(self.n_flows, 5),
             handoffs=self.handoffs, visits=self.visits, arrived=self.arrived,
             completed_in_window=self.completed_in_window, backlog=backlog, in_system_area=self.wip_area,
             wip_samples=tuple(self.wip_samples), truncated=self.truncated, drained=self.measured_left == 0,

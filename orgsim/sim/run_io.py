@@ -174,6 +174,9 @@ class RunOutput:
     flow_index: np.ndarray  # uint16
     #: Sums over those applications of the COMPONENTS of their critical paths.
     component_totals: tuple[float, ...]
+    #: The same sums per project type: shape (project types, COMPONENTS), row f summed
+    #: over type f's applications in order of finishing.
+    flow_component_totals: np.ndarray
     handoffs: int
     visits: int
     arrived: int

@@ -189,6 +189,8 @@ class _SimPyRun:
         self.arrived = 0
         self.completed_in_window = 0
         self.components = [0.0] * 5
+        # The same five sums per project type, added in the same order.
+        self.flow_components = [[0.0] * 5 for _ in range(run.n_flows)]
         self.handoffs = 0
         self.visits = 0
         self.t_start: list[float] = []
@@ -392,8 +394,10 @@ class _SimPyRun:
             parts[4] += file.acc[4 * i + 3]
             parts[3] += file.handoff_in[i]
             i = file.crit_pred[i]
+        mine = self.flow_components[file.flow]
         for c, v in enumerate(parts):
             self.components[c] += v
+            mine[c] += v
         visits = sum(file.visits)
         self.handoffs += file.handoffs
         self.visits += visits
@@ -437,7 +441,9 @@ class _SimPyRun:
             t_start=np.array(self.t_start, dtype=float), t_end=np.array(self.t_end, dtype=float),
             applicant_days=np.array(self.t_applicant, dtype=float),
             flow_index=np.array(self.flow_of, dtype=np.uint16),
-            component_totals=tuple(self.components), handoffs=self.handoffs, visits=self.visits,
+            component_totals=tuple(self.components),
+            flow_component_totals=np.array(self.flow_components, dtype=np.float64).reshape(-1, 5),
+            handoffs=self.handoffs, visits=self.visits,
             arrived=self.arrived, completed_in_window=self.completed_in_window, backlog=backlog,
             in_system_area=self.wip_area, wip_samples=tuple(self.wip_samples), truncated=self.truncated,
             drained=self.measured_left == 0, busy_area=busy, queue_area=waiting, records=tuple(self.records),

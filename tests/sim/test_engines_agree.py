@@ -61,6 +61,10 @@ def _assert_same(a, b) -> None:
     assert a.visits_per_application == pytest.approx(b.visits_per_application, nan_ok=True)
     for name, value in a.component_days.items():
         assert value == pytest.approx(b.component_days[name], rel=1e-9, abs=1e-12, nan_ok=True), name
+    assert len(a.component_days_by_flow) == len(b.component_days_by_flow)
+    for f, (mine, theirs) in enumerate(zip(a.component_days_by_flow, b.component_days_by_flow, strict=True)):
+        for name, value in mine.items():
+            assert value == pytest.approx(theirs[name], rel=1e-9, abs=1e-12, nan_ok=True), (f, name)
     assert a.mean_in_system == pytest.approx(b.mean_in_system, rel=1e-9, abs=1e-12)
     assert [p.key for p in a.pools] == [p.key for p in b.pools]
     for p, q in zip(a.pools, b.pools, strict=True):

@@ -85,7 +85,8 @@ def test_each_project_type_as_its_own_arrays_give(yizheng_run) -> None:  # noqa:
         else:
             assert t.share_over_limit == float(np.mean(_clock(run, "statutory")[mine] > limit))
         assert t.throughput_per_working_day == t.count / run.window_days
-        assert t.time_split is None  # records were not kept
+        assert set(t.time_split) == set(COMPONENTS)  # from the engine's per-type sums, records or not
+        assert sum(t.time_split.values()) == pytest.approx(t.lead["working"].mean, rel=1e-9)
     assert sum(t.count for t in summary.project_types) == run.completed
     limits = {t.statutory_limit_days for t in summary.project_types}
     assert len(limits) >= 2  # the scenario gives types different limits: the test sees them apart
@@ -124,13 +125,21 @@ def test_sketch_cdf_is_the_ecdf_to_within_its_resolution(yizheng_run) -> None:  
         assert gap <= 1 / (SKETCH_POINTS - 1) + 1 / len(values), (t.project_type, gap)
 
 
-def test_time_split_per_type_from_records() -> None:
+def test_time_split_per_type_is_the_records_split() -> None:
+    """The engine's per-type sums give what each application's record gives, to the last bit."""
     run, plan = _run(YIZHENG, keep_records=True)
     summary = summarise_run(run, plan)
     assert summary.records and len(summary.records) == run.completed
+    without, _ = _run(YIZHENG)
+    assert summarise_run(without, plan).project_types == summary.project_types
     total = {c: 0.0 for c in COMPONENTS}
     for t in summary.project_types:
-        assert t.time_split is not None and set(t.time_split) == set(COMPONENTS)
+        sums = dict.fromkeys(COMPONENTS, 0.0)
+        mine = [r for r in summary.records if r["project_type"] == t.project_type]
+        for rec in mine:  # in order of finishing, as the engine adds them
+            for c in COMPONENTS:
+                sums[c] += rec[f"{c}_days"]
+        assert dict(t.time_split) == {c: sums[c] / len(mine) for c in COMPONENTS}
         mean_lead = t.lead["working"].mean
         assert sum(t.time_split.values()) == pytest.approx(mean_lead, rel=1e-9)  # the parts add up
         for c in COMPONENTS:
