@@ -417,6 +417,7 @@ def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = No
     scenario._base_dir = base_dir
     scenario._sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     scenario._lines = lines
+    scenario._document = data
     return scenario
 
 

@@ -595,6 +595,7 @@ class Scenario(_Model):
     _base_dir: Path | None = PrivateAttr(None)
     _sha256: str = PrivateAttr("")
     _lines: Any = PrivateAttr(None)
+    _document: Any = PrivateAttr(None)
 
     @property
     def source_file(self) -> str:
@@ -618,7 +619,16 @@ class Scenario(_Model):
         copy = super().model_copy(update=update, deep=deep)
         if update:
             copy._sha256 = ""
+            copy._document = None
         return copy
+
+    def document(self) -> dict[str, Any]:
+        """The document as read from the file (a copy), or this scenario's fields when built in code."""
+        import copy
+
+        if self._document is None:
+            return self.model_dump(mode="json", exclude_unset=True)
+        return copy.deepcopy(self._document)
 
     def line_of(self, loc: tuple[Any, ...]) -> int | None:
         """Line in the scenario file of a field path, when loaded from a file."""

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from orgsim.errors import OrgsimError, Problem, ScenarioError
 from orgsim.scenario.schema import Scenario, SimulationSpec
 from orgsim.sweep.levers import Loc, Vary, describe_settings
@@ -65,11 +63,10 @@ def load_base(scenario: str | Path | Scenario) -> Base:
     from orgsim.scenario import load_scenario
 
     if isinstance(scenario, Scenario):
-        data = scenario.model_dump(mode="json", exclude_unset=True)
-        return Base(data, scenario.source_file, scenario.base_dir, scenario.sha256)
+        return Base(scenario.document(), scenario.source_file, scenario.base_dir, scenario.sha256)
     loaded = load_scenario(scenario)
-    data = yaml.safe_load(Path(scenario).read_bytes().decode("utf-8-sig"))
-    return Base(data, loaded.source_file, loaded.base_dir, loaded.sha256)
+    # The document as the loader read it (YAML 1.2 core types), not as another YAML reader would.
+    return Base(loaded.document(), loaded.source_file, loaded.base_dir, loaded.sha256)
 
 
 def point_document(base: Base, settings: Sequence[tuple[Vary, Any]]) -> dict[str, Any]:
@@ -101,13 +98,11 @@ def point_document(base: Base, settings: Sequence[tuple[Vary, Any]]) -> dict[str
     return doc
 
 
-#: libyaml's emitter when PyYAML has it: the same text, about four times faster.
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
 def point_text(base: Base, settings: Sequence[tuple[Vary, Any]]) -> str:
-    """A point's document as YAML text."""
-    return yaml.dump(point_document(base, settings), Dumper=_DUMPER, allow_unicode=True, sort_keys=False)
+    """A point's document as YAML text, which the loader reads back as the document it was."""
+    from orgsim.scenario._yaml import dump_core
+
+    return dump_core(point_document(base, settings))
 
 
 def at_point(exc: OrgsimError, base: Base, settings: Sequence[tuple[Vary, Any]]) -> OrgsimError:
