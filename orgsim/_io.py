@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_text", "json_text"]
 
 
 @contextlib.contextmanager
@@ -41,3 +41,15 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def json_text(data: object, *, sort_keys: bool = False) -> str:
+    """``data`` as JSON text (indented, UTF-8 characters kept).
+
+    Never NaN or Infinity, which are not JSON: a number that is not finite
+    is a bug where it was computed (missing values are None there, with the
+    reason documented), so it raises ValueError here rather than being hidden.
+    """
+    import json
+
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=sort_keys, default=str, allow_nan=False)

@@ -7,7 +7,6 @@ its own (``orgsim.cli`` loads a command's module only when it runs).
 from __future__ import annotations
 
 import functools
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -50,7 +49,9 @@ def _user_errors(func: F) -> F:
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    from orgsim._io import json_text
+
+    click.echo(json_text(data))
 
 
 @contextmanager

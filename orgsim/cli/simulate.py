@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 import click
 
 from orgsim._format import table
-from orgsim._io import atomic_write, atomic_write_text
+from orgsim._io import atomic_write, atomic_write_text, json_text
 from orgsim.cli._common import _echo_json, _progress, _user_errors
 from orgsim.cli._tables import structure_table
 from orgsim.executors import EXECUTORS
@@ -90,7 +89,7 @@ def _comparison_text(c: Comparison, d: dict[str, Any]) -> str:
 
 
 def _write_outputs(out: Path, summary: dict[str, Any], frame: Any, records: Any | None) -> list[Path]:
-    written = [atomic_write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")]
+    written = [atomic_write_text(out / "summary.json", json_text(summary, sort_keys=True) + "\n")]
     written.append(atomic_write(out / "replications.csv", lambda tmp: frame.to_csv(tmp, index=False)))
     if records is not None:
         written.append(atomic_write(out / "records.csv", lambda tmp: records.to_csv(tmp, index=False)))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 
 from orgsim.distributions import Distribution
 
@@ -67,6 +67,18 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(ge=0.0, lt=1.0)]
 Factor = Annotated[float, Field(ge=0.0, le=1.0)]
 
+
+def _can_leave(p: float) -> float:
+    if p == 1:
+        raise ValueError("a case sent back with probability 1 never leaves; give a probability below 1")
+    return p
+
+
+#: Chance that a case goes back to the applicant: below 1, or the case never leaves.
+ReworkProbability = Annotated[float, Field(ge=0.0, le=1.0), AfterValidator(_can_leave)]
+#: Seeds are at most 2**63 - 1, so that every table holds them as 64-bit integers.
+MAX_SEED = 2**63 - 1
+
 UnitKind = Literal[
     "committee",
     "party_committee",
@@ -120,7 +132,8 @@ WORKING_DAYS_PER = {"day": 1.0, "week": 5.0, "month": 250.0 / 12, "year": 250.0}
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf and .nan are refused at load, with their line.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------- metadata
@@ -215,7 +228,7 @@ class FunctionSpec(_Model):
     signoff_levels: Annotated[int, Field(ge=0, le=10)] = Field(
         1, description="Leaders who sign a case off, climbing from the owning unit's deputies."
     )
-    rework_probability: Probability = Field(
+    rework_probability: ReworkProbability = Field(
         0.0, description="Chance that a case is sent back to the applicant for completion."
     )
     standing_hours_per_year: Annotated[float, Field(ge=0, le=1e9)] = Field(
@@ -229,7 +242,7 @@ class FunctionSpec(_Model):
 class Arrivals(_Model):
     """Poisson arrivals at ``rate`` per ``per`` of working time, or a trace."""
 
-    rate: Annotated[float, Field(gt=0, le=1e6)] | None = Field(
+    rate: Annotated[float, Field(ge=1e-6, le=1e6)] | None = Field(
         None, description="Poisson arrivals per `per` of working time."
     )
     per: Literal["day", "week", "month", "year"] = Field(
@@ -269,7 +282,7 @@ class ProjectType(_Model):
     name_en: Name | None = None
     arrivals: Arrivals
     steps: list[StepSpec] = Field(min_length=1)
-    statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
+    statutory_limit_days: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Statutory limit in working days; overrides the workload default."
     )
 
@@ -287,7 +300,7 @@ class Workload(_Model):
     resubmission_delay: Distribution | None = Field(
         None, description="Time the applicant takes to complete a returned file."
     )
-    statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
+    statutory_limit_days: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Statutory time limit in working days (e.g. 120)."
     )
 
@@ -297,7 +310,7 @@ class Workload(_Model):
 
 class CalendarSpec(_Model):
     start: dt.date = Field(dt.date(2020, 1, 2), description="First calendar day of the run.")
-    hours_per_day: Annotated[float, Field(gt=0, le=24)] = 8.0
+    hours_per_day: Annotated[float, Field(ge=1, le=24)] = 8.0
     holidays: Literal["china", "none"] = Field(
         "china", description="Public holidays and make-up working days (调休) to observe."
     )
@@ -319,7 +332,7 @@ class SimulationSpec(_Model):
     replications: Annotated[int, Field(ge=1, le=10_000)] = Field(
         10, description="Independent runs per state; confidence intervals come from their spread."
     )
-    seed: Annotated[int, Field(ge=0)] = Field(
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = Field(
         20240101, description="Seed of every random stream; same seed, same results."
     )
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
