@@ -263,6 +263,17 @@ def make_executor(
     raise ValueError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
 
 
+def make_executor_workers(
+    name: str | None = None, *, address: str | None = None, workers: int | None = None
+) -> int:
+    """Runs at once in local processes on the executor :func:`make_executor` would make (1 when serial or remote)."""
+    if name is None:
+        name = "dask" if address is not None else "processes" if workers is not None and workers > 1 else "serial"
+    if name == "serial" or address is not None:
+        return 1
+    return workers or _default_workers()
+
+
 @contextlib.contextmanager
 def open_executor(
     executor: str | Executor | None = None, *, address: str | None = None, workers: int | None = None,

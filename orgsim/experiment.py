@@ -55,18 +55,21 @@ def _calendar(scenario: Scenario):  # noqa: ANN202 - imported lazily: it loads t
 
 def _arrival_times(scenario: Scenario, plan: Plan, calendar) -> tuple[dict[str, np.ndarray], dict[str, str]]:  # noqa: ANN001
     """Traced arrival times per project type, and the SHA-256 of each trace file read."""
-    from orgsim.sim.traces import read_trace_file
+    from orgsim.scenario._traces import TraceProblem, read_trace
 
     times, hashes = {}, {}
     for flow in plan.flows:
         if flow.trace is None:
             continue
-        base = scenario.base_dir or Path(".")
-        dates, hashes[flow.id] = read_trace_file(base / flow.trace, flow.trace_column)
-        try:
-            times[flow.id] = np.sort(calendar.calendar_to_working(np.array(dates, dtype="datetime64[D]")))
-        except ValueError as exc:
-            raise SimulationError(f"{base / flow.trace}: column {flow.trace_column!r}: not a date: {exc}") from None
+        # The trace the loader read, checked and hashed; a scenario built in code reads it here.
+        trace = scenario.trace(flow.trace, flow.trace_column)
+        if trace is None:
+            try:
+                trace = read_trace(scenario.base_dir or Path("."), flow.trace, flow.trace_column, allow_outside=True)
+            except TraceProblem as exc:
+                raise SimulationError(f"{scenario.source_file}: {exc}") from None
+        hashes[flow.id] = trace.sha256
+        times[flow.id] = np.sort(calendar.calendar_to_working(np.array(trace.dates, dtype="datetime64[D]")))
     return times, hashes
 
 

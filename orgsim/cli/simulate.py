@@ -11,12 +11,13 @@ import click
 
 from orgsim._format import table
 from orgsim._io import atomic_write, atomic_write_text, json_text
-from orgsim.cli._common import _echo_json, _progress, _user_errors
+from orgsim.budget import MAX_WORKERS
+from orgsim.cli._common import _echo_json, _progress, _user_errors, input_options
 from orgsim.cli._tables import structure_table
 from orgsim.executors import EXECUTORS
 from orgsim.experiment import Comparison, StateResult, compare, run_state
 from orgsim.reforms import reform_scenario
-from orgsim.scenario import load_scenario
+from orgsim.scenario import Scenario, load_scenario
 from orgsim.sim.results import PERCENTILES
 
 __all__ = ["run", "compare_command", "estimate"]
@@ -113,7 +114,7 @@ _common = [
     click.option("--out", type=click.Path(file_okay=False, path_type=Path),
                  help="Write summary.json and replications.csv into this directory."),
     click.option("--records", is_flag=True, help="Also keep and write per-application records (records.csv)."),
-    click.option("-j", "--jobs", "--workers", "jobs", type=click.IntRange(1),
+    click.option("-j", "--jobs", "--workers", "jobs", type=click.IntRange(1, MAX_WORKERS),
                  help="Replications at once, in local worker processes (default 1: in this process)."),
     click.option("--executor", type=click.Choice(EXECUTORS),
                  help="Where replications run: serial (default), local processes (--jobs of them, default: "
@@ -132,7 +133,26 @@ def _check_executor(executor: str | None, address: str | None) -> None:
 def _with_common(func: Callable) -> Callable:
     for option in reversed(_common):
         func = option(func)
-    return func
+    return input_options(func)
+
+
+def _load_within_budget(file: str, *, allow_outside: bool, max_memory: int | None, replications: int | None,
+                        jobs: int | None, executor: str | None, address: str | None, records: bool,
+                        states: int) -> tuple[Scenario, int]:
+    """The scenario, and its replications, once what the runs would cost is known to fit the budget."""
+    from orgsim.budget import check_run_budget
+    from orgsim.errors import Problem, ScenarioError
+    from orgsim.executors import make_executor_workers
+    from orgsim.scenario.loader import format_path
+
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
+    n = replications or scenario.simulation.replications
+    found = check_run_budget(scenario, replications=n, records=records, max_memory_bytes=max_memory, states=states,
+                             runs_at_once=make_executor_workers(executor, address=address, workers=jobs))
+    if found:
+        problems = [Problem(format_path(loc), msg, scenario.source_file, scenario.line_of(loc)) for loc, msg in found]
+        raise ScenarioError(f"{file}: over the resource budget", problems)
+    return scenario, n
 
 
 @click.command("compare")
@@ -141,15 +161,16 @@ def _with_common(func: Callable) -> Callable:
 @_user_errors
 def compare_command(file: str, replications: int | None, seed: int | None, as_json: bool,
                     out: Path | None, records: bool, jobs: int | None, executor: str | None,
-                    address: str | None) -> None:
+                    address: str | None, allow_outside: bool, max_memory: int | None) -> None:
     """Simulate the organisation before and after the reforms, side by side.
 
     Lead times (working and calendar days) with 95% confidence intervals, the
     paired difference, structure and headcount, and the bottleneck.
     """
     _check_executor(executor, address)
-    scenario = load_scenario(file)
-    n = replications or scenario.simulation.replications
+    scenario, n = _load_within_budget(file, allow_outside=allow_outside, max_memory=max_memory,
+                                      replications=replications, jobs=jobs, executor=executor, address=address,
+                                      records=records, states=2)
     with _progress(2 * n, "simulating") as progress:
         result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress,
                          executor=executor, workers=jobs, address=address)
@@ -174,11 +195,13 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
 @_with_common
 @_user_errors
 def run(file: str, state: str, replications: int | None, seed: int | None, as_json: bool,
-        out: Path | None, records: bool, jobs: int | None, executor: str | None, address: str | None) -> None:
+        out: Path | None, records: bool, jobs: int | None, executor: str | None, address: str | None,
+        allow_outside: bool, max_memory: int | None) -> None:
     """Simulate one state of the organisation (by default after the reforms)."""
     _check_executor(executor, address)
-    scenario = load_scenario(file)
-    n = replications or scenario.simulation.replications
+    scenario, n = _load_within_budget(file, allow_outside=allow_outside, max_memory=max_memory,
+                                      replications=replications, jobs=jobs, executor=executor, address=address,
+                                      records=records, states=1)
     with _progress(n, "simulating") as progress:
         result = run_state(scenario, state, replications=n, seed=seed, keep_records=records, progress=progress,
                            executor=executor, workers=jobs, address=address)
@@ -206,8 +229,9 @@ def run(file: str, state: str, replications: int | None, seed: int | None, as_js
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--state", type=click.Choice(["before", "after", "both"]), default="both", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@input_options
 @_user_errors
-def estimate(file: str, state: str, as_json: bool) -> None:
+def estimate(file: str, state: str, as_json: bool, allow_outside: bool, max_memory: int | None) -> None:
     """Analytic estimate (Erlang C per queue, Jackson network per path), in a blink.
 
     Exact for exponential times on serial paths; the output lists every place
@@ -217,7 +241,7 @@ def estimate(file: str, state: str, as_json: bool) -> None:
     from orgsim.sim.estimate import estimate_plan
     from orgsim.sim.plan import compile_plan
 
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     outcome = reform_scenario(scenario)
     target = scenario.simulation.utilisation_target
     chosen = ["before", "after"] if state == "both" else [state]

@@ -11,7 +11,7 @@ import sys
 import click
 
 from orgsim import __version__
-from orgsim.cli._common import USAGE_ERROR, _echo_json, _user_errors
+from orgsim.cli._common import USAGE_ERROR, _echo_json, _user_errors, input_options
 from orgsim.cli._tables import structure_table
 from orgsim.errors import OrgsimError
 from orgsim.model import org as o
@@ -24,12 +24,13 @@ __all__ = ["validate", "show", "apply"]
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def validate(files: tuple[str, ...]) -> None:
+@input_options
+def validate(files: tuple[str, ...], allow_outside: bool, max_memory: int | None) -> None:
     """Check scenario files: format, references, and that the reforms apply."""
     failed = False
     for name in files:
         try:
-            scenario = load_scenario(name)
+            scenario = load_scenario(name, allow_outside=allow_outside, max_memory_bytes=max_memory)
             outcome = reform_scenario(scenario)
         except OrgsimError as exc:
             failed = True
@@ -69,9 +70,10 @@ def _unit_tree(org: o.Org, english: bool) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.option("--english", is_flag=True, help="Use English names where the scenario gives them.")
 @_user_errors
-def show(file: str, after: bool, as_json: bool, english: bool) -> None:
+@input_options
+def show(file: str, after: bool, as_json: bool, english: bool, allow_outside: bool, max_memory: int | None) -> None:
     """Show an organisation: its units as a tree, and its structure metrics."""
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     outcome = reform_scenario(scenario)
     org = outcome.after if after else outcome.before
     metrics = structure_metrics(org)
@@ -101,9 +103,10 @@ def _units_json(org: o.Org) -> list[dict]:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with keys before, after, changes.")
 @_user_errors
-def apply(file: str, as_json: bool) -> None:
+@input_options
+def apply(file: str, as_json: bool, allow_outside: bool, max_memory: int | None) -> None:
     """Apply the scenario's reforms: the change log and structure before and after."""
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     outcome = reform_scenario(scenario)
     before, after = structure_metrics(outcome.before), structure_metrics(outcome.after)
     if as_json:

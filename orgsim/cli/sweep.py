@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from orgsim._format import table
-from orgsim.cli._common import INTERRUPTED, _echo_json, _user_errors
+from orgsim.budget import MAX_WORKERS
+from orgsim.cli._common import INTERRUPTED, _echo_json, _user_errors, input_options
 from orgsim.executors import EXECUTORS
 
 __all__ = ["sweep_command", "frontier_command"]
@@ -113,17 +114,18 @@ def _show(value: Any) -> str:
               help="Where points run: serial (default), local processes, or Dask (a LocalCluster, or --address).")
 @click.option("--address", metavar="ADDR",
               help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask).")
-@click.option("--workers", "-j", "--jobs", "workers", type=click.IntRange(1),
+@click.option("--workers", "-j", "--jobs", "workers", type=click.IntRange(1, MAX_WORKERS),
               help="Local worker processes (default: the CPUs available); more than 1 without --executor "
                    "means --executor processes.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the table (.csv or .parquet); finished points are saved in OUT.parts/ so a rerun resumes.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
+@input_options
 @_user_errors
 def sweep_command(file: str, varies: tuple[str, ...], replications: int | None, seed: int | None,
                   executor: str | None, address: str | None, workers: int | None, out: Path | None,
-                  progress: bool | None) -> None:
+                  progress: bool | None, allow_outside: bool, max_memory: int | None) -> None:
     """Compare before/after the reforms at every point of a grid over scenario fields.
 
     Prints the p90 lead time (working days, mean over replications) per
@@ -140,7 +142,8 @@ def sweep_command(file: str, varies: tuple[str, ...], replications: int | None, 
     try:
         with _sigterm_as_interrupt():
             frame = sweep(file, list(varies), replications=replications, seed=seed, executor=executor,
-                          address=address, workers=workers, out=out, progress=show)
+                          address=address, workers=workers, out=out, progress=show,
+                          allow_outside=allow_outside, max_memory=max_memory)
     except KeyboardInterrupt:
         if out is not None:
             parts = parts_directory(out)
@@ -190,7 +193,7 @@ def _parse_range(spec: str) -> tuple[str, float, float]:
 @click.option("--max-probes", type=click.IntRange(3, 200), default=20, show_default=True)
 @click.option("--executor", type=click.Choice(EXECUTORS), help="Where each probe's replications run.")
 @click.option("--address", metavar="ADDR", help="A running Dask scheduler (implies --executor dask).")
-@click.option("--workers", type=click.IntRange(1), help="Local worker processes.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), help="Local worker processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @_user_errors
 def frontier_command(file: str, lever: str, target: str, state: str, fixed: tuple[str, ...],

@@ -609,6 +609,8 @@ class Scenario(_Model):
     _sha256: str = PrivateAttr("")
     _lines: Any = PrivateAttr(None)
     _document: Any = PrivateAttr(None)
+    #: Arrival traces read by the loader, by (path as written, column).
+    _traces: dict[tuple[str, str], Any] = PrivateAttr(default_factory=dict)
 
     @property
     def source_file(self) -> str:
@@ -624,7 +626,10 @@ class Scenario(_Model):
         if not self._sha256:
             import hashlib
 
-            self._sha256 = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+            digest = hashlib.sha256(self.model_dump_json().encode())
+            for (written, column), trace in sorted(self._traces.items()):
+                digest.update(f"\0trace\0{written}\0{column}\0{trace.sha256}".encode())
+            self._sha256 = digest.hexdigest()
         return self._sha256
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "Scenario":
@@ -634,6 +639,15 @@ class Scenario(_Model):
             copy._sha256 = ""
             copy._document = None
         return copy
+
+    def trace(self, written: str, column: str) -> Any:
+        """The trace the loader read for this path and column (an ``orgsim.scenario._traces.Trace``), or None."""
+        return self._traces.get((written, column))
+
+    @property
+    def traces(self) -> dict[tuple[str, str], Any]:
+        """Every trace the loader read, by (path as written, column)."""
+        return dict(self._traces)
 
     def document(self) -> dict[str, Any]:
         """The document as read from the file (a copy), or this scenario's fields when built in code."""
