@@ -51,7 +51,7 @@ MAX_WEIGHT = 1e12
 
 def _time(value: float) -> float:
     if 0 < value < MIN_TIME:
-        raise ValueError(f"a time is 0 or at least {MIN_TIME:g} of its unit (got {value!r})")
+        raise ValueError(f"a time is 0 or at least {MIN_TIME:g} of its unit")
     return value
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "ReformError",
     "SimulationError",
     "SweepError",
+    "OutputError",
 ]
 
 
@@ -66,3 +67,7 @@ class SimulationError(OrgsimError):
 
 class SweepError(OrgsimError):
     """A sweep cannot go on: its results directory belongs to a different sweep."""
+
+
+class OutputError(OrgsimError):
+    """An output cannot be written: a read-only folder, a path under a file, a full disk."""

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from orgsim._format import table
-from orgsim._io import atomic_write, atomic_write_text, json_text
+from orgsim._io import json_text, write_csv, write_output_set
 from orgsim.budget import MAX_WORKERS
 from orgsim.cli._common import _echo_json, _progress, _user_errors, input_options
 from orgsim.cli._tables import structure_table
@@ -90,11 +90,15 @@ def _comparison_text(c: Comparison, d: dict[str, Any]) -> str:
 
 
 def _write_outputs(out: Path, summary: dict[str, Any], frame: Any, records: Any | None) -> list[Path]:
-    written = [atomic_write_text(out / "summary.json", json_text(summary, sort_keys=True) + "\n")]
-    written.append(atomic_write(out / "replications.csv", lambda tmp: frame.to_csv(tmp, index=False)))
+    """The output set in ``out``, as one: the previous complete set or this one, never a mix (orgsim._io)."""
+    text = json_text(summary, sort_keys=True) + "\n"
+    files: dict[str, Callable[[Path], Any]] = {
+        "summary.json": lambda path: path.write_text(text, encoding="utf-8"),
+        "replications.csv": lambda path: write_csv(frame, path),
+    }
     if records is not None:
-        written.append(atomic_write(out / "records.csv", lambda tmp: records.to_csv(tmp, index=False)))
-    return written
+        files["records.csv"] = lambda path: write_csv(records, path)
+    return write_output_set(out, files)
 
 
 def _records_frame(states: list[StateResult]) -> Any:
@@ -120,7 +124,8 @@ _common = [
                  help="Where replications run: serial (default), local processes (--jobs of them, default: "
                       "the CPUs available), or Dask (a LocalCluster, or --address)."),
     click.option("--address", metavar="ADDR",
-                 help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)."),
+                 help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask); trusted whole: "
+                      "runs are sent there (docs/sweeps.md, Executors)."),
 ]
 
 

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orgsim._io import output_errors
 from orgsim._provenance import code_sha256
 from orgsim.errors import SweepError
 from orgsim.executors import Executor, open_executor
@@ -163,9 +164,10 @@ def sweep(
                 "orgsim_code_sha256": code_sha256(),
             }
             journal = Journal(parts_directory(out), identity)
-            stack.enter_context(journal.lock())
-            journal.open()
-            done = journal.done(lambda i: 2 * points.replications_of(i))
+            with output_errors(journal.directory):
+                stack.enter_context(journal.lock())
+                journal.open()
+                done = journal.done(lambda i: 2 * points.replications_of(i))
         todo = [i for i in range(len(combos)) if i not in done]
 
         # The bar counts runs: a replication of one state of one point.

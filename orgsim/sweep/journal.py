@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orgsim._io import atomic_write, atomic_write_text
+from orgsim._io import atomic_write, atomic_write_text, output_errors, write_csv
 from orgsim.errors import SweepError
 
 if TYPE_CHECKING:
@@ -123,7 +123,8 @@ class Journal:
         return done
 
     def write(self, point: int, frame: pd.DataFrame) -> None:
-        atomic_write(self.part(point), lambda tmp: frame.to_csv(tmp, index=False))
+        with output_errors(self.directory):
+            atomic_write(self.part(point), lambda tmp: frame.to_csv(tmp, index=False))
 
     def read(self, points: Sequence[int]) -> pd.DataFrame:
         import pandas as pd
@@ -161,8 +162,10 @@ def parts_directory(out: str | Path) -> Path:
 
 
 def write_table(out: Path, frame: pd.DataFrame) -> None:
-    if out.suffix.lower() == ".parquet":
-        atomic_write(out, lambda tmp: frame.to_parquet(tmp, index=False))
-    else:
-        atomic_write(out, lambda tmp: frame.to_csv(tmp, index=False))
+    """The sweep's table, whole or not at all; in CSV, text cells a spreadsheet would run as formulas neutralised."""
+    with output_errors(out):
+        if out.suffix.lower() == ".parquet":
+            atomic_write(out, lambda tmp: frame.to_parquet(tmp, index=False))
+        else:
+            atomic_write(out, lambda tmp: write_csv(frame, tmp))
 
