@@ -42,11 +42,12 @@ __all__ = [
 MAX_WORK_IN_PROGRESS = 50_000
 #: The engine's table of applications in flight starts with this many slots.
 MIN_SLOTS = 1024
-#: Measured (benchmarks/README.md, "Memory"): 42-110 bytes per application,
-#: 65 bytes per slot and step, 1.2-1.5 KB per record, 61 MB for a process with
-#: the simulation imported; rounded up.
+#: Measured (peak RSS of one run in a fresh process, tests/test_robustness.py):
+#: 40-110 bytes per application, 65-250 bytes per application in flight and
+#: step, 1.2-1.5 KB per record, 61 MB for a process with the simulation
+#: imported; rounded up.
 BYTES_PER_APPLICATION = 128
-BYTES_PER_SLOT_STEP = 80
+BYTES_PER_SLOT_STEP = 256
 BYTES_PER_RECORD = 1_800
 BASE_BYTES = 100 * 2**20
 

@@ -10,7 +10,9 @@ and count the outcomes, for this code or another tree::
     python tests/robust_corpus.py                   # this checkout
     python tests/robust_corpus.py --tree /tmp/old   # another tree of orgsim (PYTHONPATH)
 
-A case is *handled* when it does what its manifest says; otherwise it ends
+Each case runs under a 4 GiB address-space limit (``ORGSIM_CASE_MEMORY``)
+and a 60 s time limit (``ORGSIM_CASE_TIMEOUT``). A case is *handled* when it
+does what its manifest says; otherwise it ends
 in a *traceback*, a *hang* (no exit within the time limit), *silent* (exit 0
 where an error was due, or wrong numbers or files with exit 0), or *other*
 (an error message, but not the one expected).
@@ -191,10 +193,17 @@ def run_in_process(folder: Path, args: list[str]) -> tuple[int, str, str]:
     tree = os.environ.get("ORGSIM_TREE")
     if tree:
         env["PYTHONPATH"] = tree
+    def limit_memory() -> None:
+        # Code without the budget may read /dev/zero or build a huge run: cap it (4 GiB unless told).
+        import resource
+
+        cap = int(os.environ.get("ORGSIM_CASE_MEMORY", 4 * 2**30))
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
     try:
         done = subprocess.run([sys.executable, "-c", "from orgsim.cli import main; main(prog_name='orgsim')", *args],
                               capture_output=True, text=True, timeout=float(os.environ.get("ORGSIM_CASE_TIMEOUT", 60)),
-                              cwd=folder, env=env)
+                              cwd=folder, env=env, preexec_fn=limit_memory)
     except subprocess.TimeoutExpired:
         return None, "", ""  # type: ignore[return-value]
     return done.returncode, done.stdout, done.stderr
