@@ -157,7 +157,8 @@ def write_output_set(out: str | Path, files: dict[str, Callable[[Path], None]]) 
 
     ``out`` must be a new or empty folder, or one holding an output set
     (its :data:`SET_MANIFEST`, naming every file with its SHA-256, is written
-    last), which is replaced as a whole. Returns the paths written.
+    last) or only files of the names written now, which is replaced as a
+    whole. Returns the paths written.
     """
     import json
     import shutil
@@ -175,8 +176,10 @@ def write_output_set(out: str | Path, files: dict[str, Callable[[Path], None]]) 
         out.parent.mkdir(parents=True, exist_ok=True)
         _recover(out)
         if out.is_dir():
-            present = {p.name for p in out.iterdir()}
-            if present and SET_MANIFEST not in present:
+            # Replaceable: empty, an output set (its manifest), or the same files written
+            # before sets had a manifest (and temporary files of those writes).
+            present = {p.name for p in out.iterdir() if not (p.name.startswith(".") and p.name.endswith(".part"))}
+            if present and SET_MANIFEST not in present and not present <= set(files):
                 raise OutputError(
                     f"cannot write {out}: the folder holds files that are not an orgsim output set; "
                     "use a new or empty folder (an output set is replaced as a whole)"

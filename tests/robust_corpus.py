@@ -225,7 +225,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "corpus"
             args = prepare(folder, case)
-            before_check(folder, case, lambda a: run_in_process(folder, a))
+            before_check(folder, case, lambda a, here=folder: run_in_process(here, a))
             before = snapshot(folder)
             code, out, err = run_in_process(folder, args)
             outcome = judge(case, folder, code, out, err, before)

@@ -251,8 +251,9 @@ def test_the_memory_estimate_bounds_what_a_run_uses() -> None:
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
     text = (rc.CORPUS / "base.yaml").read_text(encoding="utf-8")
     steps = "\n".join(f"        - {{id: s{i}, function: review}}" for i in range(400))
-    text = text.replace("        - {id: file, function: filing}\n        - {id: check, function: review, after: [file]}",
-                        steps).replace("rate: 1, per: day", "rate: 20, per: day").replace("officers: 3,", "officers: 400,")
+    path_ = "        - {id: file, function: filing}\n        - {id: check, function: review, after: [file]}"
+    text = text.replace(path_, steps).replace("rate: 1, per: day", "rate: 20, per: day")
+    text = text.replace("officers: 3,", "officers: 400,")
     folder = Path(os.environ.get("TMPDIR", "/tmp"))
     scenario = folder / f"orgsim-budget-{os.getpid()}.yaml"
     scenario.write_text(text, encoding="utf-8")
@@ -264,7 +265,7 @@ def test_the_memory_estimate_bounds_what_a_run_uses() -> None:
     estimate = MemoryEstimate(applications=20 * 60, steps=400, replications=1)
     assert peak <= estimate.total(1)
     assert estimate.total(1) <= 4 * peak  # an upper bound, not a wild one
-    assert BASE_BYTES <= estimate.total(1)
+    assert estimate.total(1) >= BASE_BYTES
 
 
 def test_the_local_dask_cluster_is_private() -> None:

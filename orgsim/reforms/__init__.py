@@ -8,6 +8,7 @@ state, so a notebook can show what each lever adds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 from orgsim.errors import OrgValidationError, Problem, ReformError
@@ -129,15 +130,17 @@ def reform_scenario(scenario: Scenario, upto: int | None = None, skip: Sequence[
 
 def _file_location(scenario: Scenario, loc: tuple[str, ...]) -> tuple[str | int, ...]:
     """An organisation check's location (``units``, id, field) as the file's path (``units``, index, field)."""
-    lists = {"units": scenario.units, "functions": scenario.functions,
-             "workload": scenario.workload.project_types if scenario.workload is not None else []}
+    project_types = scenario.workload.project_types if scenario.workload is not None else []
+    lists: dict[str, Sequence[Any]] = {"units": scenario.units, "functions": scenario.functions,
+                                       "workload": project_types}
     if len(loc) >= 2 and loc[0] in lists:
         index = next((i for i, item in enumerate(lists[loc[0]]) if item.id == loc[1]), None)
         if index is not None:
-            head: tuple[str | int, ...] = ("workload", "project_types", index) if loc[0] == "workload" else (loc[0], index)
+            head: tuple[str | int, ...] = (
+                ("workload", "project_types", index) if loc[0] == "workload" else (loc[0], index))
             rest: tuple[str | int, ...] = loc[2:]
             if loc[0] == "workload" and len(rest) >= 2 and rest[0] == "steps":
-                steps = lists["workload"][index].steps  # type: ignore[union-attr]
+                steps = project_types[index].steps
                 step = next((k for k, st in enumerate(steps) if st.id == rest[1]), None)
                 rest = ("steps", step, *rest[2:]) if step is not None else ("steps",)
             return head + rest

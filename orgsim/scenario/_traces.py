@@ -76,7 +76,8 @@ def read_trace(base_dir: Path, written: str, column: str, *, allow_outside: bool
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise TraceProblem(f"trace file {written!r}: not UTF-8 text (byte offset {exc.start}); save it as UTF-8") from None
+        raise TraceProblem(
+            f"trace file {written!r}: not UTF-8 text (byte offset {exc.start}); save it as UTF-8") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
