@@ -27,7 +27,7 @@ from orgsim.errors import Problem, ScenarioError
 from orgsim.scenario._yaml import BadValue, FastLoader, PureLoader
 from orgsim.scenario._yaml import MAX_ALIAS_EXPANSION, MAX_ALIASES, MAX_DEPTH  # noqa: F401 - where they were
 from orgsim.scenario._traces import Trace, TraceProblem, read_trace
-from orgsim.scenario.schema import Scenario
+from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario, officers_for_cases
 
 __all__ = ["load_scenario", "parse_scenario", "format_path", "MAX_FILE_BYTES", "MAX_APPLICANTS"]
 
@@ -517,6 +517,21 @@ def _duplicates(items: list[Any], loc: Loc, what: str) -> list[tuple[Loc, str]]:
     return out
 
 
+def _standing_duties_leave_time(s: Scenario, f: Any, owner: Any) -> list[tuple[Loc, str]]:
+    """A function that receives cases must keep officer time for them once standing duties are done."""
+    members = [g for g in s.functions if g.owner == owner.id] if owner.pooled else [f]
+    officers = sum(g.officers for g in members)
+    standing = sum(g.standing_hours_per_year for g in members)
+    hours_per_day = s.simulation.calendar.hours_per_day
+    if officers == 0 or officers_for_cases(officers, standing, hours_per_day) > 0:
+        return []
+    i = next(k for k, g in enumerate(s.functions) if g.id == f.id)
+    whose = f"its unit {owner.id!r}'s pooled officers" if owner.pooled else "its officers"
+    return [(("functions", i, "standing_hours_per_year"),
+             f"function {f.id!r} receives cases, but standing duties take all of {whose}' time "
+             f"({standing:,.0f} of {officers * WORKING_DAYS_PER['year'] * hours_per_day:,.0f} officer-hours a year)")]
+
+
 def check_references(s: Scenario) -> list[tuple[Loc, str]]:
     """Every dangling reference, duplicate id and cycle in a schema-valid scenario."""
     problems: list[tuple[Loc, str]] = []
@@ -555,6 +570,7 @@ def check_references(s: Scenario) -> list[tuple[Loc, str]]:
         units = {u.id: u for u in s.units}
         problems += _duplicates(s.workload.project_types, ("workload", "project_types"), "project type")
         horizon = s.simulation.horizon_days
+        busy: set[str] = set()
         for t, pt in enumerate(s.workload.project_types):
             loc_t: Loc = ("workload", "project_types", t)
             problems += _duplicates(pt.steps, loc_t + ("steps",), "step")
@@ -575,6 +591,9 @@ def check_references(s: Scenario) -> list[tuple[Loc, str]]:
                         owner.pooled and any(g.officers for g in s.functions if g.owner == owner.id)
                     ):
                         problems.append((loc_t + ("steps", k, "function"), f"function {fid!r} receives work but has no officers (give it officers, or pool its unit {owner.id!r})"))
+                    elif owner is not None and fid not in busy:
+                        busy.add(fid)
+                        problems += _standing_duties_leave_time(s, f, owner)
                 for dep in st.after:
                     if dep not in step_ids:
                         problems.append((loc_t + ("steps", k, "after"), f"unknown step {dep!r}"))

@@ -131,6 +131,11 @@ FUNCTION_CATEGORIES: tuple[str, ...] = POWER_CATEGORIES + DutyCategory.__args__ 
 WORKING_DAYS_PER = {"day": 1.0, "week": 5.0, "month": 250.0 / 12, "year": 250.0}
 
 
+def officers_for_cases(officers: float, standing_hours_per_year: float, hours_per_day: float) -> float:
+    """Officers left for cases once standing duties take whole officers (who do them full time)."""
+    return officers - standing_hours_per_year / (WORKING_DAYS_PER["year"] * hours_per_day)
+
+
 class _Model(BaseModel):
     # allow_inf_nan=False: .inf and .nan are refused at load, with their line.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

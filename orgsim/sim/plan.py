@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
 from orgsim.model import org as o
-from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario
+from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario, officers_for_cases
 
 __all__ = ["PoolPlan", "StepPlan", "FlowPlan", "Plan", "compile_plan", "HANDOFF_KINDS", "ROLE_SEPARATOR", "role_pool"]
 
@@ -161,14 +161,14 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
             # rest serve cases, each losing the unit's non_case_share to meetings
             # and the like. A fractional officer left over is spread over the
             # case servers as a slower pace, so capacity is kept exactly.
-            for_cases = officers - standing / hours_per_year
+            for_cases = officers_for_cases(officers, standing, hours_per_day)
             if officers == 0 or for_cases <= 0:
                 why = "has no officers" if officers == 0 else (
                     f"has no time left for cases: standing duties take {standing:,.0f} of its "
                     f"{officers * hours_per_year:,.0f} officer-hours a year"
                 )
                 raise SimulationError(f"{scenario.source_file}: function {function!r} in unit {unit!r} receives cases but {why}")
-            servers = math.ceil(for_cases - 1e-9)
+            servers = max(1, math.ceil(for_cases - 1e-9))
             availability = (1.0 - d[o.NON_CASE_SHARE]) * for_cases / servers
             pools[key] = PoolPlan(key, unit, "officers", servers, availability, members)
         return key
