@@ -198,6 +198,7 @@ def test_kill_9_during_sweep_out_leaves_the_old_table_or_the_new_one(tmp_path: P
     assert CliRunner().invoke(main, args).exit_code == 0
     pd.testing.assert_frame_equal(read_table(out), reference)
     assert not (tmp_path / "table.csv.parts").exists()
+    assert _leftovers(tmp_path) == []  # the table's temporary files of killed writes are gone too
 
 
 def test_a_second_sweep_on_one_out_is_refused_while_the_first_runs(tmp_path: Path) -> None:

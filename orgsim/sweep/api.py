@@ -167,6 +167,9 @@ def sweep(
             with output_errors(journal.directory):
                 stack.enter_context(journal.lock())
                 journal.open()
+                # Temporary files of the table's own writes killed before (this sweep holds the lock).
+                for stale in Path(out).parent.glob(f".{Path(out).name}.*.part"):
+                    stale.unlink(missing_ok=True)
                 done = journal.done(lambda i: 2 * points.replications_of(i))
         todo = [i for i in range(len(combos)) if i not in done]
 
