@@ -195,10 +195,12 @@ def _parse_range(spec: str) -> tuple[str, float, float]:
 @click.option("--address", metavar="ADDR", help="A running Dask scheduler (implies --executor dask).")
 @click.option("--workers", type=click.IntRange(1, MAX_WORKERS), help="Local worker processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@input_options
 @_user_errors
 def frontier_command(file: str, lever: str, target: str, state: str, fixed: tuple[str, ...],
                      replications: int | None, seed: int | None, tolerance: float | None, max_probes: int,
-                     executor: str | None, address: str | None, workers: int | None, as_json: bool) -> None:
+                     executor: str | None, address: str | None, workers: int | None, as_json: bool,
+                     allow_outside: bool, max_memory: int | None) -> None:
     """Find, by bisection, the smallest (or largest) value of a lever that keeps a target.
 
     Each probe compares before/after with the same replications and seed.
@@ -222,7 +224,8 @@ def frontier_command(file: str, lever: str, target: str, state: str, fixed: tupl
         with _sigterm_as_interrupt():
             result = frontier(file, path, low, high, goal, replications=replications, seed=seed, state=state,
                               tolerance=tolerance, max_probes=max_probes, fixed=list(fixed), executor=executor,
-                              address=address, workers=workers, on_probe=report)
+                              address=address, workers=workers, on_probe=report, allow_outside=allow_outside,
+                              max_memory=max_memory)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(INTERRUPTED)
