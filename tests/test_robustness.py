@@ -246,10 +246,14 @@ def test_the_memory_estimate_bounds_what_a_run_uses() -> None:
     """The estimate is an upper bound of a run's peak memory (measured in a fresh process)."""
     from orgsim.budget import BASE_BYTES, MemoryEstimate
 
-    code = ("import resource, sys\nfrom orgsim.scenario import load_scenario\nfrom orgsim.experiment import simulate\n"
+    # VmHWM: this process's peak resident memory (ru_maxrss would keep the forking parent's across exec).
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc (Linux) to read a process's peak memory")
+    code = ("import sys\nfrom orgsim.scenario import load_scenario\nfrom orgsim.experiment import simulate\n"
             "s = load_scenario(sys.argv[1], max_memory_bytes=2**40)\n"
             "simulate(s, 'before', replications=1)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+            "print(int(hwm.split()[1]) * 1024)")
     text = (rc.CORPUS / "base.yaml").read_text(encoding="utf-8")
     steps = "\n".join(f"        - {{id: s{i}, function: review}}" for i in range(400))
     path_ = "        - {id: file, function: filing}\n        - {id: check, function: review, after: [file]}"
