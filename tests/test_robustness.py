@@ -125,14 +125,26 @@ def test_a_set_left_aside_by_a_killed_writer_comes_back_and_stale_folders_go(tmp
     _set_is_complete(out)
 
 
-def _kill_at_random_moments(command: list[str], trials: int, seed: int, longest: float,
+def _orgsim(command: list[str], cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", "from orgsim.cli import main; main(prog_name='orgsim')", *command],
+                            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _kill_at_random_moments(command: list[str], measure: list[str], trials: int, seed: int,
                             check: Callable[[], None], cwd: Path) -> int:
-    """Run ``command`` ``trials`` times, each killed (SIGKILL) after a seeded random delay; check what is left."""
+    """Run ``command`` ``trials`` times, each killed (SIGKILL) at a seeded random moment of its run; check what is left.
+
+    The moments are drawn across the time a whole run takes here (``measure``,
+    the same command writing elsewhere, timed first), so they fall in its
+    start, its simulation and its writing alike.
+    """
+    started = time.monotonic()
+    assert _orgsim(measure, cwd).wait(timeout=300) == 0
+    longest = time.monotonic() - started
     rng = random.Random(seed)
     killed = 0
     for _ in range(trials):
-        proc = subprocess.Popen([sys.executable, "-c", "from orgsim.cli import main; main(prog_name='orgsim')",
-                                 *command], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = _orgsim(command, cwd)
         time.sleep(rng.uniform(0.0, longest))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
@@ -163,8 +175,9 @@ def test_kill_9_during_compare_out_leaves_the_old_set_or_the_new_one(tmp_path: P
             seen["new"] += 1
         # A writer's temporary folder may remain after kill -9; the next write removes it.
 
-    killed = _kill_at_random_moments(args, trials=8, seed=19, longest=4.0, check=check, cwd=tmp_path)
-    assert killed >= 3  # the moments fall while it runs, mostly
+    measure = [*args[:-1], str(tmp_path / "timed")]
+    killed = _kill_at_random_moments(args, measure, trials=8, seed=19, check=check, cwd=tmp_path)
+    assert killed >= 4  # the moments fall while it runs, mostly
     assert CliRunner().invoke(main, args).exit_code == 0
     _set_is_complete(out)
     assert _leftovers(tmp_path) == []
@@ -192,7 +205,8 @@ def test_kill_9_during_sweep_out_leaves_the_old_table_or_the_new_one(tmp_path: P
         if data != old:
             pd.testing.assert_frame_equal(read_table(out), reference)  # whole, and the right numbers
 
-    killed = _kill_at_random_moments(args, trials=6, seed=190, longest=5.0, check=check, cwd=tmp_path)
+    measure = [*args[:-1], str(tmp_path / "timed.csv")]
+    killed = _kill_at_random_moments(args, measure, trials=6, seed=190, check=check, cwd=tmp_path)
     assert killed >= 3
     # Run again: it resumes from the points kept, and the table is the uninterrupted one.
     assert CliRunner().invoke(main, args).exit_code == 0
