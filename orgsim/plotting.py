@@ -125,7 +125,7 @@ _KIND_PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
     "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#98df8a", "#c5b0d5",
 )
-KIND_COLOURS = dict(zip(UNIT_KINDS, _KIND_PALETTE))
+KIND_COLOURS = dict(zip(UNIT_KINDS, _KIND_PALETTE, strict=True))
 #: How the org chart marks what operators did (the words, for the tags and the legend), and in which colour.
 _MOVE_OPS = {
     "strip": (N_("stripped"), "#c0392b"),
@@ -609,7 +609,7 @@ def plot_lead_times(
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax in axes[len(panels):]:
             ax.set_visible(False)
-        for ax, project_type in zip(axes, panels):
+        for ax, project_type in zip(axes, panels, strict=False):  # the axes past the last panel are hidden
             _lead_panel(ax, states, clock, style, project_type, ctx, pooled=project_type is None and len(types) > 1)
         what = _("approval lead time before and after ({n} replications)").format(n=comparison.replications)
         fig.suptitle(_wrap(_heading(ctx, what), (8.0 if ncols == 1 else 10.0) - 0.5, 10.5), fontsize=10.5)
@@ -802,7 +802,7 @@ def _headcount_steps(outcome: ReformOutcome, scenario: Scenario) -> list[dict[st
     fields = ("released", "moved_out", "hired", "moved_in")
     totals: dict[str, dict[str, int]] = {}
     prev = outcome.before
-    for op, (_label, state) in zip(ops, outcome.states):
+    for op, (_label, state) in zip(ops, outcome.states, strict=True):
         step = next((label for label, members in _WATERFALL_STEPS if op in members), _OTHER_STEP)
         row = totals.setdefault(step, dict.fromkeys(("net",) + fields, 0))
         row["net"] += state.zone_headcount() - prev.zone_headcount()
@@ -939,7 +939,7 @@ def plot_time_split(result: Comparison, *, lang: str | None = None, english: boo
         ax = fig.add_subplot()
         totals = [sum(v for v in split.values() if not math.isnan(v)) for _g, _s, split in rows]
         longest = max(totals + [1e-9])
-        for row, (group, state, split) in enumerate(rows):
+        for row, (_group, state, split) in enumerate(rows):
             left = 0.0
             for c in COMPONENTS:
                 v = split[c]
@@ -1027,7 +1027,7 @@ def lever_label(path: str, scenario: Scenario | None = None, names: Names | None
     owner = None
     subject = None
     section = keys[0] if keys else None
-    for (kind, arg), nxt in zip(steps, steps[1:] + [("end", None)]):
+    for kind, arg in steps:
         if kind == "match" and arg[0] == "op":
             owner = arg[1]
         elif kind == "match" and arg[0] == "id":
@@ -1092,7 +1092,9 @@ def plot_sweep(
 
     missing = [c for c in SWEEP_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"the sweep frame lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
+        raise ValueError(
+            f"the sweep frame lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}"
+        )
     if not len(frame):
         raise ValueError("the sweep frame has no rows")
     params = sweep_parameters(frame)
@@ -1118,7 +1120,7 @@ def plot_sweep(
     groups = []
     for key, g in work.groupby(keys, sort=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
-        named = dict(zip(keys, key))
+        named = dict(zip(keys, key, strict=True))
         mean, low, high = _summarise(g["lead_working_p90"].to_numpy(dtype=float), level)
         groups.append({**named, "p90": mean, "low": low, "high": high,
                        "headcount": float(g["headcount"].astype(float).mean()), "stable": bool(g["_stable"].all()),
@@ -1163,14 +1165,17 @@ def plot_sweep(
         any_unstable = False
         for ckey, c in curves:
             state = ckey[-1]
-            extra = ", ".join(f"{lever_label(k, scenario, ctx.names)} {v:g}" if isinstance(v, (int, float))
-                              else f"{lever_label(k, scenario, ctx.names)} {v}" for k, v in zip(others, ckey[:-1]))
+            extra = ", ".join(
+                f"{lever_label(k, scenario, ctx.names)} {v:g}" if isinstance(v, (int, float))
+                else f"{lever_label(k, scenario, ctx.names)} {v}"
+                for k, v in zip(others, ckey[:-1], strict=True)
+            )
             label = state_label(str(state)) + (f" ({extra})" if extra else "")
             colour = _state_colour(str(state), states_seen.index(state))
             k = combos.index(ckey[:-1])
             style = {"marker": markers[k % len(markers)], "ms": 4, "ls": line_styles[k % len(line_styles)],
                      "color": colour}
-            for ax, xcol in zip(axes, (["_x"] if x_name else []) + ["headcount"]):
+            for ax, xcol in zip(axes, (["_x"] if x_name else []) + ["headcount"], strict=True):
                 c_sorted = c.sort_values(xcol)
                 band = c_sorted[c_sorted["stable"]].dropna(subset=["low", "high"])
                 ax.plot(c_sorted[xcol], c_sorted["p90"].where(c_sorted["stable"]), **style)

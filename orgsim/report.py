@@ -209,7 +209,12 @@ def render_report(
     scenario's ``scenario.language``, else English; ``english=True`` is
     ``en``). ``output_name`` is the file name the reproduce command writes.
     """
-    chosen = "en" if english else (check_language(lang, "lang") if lang else resolve_language(None, comparison.scenario))
+    if english:
+        chosen = "en"
+    elif lang:
+        chosen = check_language(lang, "lang")
+    else:
+        chosen = resolve_language(None, comparison.scenario)
     with use_language(chosen):
         context = _context(comparison, sweep, chosen, dpi, output_name, chosen, english)
         return _environment().get_template("report.html").render(**context)

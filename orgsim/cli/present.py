@@ -75,7 +75,8 @@ def _simulate(scenario: Any, replications: int | None, seed: int | None) -> Comp
 
 
 _sim_options = [
-    click.option("-r", "--replications", type=click.IntRange(1, 10_000), help="Replications (default: the scenario's)."),
+    click.option("-r", "--replications", type=click.IntRange(1, 10_000),
+                 help="Replications (default: the scenario's)."),
     click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
     lang_option,
     english_option,
