@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-python", help="its Python (default PEER/.venv/bin/python)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2024, help="seed of round 0 (round r uses seed + r)")
-    parser.add_argument("--only", default=",".join(WORKLOADS), help=f"comma-separated subset of: {', '.join(WORKLOADS)}")
+    parser.add_argument("--only", default=",".join(WORKLOADS),
+                        help=f"comma-separated subset of: {', '.join(WORKLOADS)}")
     parser.add_argument("--child", nargs=3, metavar=("WORKLOAD", "MODE", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -132,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---:|---:|---:|---|---:|---|")
     for name in chosen:
         mine, peer = results[(name, "this")], results[(name, "peer")]
-        ratios = [a["cpu"] / b["cpu"] for a, b in zip(mine, peer)]
-        same = all(a["mean_lead"] == b["mean_lead"] and a["completed"] == b["completed"] for a, b in zip(mine, peer))
+        ratios = [a["cpu"] / b["cpu"] for a, b in zip(mine, peer, strict=True)]
+        same = all(a["mean_lead"] == b["mean_lead"] and a["completed"] == b["completed"]
+                   for a, b in zip(mine, peer, strict=True))
         workload, mode = WORKLOADS[name]
         compiled = {m["compiled"] for m in mine + peer}
         label = mode if mode != "compiled" or compiled == {True} else f"{mode} (NOT compiled in one tree)"

@@ -84,7 +84,7 @@ def jackson_sojourn_days() -> float:
     """Mean time in the tandem: the sum over desks of the M/M/c sojourn."""
     from orgsim.theory import mmc_sojourn
 
-    return sum(mmc_sojourn(ARRIVAL_RATE_PER_DAY, mu, c) for c, mu in zip(SERVERS, SERVICE_RATES_PER_DAY))
+    return sum(mmc_sojourn(ARRIVAL_RATE_PER_DAY, mu, c) for c, mu in zip(SERVERS, SERVICE_RATES_PER_DAY, strict=True))
 
 
 def batch_means_rounds(rounds: list[np.ndarray], batches: int = BATCHES) -> tuple[float, float]:
@@ -105,7 +105,7 @@ def tandem_scenario(n: int, seed: int, engine: str = "fifo"):  # noqa: ANN201 - 
 
     units = [{"id": "committee", "name": "管委会", "kind": "committee", "leaders": {"chief": 0, "deputies": 0}}]
     functions, steps = [], []
-    for k, (c, mu) in enumerate(zip(SERVERS, SERVICE_RATES_PER_DAY)):
+    for k, (c, mu) in enumerate(zip(SERVERS, SERVICE_RATES_PER_DAY, strict=True)):
         units.append({"id": f"bureau{k}", "name": f"局{k}", "kind": "bureau", "parent": "committee",
                       "leaders": {"chief": 1, "deputies": 0}})
         functions.append({"id": f"desk{k}", "name": f"审批{k}", "category": "licensing", "owner": f"bureau{k}",
@@ -163,7 +163,7 @@ def run_simpy(n: int, seed: int) -> Outcome:
 
     def applicant(i: int):  # noqa: ANN202 - a SimPy process
         arrived = env.now
-        for desk, service in zip(desks, services):
+        for desk, service in zip(desks, services, strict=True):
             with desk.request() as req:
                 yield req
                 yield env.timeout(service[i])
@@ -218,7 +218,7 @@ def run_heap(n: int, seed: int) -> Outcome:
     arrived = np.cumsum(rng.exponential(1.0 / ARRIVAL_RATE_PER_DAY, n)).tolist()
     at = arrived
     order = range(n)
-    for c, mu in zip(SERVERS, SERVICE_RATES_PER_DAY):
+    for c, mu in zip(SERVERS, SERVICE_RATES_PER_DAY, strict=True):
         service = rng.exponential(1.0 / mu, n).tolist()
         free = [0.0] * c
         done = [0.0] * n
@@ -230,7 +230,7 @@ def run_heap(n: int, seed: int) -> Outcome:
             done[i] = end
         at = done
         order = sorted(range(n), key=done.__getitem__)
-    sojourn = [d - a for d, a in zip(at, arrived)]
+    sojourn = [d - a for d, a in zip(at, arrived, strict=True)]
     wall, cpu = clock.stop()
     return Outcome("heap", wall, n, np.array(sojourn), cpu_seconds=cpu)
 
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n(95% CI by batch means: {BATCHES} batches of consecutive applicants per round, pooled over rounds.)")
     if "simpy" in results and "heap" in results:
         same = all(np.allclose(a.sojourn_days, b.sojourn_days, rtol=0, atol=1e-9)
-                   for a, b in zip(results["simpy"], results["heap"]))
+                   for a, b in zip(results["simpy"], results["heap"], strict=True))
         print(f"SimPy-by-hand and heap use the same draws: per-applicant sojourns identical: {same}")
     if "orgsim" in results:
         setup = statistics.median(o.setup_seconds for o in results["orgsim"])

@@ -196,8 +196,8 @@ def jinan_like(
                 after = [f"s{i - 1}"]
             steps.append({"id": f"s{i}", "function": str(f), **({"after": after} if after else {})})
         rate = float(np.round(RATE_PER_YEAR * shares[t], 1))
-        project_types.append({"id": f"type{t:02d}", "name": f"项目类型{t + 1}", "arrivals": {"rate": rate, "per": "year"},
-                              "steps": steps})
+        project_types.append({"id": f"type{t:02d}", "name": f"项目类型{t + 1}",
+                              "arrivals": {"rate": rate, "per": "year"}, "steps": steps})
         for f in picks:
             rate_per_day[str(f)] += rate / WORKING_DAYS_PER_YEAR
     # Officers: enough for TARGET_UTILISATION with the 0.9 availability of a zone
@@ -222,7 +222,8 @@ def jinan_like(
     for u in units:
         if u["kind"] != "committee":
             u["leaders"] = {"chief": 1, "deputies": deputies(load.get(u["id"], 0.0))}
-    devolved = {to: [f["id"] for f in functions if f["owner"] in {f"city_{k:02d}" for k, t in DEVOLVED.items() if t == to}]
+    devolved = {to: [f["id"] for f in functions
+                     if f["owner"] in {f"city_{k:02d}" for k, t in DEVOLVED.items() if t == to}]
                 for to in ("lpc", "market")}
     lpc_load = sum(load.get(u, 0.0) for u in MERGED) + sum(rate_per_day[f] * signoff_days for f in devolved["lpc"])
     market_after = load["market"] + sum(rate_per_day[f] * signoff_days for f in devolved["market"])
@@ -416,7 +417,8 @@ def _child_million(applicants: int, state: str, use_tracemalloc: bool, engine: s
     run = simulate(scenario, getattr(outcome, state), seed=SEED, replication=0, replications=1, keep_records=False)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     out = {"applicants_arrived": run.arrived, "completed": run.completed, "stable": run.stable,
-           "seconds": seconds, "cpu_seconds": cpu, "maxrss_after_import_mb": after_import, "maxrss_after_setup_mb": after_setup,
+           "seconds": seconds, "cpu_seconds": cpu,
+           "maxrss_after_import_mb": after_import, "maxrss_after_setup_mb": after_setup,
            "lead_working_mean": float(run.lead_working_days.mean())}
     out["maxrss_end_mb"] = rss()  # after the line above, whose temporary arrays count too
     if use_tracemalloc:

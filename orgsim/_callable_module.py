@@ -26,4 +26,4 @@ def callable_module(name: str, function: Callable[..., Any]) -> None:
     """Make the module ``name`` callable as ``function``."""
     module = sys.modules[name]
     module.__class__ = _CallableModule
-    module.__main_function__ = function  # type: ignore[attr-defined]
+    module.__main_function__ = function  # type: ignore[attr-defined]  # ModuleType declares no such attribute

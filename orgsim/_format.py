@@ -18,19 +18,22 @@ def _pad(text: str, width: int, right: bool) -> str:
     return gap + text if right else text + gap
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str | None = None) -> str:
-    """Align ``rows`` under ``headers``; numbers are right-aligned."""
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str | None = None,
+          numeric: Sequence[bool] | None = None) -> str:
+    """Align ``rows`` under ``headers``; numbers (or the columns ``numeric`` says) are right-aligned."""
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
-    numeric = [
-        all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) if rows else False
-        for i in range(len(headers))
-    ]
+    if numeric is None:
+        numeric = [
+            all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) if rows else False
+            for i in range(len(headers))
+        ]
     widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
     lines = []
     if title:
         lines.append(title)
     for k, row in enumerate(cells):
-        lines.append("  ".join(_pad(c, w, numeric[i] and k > 0) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+        padded = (_pad(c, w, numeric[i] and k > 0) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        lines.append("  ".join(padded).rstrip())
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

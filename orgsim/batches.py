@@ -28,7 +28,9 @@ import numpy as np
 from orgsim.errors import OrgsimError, Problem
 
 if TYPE_CHECKING:
+    from orgsim.eventlog.writer import LogSpec
     from orgsim.executors import Executor
+    from orgsim.scenario.schema import Engine
     from orgsim.sim.calendar import WorkingCalendar
     from orgsim.sim.plan import Plan
     from orgsim.sim.results import RunResult
@@ -49,19 +51,21 @@ class StateSetup:
     calendar: WorkingCalendar
     horizon_days: float
     warmup_days: float
-    engine: str
+    engine: Engine
     #: SHA-256 (hex) of the plan, the settings, the calendar and the contents of every trace file.
     identity: str
 
-    def simulate(self, seed_seq: np.random.SeedSequence, keep_records: bool = False) -> RunResult:
-        """One run on the seed sequence ``seed_seq``, with its arrays."""
+    def simulate(self, seed_seq: np.random.SeedSequence, keep_records: bool = False,
+                 event_sink: Callable[[np.ndarray], None] | None = None) -> RunResult:
+        """One run on the seed sequence ``seed_seq``, with its arrays (and its events to ``event_sink``)."""
         from orgsim.sim.engine import simulate_plan
         from orgsim.sim.streams import RandomStreams
 
         return simulate_plan(
             self.plan, RandomStreams(seed_seq), self.horizon_days, self.warmup_days,
             keep_records=keep_records, arrival_times=dict(self.arrival_times), calendar=self.calendar,
-            engine=self.engine,  # type: ignore[arg-type]
+            engine=self.engine,
+            event_sink=event_sink,
         )
 
 
@@ -80,11 +84,15 @@ class RunRequest:
     replications: int
     replication: int
     keep_records: bool = False
+    #: Write the run's event log part (orgsim.eventlog.writer.LogSpec), or None.
+    event_log: LogSpec | None = None
 
     @property
     def key(self) -> str:
-        """Everything that determines the run (its summary is a function of this)."""
-        return f"{self.setup.identity}:{self.seed}:{self.replications}:{self.replication}:{int(self.keep_records)}"
+        """Everything that determines the run (its summary is a function of this); a logged run is its own."""
+        log = "" if self.event_log is None else f":{self.event_log.part_path(self.replication)}"
+        return (f"{self.setup.identity}:{self.seed}:{self.replications}:{self.replication}:"
+                f"{int(self.keep_records)}{log}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +107,7 @@ class RunBlock:
     keep_records: bool = False
     #: The label of the group that asked for these runs first (a sweep's point); the worker ignores it.
     group: Any = None
+    event_log: LogSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,18 @@ def simulate_block(block: RunBlock) -> tuple[RunSummary, ...] | _Failure:
     out = []
     try:
         for r in range(block.first, block.stop):
-            run = block.setup.simulate(seeds[r], block.keep_records)
+            if block.event_log is None:
+                run = block.setup.simulate(seeds[r], block.keep_records)
+            else:  # the run's events go to its part of the log as they come
+                from orgsim.eventlog.writer import LogPart
+
+                part = LogPart(block.event_log, r, block.setup.calendar)
+                try:
+                    run = block.setup.simulate(seeds[r], block.keep_records, event_sink=part)
+                except BaseException:
+                    part.close(complete=False)
+                    raise
+                part.close()
             out.append(summarise_run(run, block.setup.plan))
             del run  # the arrays go before the next run makes its own
     except OrgsimError as exc:
@@ -248,8 +268,8 @@ def run_groups(
     for block, result in executor.map_unordered(simulate_block, blocks()):
         if isinstance(result, _Failure):
             raise result.kind(result.message, list(result.problems))
-        for r, summary in zip(range(block.first, block.stop), result):
-            key = RunRequest(block.setup, block.seed, block.replications, r, block.keep_records).key
+        for r, summary in zip(range(block.first, block.stop), result, strict=True):
+            key = RunRequest(block.setup, block.seed, block.replications, r, block.keep_records, block.event_log).key
             shared = len(waiting[key])
             answer(key, summary)
             if on_runs is not None:
@@ -273,8 +293,9 @@ def _blocks_of(
                and requests[stop].setup is first.setup and requests[stop].seed == first.seed
                and requests[stop].replications == first.replications
                and requests[stop].keep_records == first.keep_records
+               and requests[stop].event_log == first.event_log
                and requests[stop].replication == requests[stop - 1].replication + 1):
             stop += 1
         yield RunBlock(first.setup, first.seed, first.replications, first.replication,
-                       first.replication + stop - start, first.keep_records, group)
+                       first.replication + stop - start, first.keep_records, group, first.event_log)
         start = stop

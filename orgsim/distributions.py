@@ -8,9 +8,9 @@ Every distribution states the unit of its numbers (``minutes``, ``hours``,
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,6 +36,31 @@ TimeUnit = Literal["minutes", "hours", "days", "weeks"]
 #: A working week has five working days.
 WORKING_DAYS_PER_WEEK = 5.0
 
+#: Every time in a distribution is 0 or in [MIN_TIME, MAX_TIME] of its unit: a
+#: smaller positive time (5e-324) overflows the rates computed from it, and a
+#: longer one is no working time of an approval. Every number must be finite.
+MIN_TIME = 1e-6
+MAX_TIME = 1e6
+#: Coefficients of variation in [MIN_CV, MAX_CV]: beyond them the gamma shape
+#: (1 / cv**2) and the lognormal's sigma overflow.
+MIN_CV = 1e-3
+MAX_CV = 100.0
+#: Weights of an empirical distribution are at most this (their sum must stay finite).
+MAX_WEIGHT = 1e12
+
+
+def _time(value: float) -> float:
+    if 0 < value < MIN_TIME:
+        raise ValueError(f"a time is 0 or at least {MIN_TIME:g} of its unit")
+    return value
+
+
+#: A time in the distribution's unit: 0, or between MIN_TIME and MAX_TIME.
+Time = Annotated[float, Field(ge=0, le=MAX_TIME), AfterValidator(_time)]
+#: A positive time: between MIN_TIME and MAX_TIME.
+PositiveTime = Annotated[float, Field(ge=MIN_TIME, le=MAX_TIME)]
+CV = Annotated[float, Field(ge=MIN_CV, le=MAX_CV, description="Standard deviation divided by the mean.")]
+
 
 def days_per_unit(unit: TimeUnit, hours_per_day: float) -> float:
     """Working days in one ``unit`` of working time."""
@@ -49,7 +74,8 @@ def days_per_unit(unit: TimeUnit, hours_per_day: float) -> float:
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf and .nan are refused at load, with their line.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     unit: TimeUnit = Field(description="Unit of working time the numbers are in.")
 
     # The three methods below work in the distribution's own unit; callers
@@ -76,14 +102,14 @@ class _Dist(BaseModel):
         """``size`` samples in working days."""
         return self._draw(rng, size) * days_per_unit(self.unit, hours_per_day)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         """The same shape with every time multiplied by ``factor``."""
         raise NotImplementedError  # pragma: no cover
 
 
 class Exponential(_Dist):
     dist: Literal["exponential"]
-    mean: float = Field(gt=0)
+    mean: PositiveTime
 
     def _mean(self) -> float:
         return self.mean
@@ -94,13 +120,13 @@ class Exponential(_Dist):
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean, size)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"mean": self.mean * factor})
 
 
 class Deterministic(_Dist):
     dist: Literal["deterministic"]
-    value: float = Field(ge=0)
+    value: Time
 
     def _mean(self) -> float:
         return self.value
@@ -113,17 +139,17 @@ class Deterministic(_Dist):
 
         return np.full(size, self.value)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"value": self.value * factor})
 
 
 class Uniform(_Dist):
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Time
+    high: Time
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if self.low > self.high:
             raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
         return self
@@ -137,18 +163,18 @@ class Uniform(_Dist):
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, size)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"low": self.low * factor, "high": self.high * factor})
 
 
 class Triangular(_Dist):
     dist: Literal["triangular"]
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Time
+    mode: Time
+    high: Time
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Triangular":
+    def _ordered(self) -> Triangular:
         if not self.low <= self.mode <= self.high or self.low == self.high:
             raise ValueError(
                 f"need low <= mode <= high and low < high, got {self.low}, {self.mode}, {self.high}"
@@ -165,7 +191,7 @@ class Triangular(_Dist):
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.triangular(self.low, self.mode, self.high, size)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(
             update={"low": self.low * factor, "mode": self.mode * factor, "high": self.high * factor}
         )
@@ -175,8 +201,8 @@ class Lognormal(_Dist):
     """Lognormal given by its mean and coefficient of variation."""
 
     dist: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    cv: float = Field(gt=0, description="Standard deviation divided by the mean.")
+    mean: PositiveTime
+    cv: CV
 
     def _mean(self) -> float:
         return self.mean
@@ -189,7 +215,7 @@ class Lognormal(_Dist):
         mu = math.log(self.mean) - sigma2 / 2
         return rng.lognormal(mu, math.sqrt(sigma2), size)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"mean": self.mean * factor})
 
 
@@ -197,8 +223,8 @@ class Gamma(_Dist):
     """Gamma given by its mean and coefficient of variation."""
 
     dist: Literal["gamma"]
-    mean: float = Field(gt=0)
-    cv: float = Field(gt=0, description="Standard deviation divided by the mean.")
+    mean: PositiveTime
+    cv: CV
 
     def _mean(self) -> float:
         return self.mean
@@ -210,7 +236,7 @@ class Gamma(_Dist):
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean / shape, size)
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"mean": self.mean * factor})
 
 
@@ -218,11 +244,11 @@ class Empirical(_Dist):
     """Resampling of observed times, optionally weighted."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
+    values: list[Time] = Field(min_length=1, max_length=100_000)
+    weights: list[Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] | None = None
 
     @model_validator(mode="after")
-    def _weights_match(self) -> "Empirical":
+    def _weights_match(self) -> Empirical:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError(
@@ -260,11 +286,11 @@ class Empirical(_Dist):
 
         return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._p())
 
-    def scaled(self, factor: float) -> "Distribution":
+    def scaled(self, factor: float) -> Distribution:
         return self.model_copy(update={"values": [v * factor for v in self.values]})
 
 
 Distribution = Annotated[
-    Union[Exponential, Deterministic, Uniform, Triangular, Lognormal, Gamma, Empirical],
+    Exponential | Deterministic | Uniform | Triangular | Lognormal | Gamma | Empirical,
     Field(discriminator="dist"),
 ]

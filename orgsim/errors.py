@@ -16,6 +16,8 @@ __all__ = [
     "ReformError",
     "SimulationError",
     "SweepError",
+    "EventLogError",
+    "OutputError",
 ]
 
 
@@ -66,3 +68,9 @@ class SimulationError(OrgsimError):
 
 class SweepError(OrgsimError):
     """A sweep cannot go on: its results directory belongs to a different sweep."""
+
+
+class EventLogError(OrgsimError):
+    """An event log cannot be read or calibrated from: a missing column, a bad date, an unknown step."""
+class OutputError(OrgsimError):
+    """An output cannot be written: a read-only folder, a path under a file, a full disk."""

@@ -17,10 +17,11 @@ arrays included, simulated in this process.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -37,6 +38,11 @@ from orgsim.sim.results import PERCENTILES, RunResult
 from orgsim.sim.streams import replication_seeds
 from orgsim.sim.summary import CLOCKS, LeadTimeStats, RunSummary
 
+if TYPE_CHECKING:  # imported where used: they load the holiday tables and pandas
+    import pandas as pd
+
+    from orgsim.sim.calendar import WorkingCalendar
+
 __all__ = [
     "State", "simulate", "run_replications", "run_state", "compare", "simulate_states", "Comparison",
     "PackageComparison", "paired_difference",
@@ -44,29 +50,37 @@ __all__ = [
 ]
 
 State = Literal["before", "after"]
+#: Per-project-type columns of replications.csv and of to_frame(): ``type.<id>.<statistic>``.
+TYPE_COLUMN_PREFIX = "type."
 Progress = Callable[[int, int], None]
 
 
-def _calendar(scenario: Scenario):  # noqa: ANN202 - imported lazily: it loads the holiday tables
+def _calendar(scenario: Scenario) -> WorkingCalendar:
     from orgsim.sim.calendar import WorkingCalendar
 
     return WorkingCalendar.from_spec(scenario.simulation.calendar)
 
 
-def _arrival_times(scenario: Scenario, plan: Plan, calendar) -> tuple[dict[str, np.ndarray], dict[str, str]]:  # noqa: ANN001
+def _arrival_times(
+    scenario: Scenario, plan: Plan, calendar: WorkingCalendar
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Traced arrival times per project type, and the SHA-256 of each trace file read."""
-    from orgsim.sim.traces import read_trace_file
+    from orgsim.scenario._traces import TraceProblem, read_trace
 
-    times, hashes = {}, {}
+    times: dict[str, np.ndarray] = {}
+    hashes: dict[str, str] = {}
     for flow in plan.flows:
         if flow.trace is None:
             continue
-        base = scenario.base_dir or Path(".")
-        dates, hashes[flow.id] = read_trace_file(base / flow.trace, flow.trace_column)
-        try:
-            times[flow.id] = np.sort(calendar.calendar_to_working(np.array(dates, dtype="datetime64[D]")))
-        except ValueError as exc:
-            raise SimulationError(f"{base / flow.trace}: column {flow.trace_column!r}: not a date: {exc}") from None
+        # The trace the loader read, checked and hashed; a scenario built in code reads it here.
+        trace = scenario.trace(flow.trace, flow.trace_column)
+        if trace is None:
+            try:
+                trace = read_trace(scenario.base_dir or Path("."), flow.trace, flow.trace_column, allow_outside=True)
+            except TraceProblem as exc:
+                raise SimulationError(f"{scenario.source_file}: {exc}") from None
+        hashes[flow.id] = trace.sha256
+        times[flow.id] = np.sort(calendar.calendar_to_working(np.array(trace.dates, dtype="datetime64[D]")))
     return times, hashes
 
 
@@ -77,7 +91,8 @@ def _state_org(scenario: Scenario, state: State | str | Org, outcome: ReformOutc
     if state not in names:
         raise SimulationError(f"state must be one of {', '.join(names)}, got {state!r}")
     if scenario.packages:
-        outcome = outcome or reform_scenario(scenario, package=state if state != "before" else scenario.state_names()[1])
+        package = state if state != "before" else scenario.state_names()[1]  # every package starts from before
+        outcome = outcome or reform_scenario(scenario, package=package)
     else:
         outcome = outcome or reform_scenario(scenario)
     return outcome.before if state == "before" else outcome.after
@@ -146,10 +161,14 @@ class Runner:
         """One run of ``org`` in this process, with its arrays."""
         return self.setup(org).simulate(seed_seq, self.keep_records)
 
-    def requests(self, org: Org, seed: int, replications: int, runs: range | None = None) -> list[RunRequest]:
-        """Replications ``runs`` (default: all) of ``replications`` of ``org``, as requests for an executor."""
+    def requests(self, org: Org, seed: int, replications: int, runs: range | None = None,
+                 event_log: Any = None) -> list[RunRequest]:
+        """Replications ``runs`` (default: all) of ``replications`` of ``org``, as requests for an executor.
+
+        ``event_log`` (an :class:`orgsim.eventlog.writer.LogSpec`) makes each run write its part of a log.
+        """
         setup = self.setup(org)
-        return [RunRequest(setup, seed, replications, r, self.keep_records)
+        return [RunRequest(setup, seed, replications, r, self.keep_records, event_log)
                 for r in (runs if runs is not None else range(replications))]
 
 
@@ -268,12 +287,15 @@ class StateResult:
         """
         if not self.stable:
             return {"mean": None, "ci95": None, **{f"p{p}": None for p in PERCENTILES}, "max": None}
-        runs = self.lead_time_runs(clock or ("calendar" if calendar else "working"), project_type)
+        # Runs in which no application arrived in the window measured nothing (their
+        # statistics are NaN): they are left out; with none left, every figure is None.
+        runs = [s for s in self.lead_time_runs(clock or ("calendar" if calendar else "working"), project_type)
+                if s.count]
         means = np.array([s.mean for s in runs], dtype=float)
-        out: dict[str, Any] = {"mean": float(np.mean(means)), "ci95": list(confidence_interval(means))}
+        out: dict[str, Any] = {"mean": _mean_or_none(means), "ci95": _interval(means)}
         for p in PERCENTILES:
-            out[f"p{p}"] = float(np.mean(np.array([getattr(s, f"p{p}") for s in runs], dtype=float)))
-        out["max"] = float(np.max(np.array([s.max for s in runs], dtype=float)))
+            out[f"p{p}"] = _mean_or_none(np.array([getattr(s, f"p{p}") for s in runs], dtype=float))
+        out["max"] = float(np.max(np.array([s.max for s in runs], dtype=float))) if runs else None
         return out
 
     def lead_time_distribution(
@@ -312,14 +334,19 @@ class StateResult:
         project types, with ``kind`` "enforcement"; they are not in the pooled figures.
 
         Lead times as :meth:`lead_time` gives them (None when the state is
-        unstable); other figures are means over replications. The time split
-        is None unless the runs kept their records (``keep_records``).
+        unstable); other figures are means over replications. The same fields
+        as the state's own in ``compare --json``, plus the type's names, its
+        statutory limit and its applications per replication.
         """
         out: dict[str, dict[str, Any]] = {}
+        names = self._project_type_names()
         for type_id in self.project_types():
             parts = [r.project_type(type_id) for r in self.runs]
             splits = [p.time_split for p in parts]
+            name, name_en = names.get(type_id, (None, None))
             out[type_id] = {
+                "name": name,
+                "name_en": name_en,
                 "kind": parts[0].kind,
                 "applications_per_replication": float(np.mean([p.count for p in parts])),
                 "statutory_limit_days": parts[0].statutory_limit_days,
@@ -330,10 +357,26 @@ class StateResult:
                                                if self.stable else None),
                 "throughput_per_working_day": float(np.mean([p.throughput_per_working_day for p in parts])),
                 "time_split_working_days": (
-                    {k: _mean_or_none(np.array([s[k] for s in splits if s is not None])) for k in splits[0]}
-                    if self.stable and all(s is not None for s in splits) else None),
+                    {k: _mean_or_none(np.array([s[k] for s in splits], dtype=float)) for k in splits[0]}
+                    if self.stable and splits else None),
             }
         return out
+
+    def _project_type_names(self) -> dict[str, tuple[str, str | None]]:
+        scenario = self.scenario
+        if scenario is None or scenario.workload is None:
+            return {}
+        from orgsim.sim.plan import RESOLUTION_NAMES, case_type_id, case_type_names
+
+        out = {t.id: (t.name, t.name_en) for t in scenario.workload.project_types}
+        for c in scenario.workload.enforcement_cases:  # each way of resolving them is a case type
+            for way in RESOLUTION_NAMES:
+                out[case_type_id(c.id, way)] = case_type_names(c.name, c.name_en, way)
+        return out
+
+    def project_type_metric(self, project_type: str, key: str) -> np.ndarray:
+        """One flat statistic of one project type (its ``replications.csv`` column) per replication."""
+        return np.array([r.project_type(project_type).stats[key] for r in self.runs], dtype=float)
 
     # ------------------------------------------------------------ documents
 
@@ -364,6 +407,7 @@ class StateResult:
             "bottleneck": ranked[0]["pool"] if ranked else None,
             "staffing": self.staffing(),
             "structure": m.to_dict(),
+            "by_project_type": self.by_project_type(),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -384,7 +428,7 @@ class StateResult:
             "bottlenecks": self.bottlenecks()[:5],
         }
 
-    def to_frame(self):  # noqa: ANN201 - pandas imported lazily
+    def to_frame(self) -> pd.DataFrame:
         """One row per replication, with the seed, scenario hash and version (``replications.csv``)."""
         import pandas as pd
 
@@ -397,7 +441,9 @@ class StateResult:
         scenario = scenario or self.scenario
         sha = scenario.sha256 if scenario is not None else None
         return [{"state": self.name, "replication": r, "seed": seed, "scenario_sha256": sha,
-                 "orgsim_version": __version__, "headcount": self.structure.headcount, **run.stats}
+                 "orgsim_version": __version__, "headcount": self.structure.headcount, **run.stats,
+                 **{f"{TYPE_COLUMN_PREFIX}{t.project_type}.{k}": v for t in run.project_types
+                    for k, v in t.stats.items()}}
                 for r, run in enumerate(self.runs)]
 
 
@@ -425,7 +471,7 @@ def paired_difference(before: StateResult, after: StateResult, key: str) -> dict
     if not (before.stable and after.stable):
         return {"mean": None, "ci95": None}
     d = after.metric(key) - before.metric(key)
-    return {"mean": float(np.mean(d)), "ci95": list(confidence_interval(d))}
+    return {"mean": _mean_or_none(d), "ci95": _interval(d)}
 
 
 def _difference_dict(before: StateResult, after: StateResult) -> dict[str, Any]:
@@ -440,7 +486,31 @@ def _difference_dict(before: StateResult, after: StateResult) -> dict[str, Any]:
             "mean": paired_difference(before, after, "lead_calendar_mean"),
             **{f"p{p}": paired_difference(before, after, f"lead_calendar_p{p}") for p in PERCENTILES},
         },
+        "by_project_type": difference_by_project_type(before, after),
     }
+
+
+def difference_by_project_type(before: StateResult, after: StateResult) -> dict[str, dict[str, Any]]:
+    """Per project type (in both states), ``after`` minus ``before``: lead times and share over the limit, paired."""
+    out: dict[str, dict[str, Any]] = {}
+    both = [t for t in after.project_types() if t in set(before.project_types())]
+    stable = before.stable and after.stable
+    for type_id in both:
+        def diff(key: str, type_id: str = type_id) -> dict[str, Any]:
+            if not stable:
+                return {"mean": None, "ci95": None}
+            d = after.project_type_metric(type_id, key) - before.project_type_metric(type_id, key)
+            d = d[~np.isnan(d)]  # replications in which the type had no application in a state
+            return {"mean": _mean_or_none(d), "ci95": _interval(d)}
+
+        out[type_id] = {
+            "lead_time_working_days": {"mean": diff("lead_working_mean"),
+                                       **{f"p{p}": diff(f"lead_working_p{p}") for p in PERCENTILES}},
+            "lead_time_calendar_days": {"mean": diff("lead_calendar_mean"),
+                                        **{f"p{p}": diff(f"lead_calendar_p{p}") for p in PERCENTILES}},
+            "share_over_statutory_limit": diff("share_over_limit"),
+        }
+    return out
 
 
 @dataclass(frozen=True)
@@ -463,8 +533,16 @@ class Comparison:
         """After minus before of a per-replication metric: mean and paired 95% CI."""
         return paired_difference(self.before, self.after, key)
 
-    def to_frame(self):  # noqa: ANN201 - pandas imported lazily
-        """One row per state and replication, with the seed, scenario hash and version."""
+    def difference_by_project_type(self) -> dict[str, dict[str, Any]]:
+        """Per project type (in both states), after minus before: lead times and share over the limit, paired."""
+        return difference_by_project_type(self.before, self.after)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per state and replication, with the seed, scenario hash and version.
+
+        Pooled statistics as in :attr:`~orgsim.sim.summary.RunSummary.stats`,
+        then each project type's as ``type.<id>.<statistic>`` columns.
+        """
         import pandas as pd
 
         return pd.DataFrame(self.before._rows(self.seed, self.scenario) + self.after._rows(self.seed, self.scenario))
@@ -523,7 +601,7 @@ class PackageComparison:
         """Package ``name`` minus before of a per-replication metric: mean and paired 95% CI."""
         return paired_difference(self.before, self.states[name], key)
 
-    def to_frame(self):  # noqa: ANN201 - pandas imported lazily
+    def to_frame(self) -> pd.DataFrame:
         """One row per state and replication (``state`` is ``before`` or a package's name)."""
         import pandas as pd
 
@@ -552,6 +630,12 @@ def _mean_or_none(values: np.ndarray) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
+def _interval(values: np.ndarray) -> list[float] | None:
+    """The 95% confidence interval of the mean, or None with fewer than two values (docs/compare-json.md)."""
+    low, high = confidence_interval(values)
+    return None if math.isnan(low) else [low, high]
+
+
 def simulate_states(
     scenario: Scenario,
     orgs: dict[str, Org],
@@ -564,15 +648,51 @@ def simulate_states(
     workers: int | None = None,
     address: str | None = None,
     cache: RunCache | None = None,
+    event_log: str | Path | None = None,
 ) -> dict[str, StateResult]:
-    """Replications of each named state, paired on common random numbers, on an executor."""
+    """Replications of each named state, paired on common random numbers, on an executor.
+
+    ``event_log``: also write the runs' event log to this file (.csv, .parquet or .xes;
+    :mod:`orgsim.eventlog.writer`), whole or not at all: each run writes its part where it is
+    simulated, into a folder beside the file, and the parts are joined here, states in order,
+    replications in order, so the log is the same on every executor.
+    """
+    if event_log is None:
+        return _simulate_states(scenario, orgs, replications, seed, keep_records, progress, executor, workers,
+                                address, cache, None)
+    from orgsim.eventlog.writer import LogSpec, assemble, log_format, parts_folder
+
+    fmt = log_format(event_log)
+    if address is not None:
+        raise SimulationError("an event log is written by the workers into a folder beside it: run it here or on "
+                              "local processes (--executor serial or processes), not on a remote Dask scheduler")
+    with parts_folder(event_log) as folder:
+        specs = {name: (folder, fmt) for name in orgs}
+        states = _simulate_states(scenario, orgs, replications, seed, keep_records, progress, executor, workers,
+                                  address, cache, specs)
+        parts = [LogSpec(str(folder), fmt, name, (), 0.0).part_path(r) for name in orgs for r in range(replications)]
+        assemble(event_log, parts, fmt, title=scenario.scenario.name)
+    return states
+
+
+def _simulate_states(scenario: Scenario, orgs: dict[str, Org], replications: int, seed: int, keep_records: bool,
+                     progress: Progress | None, executor: str | Executor | None, workers: int | None,
+                     address: str | None, cache: RunCache | None,
+                     event_log: dict[str, tuple[Path, str]] | None) -> dict[str, StateResult]:
     # The executor first: worker processes start while the states are prepared.
     with open_executor(executor, address=address, workers=workers, error=SimulationError) as ex:
         runner = Runner(scenario, keep_records)
         names = list(orgs)
+        specs: dict[str, Any] = {name: None for name in names}
+        if event_log is not None:
+            from orgsim.eventlog.writer import LogSpec
+
+            specs = {name: LogSpec.of(runner.setup(orgs[name]).plan, folder, fmt, name,
+                                      scenario.simulation.warmup_days)
+                     for name, (folder, fmt) in event_log.items()}
         # Replication by replication, each state in turn: the order of today's serial runs.
         requests = [q for r in range(replications) for name in names
-                    for q in runner.requests(orgs[name], seed, replications, range(r, r + 1))]
+                    for q in runner.requests(orgs[name], seed, replications, range(r, r + 1), specs[name])]
         total = len(requests)
         done = 0
 
@@ -605,6 +725,7 @@ def run_state(
     workers: int | None = None,
     address: str | None = None,
     name: str | None = None,
+    event_log: str | Path | None = None,
 ) -> StateResult:
     """Simulate one state of the scenario's organisation: ``replications`` runs, each reduced to its summary.
 
@@ -618,7 +739,7 @@ def run_state(
     states = simulate_states(
         scenario, {label: org}, replications=replications or scenario.simulation.replications,
         seed=_seed(scenario, seed), keep_records=keep_records, progress=progress, executor=executor,
-        workers=workers, address=address,
+        workers=workers, address=address, event_log=event_log,
     )
     return states[label]
 
@@ -633,6 +754,7 @@ def compare(
     executor: str | Executor | None = None,
     workers: int | None = None,
     address: str | None = None,
+    event_log: str | Path | None = None,
 ) -> Comparison | PackageComparison:
     """Simulate the organisation before and after its reforms, paired replication by replication.
 
@@ -653,6 +775,9 @@ def compare(
         ``workers`` > 1) or ``"dask"`` (a LocalCluster, or a running
         scheduler at ``address``), or an open :class:`~orgsim.executors.Executor`.
         The numbers are the same on every executor.
+    event_log
+        Also write the runs' event log to this file: .csv, .parquet or .xes
+        (:mod:`orgsim.eventlog.writer`, docs/data.md).
     """
     n = replications or scenario.simulation.replications
     seed = _seed(scenario, seed)
@@ -661,6 +786,7 @@ def compare(
     states = simulate_states(
         scenario, orgs, replications=n, seed=seed,
         keep_records=keep_records, progress=progress, executor=executor, workers=workers, address=address,
+        event_log=event_log,
     )
     if scenario.packages:
         return PackageComparison(scenario, states, seed, n, outcomes)

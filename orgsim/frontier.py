@@ -100,12 +100,14 @@ class Probe:
 
     def describe(self, target: Target) -> str:
         """``lead_working_p90 118.2 [112.0, 124.4], passes (not clear)``."""
+        from orgsim.i18n import _
+
         if not self.stable:
-            return "unstable (fails)"
+            return _("unstable (fails)")
         ci = self.ci95
         shown = f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci and not any(map(math.isnan, ci)) else ""
-        verdict = "passes" if self.passes else "fails"
-        return f"{target.metric} {self.mean:.1f}{shown}, {verdict}{'' if self.clear else ' (not clear)'}"
+        verdict = _("passes") if self.passes else _("fails")
+        return f"{target.metric} {self.mean:.1f}{shown}, {verdict}{'' if self.clear else _(' (not clear)')}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"value": self.value, "mean": self.mean, "ci95": list(self.ci95) if self.ci95 else None,
@@ -174,43 +176,49 @@ class FrontierResult:
 
     def summary(self) -> str:
         """The answer in words, with its uncertainty."""
+        from orgsim.i18n import _
+
         t = self.target
-        what = (f"{t.metric} (mean over {self.replications} replications, {self.state} the reforms) "
-                f"{t.op} {t.threshold:g}")
+        state = _("before") if self.state == "before" else _("after")
+        what = _("{metric} (mean over {n} replications, {state} the reforms) {op} {threshold:g}").format(
+            metric=t.metric, n=self.replications, state=state, op=t.op, threshold=t.threshold)
+        span = f"{self.path} = {_num(self.low)}..{_num(self.high)}"
         if self.bracket is None:
             ends = {p.value: p for p in self.probes}
             holds = [v for v in (self.low, self.high) if v in ends and ends[v].passes]
             if len(holds) == 2:
-                return (f"{what} holds at both ends of {self.path} = {_num(self.low)}..{_num(self.high)}: "
-                        "no frontier in this range; widen it")
-            return (f"{what} fails at both ends of {self.path} = {_num(self.low)}..{_num(self.high)}: "
-                    "no frontier in this range; widen it, or the target cannot be met")
+                return _("{what} holds at both ends of {span}: no frontier in this range; widen it").format(
+                    what=what, span=span)
+            return _("{what} fails at both ends of {span}: no frontier in this range; widen it, or the target "
+                     "cannot be met").format(what=what, span=span)
         fail, ok = self.bracket
+        direction = _("smallest") if self.direction == "smallest" else _("largest")
         lines = [
-            f"{self.direction} {self.path} keeping {what}: {_num(ok)}",
-            f"bracket: {_num(fail)} fails, {_num(ok)} passes",
+            _("{direction} {path} keeping {what}: {value}").format(direction=direction, path=self.path, what=what,
+                                                                   value=_num(ok)),
+            _("bracket: {fail} fails, {ok} passes").format(fail=_num(fail), ok=_num(ok)),
         ]
         by_value = {p.value: p for p in self.probes}
         for v in (fail, ok):
-            lines.append(f"  at {_num(v)}: {by_value[v].describe(t)}")
+            lines.append("  " + _("at {value}: {what}").format(value=_num(v), what=by_value[v].describe(t)))
         if self.clear:
-            lines.append("both decisions are statistically clear (95% CI of the mean on one side of the threshold)")
+            lines.append(_("both decisions are statistically clear (95% CI of the mean on one side of the "
+                           "threshold)"))
         else:
             lo, hi = self.uncertain_range()  # type: ignore[misc]
             unclear = ", ".join(_num(v) for v in self.bracket if not by_value[v].clear)
             if not math.isnan(lo) and not math.isnan(hi):
-                known = (f"the target clearly fails at {_num(lo)} and clearly holds at {_num(hi)}, "
-                         "so the frontier lies between them")
+                known = _("the target clearly fails at {lo} and clearly holds at {hi}, so the frontier lies "
+                          "between them").format(lo=_num(lo), hi=_num(hi))
             elif not math.isnan(lo):
-                known = f"the target clearly fails at {_num(lo)}, and no probe passed clearly"
+                known = _("the target clearly fails at {lo}, and no probe passed clearly").format(lo=_num(lo))
             elif not math.isnan(hi):
-                known = f"the target clearly holds at {_num(hi)}, and no probe failed clearly"
+                known = _("the target clearly holds at {hi}, and no probe failed clearly").format(hi=_num(hi))
             else:
-                known = "no probe was clear either way"
-            lines.append(
-                f"not statistically clear: at {unclear} the 95% CI includes the threshold; with "
-                f"{self.replications} replications {known}; more replications (-r) would narrow it"
-            )
+                known = _("no probe was clear either way")
+            lines.append(_("not statistically clear: at {unclear} the 95% CI includes the threshold; with {n} "
+                           "replications {known}; more replications (-r) would narrow it").format(
+                unclear=unclear, n=self.replications, known=known))
         return "\n".join(lines)
 
 
@@ -238,10 +246,7 @@ def _judge(frame: Any, value: float, target: Target, state: str) -> Probe:
     mean = float(values.mean())
     lo, hi = confidence_interval(values)
     passes = target.holds(mean)
-    if math.isnan(lo):
-        clear = False
-    else:
-        clear = target.holds(lo) == target.holds(hi) == passes
+    clear = not math.isnan(lo) and target.holds(lo) == target.holds(hi) == passes
     return Probe(value, mean, (lo, hi), True, passes, clear)
 
 
@@ -262,6 +267,8 @@ def frontier(
     address: str | None = None,
     workers: int | None = None,
     on_probe: Callable[[Probe], None] | None = None,
+    allow_outside: bool = False,
+    max_memory: float | None = None,
 ) -> FrontierResult:
     """Bisect a numeric lever between ``low`` and ``high`` for the edge of ``target``.
 
@@ -269,7 +276,7 @@ def frontier(
     to ``tolerance`` (default: 1/100 of the range). ``fixed`` sets other
     fields for every probe (``{"PATH": value}`` or ``["PATH=VALUE"]``). The
     executor runs each probe's replications in parallel; the result does not
-    depend on it.
+    depend on it. ``allow_outside`` and ``max_memory`` as for :func:`orgsim.sweep.sweep`.
     """
     from orgsim.batches import RunCache
     from orgsim.executors import open_executor
@@ -291,7 +298,7 @@ def frontier(
     if tol <= 0:
         raise ValueError("tolerance must be positive")
 
-    base = load_base(scenario)
+    base = load_base(scenario, allow_outside=allow_outside, max_memory=max_memory)
     fixed_levers: list[Vary] = resolve_vary(base.data, fixed, base.source) if fixed else []
     for v in fixed_levers:
         if len(v.values) != 1:

@@ -12,7 +12,7 @@ cost every simulating command about a quarter of a second and 11 MB.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable
 from statistics import NormalDist
 
 import numpy as np
@@ -80,7 +80,7 @@ def student_t_quantile(df: int, p: float) -> float:
     return t
 
 
-def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+def confidence_interval(values: Iterable[float], level: float = 0.95) -> tuple[float, float]:
     """Student-t confidence interval of the mean of ``values`` (NaN when fewer than 2)."""
     x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
     if len(x) < 2:

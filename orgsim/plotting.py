@@ -7,13 +7,20 @@ notebook and can be saved with ``fig.savefig("out.svg")``::
 
     >>> from orgsim.experiment import compare
     >>> from orgsim import plotting
-    >>> result = compare(scenario, replications=5)             # doctest: +SKIP
-    >>> plotting.plot_lead_times(result).savefig("lead.png")   # doctest: +SKIP
+    >>> result = compare(scenario, replications=5)                       # doctest: +SKIP
+    >>> plotting.plot_lead_times(result, lang="zh").savefig("lead.png")  # doctest: +SKIP
 
-Chinese unit names need a font with CJK glyphs (docs/figures.md says how to
-install one). Without one, figures use the English names (``name_en``, else
-the id) and a single :class:`CJKFontWarning` says so; ``english=True`` asks for
-English names outright.
+Every text is in the language asked for (``lang="zh"`` or ``"en"``; by
+default ``$ORGSIM_LANG``, else the scenario's ``scenario.language``, else
+English; ``english=True`` is ``lang="en"``) and names units, functions,
+queues and project types by name (:mod:`orgsim.presentation`). Text from the
+scenario is drawn as plain text: a ``$`` in a name never reaches matplotlib's
+math-text parser. Legends sit outside the data, below the axes.
+
+Chinese text needs a font with CJK glyphs (docs/figures.md says how to
+install one). Without one, figures are drawn in English with names that need
+no CJK glyph (``name_en``, else the id), and one plain line on stderr says
+so, once per process.
 
 matplotlib is imported inside the functions: importing this module, or any
 of the engine, never imports it.
@@ -22,28 +29,34 @@ of the engine, never imports it.
 from __future__ import annotations
 
 import math
-import re
-import warnings
+import sys
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
 from orgsim.experiment import Comparison, StateResult, confidence_interval
+from orgsim.i18n import N_, _, check_language, ngettext, resolve_language, use_language
 from orgsim.model import org as o
+from orgsim.presentation.names import KIND_LABELS, Names
+from orgsim.presentation.results import COMPONENT_LABELS, clock_unit, state_label
 from orgsim.reforms import ReformOutcome
 from orgsim.scenario.schema import UNIT_KINDS, Scenario
 from orgsim.sim.results import COMPONENTS
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+    from matplotlib.typing import LineStyleType, MarkerType, RcKeyType
 
 __all__ = [
     "KINDS",
@@ -57,6 +70,7 @@ __all__ = [
     "plot_time_split",
     "plot_sweep",
     "sweep_parameters",
+    "lever_label",
     "SWEEP_COLUMNS",
     "KIND_COLOURS",
     "STATE_COLOURS",
@@ -109,34 +123,33 @@ _COMPONENT_COLOURS = {
     "waiting": "#c44e52", "processing": "#4c72b0", "signoff": "#8172b3",
     "handoff": "#ccb974", "rework": "#937860",
 }
-_COMPONENT_LABELS = {
-    "waiting": "waiting in queues", "processing": "officers' processing", "signoff": "leaders' sign-off",
-    "handoff": "hand-offs between desks", "rework": "rework (file back with the applicant)",
-}
 #: One colour per unit kind, in the order of the scenario format (13 kinds).
 _KIND_PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-    "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#98df8a", "#c5b0d5",
+    "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#98df8a", "#c5b0d5", "#ffbb78", "#f7b6d2",
 )
-KIND_COLOURS = dict(zip(UNIT_KINDS, _KIND_PALETTE))
-#: How the org chart marks what operators did, and in which colour.
+KIND_COLOURS = dict(zip(UNIT_KINDS, _KIND_PALETTE, strict=True))
+#: How the org chart marks what operators did (the words, for the tags and the legend), and in which colour.
 _MOVE_OPS = {
-    "strip": ("stripped", "#c0392b"),
-    "devolve": ("devolved", "#1e8449"),
-    "one_stop": ("one-stop", "#7d3c98"),
-    "spin_off": ("spun off", "#6e2c00"),
+    "strip": (N_("stripped"), "#c0392b"),
+    "devolve": (N_("devolved"), "#1e8449"),
+    "one_stop": (N_("one-stop"), "#7d3c98"),
+    "spin_off": (N_("spun off"), "#6e2c00"),
 }
 _MERGE_OPS = ("merge", "merge_zones")
 _MERGED_COLOUR = "#d35400"
 _NEW_COLOUR = "#1f618d"
 _GONE_COLOUR = "#616a6b"
+_LIMIT_COLOUR = "#b22222"
+#: Lead-time axes end at this share of the applications done; the tail beyond is noted.
+_X_SHARE = 0.99
 
 
 class CJKFontWarning(UserWarning):
-    """No font with Chinese glyphs is installed: figures fall back to English names."""
+    """Kept for code that filtered it: no longer issued (the fallback is one plain line on stderr)."""
 
 
-# ---------------------------------------------------------------- fonts and names
+# ---------------------------------------------------------------- fonts, language, names
 
 
 @lru_cache(maxsize=1)
@@ -166,59 +179,63 @@ def cjk_font() -> str | None:
     return family
 
 
-#: Keys of warnings already given in this process (the CJK fallback is said once).
-_warned: set[str] = set()
+#: Whether the no-CJK-font line was written in this process (it is said once).
+_said_no_font = False
 
 
-def _english(english: bool | None) -> bool:
-    """Whether to label with English names; warns once when Chinese cannot be drawn."""
+def _say_no_cjk_font() -> None:
+    global _said_no_font
+    if not _said_no_font:
+        _said_no_font = True
+        sys.stderr.write("orgsim: no font with Chinese glyphs found (e.g. Debian's fonts-noto-cjk); figures are "
+                         "drawn in English. docs/figures.md says how to install one.\n")
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """How one figure speaks: its language, its names, and the CJK font when one is used."""
+
+    lang: str
+    names: Names
+    family: str | None
+
+
+def _context(scenario: Scenario | None, orgs: Sequence[o.Org], lang: str | None, english: bool | None) -> _Ctx:
     if english:
-        return True
-    if cjk_font() is not None:
-        return False
-    if "cjk" not in _warned:
-        warnings.warn(
-            "no font with Chinese glyphs found (e.g. Debian's fonts-noto-cjk); figures use English "
-            "names (name_en, else the id). See docs/figures.md to install one.",
-            CJKFontWarning,
-            stacklevel=3,
-        )
-        _warned.add("cjk")
-    return True
+        lang = "en"
+    lang = check_language(lang, "lang") if lang else resolve_language(None, scenario)
+    family = cjk_font()
+    ascii_only = family is None
+    if ascii_only:
+        _say_no_cjk_font()
+        lang = "en"
+    return _Ctx(lang, Names(scenario, orgs, lang=lang, ascii_only=ascii_only, mathtext_safe=True), family)
 
 
-def _name(graph: Any, node: str, english: bool) -> str:
-    d = graph.nodes[node]
-    return (d.get(o.NAME_EN) or node) if english else d[o.NAME]
-
-
-def _title(scenario: Scenario | None, english: bool) -> str:
-    if scenario is None:
-        return ""
-    meta = scenario.scenario
-    return (meta.name_en or "scenario") if english else meta.name
+def _comparison_ctx(c: Comparison, lang: str | None, english: bool | None) -> _Ctx:
+    orgs = [c.outcome.before, *[org for _label, org in c.outcome.states]]
+    return _context(c.scenario, orgs, lang, english)
 
 
 @contextmanager
-def _style(english: bool) -> Iterator[None]:
-    """rc settings for building one figure: sizes, and the CJK font when it is used.
+def _style(ctx: _Ctx) -> Iterator[None]:
+    """rc settings and language for building one figure: sizes, and the CJK font when it is used.
 
     Text objects keep the font family they were made with, so the figure draws
     right after the context ends (in a notebook, or in ``savefig``).
     """
     import matplotlib as mpl
 
-    rc: dict[str, Any] = {
+    rc: dict[RcKeyType, float | bool | list[str]] = {
         "font.size": 9,
         "axes.titlesize": 10,
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.unicode_minus": True,
     }
-    family = None if english else cjk_font()
-    if family is not None:
-        rc["font.family"] = [family, "DejaVu Sans"]
-    with mpl.rc_context(rc):
+    if ctx.family is not None:
+        rc["font.family"] = [ctx.family, "DejaVu Sans"]
+    with mpl.rc_context(rc), use_language(ctx.lang):
         yield
 
 
@@ -236,6 +253,36 @@ def _text_width_in(text: str, size_pt: float) -> float:
     """Rough width of ``text`` in inches: CJK characters take one em, others 0.6 em."""
     ems = sum(1.0 if ord(ch) >= 0x2E80 else 0.6 for ch in text)
     return ems * size_pt / 72
+
+
+def _wrap(text: str, width_in: float, size_pt: float) -> str:
+    """``text`` broken into lines of at most ``width_in`` inches at ``size_pt`` (CJK-aware, roughly)."""
+    if _text_width_in(text, size_pt) <= width_in:
+        return text
+    if any(ord(ch) >= 0x2E80 for ch in text):
+        per_line = max(8, int(width_in * 72 / size_pt))  # one em per character
+        lines, line, used = [], "", 0.0
+        for ch in text:
+            w = 1.0 if ord(ch) >= 0x2E80 else 0.6
+            if used + w > per_line and line:
+                lines.append(line)
+                line, used = "", 0.0
+            line += ch
+            used += w
+        return "\n".join(lines + [line])
+    return "\n".join(textwrap.wrap(text, max(12, int(width_in * 72 / (0.55 * size_pt)))))
+
+
+def _legend_below(fig: Figure, handles: Sequence[Artist], labels: Sequence[str], ncol: int, **kw: Any) -> None:
+    """A figure legend under everything (constrained layout keeps it off the axes)."""
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=max(1, ncol), frameon=False, fontsize=7.5,
+                   **kw)
+
+
+def _heading(ctx: _Ctx, what: str) -> str:
+    title = ctx.names.title()
+    return _("{scenario}: {what}").format(scenario=title, what=what) if title else what
 
 
 def _outcome_and_scenario(
@@ -256,6 +303,8 @@ def _require_comparison(result: Any) -> Comparison:
     return result
 
 
+def _outcome_orgs(outcome: ReformOutcome) -> list[o.Org]:
+    return [outcome.before, *[org for _label, org in outcome.states]]
 # ---------------------------------------------------------------- org chart
 
 
@@ -292,7 +341,7 @@ class _Badge:
     colour: str
 
 
-def _badges(outcome: ReformOutcome, english: bool) -> tuple[dict[str, list[_Badge]], dict[str, list[_Badge]]]:
+def _badges(outcome: ReformOutcome, names: Names) -> tuple[dict[str, list[_Badge]], dict[str, list[_Badge]]]:
     """What the reforms did to each unit, as marks for the before and the after chart."""
     before, after = outcome.before, outcome.after
     marks_before: dict[str, list[_Badge]] = defaultdict(list)
@@ -312,26 +361,26 @@ def _badges(outcome: ReformOutcome, english: bool) -> tuple[dict[str, list[_Badg
         return unit
 
     def label_of(unit: str) -> str:
-        for org in (after, before):
-            if org.is_unit(unit):
-                return _name(org.graph, unit, english)
-        return unit
+        return names.unit(unit)
 
     moves: dict[str, list[str]] = {}
     for c in outcome.changes:
         if c.action == "function_moved" and c.op in _MOVE_OPS:
             moves.setdefault(c.subject, []).append(c.op)
         elif c.action == "unit_merged" and before.is_unit(c.subject):
-            marks_before[c.subject].append(_Badge(f"merged → {label_of(final(c.subject))}", _MERGED_COLOUR))
+            marks_before[c.subject].append(_Badge(_("merged → {unit}").format(unit=label_of(final(c.subject))),
+                                                  _MERGED_COLOUR))
         elif c.action == "unit_removed" and before.is_unit(c.subject):
-            word = "flattened away" if c.op == "flatten" else "dissolved"
+            word = _("flattened away") if c.op == "flatten" else _("dissolved")
             marks_before[c.subject].append(_Badge(word, _GONE_COLOUR))
         elif c.action == "unit_created" and after.is_unit(c.subject) and not before.is_unit(c.subject):
             if c.op in _MERGE_OPS:
                 parts = c.note.removeprefix("merged from ").split(", ")
-                marks_after[c.subject].append(_Badge(f"merged from {len(parts)} units", _MERGED_COLOUR))
+                marks_after[c.subject].append(_Badge(
+                    ngettext("merged from {n} unit", "merged from {n} units", len(parts)).format(n=len(parts)),
+                    _MERGED_COLOUR))
             else:
-                marks_after[c.subject].append(_Badge("new", _NEW_COLOUR))
+                marks_after[c.subject].append(_Badge(_("new"), _NEW_COLOUR))
 
     lost: dict[tuple[str, str], int] = defaultdict(int)
     gained: dict[tuple[str, str], int] = defaultdict(int)
@@ -342,10 +391,10 @@ def _badges(outcome: ReformOutcome, english: bool) -> tuple[dict[str, list[_Badg
             gained[(after.owner(function), ops[-1])] += 1
     for (unit, op), n in lost.items():
         word, colour = _MOVE_OPS[op]
-        marks_before[unit].append(_Badge(f"−{n} fn {word}", colour))
+        marks_before[unit].append(_Badge(_("−{n} fn {what}").format(n=n, what=_(word)), colour))
     for (unit, op), n in gained.items():
         word, colour = _MOVE_OPS[op]
-        marks_after[unit].append(_Badge(f"+{n} fn {word}", colour))
+        marks_after[unit].append(_Badge(_("+{n} fn {what}").format(n=n, what=_(word)), colour))
     return dict(marks_before), dict(marks_after)
 
 
@@ -366,6 +415,7 @@ def plot_orgchart(
     result: Comparison | ReformOutcome,
     scenario: Scenario | None = None,
     *,
+    lang: str | None = None,
     english: bool | None = None,
 ) -> Figure:
     """The unit hierarchy before and after the reforms, side by side.
@@ -378,18 +428,24 @@ def plot_orgchart(
     stripped, devolved, moved to a one-stop bureau or spun off, counted at the
     unit that lost them (before) and the unit that holds them (after).
     """
+    outcome, scenario = _outcome_and_scenario(result, scenario)
+    ctx = _context(scenario, _outcome_orgs(outcome), lang, english)
+    with _style(ctx):
+        return _orgchart(outcome, scenario, ctx)
+
+
+def _orgchart(outcome: ReformOutcome, scenario: Scenario | None, ctx: _Ctx) -> Figure:
     from matplotlib.lines import Line2D
 
-    outcome, scenario = _outcome_and_scenario(result, scenario)
-    english = _english(english)
+    names = ctx.names
     order = _unit_order(outcome)
-    marks = _badges(outcome, english)
+    marks = _badges(outcome, names)
     panels = []
     for name, org, badges in (("before", outcome.before, marks[0]), ("after", outcome.after, marks[1])):
         rows = _rows(org, order)
         width = 0.0
         for unit, depth in rows:
-            text = f"{_name(org.graph, unit, english)} ({org.headcount(unit)})"
+            text = f"{names.unit(unit)} ({org.headcount(unit)})"
             w = _INDENT_IN * depth + 0.25 + _text_width_in(text, _LABEL_PT)
             w += sum(0.12 + _text_width_in(b.text, _BADGE_PT) for b in badges.get(unit, []))
             width = max(width, w)
@@ -404,22 +460,22 @@ def plot_orgchart(
     def blank(label: str = " ") -> Line2D:
         return Line2D([], [], ls="", marker="", label=label)
 
-    kind_group = [blank("unit kind:")] + [
+    kind_group = [blank(_("unit kind:"))] + [
         Line2D([], [], ls="", marker="o", ms=7, mfc=KIND_COLOURS.get(k, "#999999"), mec="#333333",
-               label=k.replace("_", " ")) for k in kinds
+               label=_(KIND_LABELS[k]) if k in KIND_LABELS else k) for k in kinds
     ] + [Line2D([], [], ls="", marker="s", ms=7, mfc="white", mec="#333333",
-                label="square: outside the zone government")]
-    size_group = [blank("headcount (marker area):")] + [
+                label=_("square: outside the zone government"))]
+    size_group = [blank(_("headcount (marker area):"))] + [
         Line2D([], [], ls="", marker="o", ms=_marker_pt(n, largest), mfc="#dddddd", mec="#333333",
-               label=f"{n} staff")
+               label=ngettext("{n} person", "{n} people", n).format(n=n))
         for n in sorted({max(1, largest // 10), max(1, largest // 2), largest})
     ]
     used = {b.colour for p in panels for bs in p[2].values() for b in bs}
-    tag_group = [blank("tags: what the reforms did")] + [
+    tag_group = [blank(_("tags: what the reforms did"))] + [
         Line2D([], [], ls="", marker="s", ms=7, mfc="white", mec=colour, mew=1.5, label=text)
-        for text, colour in [("merged", _MERGED_COLOUR), ("dissolved / flattened away", _GONE_COLOUR),
-                             ("new unit", _NEW_COLOUR)]
-        + [(f"functions {w} (−out, +in)", c) for w, c in _MOVE_OPS.values()]
+        for text, colour in [(_("merged"), _MERGED_COLOUR), (_("dissolved / flattened away"), _GONE_COLOUR),
+                             (_("new unit"), _NEW_COLOUR)]
+        + [(_("functions {what} (−out, +in)").format(what=_(w)), c) for w, c in _MOVE_OPS.values()]
         if colour in used
     ]
     groups = [g for g in (kind_group, size_group, tag_group) if len(g) > 1]
@@ -433,32 +489,29 @@ def plot_orgchart(
     fig_w = max(8.0, sum(p[4] for p in panels) + gap_in + 0.4)
     fig_h = title_in + body_in + legend_in + 0.2
 
-    with _style(english):
-        fig = _figure(fig_w, fig_h, constrained=False)
-        heading = _title(scenario, english)
-        fig.suptitle(f"{heading}: organisation before and after the reforms" if heading
-                     else "Organisation before and after the reforms", y=1 - 0.12 / fig_h, va="top",
-                     fontsize=11)
-        x0 = 0.2
-        extra = (fig_w - sum(p[4] for p in panels) - gap_in - 0.4) / 2
-        for name, org, badges, rows, width in panels:
-            width += extra
-            ax = fig.add_axes((x0 / fig_w, (legend_in + 0.2) / fig_h, width / fig_w, body_in / fig_h))
-            _draw_tree(ax, org, rows, badges, largest, width, n_rows, english)
-            zone = org.zone_units()
-            ax.set_title(
-                f"{name.capitalize()}: {len(zone)} zone units, {sum(org.headcount(u) for u in zone)} staff "
-                f"(headcount in brackets)", loc="left", fontsize=9.5, pad=8,
-            )
-            x0 += width + gap_in
-        fig.legend(handles=handles, loc="lower center", ncol=ncol, frameon=False, fontsize=7.5,
-                   bbox_to_anchor=(0.5, 0.05 / fig_h), handletextpad=0.4, columnspacing=1.5)
+    fig = _figure(fig_w, fig_h, constrained=False)
+    fig.suptitle(_wrap(_heading(ctx, _("organisation before and after the reforms")), fig_w - 0.6, 11),
+                 y=1 - 0.12 / fig_h, va="top", fontsize=11)
+    x0 = 0.2
+    extra = (fig_w - sum(p[4] for p in panels) - gap_in - 0.4) / 2
+    for name, org, badges, rows, width in panels:
+        width += extra
+        ax = fig.add_axes((x0 / fig_w, (legend_in + 0.2) / fig_h, width / fig_w, body_in / fig_h))
+        _draw_tree(ax, org, rows, badges, largest, width, n_rows, names)
+        zone = org.zone_units()
+        title = _("{state}: {units} zone units, {staff} staff (headcount in brackets)").format(
+            state=state_label(name), units=len(zone), staff=sum(org.headcount(u) for u in zone))
+        title = title[:1].upper() + title[1:]
+        ax.set_title(_wrap(title, width - 0.1, 9.5), loc="left", fontsize=9.5, pad=8)
+        x0 += width + gap_in
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, frameon=False, fontsize=7.5,
+               bbox_to_anchor=(0.5, 0.05 / fig_h), handletextpad=0.4, columnspacing=1.5)
     return fig
 
 
 def _draw_tree(
     ax: Axes, org: o.Org, rows: Sequence[tuple[str, int]], badges: Mapping[str, list[_Badge]],
-    largest: int, width: float, n_rows: int, english: bool,
+    largest: int, width: float, n_rows: int, names: Names,
 ) -> None:
     from matplotlib.collections import LineCollection
 
@@ -467,7 +520,7 @@ def _draw_tree(
     ax.set_axis_off()
     place = {u: (0.12 + _INDENT_IN * d, _ROW_IN * i) for i, (u, d) in enumerate(rows)}
     segments = []
-    for unit, _ in rows:
+    for unit, _depth in rows:
         kids = [c for c in org.children(unit) if c in place]
         if not kids:
             continue
@@ -476,14 +529,14 @@ def _draw_tree(
         segments.append([(px, py), (px, last)])
         segments += [[(px, place[c][1]), (place[c][0], place[c][1])] for c in kids]
     ax.add_collection(LineCollection(segments, colors="#b0b0b0", linewidths=0.8, zorder=1))
-    for unit, _ in rows:
+    for unit, _depth in rows:
         x, y = place[unit]
         d = org.graph.nodes[unit]
         inside = org.in_zone_government(unit)
         headcount = org.headcount(unit)
         ax.plot(x, y, ls="", marker="o" if inside else "s", ms=_marker_pt(headcount, largest),
                 mfc=KIND_COLOURS.get(d[o.KIND], "#999999"), mec="#333333", mew=0.6, zorder=3)
-        label = ax.text(x + 0.16, y, f"{_name(org.graph, unit, english)} ({headcount})",
+        label = ax.text(x + 0.16, y, f"{names.unit(unit)} ({headcount})",
                         va="center", ha="left", fontsize=_LABEL_PT, zorder=4)
         anchor = label
         for badge in badges.get(unit, []):
@@ -497,14 +550,26 @@ def _draw_tree(
 # ---------------------------------------------------------------- lead times
 
 
-_CLOCKS = {"working": "working days", "calendar": "calendar days",
-           "statutory": "working days on the statutory clock"}
-
-
-def _percentile_mean(state: StateResult, clock: str, p: int) -> float:
+def _percentile_mean(state: StateResult, clock: str, p: int, project_type: str | None = None) -> float:
     """Mean across replications of each replication's percentile (as ``compare`` reports)."""
-    values = [getattr(s, f"p{p}") for s in state.lead_time_runs(clock) if s.count]
+    values = [getattr(s, f"p{p}") for s in state.lead_time_runs(clock, project_type) if s.count]
     return float(np.mean(values)) if values else math.nan
+
+
+def _day_at_share(days: np.ndarray, share: np.ndarray, level: float) -> float:
+    """The first day by which ``level`` of the applications were done."""
+    if not len(days):
+        return 0.0
+    i = int(np.searchsorted(share, level, side="left"))
+    return float(days[min(i, len(days) - 1)])
+
+
+def _type_limit(state: StateResult, project_type: str | None) -> float | None:
+    for run in state.runs:
+        for t in run.project_types:
+            if t.project_type == project_type:
+                return t.statutory_limit_days
+    return None
 
 
 def plot_lead_times(
@@ -512,174 +577,199 @@ def plot_lead_times(
     *,
     clock: str = "working",
     style: str = "ecdf",
+    lang: str | None = None,
     english: bool | None = None,
 ) -> Figure:
-    """Lead-time distributions before and after, with p50/p90 and the statutory limit.
+    """Lead-time distributions before and after: one panel per project type, each with its own limit.
 
-    ``clock`` is ``working`` (working days, the default), ``calendar`` or
-    ``statutory`` (working days with the clock stopped while a file is back
-    with the applicant, which is what the statutory limit counts). ``style``
-    is ``ecdf`` (share of applications done within x days) or ``hist``.
-    Applications of all replications are pooled (drawn from each run's
-    quantile sketches, :meth:`~orgsim.experiment.StateResult.lead_time_distribution`);
-    p50 and p90 are means of each replication's percentile, as ``orgsim
-    compare`` reports them.
+    With several project types, the first panel pools them all (labelled as
+    pooled) and each type follows in its own panel with its statutory limit;
+    with one type, one panel. ``clock`` is ``working`` (working days, the
+    default), ``calendar`` or ``statutory`` (working days with the clock
+    stopped while a file is back with the applicant, which is what the
+    statutory limit counts). ``style`` is ``ecdf`` (share of applications done
+    within x days) or ``hist``. Applications of all replications are pooled
+    (drawn from each run's quantile sketches,
+    :meth:`~orgsim.experiment.StateResult.lead_time_distribution`); p50 and p90,
+    marked on the curves and given in the legend, are means of each
+    replication's percentile, as ``orgsim compare`` reports them. Each x axis
+    ends where 99% of the applications are done (or at the limit, if near);
+    the longest lead time beyond is noted under the axis.
     """
     comparison = _require_comparison(result)
-    if clock not in _CLOCKS:
-        raise ValueError(f"clock must be one of {', '.join(_CLOCKS)}, got {clock!r}")
+    if clock not in ("working", "calendar", "statutory"):
+        raise ValueError(f"clock must be one of working, calendar, statutory, got {clock!r}")
     if style not in ("ecdf", "hist"):
         raise ValueError(f"style must be 'ecdf' or 'hist', got {style!r}")
-    english = _english(english)
+    ctx = _comparison_ctx(comparison, lang, english)
     states = (comparison.before, comparison.after)
-    data = {s.name: s.lead_time_distribution(clock) for s in states}
-    limits: list[float] = []
-    if clock != "calendar":
-        limits = sorted({t.statutory_limit_days for s in states for r in s.runs for t in r.project_types
-                         if t.count and t.statutory_limit_days is not None})
-
-    with _style(english):
-        fig = _figure(8.0, 4.6)
-        ax = fig.add_subplot()
-        everything = np.concatenate([days for days, _, _ in data.values()] + [np.asarray(limits)])
-        top = float(np.max(everything)) if len(everything) else 1.0
-        bins = np.linspace(0, top * 1.02 or 1.0, 41)
-        for i, state in enumerate(states):
-            colour = _state_colour(state.name, i)
-            days, share, count = data[state.name]
-            p50 = _percentile_mean(state, clock, 50)
-            p90 = _percentile_mean(state, clock, 90)
-            flag = "" if state.stable else " — UNSTABLE, queues grow"
-            label = (f"{state.name}: p50 {p50:.1f}, p90 {p90:.1f} ({count} applications){flag}"
-                     if count else f"{state.name}: no application completed{flag}")
-            if not count:
-                ax.plot([], [], color=colour, label=label)
-                continue
-            if style == "ecdf":
-                ax.plot(np.r_[0.0, days], np.r_[0.0, share], color=colour, lw=1.8,
-                        ls="-" if state.stable else "--", label=label)
-                for p, level, ls in ((p50, 0.5, ":"), (p90, 0.9, "--")):
-                    ax.plot([p, p], [0, level], color=colour, ls=ls, lw=1.1)
-                    ax.plot([p], [level], color=colour, marker="o", ms=4)
-                    ax.annotate(f"p{round(level * 100)} {p:.0f}", (p, level), xytext=(4, -10 if i else 4),
-                                textcoords="offset points", color=colour, fontsize=7.5)
-                ax.set_ylabel("share of applications done")
-                ax.set_ylim(0, 1.02)
-            else:
-                # Each bin's share of the applications, from the pooled distribution.
-                in_bin = np.diff(np.interp(bins, days, share, left=0.0, right=1.0))
-                ax.hist(bins[:-1], bins=bins, weights=in_bin, density=True, histtype="stepfilled", alpha=0.25,
-                        color=colour)
-                ax.hist(bins[:-1], bins=bins, weights=in_bin, density=True, histtype="step", lw=1.5, color=colour,
-                        ls="-" if state.stable else "--", label=label)
-                for p, ls in ((p50, ":"), (p90, "--")):
-                    ax.axvline(p, color=colour, ls=ls, lw=1.1)
-                ax.set_ylabel("density")
-        for limit in limits:
-            ax.axvline(limit, color="#b22222", lw=1.5)
-            ax.annotate(f"statutory limit {limit:g}", (limit, 1), xycoords=("data", "axes fraction"),
-                        xytext=(-4, -4), textcoords="offset points", rotation=90, ha="right", va="top",
-                        color="#b22222", fontsize=7.5)
-        ax.set_xlim(0, max(top * 1.03, 1.0))
-        ax.set_xlabel(f"lead time ({_CLOCKS[clock]})")
-        ax.grid(alpha=0.3)
-        ax.legend(loc="lower right" if style == "ecdf" else "upper right", fontsize=7.5,
-                  title="dotted p50, dashed p90 (means over replications)", title_fontsize=7.5)
-        heading = _title(comparison.scenario, english)
-        ax.set_title(f"{heading}: approval lead time before and after ({comparison.replications} replications)"
-                     if heading else "Approval lead time before and after")
+    types = comparison.after.project_types() or comparison.before.project_types()
+    panels: list[str | None] = [None] + list(types) if len(types) > 1 else (list(types) or [None])
+    ncols = 1 if len(panels) == 1 else 2
+    nrows = math.ceil(len(panels) / ncols)
+    fig_width = 8.0 if ncols == 1 else 10.0
+    with _style(ctx):
+        fig = _figure(fig_width, 1.2 + 3.3 * nrows)
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax in axes[len(panels):]:
+            ax.set_visible(False)
+        for ax, project_type in zip(axes, panels, strict=False):  # the axes past the last panel are hidden
+            _lead_panel(ax, states, clock, style, project_type, ctx, pooled=project_type is None and len(types) > 1,
+                        panel_width_in=fig_width / ncols)
+        what = _("approval lead time before and after ({n} replications)").format(n=comparison.replications)
+        fig.suptitle(_wrap(_heading(ctx, what), fig_width - 0.5, 10.5), fontsize=10.5)
     return fig
+
+
+def _lead_panel(ax: Axes, states: Sequence[StateResult], clock: str, style: str, project_type: str | None,
+                ctx: _Ctx, pooled: bool, panel_width_in: float) -> None:
+    from matplotlib.lines import Line2D
+
+    data = {s.name: s.lead_time_distribution(clock, project_type) for s in states}
+    limit = None if clock == "calendar" else _type_limit(states[-1], project_type)
+    longest = max((float(days[-1]) for days, _s, n in data.values() if n), default=1.0)
+    x_top = max((_day_at_share(days, share, _X_SHARE) for days, share, n in data.values() if n), default=1.0)
+    x_top = max(x_top * 1.05, 1.0)
+    show_limit = limit is not None and limit <= 1.6 * x_top
+    if limit is not None and show_limit:
+        x_top = max(x_top, limit * 1.06)
+    handles, labels = [], []
+    bins = np.linspace(0, x_top, 41)
+    bin_edges: list[float] = bins.tolist()  # matplotlib's stubs want a sequence of edges, not an array
+    for i, state in enumerate(states):
+        colour = _state_colour(state.name, i)
+        days, share, count = data[state.name]
+        p50 = _percentile_mean(state, clock, 50, project_type)
+        p90 = _percentile_mean(state, clock, 90, project_type)
+        flag = "" if state.stable else _(" — UNSTABLE, queues grow")
+        if count:
+            label = _("{state}: p50 {p50:.1f}, p90 {p90:.1f} ({n} applications){flag}").format(
+                state=state_label(state.name), p50=p50, p90=p90, n=count, flag=flag)
+        else:
+            label = _("{state}: no application completed{flag}").format(state=state_label(state.name), flag=flag)
+        ls = "-" if state.stable else "--"
+        if count and style == "ecdf":
+            ax.plot(np.r_[0.0, days], np.r_[0.0, share], color=colour, lw=1.8, ls=ls)
+            ax.plot([p50, p90], [0.5, 0.9], ls="", marker="o", ms=4.5, color=colour, mec="white", mew=0.8,
+                    zorder=4)
+        elif count:
+            in_bin = np.diff(np.interp(bins, days, share, left=0.0, right=1.0))
+            ax.hist(bins[:-1], bins=bin_edges, weights=in_bin, density=True, histtype="stepfilled", alpha=0.25,
+                    color=colour)
+            ax.hist(bins[:-1], bins=bin_edges, weights=in_bin, density=True, histtype="step", lw=1.5, color=colour,
+                    ls=ls)
+            for p, pls in ((p50, ":"), (p90, "--")):
+                if p <= x_top:
+                    ax.axvline(p, color=colour, ls=pls, lw=1.0)
+        handles.append(Line2D([], [], color=colour, lw=1.8, ls=ls, marker="o" if style == "ecdf" else "",
+                              ms=4, mec="white"))
+        labels.append(label)
+    if limit is not None:
+        handles.append(Line2D([], [], color=_LIMIT_COLOUR, lw=1.5, ls="-" if show_limit else ":"))
+        text = _("statutory limit {days:g} working days").format(days=limit)
+        labels.append(text if show_limit else text + _(" (beyond the axis)"))
+        if show_limit:
+            ax.axvline(limit, color=_LIMIT_COLOUR, lw=1.5)
+    ax.set_xlim(0, x_top)
+    if style == "ecdf":
+        ax.set_ylim(0, 1.02)
+        ax.set_ylabel(_("share of applications done"))
+        ax.yaxis.set_major_formatter(_percent_formatter())
+    else:
+        ax.set_ylabel(_("density"))
+    xlabel = _("lead time ({unit})").format(unit=clock_unit(clock))
+    if longest > x_top:
+        xlabel += "\n" + _("axis ends where {share:.0%} are done; the longest took {days:.0f}").format(
+            share=_X_SHARE, days=longest)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.grid(alpha=0.3)
+    title = _("all project types (pooled)") if pooled else (
+        ctx.names.project_type(project_type) if project_type else _("all applications"))
+    ax.set_title(_wrap(title, panel_width_in - 0.6, 10), fontsize=10)
+    legend_title = _("dots: p50 and p90 (means over replications)") if style == "ecdf" else _(
+        "dotted p50, dashed p90 (means over replications)")
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2 if longest <= x_top else -0.28),
+              fontsize=7, title=legend_title, title_fontsize=7, frameon=False)
 
 
 # ---------------------------------------------------------------- utilisation
 
-
-def _unit_labels(comparison: Comparison, units: Sequence[str], english: bool) -> list[str]:
-    """Names of ``units``; a name that several units share gets its parent's name (or the id)."""
-
-    def org_of(unit: str) -> o.Org | None:
-        return next((org for org in (comparison.after.org, comparison.before.org) if org.is_unit(unit)), None)
-
-    def name_of(unit: str) -> str:
-        org = org_of(unit)
-        return _name(org.graph, unit, english) if org else unit
-
-    def parent_name(unit: str) -> str | None:
-        org = org_of(unit)
-        parent = org.parent(unit) if org else None
-        return name_of(parent) if parent else None
-
-    names = [name_of(u) for u in units]
-    out = []
-    for u, name in zip(units, names):
-        if names.count(name) > 1:
-            parents = [parent_name(v) for v, n in zip(units, names) if n == name]
-            parent = parent_name(u)
-            name = f"{name} · {parent if parent and parents.count(parent) == 1 else u}"
-        out.append(name)
-    return out
+#: The utilisation figure shows at most this many queues (the busiest); the rest are counted in a note.
+_MAX_QUEUES = 24
 
 
-def plot_utilisation(result: Comparison, *, english: bool | None = None) -> Figure:
-    """Busy share of each unit's officers before and after, with the bottleneck marked.
+def plot_utilisation(result: Comparison, *, lang: str | None = None, english: bool | None = None) -> Figure:
+    """Busy share of each queue before and after, with each state's bottleneck starred on its own bar.
 
-    Bars are officers' utilisation (pools of one unit pooled), diamonds its
-    leaders' (sign-off); the star is each state's busiest queue, which may be a
-    single function's desk or a leader. The dashed line is the scenario's
-    utilisation target; at 100% a queue grows without bound.
+    A queue is a desk: one function's officers (``unit · function``), a unit's
+    pooled officers, or its leaders who sign off (``unit · chief``,
+    ``unit · deputy leaders``); bars and stars are on that one basis, so a
+    state's star sits at the end of its busiest bar. The busiest queues are
+    shown, busiest first. The dashed line is the scenario's utilisation
+    target; at 100% a queue grows without bound.
     """
     comparison = _require_comparison(result)
-    english = _english(english)
+    ctx = _comparison_ctx(comparison, lang, english)
     states = (comparison.before, comparison.after)
-    officers = {s.name: s.utilisation("officers") for s in states}
-    leaders = {s.name: s.utilisation("leaders") for s in states}
-    units = sorted(
-        set().union(*officers.values(), *leaders.values()),
-        key=lambda u: (-max([officers[s.name].get(u, 0.0) for s in states]
-                            + [leaders[s.name].get(u, 0.0) for s in states]), u),
-    )
+    util = {s.name: {b["pool"]: b["utilisation"] for b in s.bottlenecks()} for s in states}
+    keys = sorted(set().union(*util.values()), key=lambda k: (-max(util[s.name].get(k, 0.0) for s in states), k))
+    shown = keys[:_MAX_QUEUES]
+    for s in states:  # each state's bottleneck is shown, whatever the other state's queues
+        ranked = s.bottlenecks()
+        if ranked and ranked[0]["pool"] not in shown:
+            shown[-1] = ranked[0]["pool"]
     target = comparison.scenario.simulation.utilisation_target
-    height = 1.6 + 0.42 * max(len(units), 1)
+    height = 2.2 + 0.36 * max(len(shown), 1)
 
-    with _style(english):
-        fig = _figure(8.0, height)
+    with _style(ctx):
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        fig = _figure(9.0, height)
         ax = fig.add_subplot()
-        y = np.arange(len(units), dtype=float)
+        y = np.arange(len(shown), dtype=float)
         bar = 0.38
         top = 1.0
+        handles: list[Artist] = []
+        labels: list[str] = []
         for i, state in enumerate(states):
             colour = _state_colour(state.name, i)
             offset = (-0.5 + i) * bar
-            values = [officers[state.name].get(u, math.nan) for u in units]
-            ax.barh(y + offset, np.nan_to_num(values), height=bar, color=colour, alpha=0.85,
-                    label=f"{state.name}: officers" + ("" if state.stable else " (UNSTABLE)"))
-            lead = [leaders[state.name].get(u, math.nan) for u in units]
-            ax.plot(lead, y + offset, ls="", marker="D", ms=4.5, mfc="white", mec=colour, mew=1.3,
-                    label=f"{state.name}: leaders' sign-off")
-            top = max([top] + [v for v in values + lead if not math.isnan(v)])
+            values = [util[state.name].get(k, math.nan) for k in shown]
+            ax.barh(y + offset, np.nan_to_num(values), height=bar, color=colour, alpha=0.85)
+            handles.append(Patch(color=colour, alpha=0.85))
+            labels.append(state_label(state.name) + ("" if state.stable else _(" (UNSTABLE)")))
+            top = max([top] + [v for v in values if not math.isnan(v)])
             ranked = state.bottlenecks()
-            if ranked and ranked[0]["unit"] in units:
+            if ranked and ranked[0]["pool"] in shown:
                 b = ranked[0]
-                row = units.index(b["unit"]) + offset
-                ax.plot([b["utilisation"]], [row], ls="", marker="*", ms=13, color=colour, mec="black",
-                        mew=0.6, zorder=5, label=f"{state.name} bottleneck: {b['pool']} ({b['utilisation']:.0%})")
-        ax.axvline(target, color="#555555", ls="--", lw=1, label=f"utilisation target {target:.0%}")
-        ax.axvline(1.0, color="#b22222", lw=1.2, label="capacity (100%)")
-        ax.set_yticks(y, _unit_labels(comparison, units, english))
+                row = shown.index(b["pool"]) + offset
+                ax.plot([b["utilisation"]], [row], ls="", marker="*", ms=13, color=colour, mec="black", mew=0.6,
+                        zorder=5)
+                handles.append(Line2D([], [], ls="", marker="*", ms=11, color=colour, mec="black", mew=0.6))
+                labels.append(_("{state} bottleneck: {queue} ({util:.0%})").format(
+                    state=state_label(state.name), queue=ctx.names.queue(b["pool"]), util=b["utilisation"]))
+        ax.axvline(target, color="#555555", ls="--", lw=1)
+        ax.axvline(1.0, color=_LIMIT_COLOUR, lw=1.2)
+        handles += [Line2D([], [], color="#555555", ls="--", lw=1), Line2D([], [], color=_LIMIT_COLOUR, lw=1.2)]
+        labels += [_("utilisation target {target:.0%}").format(target=target), _("capacity (100%)")]
+        ax.set_yticks(y, [_wrap(ctx.names.queue(k), 3.6, 8) for k in shown], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, top * 1.08)
         ax.xaxis.set_major_formatter(_percent_formatter())
-        ax.set_xlabel("share of working time busy with cases (mean over replications)")
+        xlabel = _("share of working time busy with cases (mean over replications)")
+        if len(keys) > len(shown):
+            xlabel += "\n" + _("the {shown} busiest of {total} queues").format(shown=len(shown), total=len(keys))
+        ax.set_xlabel(xlabel)
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(loc="lower right", fontsize=7, ncol=2)
-        heading = _title(comparison.scenario, english)
-        ax.set_title(f"{heading}: utilisation by unit" if heading else "Utilisation by unit")
-        if not units:
-            ax.text(0.5, 0.5, "no queue received cases", transform=ax.transAxes, ha="center")
+        _legend_below(fig, handles, labels, ncol=2)
+        fig.suptitle(_wrap(_heading(ctx, _("utilisation by queue")), 8.5, 10.5), fontsize=10.5)
+        if not shown:
+            ax.text(0.5, 0.5, _("no queue received cases"), transform=ax.transAxes, ha="center")
     return fig
 
 
-def _percent_formatter() -> Any:
+def _percent_formatter() -> PercentFormatter:
     from matplotlib.ticker import PercentFormatter
 
     return PercentFormatter(xmax=1.0, decimals=0)
@@ -689,45 +779,50 @@ def _percent_formatter() -> Any:
 
 
 #: Waterfall steps: label and the operators whose headcount change they sum.
-_WATERFALL_STEPS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
-    ("merged away", ("merge", "merge_zones"), True),
-    ("flattened", ("flatten",), False),
-    ("stripped", ("strip",), True),
-    ("spun off", ("spin_off",), True),
-    ("devolved in", ("devolve",), False),
-    ("one-stop bureau", ("one_stop",), False),
-    ("leadership posts", ("set_leadership",), False),
-    ("capped", ("cap_headcount",), True),
+_WATERFALL_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (N_("merged away"), ("merge", "merge_zones")),
+    (N_("flattened"), ("flatten",)),
+    (N_("stripped"), ("strip",)),
+    (N_("spun off"), ("spin_off",)),
+    (N_("devolved in"), ("devolve",)),
+    (N_("one-stop bureau"), ("one_stop",)),
+    (N_("leadership posts"), ("set_leadership",)),
+    (N_("capped"), ("cap_headcount",)),
 )
+_OTHER_STEP = N_("other")
 
 
 def _headcount_steps(outcome: ReformOutcome, scenario: Scenario) -> list[dict[str, Any]]:
-    """Zone headcount change per waterfall step, with released / moved / hired parts."""
-    ops = [spec.op for _, spec in scenario.operators()]
+    """Zone headcount change per waterfall step the scenario has, with released / moved / hired parts.
+
+    A step appears when the scenario contains one of its operators (even if
+    its net change is zero); none for reforms the scenario does not contain.
+    ``step`` is the English label (translate it with ``_``).
+    """
+    ops = [spec.op for _phase, spec in scenario.operators()]
     if len(ops) != len(outcome.states):
         raise ValueError(
             f"the outcome has {len(outcome.states)} reform states but the scenario {len(ops)} operators: "
             "pass the scenario the outcome was made from"
         )
     fields = ("released", "moved_out", "hired", "moved_in")
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("net",) + fields, 0))
+    totals: dict[str, dict[str, int]] = {}
     prev = outcome.before
-    for op, (_, state) in zip(ops, outcome.states):
-        step = next((label for label, members, _ in _WATERFALL_STEPS if op in members), "other")
-        row = totals[step]
+    for op, (_label, state) in zip(ops, outcome.states, strict=True):
+        step = next((label for label, members in _WATERFALL_STEPS if op in members), _OTHER_STEP)
+        row = totals.setdefault(step, dict.fromkeys(("net",) + fields, 0))
         row["net"] += state.zone_headcount() - prev.zone_headcount()
         for f in fields:
             row[f] += state.ledger.total(f) - prev.ledger.total(f)
         prev = state
     out = []
-    for label, _, always in _WATERFALL_STEPS + (("other", (), False),):
-        row = totals.get(label)
-        if row is None and not always:
+    for label, _members in _WATERFALL_STEPS + ((_OTHER_STEP, ()),):
+        step_totals = totals.get(label)
+        if step_totals is None:
             continue
-        row = row or dict.fromkeys(("net",) + fields, 0)
-        if not always and not any(row.values()):
+        if label == _OTHER_STEP and not any(step_totals.values()):
             continue
-        out.append({"step": label, **row})
+        out.append({"step": label, **step_totals})
     return out
 
 
@@ -735,34 +830,38 @@ def plot_headcount_waterfall(
     result: Comparison | ReformOutcome,
     scenario: Scenario | None = None,
     *,
+    lang: str | None = None,
     english: bool | None = None,
 ) -> Figure:
     """Zone government headcount from before to after, operator kind by operator kind.
 
-    before -> merged away -> stripped -> spun off -> capped -> after, plus
-    flattened, devolved in, one-stop bureau, leadership posts and other steps
-    when they change headcount. Each bar is the net change; its label splits
-    it into staff released, moved out of the zone government (to
-    sub-districts, companies, the city), hired and moved in. A bare
-    :class:`ReformOutcome` needs the ``scenario`` it came from.
+    before -> merged away -> stripped -> spun off -> capped -> after, and
+    flattened, devolved in, one-stop bureau, leadership posts and other
+    steps: one column per kind of operator the scenario contains. Each bar is
+    the net change; its label splits it into posts cut, people moved out of
+    the zone government (to sub-districts, companies, the city), hired and
+    moved in. A bare :class:`ReformOutcome` needs the ``scenario`` it came from.
     """
     outcome, scenario = _outcome_and_scenario(result, scenario)
     if scenario is None:
         raise ValueError("plot_headcount_waterfall needs the scenario of a bare ReformOutcome")
-    english = _english(english)
+    ctx = _context(scenario, _outcome_orgs(outcome), lang, english)
     steps = _headcount_steps(outcome, scenario)
     start, end = outcome.before.zone_headcount(), outcome.after.zone_headcount()
     assert start + sum(s["net"] for s in steps) == end, "headcount steps do not add up"
 
-    with _style(english):
-        fig = _figure(max(7.5, 1.05 * (len(steps) + 2)), 4.8)
+    with _style(ctx):
+        width = max(7.5, 1.15 * (len(steps) + 2))
+        height = 4.8
+        fig = _figure(width, height)
         ax = fig.add_subplot()
         x = 0
         level = start
-        labels = ["before"]
+        labels = [_("before")]
         ax.bar(x, start, color="#7f8c8d", width=0.65)
         ax.annotate(f"{start}", (x, start), xytext=(0, 3), textcoords="offset points", ha="center",
                     fontsize=8.5, fontweight="bold")
+        most_lines = 1
         for s in steps:
             x += 1
             net = s["net"]
@@ -770,86 +869,104 @@ def plot_headcount_waterfall(
             colour = "#c0392b" if net < 0 else ("#27ae60" if net > 0 else "#bdc3c7")
             ax.bar(x, net if net else 0.0, bottom=level, color=colour, width=0.65)
             ax.plot([x - 1 + 0.33, x - 0.33], [level, level], color="#555555", lw=0.7)
-            parts = [f"{name} {s[key]}" for key, name in (("released", "released"), ("moved_out", "moved out"),
-                                                         ("hired", "hired"), ("moved_in", "moved in"))
-                     if s[key]]
+            parts = [_(name).format(n=s[key]) for key, name in (
+                ("released", N_("{n} cut")), ("moved_out", N_("{n} moved out")), ("hired", N_("{n} hired")),
+                ("moved_in", N_("{n} moved in"))) if s[key]]
             text = f"{net:+d}" + ("\n" + "\n".join(parts) if parts else "")
+            most_lines = max(most_lines, 1 + len(parts))
             ax.annotate(text, (x, max(level, new)), xytext=(0, 3), textcoords="offset points",
                         ha="center", va="bottom", fontsize=7.5)
-            labels.append(s["step"])
+            labels.append(_(s["step"]))
             level = new
         x += 1
         ax.plot([x - 1 + 0.33, x - 0.33], [level, level], color="#555555", lw=0.7)
         ax.bar(x, end, color="#34495e", width=0.65)
         ax.annotate(f"{end}", (x, end), xytext=(0, 3), textcoords="offset points", ha="center",
                     fontsize=8.5, fontweight="bold")
-        labels.append("after")
+        labels.append(_("after"))
         ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
-        ax.set_ylabel("zone government headcount")
+        ax.set_ylabel(_("zone government headcount (people)"))
         levels = np.cumsum([start] + [s["net"] for s in steps])
-        ax.set_ylim(0, float(max(levels.max(), end)) * 1.3 + 1)
+        highest = float(max(levels.max(), end, 1))
+        # Room above the highest bar for its label: lines of 7.5 pt in an axes about 3.2 inches tall.
+        label_share = min(0.5, (most_lines * 9.5 + 8) / (3.2 * 72))
+        ax.set_ylim(0, highest / (1 - label_share) * 1.04)
         ax.grid(axis="y", alpha=0.3)
-        heading = _title(scenario, english)
         change = end - start
         pct = f" ({change / start:+.0%})" if start else ""
-        ax.set_title((f"{heading}: " if heading else "") + f"headcount {start} → {end}{pct}")
+        what = _("headcount {start} → {end}{pct}").format(start=start, end=end, pct=pct)
+        ax.set_title(_wrap(_heading(ctx, what), width - 1.0, 10), fontsize=10)
     return fig
 
 
 # ---------------------------------------------------------------- where the time goes
 
 
-def _component_means(state: StateResult) -> dict[str, float]:
+def _component_means(splits: Sequence[Mapping[str, float] | None]) -> dict[str, float]:
     out = {}
     for c in COMPONENTS:
-        values = np.array([r.time_split.get(c, math.nan) for r in state.runs], dtype=float)
+        values = np.array([s.get(c, math.nan) for s in splits if s is not None], dtype=float)
         values = values[~np.isnan(values)]
         out[c] = float(values.mean()) if len(values) else math.nan
     return out
 
 
-def plot_time_split(result: Comparison, *, english: bool | None = None) -> Figure:
-    """Where an application's time goes, before and after, as stacked bars.
+def plot_time_split(result: Comparison, *, lang: str | None = None, english: bool | None = None) -> Figure:
+    """Where an application's time goes, before and after, as stacked bars: pooled and per project type.
 
     Mean working days on each application's critical path spent waiting in
     queues, being processed, being signed off, in hand-offs and in rework
     (the file back with the applicant); the parts add up to the mean lead
-    time.
+    time. With several project types, one pair of bars per type follows the
+    pooled pair.
     """
     comparison = _require_comparison(result)
-    english = _english(english)
+    ctx = _comparison_ctx(comparison, lang, english)
     states = (comparison.before, comparison.after)
-    split = {s.name: _component_means(s) for s in states}
+    types = comparison.after.project_types()
+    groups: list[str | None] = [None] + (list(types) if len(types) > 1 else [])
+    rows: list[tuple[str, StateResult, dict[str, float]]] = []
+    with use_language(ctx.lang):
+        for g in groups:
+            for s in states:
+                if g is None:
+                    split = _component_means([r.time_split for r in s.runs])
+                    group = _("all (pooled)") if len(groups) > 1 else ""
+                else:
+                    split = _component_means([r.project_type(g).time_split for r in s.runs
+                                              if g in s.project_types()])
+                    group = ctx.names.project_type(g)
+                rows.append((group, s, split))
 
-    with _style(english):
-        fig = _figure(8.0, 3.4)
+    with _style(ctx):
+        from matplotlib.patches import Patch
+
+        fig = _figure(9.0, 2.0 + 0.42 * len(rows))
         ax = fig.add_subplot()
-        longest = max([sum(v for v in split[s.name].values() if not math.isnan(v)) for s in states] + [1e-9])
-        labelled: set[str] = set()
-        for row, state in enumerate(states):
+        totals = [sum(v for v in split.values() if not math.isnan(v)) for _g, _s, split in rows]
+        longest = max(totals + [1e-9])
+        for row, (_group, state, split) in enumerate(rows):
             left = 0.0
             for c in COMPONENTS:
-                v = split[state.name][c]
+                v = split[c]
                 if math.isnan(v) or v <= 0:
                     continue
-                ax.barh(row, v, left=left, color=_COMPONENT_COLOURS[c], height=0.55,
-                        label=None if c in labelled else _COMPONENT_LABELS[c])
-                labelled.add(c)
-                if v >= 0.06 * longest:
-                    ax.text(left + v / 2, row, f"{v:.1f}", ha="center", va="center", fontsize=8, color="white",
+                ax.barh(row, v, left=left, color=_COMPONENT_COLOURS[c], height=0.62)
+                if v >= 0.08 * longest:
+                    ax.text(left + v / 2, row, f"{v:.1f}", ha="center", va="center", fontsize=7.5, color="white",
                             fontweight="bold")
                 left += v
-            note = "" if state.stable else "  UNSTABLE"
-            ax.text(left, row, f"  {left:.1f} working days{note}", va="center", ha="left", fontsize=8.5)
-        ax.set_yticks(range(len(states)), [s.name for s in states])
+            note = "" if state.stable else _(" UNSTABLE")
+            ax.text(left + 0.01 * longest, row, f"{left:.1f}{note}", va="center", ha="left", fontsize=8)
+        labels = [(f"{group} · " if group else "") + state_label(state.name) for group, state, _split in rows]
+        ax.set_yticks(range(len(rows)), [_wrap(t, 3.2, 8) for t in labels], fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlim(0, longest * 1.3)
-        ax.set_xlabel("mean working days on the critical path (they add up to the mean lead time)")
+        ax.set_xlim(0, longest * 1.25)
+        ax.set_xlabel(_("mean working days on the critical path (the parts add up to the mean lead time)"))
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3, fontsize=7.5, frameon=False)
-        heading = _title(comparison.scenario, english)
-        ax.set_title(f"{heading}: where an application's time goes" if heading
-                     else "Where an application's time goes")
+        handles = [Patch(color=_COMPONENT_COLOURS[c]) for c in COMPONENTS]
+        _legend_below(fig, handles, [_(COMPONENT_LABELS[c]) for c in COMPONENTS], ncol=3)
+        fig.suptitle(_wrap(_heading(ctx, _("where an application's time goes")), 8.5, 10.5), fontsize=10.5)
     return fig
 
 
@@ -860,14 +977,91 @@ def sweep_parameters(frame: pd.DataFrame) -> list[str]:
     """The varied parameters of a sweep frame: every column that is not a result."""
     return [
         c for c in frame.columns
-        if c not in _SWEEP_RESULT_COLUMNS and not str(c).startswith(("lead_", "time_"))
+        if c not in _SWEEP_RESULT_COLUMNS and not str(c).startswith(("lead_", "time_", "type."))
     ]
 
 
-def _short(path: str) -> str:
-    """The last two parts of a sweep lever's path: ``reforms[op=cap_headcount].cap``."""
-    parts = re.findall(r"[^.\[\]]+(?:\[[^\]]*\])?", str(path))
-    return ".".join(parts[-2:]) if len(parts) > 2 else str(path)
+#: Human names of the levers a sweep most often varies: (operator or section, field) -> name.
+_LEVER_NAMES = {
+    ("cap_headcount", "cap"): N_("headcount cap"),
+    ("agency_service", "rework_factor"): N_("rework factor of agency service"),
+    ("agency_service", "delay_factor"): N_("resubmission delay factor of agency service"),
+    ("merge", "support_saving"): N_("support staff saved by merging"),
+    ("flatten", "signoff_cut"): N_("sign-off levels cut by flattening"),
+    ("one_stop", "support"): N_("support staff of the one-stop bureau"),
+    ("devolve", "officers"): N_("officers hired per devolved power"),
+    ("leadership", "deputies"): N_("deputy posts"),
+    ("set_leadership", "deputies"): N_("deputy posts"),
+    ("set_leadership", "chief"): N_("chief posts"),
+    ("arrivals", "rate"): N_("arrival rate"),
+    ("units", "support"): N_("support staff"),
+    ("units", "non_case_share"): N_("non-case share of working time"),
+    ("functions", "officers"): N_("officers"),
+    ("functions", "signoff_levels"): N_("sign-off levels"),
+    ("functions", "rework_probability"): N_("rework probability"),
+    ("functions", "service_time"): N_("service time"),
+    ("simulation", "utilisation_target"): N_("utilisation target"),
+    ("workload", "statutory_limit_days"): N_("statutory limit (working days)"),
+}
+#: Operators by the noun a reader uses, for levers not named above.
+_OP_NAMES = {
+    "merge": N_("merge"), "strip": N_("strip"), "devolve": N_("devolve"), "flatten": N_("flatten"),
+    "one_stop": N_("one-stop bureau"), "parallelize": N_("parallel approval"), "merge_steps": N_("merged steps"),
+    "agency_service": N_("agency service"), "spin_off": N_("spin-off"), "merge_zones": N_("merge zones"),
+    "cap_headcount": N_("headcount cap"), "set_leadership": N_("leadership posts"),
+}
+
+
+def lever_label(path: str, scenario: Scenario | None = None, names: Names | None = None) -> str:
+    """A sweep lever's human name, in the language in force: "headcount cap" for ``reforms[op=cap_headcount].cap``.
+
+    Read from the operator (or section) and the field the path ends in, with
+    the named unit, function or project type when the path selects one
+    ("arrival rate · 工业投资项目"); an unknown field falls back to its own
+    words ("non case share" for ``non_case_share``).
+    """
+    from orgsim.errors import ScenarioError
+    from orgsim.sweep.levers import parse_path
+
+    try:
+        steps = parse_path(str(path))
+    except ScenarioError:
+        return str(path)
+    names = names or Names(scenario)
+    keys = [arg for kind, arg in steps if kind == "key"]
+    field = keys[-1] if keys else str(path)
+    owner = None
+    subject = None
+    section = keys[0] if keys else None
+    for kind, arg in steps:
+        if kind == "match" and arg[0] == "op":
+            owner = arg[1]
+        elif kind == "match" and arg[0] == "id":
+            subject = arg[1]
+    container = keys[-2] if len(keys) >= 2 else section
+    label = None
+    for key in ((owner, field), (container, field), (section, field)):
+        if key in _LEVER_NAMES:
+            label = _(_LEVER_NAMES[key])
+            break
+    if label is None:
+        words = field.replace("_", " ")
+        label = f"{_(_OP_NAMES[owner])} · {words}" if owner in _OP_NAMES else words
+    if subject is not None:
+        if section == "workload" or container == "project_types":
+            label += f" · {names.project_type(subject)}"
+        else:
+            label += f" · {names.node(subject)}"
+    return label
+
+
+class _CurveStyle(TypedDict):
+    """How one sweep curve is drawn, in Line2D's keyword arguments: the curve and its legend entry share it."""
+
+    marker: MarkerType
+    markersize: float
+    linestyle: LineStyleType
+    color: str
 
 
 def _summarise(values: np.ndarray, level: float) -> tuple[float, float, float]:
@@ -878,12 +1072,21 @@ def _summarise(values: np.ndarray, level: float) -> tuple[float, float, float]:
     return (float(values.mean()), low, high)
 
 
+def _value_key(value: Any) -> tuple[int, float, str]:
+    """Sort values numerically where they are numbers (80 before 120), else as text."""
+    try:
+        return (0, float(value), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(value))
+
+
 def plot_sweep(
     frame: pd.DataFrame,
     *,
     param: str | None = None,
     level: float = 0.95,
     scenario: Scenario | None = None,
+    lang: str | None = None,
     english: bool | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -894,16 +1097,19 @@ def plot_sweep(
     optionally ``stable``, and one column per varied parameter (found as the
     columns that are not results, or named with ``param``). With several
     varied parameters the first (or ``param``) is the x axis and each value of
-    the others gets its own curve. Points where some replication was
-    unstable are drawn as crosses and left out of the curves: their p90 is
-    not a steady-state number. The figure's title is ``title``, else the
-    ``scenario``'s name.
+    the others gets its own curve, in numeric order. Axes and legends name
+    each lever as a reader would (:func:`lever_label`). Points where some
+    replication was unstable are drawn as crosses and left out of the curves:
+    their p90 is not a steady-state number. The figure's title is ``title``,
+    else the ``scenario``'s name.
     """
     import pandas as pd
 
     missing = [c for c in SWEEP_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"the sweep frame lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
+        raise ValueError(
+            f"the sweep frame lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}"
+        )
     if not len(frame):
         raise ValueError("the sweep frame has no rows")
     params = sweep_parameters(frame)
@@ -911,7 +1117,15 @@ def plot_sweep(
         if param not in frame.columns:
             raise ValueError(f"no column {param!r} in the sweep frame")
         params = [param] + [p for p in params if p != param]
-    english = _english(english)
+    orgs: list[o.Org] = []
+    if scenario is not None:
+        from orgsim.reforms import reform_scenario
+
+        try:
+            orgs = _outcome_orgs(reform_scenario(scenario))
+        except Exception:  # noqa: BLE001 - names only: a scenario whose reforms fail still names its units
+            orgs = []
+    ctx = _context(scenario, orgs, lang, english)
     x_name = params[0] if params else None
     others = params[1:]
     stable = frame["stable"].astype(bool) if "stable" in frame.columns else pd.Series(True, index=frame.index)
@@ -921,7 +1135,7 @@ def plot_sweep(
     groups = []
     for key, g in work.groupby(keys, sort=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
-        named = dict(zip(keys, key))
+        named = dict(zip(keys, key, strict=True))
         mean, low, high = _summarise(g["lead_working_p90"].to_numpy(dtype=float), level)
         groups.append({**named, "p90": mean, "low": low, "high": high,
                        "headcount": float(g["headcount"].astype(float).mean()), "stable": bool(g["_stable"].all()),
@@ -932,7 +1146,7 @@ def plot_sweep(
                  and not pd.api.types.is_bool_dtype(frame[x_name]))
     categories: list[Any] = []
     if x_name is not None and not numeric_x:
-        categories = list(dict.fromkeys(frame[x_name].tolist()))
+        categories = sorted(dict.fromkeys(frame[x_name].tolist()), key=_value_key)
         table["_x"] = [categories.index(v) for v in table[x_name]]
     elif x_name is not None:
         table["_x"] = table[x_name].astype(float)
@@ -946,30 +1160,40 @@ def plot_sweep(
         order = list(STATE_COLOURS)
         return (order.index(state) if state in order else len(order), str(state))
 
-    with _style(english):
+    with _style(ctx):
+        from matplotlib.lines import Line2D
+
         panels = 2 if x_name else 1
-        fig = _figure(5.2 * panels + 0.6, 4.6)
+        width = 5.0 * panels + 0.8
+        fig = _figure(width, 5.2)
         axes = fig.subplots(1, panels, squeeze=False)[0]
         curves = sorted(
-            ((k if isinstance(k, tuple) else (k,), c) for k, c in table.groupby(others + ["state"], sort=True, dropna=False)),
-            key=lambda kc: (state_rank(kc[0][-1]), [str(v) for v in kc[0][:-1]]),
+            ((k if isinstance(k, tuple) else (k,), c)
+             for k, c in table.groupby(others + ["state"], sort=True, dropna=False)),
+            key=lambda kc: (state_rank(kc[0][-1]), [_value_key(v) for v in kc[0][:-1]]),
         )
-        unstable_label = {id(ax): "unstable in some replication (left out of the curve)" for ax in axes}
-        states_seen = list(dict.fromkeys(k[-1] for k, _ in curves))
-        combos = list(dict.fromkeys(k[:-1] for k, _ in curves))
-        line_styles = ("-", "--", ":", "-.")
-        markers = ("o", "s", "^", "D", "v", "P")
+        states_seen = list(dict.fromkeys(k[-1] for k, _c in curves))
+        combos = list(dict.fromkeys(k[:-1] for k, _c in curves))
+        line_styles: tuple[LineStyleType, ...] = ("-", "--", ":", "-.")
+        markers: tuple[MarkerType, ...] = ("o", "s", "^", "D", "v", "P")
+        handles, labels = [], []
+        any_unstable = False
         for ckey, c in curves:
             state = ckey[-1]
-            extra = ", ".join(f"{_short(k)}={v}" for k, v in zip(others, ckey[:-1]))
-            label = f"{state}" + (f" ({extra})" if extra else "")
+            extra = ", ".join(
+                f"{lever_label(k, scenario, ctx.names)} {v:g}" if isinstance(v, (int, float))
+                else f"{lever_label(k, scenario, ctx.names)} {v}"
+                for k, v in zip(others, ckey[:-1], strict=True)
+            )
+            label = state_label(str(state)) + (f" ({extra})" if extra else "")
             colour = _state_colour(str(state), states_seen.index(state))
             k = combos.index(ckey[:-1])
-            for ax, xcol in zip(axes, (["_x"] if x_name else []) + ["headcount"]):
+            style = _CurveStyle(marker=markers[k % len(markers)], markersize=4,
+                                linestyle=line_styles[k % len(line_styles)], color=colour)
+            for ax, xcol in zip(axes, (["_x"] if x_name else []) + ["headcount"], strict=True):
                 c_sorted = c.sort_values(xcol)
                 band = c_sorted[c_sorted["stable"]].dropna(subset=["low", "high"])
-                ax.plot(c_sorted[xcol], c_sorted["p90"].where(c_sorted["stable"]), marker=markers[k % len(markers)],
-                        ms=4, ls=line_styles[k % len(line_styles)], color=colour, label=label)
+                ax.plot(c_sorted[xcol], c_sorted["p90"].where(c_sorted["stable"]), **style)
                 if len(band):
                     ax.fill_between(band[xcol], band["low"], band["high"], color=colour, alpha=0.2, lw=0)
                 bad = c_sorted[~c_sorted["stable"]]
@@ -977,26 +1201,32 @@ def plot_sweep(
                     y = np.minimum(np.nan_to_num(bad["p90"].to_numpy(dtype=float), nan=math.inf), ceiling)
                     keep = np.isfinite(y)
                     if keep.any():
+                        any_unstable = True
                         ax.plot(bad[xcol].to_numpy()[keep], y[keep], ls="", marker="x", ms=8, mew=2,
-                                color="#b22222", label=unstable_label[id(ax)])
-                        unstable_label[id(ax)] = "_unstable"
-        ci = f"{level:.0%} CI of the mean over replications"
+                                color=_LIMIT_COLOUR)
+            handles.append(Line2D([], [], **style))
+            labels.append(label)
+        if any_unstable:
+            handles.append(Line2D([], [], ls="", marker="x", ms=8, mew=2, color=_LIMIT_COLOUR))
+            labels.append(_("unstable in some replication (left out of the curve)"))
+        y_label = _("p90 lead time (working days)")
         if x_name:
-            axes[0].set_xlabel(str(x_name))
+            lever = lever_label(x_name, scenario, ctx.names)
+            axes[0].set_xlabel(_wrap(lever, 4.4, 9))
             if categories:
                 axes[0].set_xticks(range(len(categories)), [str(v) for v in categories])
-            axes[0].set_ylabel("p90 lead time (working days)")
-            axes[0].set_title(f"p90 lead time against {_short(x_name)}")
-        axes[-1].set_xlabel("zone government headcount")
-        axes[-1].set_ylabel("p90 lead time (working days)")
-        axes[-1].set_title("p90 lead time against headcount")
+            axes[0].set_ylabel(y_label)
+            axes[0].set_title(_wrap(_("p90 lead time against {lever}").format(lever=lever), 4.6, 10), fontsize=10)
+        axes[-1].set_xlabel(_("zone government headcount (people)"))
+        axes[-1].set_ylabel(y_label)
+        axes[-1].set_title(_("p90 lead time against headcount"), fontsize=10)
         for ax in axes:
             ax.grid(alpha=0.3)
             ax.set_ylim(bottom=0, top=ceiling * 1.05 if math.isfinite(ceiling) else None)
-            handles, labels = ax.get_legend_handles_labels()
-            if handles:
-                ax.legend(fontsize=7.5, title=f"mean and {ci}", title_fontsize=7)
-        heading = title or (f"{_title(scenario, english)}: sweep" if scenario is not None else "")
+        ci = _("lines: mean over replications; bands: its {level:.0%} confidence interval").format(level=level)
+        _legend_below(fig, handles, labels, ncol=2 if len(handles) > 3 else len(handles), title=ci,
+                      title_fontsize=7.5)
+        heading = title or (_heading(ctx, _("sweep")) if scenario is not None else "")
         if heading:
-            fig.suptitle(heading)
+            fig.suptitle(_wrap(heading, width - 0.5, 10.5), fontsize=10.5)
     return fig

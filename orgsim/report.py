@@ -1,349 +1,224 @@
-"""One self-contained HTML report of a comparison: summary, tables, figures, change log.
+"""One self-contained HTML report of a comparison, for an official: headline, figures, tables, sources.
 
-The report needs nothing but the file: figures are embedded as base64 PNG,
-styles are inline, and there is no script. Every piece of text from the
-scenario is escaped. The numbers are those of ``orgsim compare --json``
-(docs/compare-json.md), and the report names the seed, the replications,
-the scenario's SHA-256 and the orgsim version that reproduce them.
+The page opens with three to five sentences with the numbers that matter
+(lead time per project type against its limit, headcount and bodies, the
+bottleneck and what would relieve it), then the figures, then the tables and
+the change log as sentences, then sources, assumptions and how the numbers
+were made (seed, replications, the scenario's SHA-256, the orgsim version,
+and the command that reproduces them). It is rendered from a Jinja2 template
+(``orgsim/templates/report.html``, autoescaped: text from the scenario is
+never markup) in the language asked for (:mod:`orgsim.i18n`).
+
+The report needs nothing but the file: figures are embedded as PNG at print
+resolution (200 dpi by default), styles are inline (with print styles for
+A4), and there is no script. The numbers are those of ``orgsim compare
+--json`` (docs/compare-json.md).
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import math
-import re
 import struct
-from collections.abc import Callable, Sequence
-from html import escape
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orgsim._io import atomic_write_text
 from orgsim.experiment import Comparison
-from orgsim.model.metrics import STRUCTURE_ROWS
-from orgsim.sim.results import COMPONENTS, PERCENTILES
+from orgsim.i18n import N_, _, check_language, ngettext, resolve_language, use_language
+from orgsim.presentation import results as r
+from orgsim.presentation.changes import change_sentences
+from orgsim.presentation.tables import destinations_text
 
 if TYPE_CHECKING:
+    import jinja2
     import pandas as pd
+    from markupsafe import Markup
     from matplotlib.figure import Figure
 
-__all__ = ["render_report", "write_report", "report_figures"]
+__all__ = ["render_report", "write_report", "report_figures", "DEFAULT_DPI"]
 
-_CSS = """
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-       system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1.5em; color: #222;
-       line-height: 1.45; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; }
-h1 small { font-weight: normal; color: #555; font-size: 0.65em; }
-h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
-th, td { border: 1px solid #d0d0d0; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-figure { margin: 1.5em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { color: #444; font-size: 0.92em; margin-top: 0.3em; }
-.warning { background: #fff3cd; border: 1px solid #e0c060; padding: 0.6em 1em; }
-.meta td:first-child { color: #555; }
-code { font-size: 0.92em; }
-"""
+#: Resolution of the embedded figures: print quality.
+DEFAULT_DPI = 200
+#: CSS pixels per inch: figures are shown at their size in inches, sharp on paper and on high-density screens.
+_CSS_PX_PER_INCH = 96
 
-#: Structure rows of the before/after table: label and how to read it.
-_STRUCTURE_ROWS = [(label, get) for label, _indent, get in STRUCTURE_ROWS]
-
-#: Figures of the report: kind, title and caption.
+#: Figures of the report: kind, title and caption (English, translated where shown).
 _FIGURES = (
-    ("orgchart", "The organisation before and after",
-     "Each unit is a row under the unit it reports to; marker area is headcount, colour the kind of unit, "
-     "a square a unit outside the zone government. Tags mark merged, dissolved and new units and the "
-     "functions stripped, devolved, moved to a one-stop bureau or spun off."),
-    ("waterfall", "Headcount, step by step",
-     "Zone government headcount from before to after, by kind of reform operator; labels split each step "
-     "into staff released, moved out of the zone government, hired and moved in."),
-    ("leadtime", "Approval lead times",
-     "Share of applications done within a number of working days (all replications pooled), with p50 and "
-     "p90 (means over replications) and the statutory limit."),
-    ("timesplit", "Where an application's time goes",
-     "Mean working days on each application's critical path; the parts add up to the mean lead time."),
-    ("utilisation", "Utilisation by unit",
-     "Share of officers' (bars) and leaders' (diamonds) working time busy with cases; the star is the "
-     "busiest queue of each state."),
-    ("sweep", "Sweep",
-     "Mean p90 lead time with its 95% confidence band against the varied parameter and headcount; "
-     "crosses are points where some replication was unstable."),
+    ("leadtime", N_("Approval lead times by project type"),
+     N_("Share of applications done within a number of working days, before and after (all replications "
+        "pooled); one panel per project type with its own statutory limit, and the pooled panel first when "
+        "there are several types. Dots mark p50 and p90 (means over replications), also given in the legends.")),
+    ("timesplit", N_("Where an application's time goes"),
+     N_("Mean working days on each application's critical path, pooled and per project type; the parts add "
+        "up to the mean lead time.")),
+    ("utilisation", N_("Utilisation by queue"),
+     N_("Share of each queue's working time busy with cases (a queue is one function's officers, a unit's "
+        "pooled officers, or its leaders who sign off); the star marks each state's busiest queue, on its bar.")),
+    ("waterfall", N_("Headcount, step by step"),
+     N_("Zone government headcount from before to after, by kind of reform operator in the scenario; labels "
+        "split each step into posts cut, people moved out of the zone government, hired and moved in.")),
+    ("orgchart", N_("The organisation before and after"),
+     N_("Each unit is a row under the unit it reports to; marker area is headcount, colour the kind of unit, "
+        "a square a unit outside the zone government. Tags mark merged, dissolved and new units and the "
+        "functions stripped, devolved, moved to a one-stop bureau or spun off.")),
+    ("sweep", N_("Sweep"),
+     N_("Mean p90 lead time with its 95% confidence band against the varied lever and headcount; crosses are "
+        "points where some replication was unstable.")),
 )
 
 
 def _figure_png(fig: Figure, dpi: int) -> tuple[str, int, int]:
-    """The figure as base64 PNG, with its pixel size."""
+    """The figure as base64 PNG, with its size in CSS pixels (its size in inches at 96 per inch)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     png = buffer.getvalue()
     width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk: the pixel size
-    return base64.b64encode(png).decode("ascii"), width, height
+    scale = _CSS_PX_PER_INCH / dpi
+    return base64.b64encode(png).decode("ascii"), round(width * scale), round(height * scale)
 
 
 def report_figures(
-    comparison: Comparison, *, sweep: pd.DataFrame | None = None, english: bool | None = None
+    comparison: Comparison, *, sweep: pd.DataFrame | None = None, lang: str | None = None,
+    english: bool | None = None,
 ) -> list[tuple[str, Figure]]:
     """The report's figures in order, as (kind, Figure); ``sweep`` adds the sweep curves."""
     from orgsim import plotting
 
     makers: dict[str, Callable[[], Figure]] = {
-        "orgchart": lambda: plotting.plot_orgchart(comparison, english=english),
-        "waterfall": lambda: plotting.plot_headcount_waterfall(comparison, english=english),
-        "leadtime": lambda: plotting.plot_lead_times(comparison, english=english),
-        "timesplit": lambda: plotting.plot_time_split(comparison, english=english),
-        "utilisation": lambda: plotting.plot_utilisation(comparison, english=english),
+        "orgchart": lambda: plotting.plot_orgchart(comparison, lang=lang, english=english),
+        "waterfall": lambda: plotting.plot_headcount_waterfall(comparison, lang=lang, english=english),
+        "leadtime": lambda: plotting.plot_lead_times(comparison, lang=lang, english=english),
+        "timesplit": lambda: plotting.plot_time_split(comparison, lang=lang, english=english),
+        "utilisation": lambda: plotting.plot_utilisation(comparison, lang=lang, english=english),
     }
     if sweep is not None:
-        makers["sweep"] = lambda: plotting.plot_sweep(sweep, scenario=comparison.scenario, english=english)
-    return [(kind, makers[kind]()) for kind, _, _ in _FIGURES if kind in makers]
+        makers["sweep"] = lambda: plotting.plot_sweep(sweep, scenario=comparison.scenario, lang=lang, english=english)
+    return [(kind, makers[kind]()) for kind, _t, _c in _FIGURES if kind in makers]
 
 
-# ---------------------------------------------------------------- HTML helpers
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    import jinja2
 
-
-_NUMERIC = re.compile(r"^[+\-−]?\d[\d.,%]*( \[[^\]]*\]| \([^)]*\))?$")
-
-
-class _Label(str):
-    """Text that only looks like a number (a phase such as "2020"): left-aligned."""
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, _Label):
-        return f"<td>{escape(value)}</td>"
-    if value is None:
-        return "<td>–</td>"
-    if isinstance(value, bool):
-        return f"<td>{'yes' if value else 'no'}</td>"
-    if isinstance(value, (int, float)):
-        return f'<td class="num">{escape(_num(value))}</td>'
-    text = str(value)
-    if _NUMERIC.match(text):
-        return f'<td class="num">{escape(text)}</td>'
-    return f"<td>{escape(text)}</td>"
-
-
-def _num(value: float | int, digits: int = 1) -> str:
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value):
-        return "n/a"
-    return f"{value:.{digits}f}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: str | None = None) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "\n".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
-    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>"
-
-
-def _fmt(x: float | None, digits: int = 1) -> str | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
-
-
-def _ci(ci: Sequence[float] | None, digits: int = 1) -> str | None:
-    if not ci or any(v is None or math.isnan(v) for v in ci):
-        return None
-    return f"[{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
-
-
-def _with_ci(mean: float | None, ci: Sequence[float] | None) -> str | None:
-    if mean is None:
-        return None
-    interval = _ci(ci)
-    return f"{mean:.1f} {interval}" if interval else f"{mean:.1f}"
-
-
-# ---------------------------------------------------------------- sections
-
-
-def _summary_section(c: Comparison, d: dict[str, Any]) -> str:
-    sim = c.scenario.simulation
-    rows = [
-        ("scenario file", c.scenario.source_file),
-        ("scenario SHA-256", c.scenario.sha256),
-        ("orgsim version", d["orgsim_version"]),
-        ("seed", c.seed),
-        ("replications per state", c.replications),
-        ("horizon / warm-up", f"{sim.horizon_days:g} / {sim.warmup_days:g} working days"),
-        ("calendar", f"from {sim.calendar.start.isoformat()}, {sim.calendar.hours_per_day:g} hours a day, "
-                     f"holidays: {sim.calendar.holidays}"),
-        ("reform operators", len(c.outcome.states)),
-    ]
-    body = "\n".join(f"<tr><td>{escape(k)}</td>{_cell(v)}</tr>" for k, v in rows)
-    return f'<h2 id="run">The run</h2>\n<table class="meta"><tbody>\n{body}\n</tbody></table>'
-
-
-def _key_results(c: Comparison, d: dict[str, Any]) -> str:
-    b, a, diff = d["before"], d["after"], d["difference"]
-    rows: list[list[Any]] = []
-    for key, unit in (("lead_time_working_days", "working days"), ("lead_time_calendar_days", "calendar days")):
-        rows.append([f"lead time mean ({unit})", _with_ci(b[key]["mean"], b[key]["ci95"]),
-                     _with_ci(a[key]["mean"], a[key]["ci95"]), _fmt(diff[key]["mean"]["mean"]),
-                     _ci(diff[key]["mean"]["ci95"])])
-        for p in PERCENTILES:
-            rows.append([f"lead time p{p} ({unit})", _fmt(b[key][f"p{p}"]), _fmt(a[key][f"p{p}"]),
-                         _fmt(diff[key][f"p{p}"]["mean"]), _ci(diff[key][f"p{p}"]["ci95"])])
-    rows += [
-        ["share over the statutory limit", _fmt(b["share_over_statutory_limit"], 3),
-         _fmt(a["share_over_statutory_limit"], 3), None, None],
-        ["throughput (applications per working day)", _fmt(b["throughput_per_working_day"], 2),
-         _fmt(a["throughput_per_working_day"], 2), None, None],
-        ["backlog at the horizon", _fmt(b["backlog_end"]), _fmt(a["backlog_end"]), None, None],
-        ["stable", b["stable"], a["stable"], None, None],
-        ["bottleneck (busiest queue)", b["bottleneck"], a["bottleneck"], None, None],
-        ["zone government headcount", b["headcount"], a["headcount"], f"{diff['headcount']:+d}", None],
-    ]
-    table = _table(["measure", "before (95% CI)", "after (95% CI)", "after − before", "95% CI (paired)"], rows)
-    note = (
-        "<p>Means with Student-t 95% confidence intervals across replications; percentiles are means of "
-        "each replication's percentile. The change is paired replication by replication (common random "
-        "numbers), so its interval is narrower than either state's. Lead times of an unstable state are "
-        "not reported.</p>"
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("orgsim", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
     )
-    return f'<h2 id="results">Before and after</h2>\n{table}\n{note}'
+    # Messages are looked up when the template runs, in the language in force then.
+    env.globals["_"] = _
+    env.globals["ngettext"] = ngettext
+    return env
 
 
-def _structure_section(c: Comparison) -> str:
-    before, after = c.before.structure, c.after.structure
-    rows = []
-    for label, get in _STRUCTURE_ROWS:
-        x, y = get(before), get(after)
-        change = ""
-        if isinstance(x, int) and isinstance(y, int):
-            change = f"{y - x:+d}" + (f" ({(y - x) / x:+.1%})" if x else "")
-        rows.append([label, x, y, change])
-    dest = after.headcount_by_destination
-    where = ", ".join(f"{k} {v}" for k, v in dest.items() if v)
-    return (
-        '<h2 id="structure">Structure and headcount</h2>\n'
-        + _table(["metric", "before", "after", "change"], rows)
-        + f"\n<p>Where the staff went: {escape(where)}.</p>"
-    )
+def _css() -> Markup:
+    """The report's styles: orgsim's own file, so marked safe (escaping would break its quoted font names)."""
+    from markupsafe import Markup
+
+    return Markup(resources.files("orgsim").joinpath("templates/report.css").read_text(encoding="utf-8"))
 
 
-def _time_and_queues(c: Comparison, d: dict[str, Any]) -> str:
-    rows = []
-    for comp in COMPONENTS:
-        row: list[Any] = [comp]
-        for name in ("before", "after"):
-            split = d[name]["time_split_working_days"]
-            row.append(_fmt(split.get(comp)) if split else None)
-        rows.append(row)
-    out = ['<h2 id="time">Where the time goes and the busiest queues</h2>',
-           _table(["component (working days on the critical path)", "before", "after"], rows)]
-    for state in (c.before, c.after):
-        ranked = state.bottlenecks()[:5]
-        out.append(_table(
-            ["queue", "servers", "utilisation", "mean queue"],
-            [[b["pool"], b["servers"], f"{b['utilisation']:.1%}", _fmt(b["mean_queue"], 2)] for b in ranked],
-            caption=f"busiest queues {state.name} the reforms",
-        ))
-    return "\n".join(out)
+def _context(c: Comparison, sweep: pd.DataFrame | None, lang: str, dpi: int, output_name: str,
+             figures_lang: str | None, english: bool | None) -> dict[str, Any]:
+    from orgsim import __version__
 
-
-def _sources_section(c: Comparison) -> str:
+    d = c.to_dict()
+    names = r.names_for(c)
     meta = c.scenario.scenario
-    out = ['<h2 id="sources">Sources and assumptions</h2>']
-    if meta.sources:
-        out.append(_table(["id", "source", "file", "figures taken"],
-                          [[s.id, s.title, s.file, "; ".join(s.figures)] for s in meta.sources]))
-    else:
-        out.append("<p>The scenario names no source.</p>")
-    if meta.assumptions:
-        out.append(_table(["about", "value", "reason"],
-                          [[a.about, None if a.value is None else str(a.value), a.reason] for a in meta.assumptions],
-                          caption="assumed numbers"))
-    else:
-        out.append("<p>The scenario lists no assumption.</p>")
-    return "\n".join(out)
-
-
-def _changes_section(c: Comparison) -> str:
-    rows = [[i, None if ch.phase is None else _Label(ch.phase), ch.op, ch.action, ch.subject, ch.source, ch.target, ch.staff or None,
-             ch.category, ch.note] for i, ch in enumerate(c.outcome.changes, 1)]
-    states = ", ".join(label for label, _ in c.outcome.states)
-    return (
-        '<h2 id="changes">Change log</h2>\n'
-        f"<p>{len(c.outcome.states)} reform operators, in order: {escape(states) or 'none'}.</p>\n"
-        + _table(["#", "phase", "operator", "action", "subject", "from", "to", "staff", "category", "note"], rows)
-    )
-
-
-def _figures_section(figures: Sequence[tuple[str, Figure]], dpi: int) -> str:
+    sim = c.scenario.simulation
+    figures = report_figures(c, sweep=sweep, lang=figures_lang, english=english)
     titles = {kind: (title, caption) for kind, title, caption in _FIGURES}
-    out = ['<h2 id="figures">Figures</h2>']
+    shown = []
     for kind, fig in figures:
         data, width, height = _figure_png(fig, dpi)
+        fig.clear()
         title, caption = titles[kind]
-        out.append(
-            f'<figure id="figure-{escape(kind)}">'
-            f'<img src="data:image/png;base64,{data}" width="{width}" height="{height}" '
-            f'alt="{escape(title)}">'
-            f"<figcaption><b>{escape(title)}.</b> {escape(caption)}</figcaption></figure>"
-        )
-    return "\n".join(out)
+        shown.append({"kind": kind, "data": data, "width": width, "height": height, "title": _(title),
+                      "caption": _(caption)})
+    tables = [
+        r.project_type_table(d, names),
+        r.lead_time_table(d, names),
+        r.time_split_table(d, names),
+        r.structure_table(c.before.structure, c.after.structure),
+        r.staffing_table(d, names, sim.utilisation_target),
+        r.queue_table(c.before, names),
+        r.queue_table(c.after, names),
+    ]
+    unstable = [_("{state} the reforms: {why}").format(state=r.state_label(s.name), why=r.instability_text(s, names))
+                for s in (c.before, c.after) if not s.stable]
+    changes = change_sentences(c.outcome, c.scenario, names)
+    n_ops = len(c.outcome.states)
+    reproduce = (f"orgsim report {c.scenario.source_file} --seed {c.seed} --replications {c.replications} "
+                 f"--lang {lang} -o {output_name}")
+    run = [
+        (_("scenario file"), c.scenario.source_file),
+        (_("scenario SHA-256"), c.scenario.sha256),
+        (_("orgsim version"), __version__),
+        (_("seed"), str(c.seed)),
+        (_("replications per state"), str(c.replications)),
+        (_("horizon / warm-up"), _("{horizon:g} / {warmup:g} working days").format(
+            horizon=sim.horizon_days, warmup=sim.warmup_days)),
+        (_("calendar"), _("from {start}, {hours:g} hours a day, holidays: {holidays}").format(
+            start=sim.calendar.start.isoformat(), hours=sim.calendar.hours_per_day, holidays=sim.calendar.holidays)),
+        (_("reform operators"), str(n_ops)),
+    ]
+    chinese = lang == "zh"
+    return {
+        "lang_tag": r.language_tag(),
+        "css": _css(),
+        "title": names.title(),
+        "subtitle": (meta.name_en if chinese else meta.name) if meta.name_en else None,
+        "description": meta.description.strip(),
+        "unstable": unstable,
+        "headline": r.headline(c, d, names),
+        "figures": shown,
+        "tables": tables,
+        "destinations": destinations_text(c.after.structure),
+        "changes_intro": ngettext("{n} reform operator, in order:", "{n} reform operators, in order:", n_ops).format(
+            n=n_ops) if n_ops else _("The scenario has no reform."),
+        "changes": changes,
+        "sources": meta.sources,
+        "assumptions": meta.assumptions,
+        "run": run,
+        "method_note": _("Means with Student-t 95% confidence intervals across replications; percentiles are "
+                         "means of each replication's percentile. Changes are paired replication by replication "
+                         "(common random numbers), so their intervals are narrower than either state's. Lead "
+                         "times of an unstable state are not reported."),
+        "footer": _("Made by orgsim {version}. The same scenario file (same SHA-256), seed, replications and "
+                    "version give the same numbers:").format(version=__version__),
+        "reproduce": reproduce,
+    }
 
 
 def render_report(
     comparison: Comparison,
     *,
     sweep: pd.DataFrame | None = None,
+    lang: str | None = None,
     english: bool | None = None,
-    dpi: int = 100,
+    dpi: int = DEFAULT_DPI,
+    output_name: str = "report.html",
 ) -> str:
-    """The HTML report of ``comparison`` (and of a sweep's frame, when given), as text."""
-    c = comparison
-    d = c.to_dict()
-    meta = c.scenario.scenario
-    figures = report_figures(c, sweep=sweep, english=english)
-    warnings_html = ""
-    unstable = [s for s in (c.before, c.after) if not s.stable]
-    if unstable:
-        items = "".join(
-            f"<li>{escape(s.name)} the reforms: {escape('; '.join(s.instability()))}</li>" for s in unstable
-        )
-        warnings_html = (f'<div class="warning"><b>Unstable:</b> queues grow without bound, so lead times '
-                         f"are not steady-state numbers and are not reported.<ul>{items}</ul></div>")
-    subtitle = f" <small>{escape(meta.name_en)}</small>" if meta.name_en else ""
-    description = f"<p>{escape(meta.description)}</p>" if meta.description.strip() else ""
-    from orgsim import __version__
+    """The HTML report of ``comparison`` (and of a sweep's frame, when given), as text.
 
-    reproduce = (f"orgsim report {c.scenario.source_file} --seed {c.seed} "
-                 f"--replications {c.replications} -o report.html")
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-Hans">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(meta.name)} — orgsim report</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{escape(meta.name)}{subtitle}</h1>",
-        description,
-        warnings_html,
-        _summary_section(c, d),
-        _sources_section(c),
-        _key_results(c, d),
-        _structure_section(c),
-        _time_and_queues(c, d),
-        _figures_section(figures, dpi),
-        _changes_section(c),
-        f"<hr><p>Made by orgsim {escape(__version__)}. Reproduce with <code>{escape(reproduce)}</code>; "
-        "the same scenario file (same SHA-256), seed, replications and version give the same numbers.</p>",
-        "</body>",
-        "</html>",
-    ]
-    for _, fig in figures:
-        fig.clear()
-    return "\n".join(p for p in parts if p) + "\n"
+    ``lang`` is ``zh`` or ``en`` (default: ``$ORGSIM_LANG``, else the
+    scenario's ``scenario.language``, else English; ``english=True`` is
+    ``en``). ``output_name`` is the file name the reproduce command writes.
+    """
+    if english:
+        chosen = "en"
+    elif lang:
+        chosen = check_language(lang, "lang")
+    else:
+        chosen = resolve_language(None, comparison.scenario)
+    with use_language(chosen):
+        context = _context(comparison, sweep, chosen, dpi, output_name, chosen, english)
+        return _environment().get_template("report.html").render(**context)
 
 
 def write_report(
@@ -351,8 +226,10 @@ def write_report(
     comparison: Comparison,
     *,
     sweep: pd.DataFrame | None = None,
+    lang: str | None = None,
     english: bool | None = None,
-    dpi: int = 100,
+    dpi: int = DEFAULT_DPI,
 ) -> Path:
     """Write the report to ``path``, whole or not at all."""
-    return atomic_write_text(path, render_report(comparison, sweep=sweep, english=english, dpi=dpi))
+    text = render_report(comparison, sweep=sweep, lang=lang, english=english, dpi=dpi, output_name=Path(path).name)
+    return atomic_write_text(path, text)

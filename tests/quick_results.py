@@ -19,6 +19,6 @@ def quick(scenario: Scenario, horizon_days: float = 150.0) -> Scenario:
     })})
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def comparison_of(path: Path) -> Comparison:
     return compare(quick(load_scenario(path)))

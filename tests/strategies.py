@@ -133,7 +133,7 @@ def check_step(before: o.Org, after: o.Org, changes: list) -> None:
     # the hierarchy is a forest; approval paths are DAGs of known functions that lost none
     assert _is_forest(after)
     assert [f.id for f in after.flows] == [f.id for f in before.flows]
-    for old, new in zip(before.flows, after.flows):
+    for old, new in zip(before.flows, after.flows, strict=True):
         assert nx.is_directed_acyclic_graph(new.dag())
         assert new.functions() >= old.functions()
         assert all(after.is_function(f) for f in new.functions())
@@ -323,10 +323,10 @@ def _drop_rework_conflicts(steps: list[dict[str, Any]]) -> None:
     dag = nx.DiGraph()
     dag.add_nodes_from(s["id"] for s in steps)
     dag.add_edges_from((a, s["id"]) for s in steps for a in s["after"])
-    for s in steps:
+    for step in steps:
         targets = {x["id"]: x["rework_to"] for x in steps if "rework_to" in x}
-        if any(b == s["id"] for _, b, _ in o.rework_conflicts(dag, targets)):
-            del s["rework_to"]
+        if any(b == step["id"] for _, b, _ in o.rework_conflicts(dag, targets)):
+            del step["rework_to"]
 
 
 def orgs(**kw: Any) -> st.SearchStrategy[o.Org]:
@@ -360,9 +360,8 @@ def _select(org: o.Org, functions: list[str], categories: list[str], within: str
     chosen = list(dict.fromkeys(functions))
     scope = set(org.subtree(within)) if within is not None else None
     for f in org.functions():
-        if org.attr(f, o.CATEGORY) in categories and f not in chosen:
-            if scope is None or org.owner(f) in scope:
-                chosen.append(f)
+        if org.attr(f, o.CATEGORY) in categories and f not in chosen and (scope is None or org.owner(f) in scope):
+            chosen.append(f)
     return chosen
 
 

@@ -39,11 +39,13 @@ def test_validate_ok_lines_for_every_bundled_scenario() -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert len(lines) == len(SCENARIOS)
-    for path, line in zip(SCENARIOS, lines):
+    for path, line in zip(SCENARIOS, lines, strict=True):
         scenario = load_scenario(path)
         assert line.startswith(f"ok: {path} ({len(scenario.units)} units, {len(scenario.functions)} functions, ")
         assert line.endswith(f"{len(scenario.operators())} reform operators)")
     assert result.stderr == ""
+    result = run("validate", TUTORIAL, "--lang", "zh")
+    assert result.stdout == f"通过：{TUTORIAL}（9 个单位，10 项职能，6 项改革措施）\n"
 
 
 def test_validate_mixed_good_and_bad(broken: Path) -> None:
@@ -72,20 +74,23 @@ def test_validate_a_directory_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_show_text_tree_and_metrics() -> None:
-    result = run("show", TUTORIAL)
+    result = run("show", TUTORIAL, "--lang", "zh")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "示范高新区（教程） (before reforms)"
-    assert any(line.startswith("管委会 [committee, committee] ") for line in lines)
-    assert any(line.startswith("├─ 规划局 [planning, bureau]") for line in lines)
-    assert any(line.split()[:1] == ["metric"] for line in lines)
+    assert lines[0] == "示范高新区（教程）（改革前）"
+    assert any(line.startswith("管委会 [committee, 管委会] 13 人") for line in lines)
+    assert any(line.startswith("├─ 规划局 [planning, 局]") for line in lines)
+    assert any(line.split()[:1] == ["指标"] for line in lines)
     assert result.stderr == ""
+    english = run("show", TUTORIAL).stdout.splitlines()  # the default: English, name_en
+    assert english[0] == "Demo high-tech zone (tutorial) (before the reforms)"
+    assert any(line.startswith("Zone committee [committee, committee] 13 staff") for line in english)
 
 
 def test_show_english_and_after() -> None:
     result = run("show", TUTORIAL, "--english", "--after")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0].endswith("(after reforms)")
+    assert result.stdout.splitlines()[0].endswith("(after the reforms)")
     assert "Land, planning and construction bureau [lpc, bureau]" in result.stdout
     assert "[planning, bureau]" not in result.stdout
 
@@ -123,12 +128,18 @@ def test_apply_text() -> None:
     result = run("apply", TUTORIAL)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "示范高新区（教程）: 6 reform operators"
-    assert "  [merge] function_moved land_supply: land -> lpc" in lines
+    assert lines[0] == "Demo high-tech zone (tutorial): 6 reform operators"
+    assert ("  1. [2020] Land bureau, Planning bureau and Construction bureau merged into Land, planning and "
+            "construction bureau; leadership posts 9 → 4; 8 posts cut") in lines
     assert any(line.startswith("headcount ") and "87" in line and "60" in line for line in lines)
-    assert lines[-2].startswith("where the staff went: ")
+    assert lines[-2].startswith("Where the staff went: ")
     # The tutorial's two social-affairs duties (no items counted) went to the sub-district.
-    assert lines[-1] == "where the social-affairs duties are: sub_districts 0 items (2 duties)"
+    assert lines[-1] == "Where the social-affairs duties are: sub-districts: 0 items in 2 duties."
+    zh = run("apply", TUTORIAL, "--lang", "zh").stdout.splitlines()
+    assert zh[0] == "示范高新区（教程）：6 项改革措施"
+    assert "  1. [2020] 国土局、规划局、建设局 合并为 国土规划建设局；领导职数 9 → 4；精简 8 人" in zh
+    assert "  6. [2021] 管委会 员额上限 60 人；精简 5 人" in zh
+    assert zh[-2] == "人员去向：留在开发区政府 60；转至街道 17；精简 13；转入 3。"
 
 
 def test_apply_json_contract() -> None:

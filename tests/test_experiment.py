@@ -37,6 +37,7 @@ def serial(tutorial):  # noqa: ANN001, ANN201
     return compare(tutorial, replications=4, seed=9, keep_records=True)
 
 
+@pytest.mark.slow  # process pools and a Dask cluster
 def test_every_executor_gives_the_same_comparison(tutorial, serial) -> None:  # noqa: ANN001
     """Serial, local processes and Dask: the same summary JSON, table and records for the same seed."""
     want_json, want_frame = _documents(serial)
@@ -45,7 +46,7 @@ def test_every_executor_gives_the_same_comparison(tutorial, serial) -> None:  # 
     got_json, got_frame = _documents(in_processes)
     assert got_json == want_json
     pd.testing.assert_frame_equal(got_frame, want_frame)
-    for a, b in zip(in_processes.after.runs, serial.after.runs):
+    for a, b in zip(in_processes.after.runs, serial.after.runs, strict=True):
         assert a.records == b.records and a.records
     pytest.importorskip("dask.distributed")
     with make_executor("dask", workers=2) as cluster:
@@ -53,6 +54,7 @@ def test_every_executor_gives_the_same_comparison(tutorial, serial) -> None:  # 
     assert _documents(on_dask)[0] == want_json
 
 
+@pytest.mark.slow  # a process pool
 def test_workers_alone_mean_processes(tutorial, serial) -> None:  # noqa: ANN001
     calls = []
     result = compare(tutorial, replications=4, seed=9, keep_records=True, workers=2,
@@ -75,7 +77,7 @@ def test_run_state_is_the_comparisons_state(tutorial, serial) -> None:  # noqa: 
 def test_summaries_are_those_of_the_whole_runs(tutorial, serial) -> None:  # noqa: ANN001
     """The statistics a comparison reads equal those of the runs simulate() returns, arrays and all."""
     runs = run_replications(tutorial, "after", replications=4, seed=9)
-    for whole, summary in zip(runs, serial.after.runs):
+    for whole, summary in zip(runs, serial.after.runs, strict=True):
         assert whole.summary() == summary.stats
 
 
@@ -106,14 +108,16 @@ def test_by_project_type() -> None:
     c = compare(scenario, replications=3, seed=4)
     per_type = c.after.by_project_type()
     # the project types, then the case types of the enforcement cases (each way of resolving them)
-    cases = [f"{e.id}.{r}" for e in scenario.workload.enforcement_cases for r in ("service", "management", "enforcement")]
+    cases = [f"{e.id}.{r}" for e in scenario.workload.enforcement_cases
+             for r in ("service", "management", "enforcement")]
     assert list(per_type) == [p.id for p in scenario.workload.project_types] + cases == c.after.project_types()
     total = 0.0
     for type_id, row in per_type.items():
         runs = c.after.lead_time_runs("working", type_id)
         assert row["lead_time_working_days"]["mean"] == pytest.approx(np.mean([s.mean for s in runs]), rel=1e-12)
         assert row["lead_time_working_days"]["p90"] == pytest.approx(np.mean([s.p90 for s in runs]), rel=1e-12)
-        assert row["time_split_working_days"] is None  # records not kept
+        split = row["time_split_working_days"]  # records not kept: from the engine's per-type sums
+        assert sum(split.values()) == pytest.approx(row["lead_time_working_days"]["mean"], rel=1e-9)
         assert row["kind"] == ("enforcement" if type_id in cases else "approval")
         if row["kind"] == "approval":  # the pooled figures are the project types'
             total += row["applications_per_replication"]
@@ -150,6 +154,7 @@ def _short_tutorial(tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.slow  # process pools
 @pytest.mark.parametrize("command", [["compare"], ["run", "--state", "before"]])
 def test_cli_jobs_give_the_same_json(tmp_path: Path, command: list[str]) -> None:
     path = str(_short_tutorial(tmp_path))
@@ -178,3 +183,70 @@ def test_cli_run_writes_its_summary_and_table(tmp_path: Path) -> None:
     assert summary["lead_time_working_days"]["mean"] == pytest.approx(frame["lead_working_mean"].mean(), rel=1e-12)
     records = pd.read_csv(out / "records.csv")
     assert len(records) == frame["completed"].sum()
+
+
+@pytest.fixture(scope="module")
+def yizheng_comparison():  # noqa: ANN201
+    return compare(quick(load_scenario(YIZHENG), 300.0), replications=3, seed=4)
+
+
+def test_pooled_mean_is_the_arrival_weighted_mean_of_the_type_means(yizheng_comparison) -> None:  # noqa: ANN001
+    """In each replication, pooled mean = sum(count_t * mean_t) / sum(count_t), on every clock."""
+    for state in (yizheng_comparison.before, yizheng_comparison.after):
+        assert len(state.project_types()) == 4
+        for run in state.runs:
+            counts = np.array([t.count for t in run.project_types], dtype=float)
+            assert counts.sum() == run.completed and (counts > 0).all()
+            for clock in ("working", "calendar", "statutory"):
+                means = np.array([t.lead[clock].mean for t in run.project_types])
+                assert float(counts @ means / counts.sum()) == pytest.approx(run.lead[clock].mean, rel=1e-12)
+                assert max(t.lead[clock].max for t in run.project_types) == run.lead[clock].max
+            for c, pooled in run.time_split.items():  # the time split too
+                split = np.array([t.time_split[c] for t in run.project_types])
+                assert float(counts @ split / counts.sum()) == pytest.approx(pooled, rel=1e-12, abs=1e-12)
+            limited = [t for t in run.project_types if t.statutory_limit_days is not None]
+            over = sum(t.share_over_limit * t.count for t in limited) / sum(t.count for t in limited)
+            assert over == pytest.approx(run.share_over_limit, rel=1e-12)
+
+
+def test_compare_json_per_project_type(yizheng_comparison) -> None:  # noqa: ANN001
+    c = yizheng_comparison
+    doc = c.to_dict()
+    ids = [p.id for p in c.scenario.workload.project_types]
+    for name, state in (("before", c.before), ("after", c.after)):
+        per_type = doc[name]["by_project_type"]
+        assert list(per_type) == ids
+        for type_id, row in per_type.items():
+            for key in ("lead_time_working_days", "lead_time_calendar_days"):
+                assert set(row[key]) == set(doc[name][key])  # the same fields as the state's
+                assert row[key]["ci95"][0] <= row[key]["mean"] <= row[key]["ci95"][1]
+            assert row["name"] == next(p.name for p in c.scenario.workload.project_types if p.id == type_id)
+            limit = row["statutory_limit_days"]
+            over = state.project_type_metric(type_id, "share_over_limit")
+            assert row["share_over_statutory_limit"] == pytest.approx(float(np.mean(over)), rel=1e-12)
+            if limit is not None:  # against THAT type's limit
+                runs = state.lead_time_runs("statutory", type_id)
+                assert all(s.max <= limit for s in runs) == (row["share_over_statutory_limit"] == 0)
+    diff = doc["difference"]["by_project_type"]
+    assert list(diff) == ids
+    for type_id, row in diff.items():
+        d = c.after.project_type_metric(type_id, "lead_working_p90") - c.before.project_type_metric(
+            type_id, "lead_working_p90")
+        assert row["lead_time_working_days"]["p90"]["mean"] == pytest.approx(float(np.mean(d)), rel=1e-12)
+        lo, hi = row["lead_time_working_days"]["mean"]["ci95"]
+        assert lo <= row["lead_time_working_days"]["mean"]["mean"] <= hi
+
+
+def test_replication_table_has_per_type_columns(yizheng_comparison) -> None:  # noqa: ANN001
+    c = yizheng_comparison
+    frame = c.to_frame()
+    assert len(frame) == 6  # still one row per state and replication
+    for type_id in c.after.project_types():
+        column = f"type.{type_id}.lead_working_mean"
+        assert column in frame.columns
+        got = frame.loc[frame["state"] == "after", column].to_numpy()
+        np.testing.assert_array_equal(got, [r.project_type(type_id).lead["working"].mean for r in c.after.runs])
+    weights = frame[[f"type.{t}.applications" for t in c.after.project_types()]].to_numpy()
+    means = frame[[f"type.{t}.lead_working_mean" for t in c.after.project_types()]].to_numpy()
+    np.testing.assert_allclose((weights * means).sum(axis=1) / weights.sum(axis=1), frame["lead_working_mean"],
+                               rtol=1e-12)

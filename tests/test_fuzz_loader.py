@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,9 @@ from hypothesis import strategies as st
 from orgsim.errors import OrgsimError
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario, parse_scenario
+
+# Fuzzing the whole pipeline (parse, validate, reform): seconds per test.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"

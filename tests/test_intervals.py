@@ -70,6 +70,7 @@ def test_confidence_interval() -> None:
     assert all(math.isnan(v) for v in confidence_interval([1.0]))
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_simulating_does_not_load_scipy() -> None:
     code = ("import sys, orgsim.experiment, orgsim.batches, orgsim.sim.summary; "
             "from orgsim.intervals import confidence_interval; confidence_interval([1.0, 2.0, 4.0]); "

@@ -20,6 +20,9 @@ from typing import Any
 
 import pytest
 
+# Each notebook runs in a fresh Jupyter kernel: seconds to tens of seconds apiece.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))

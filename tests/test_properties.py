@@ -47,6 +47,9 @@ from strategies import (
     wild_specs,
 )
 
+# 200 derandomised examples per property: seconds each.
+pytestmark = pytest.mark.slow
+
 PROPERTY = settings(
     max_examples=200,
     deadline=None,

@@ -17,15 +17,12 @@ import re
 import shutil
 import struct
 import subprocess
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from orgsim import plotting
 from orgsim.cli import main
 from orgsim.experiment import Comparison
 from orgsim.report import render_report, write_report
@@ -49,19 +46,12 @@ def sweep_frame(c: Comparison) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-@pytest.fixture(autouse=True)
-def _fonts() -> Iterator[None]:
-    """Without a CJK font the figures' (expected, tested elsewhere) fallback warning is quiet."""
-    with warnings.catch_warnings():
-        if plotting.cjk_font() is None:
-            warnings.simplefilter("ignore", plotting.CJKFontWarning)
-        yield
 
 
-@functools.lru_cache(maxsize=None)
-def report_of(path: Path, with_sweep: bool = True) -> str:
+@functools.cache
+def report_of(path: Path, with_sweep: bool = True, lang: str = "en") -> str:
     c = comparison_of(path)
-    return render_report(c, sweep=sweep_frame(c) if with_sweep else None, dpi=60)
+    return render_report(c, sweep=sweep_frame(c) if with_sweep else None, dpi=60, lang=lang)
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -70,29 +60,62 @@ def png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
+def visible_text(html: str) -> str:
+    """The text a reader sees: no style, no tags, entities decoded, the run details' hash left out."""
+    import html as html_module
+
+    body = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    body = re.sub(r"<title>.*?</title>", " ", body, flags=re.S)
+    body = re.sub(r"<[^>]+>", " ", body)
+    return html_module.unescape(body)
+
+
+def orgsim_text(html: str) -> str:
+    """What orgsim itself writes on the page: the visible text less what it quotes from the scenario file
+    (its description, operator labels, sources and assumptions, marked ``from-scenario``) and the run details."""
+    body = html.split('<section id="run">', 1)[0]
+    body = re.sub(r'<(p|span|div) class="[^"]*from-scenario[^"]*">.*?</\1>', " ", body, flags=re.S)
+    return visible_text(body)
+
+
+def cjk_share(text: str) -> float:
+    """Share of CJK characters among letters (numbers, punctuation and spaces left out)."""
+    cjk = len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]", text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return cjk / (cjk + latin) if cjk + latin else 0.0
+
+
 # ---------------------------------------------------------------- the HTML
 
 
+@pytest.mark.slow  # every bundled scenario, simulated and rendered
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_report_has_every_section_figure_and_change(path: Path) -> None:
     c = comparison_of(path)
     html = report_of(path)
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
-    for section in ("run", "sources", "results", "structure", "time", "figures", "changes"):
-        assert f'<h2 id="{section}">' in html
+    # for an official: the headline first, then figures, tables, the reforms, sources, and run details last
+    order = [html.index(f'<section id="{s}">') for s in ("headline", "figures", "tables", "changes", "sources", "run")]
+    assert order == sorted(order)
+    headline = html.split('<section id="headline">', 1)[1].split("</section>", 1)[0]
+    assert 3 <= headline.count("<p>") <= 5
     figures = re.findall(r'<figure id="figure-([a-z]+)">', html)
-    assert figures == ["orgchart", "waterfall", "leadtime", "timesplit", "utilisation", "sweep"]
+    assert figures == ["leadtime", "timesplit", "utilisation", "waterfall", "orgchart", "sweep"]
     images = IMG.findall(html)
     assert len(images) == len(figures)
-    for data, width, height in images:
-        assert png_size(base64.b64decode(data)) == (int(width), int(height))
+    for data, width, height in images:  # shown at their size in inches (96 CSS px each), drawn at 60 dpi here
+        w, h = png_size(base64.b64decode(data))
+        assert (round(w * 96 / 60), round(h * 96 / 60)) == (int(width), int(height))
     # self-contained: nothing fetched from elsewhere, no script
     assert not re.search(r'(src|href)="(?!data:)', html)
     assert "<script" not in html.lower()
-    # the change log lists every change; numbers come with the seed and version that reproduce them
-    body = html.split('<h2 id="changes">', 1)[1]
-    assert body.count("<tr>") == len(c.outcome.changes) + 1
+    # one sentence per operator; numbers come with the seed and version that reproduce them
+    body = html.split('<ol class="changes">', 1)[1].split("</ol>", 1)[0]
+    assert body.count("<li>") == len(c.scenario.operators())
     assert f"--seed {c.seed}" in html and c.scenario.sha256 in html
+    # every project type has its rows, with its own limit
+    for t in c.scenario.workload.project_types:
+        assert (t.name_en or t.name) in html
 
 
 def test_report_tables_carry_confidence_intervals() -> None:
@@ -103,26 +126,92 @@ def test_report_tables_carry_confidence_intervals() -> None:
     assert f"{lead['mean']:.1f} [{lead['ci95'][0]:.1f}, {lead['ci95'][1]:.1f}]" in html
     diff = d["difference"]["lead_time_working_days"]["p90"]
     assert f"[{diff['ci95'][0]:.1f}, {diff['ci95'][1]:.1f}]" in html
-    assert "95% CI (paired)" in html
+    assert "95% CI of the change" in html
+    typed = d["after"]["by_project_type"]["industrial"]["lead_time_working_days"]
+    assert f"{typed['mean']:.1f} [{typed['ci95'][0]:.1f}, {typed['ci95'][1]:.1f}]" in html
     for source in c.scenario.scenario.sources:
         assert source.title in html
     for assumption in c.scenario.scenario.assumptions:
         assert assumption.reason in html
-    assert "示范高新区（教程）" in html and '<meta charset="utf-8">' in html
+    assert "Demo high-tech zone (tutorial)" in html and '<meta charset="utf-8">' in html
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert 'font-family: "Noto Sans CJK SC"' in style and "&#34;" not in style  # styles are not escaped
+    assert "@page { size: A4" in style and "@media print" in style
+
+
+def test_report_headline_says_what_matters() -> None:
+    c = comparison_of(SCENARIOS[-1])  # Yizheng: four project types, two limits
+    d = c.to_dict()
+    html = report_of(SCENARIOS[-1])
+    headline = visible_text(html.split('<section id="headline">', 1)[1].split("</section>", 1)[0])
+    b, a = c.before.structure, c.after.structure
+    assert f"from {b.headcount} to {a.headcount} staff" in headline
+    first = c.scenario.workload.project_types[0]
+    lead = d["after"]["by_project_type"][first.id]
+    p90 = lead["lead_time_working_days"]["p90"]
+    if c.before.stable:
+        assert f"{first.name_en}: 90% of applications done within" in headline
+        assert f"{p90:.1f} working days (statutory limit 120" in headline
+    else:  # the state before cannot keep up at this short horizon: only after, and why
+        assert (f"{first.name_en}: 90% of applications done within {p90:.1f} working days after the reforms "
+                "(statutory limit 120") in headline
+        assert "The organisation before the reforms cannot keep up with its applications" in headline
+    top = c.after.bottlenecks()[0]
+    assert "The bottleneck after the reforms is " in headline and f"busy {top['utilisation']:.0%}" in headline
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_chinese_report_is_mostly_chinese_with_names_not_ids(path: Path) -> None:
+    c = comparison_of(path)
+    html = report_of(path, lang="zh")
+    assert '<html lang="zh-Hans">' in html
+    text = orgsim_text(html)
+    share = cjk_share(text)
+    assert share > 0.95, f"only {share:.0%} of the letters are Chinese"
+    ids = _named_ids(c)
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    assert not (ids & words), sorted(ids & words)[:10]
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_english_report_uses_english_names(path: Path) -> None:
+    c = comparison_of(path)
+    html = report_of(path, lang="en")
+    assert '<html lang="en">' in html
+    text = orgsim_text(html)
+    assert cjk_share(text) < 0.5
+    named = [u for u in c.scenario.units if u.name_en]
+    assert any(u.name_en in text for u in named)
+    # ids with an underscore are never English words: none may show where a name exists
+    ids = {i for i in _named_ids(c) if "_" in i}
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    assert not (ids & words), sorted(ids & words)[:10]
+
+
+def _named_ids(c: Comparison) -> set[str]:
+    """Ids of units, functions and project types that have a name (every one: names are required)."""
+    s = c.scenario
+    ids = {u.id for u in s.units} | {f.id for f in s.functions} | {t.id for t in s.workload.project_types}
+    for _phase, op in s.operators():
+        for new in (getattr(op, "into", None), getattr(op, "bureau", None), getattr(op, "company", None)):
+            if new is not None and hasattr(new, "id"):
+                ids.add(new.id)
+    return ids
 
 
 def test_report_escapes_the_scenarios_text() -> None:
     c = comparison_of(TUTORIAL)
     meta = c.scenario.scenario.model_copy(update={
-        "name": "<script>alert('x')</script>", "description": "A & B <b>bold</b>",
+        "name_en": "<script>alert('x')</script>", "description": "A & B <b>bold</b>",
     })
     scenario = c.scenario.model_copy(update={"scenario": meta})
     evil = Comparison(scenario, c.before, c.after, c.seed, c.replications, c.outcome)
     html = render_report(evil, dpi=40, english=True)
-    assert "<script" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "<script" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "A &amp; B &lt;b&gt;bold&lt;/b&gt;" in html
 
 
+@pytest.mark.slow  # simulates every bundled scenario
 def test_report_says_when_a_state_is_unstable() -> None:
     unstable = [p for p in SCENARIOS if not (comparison_of(p).before.stable and comparison_of(p).after.stable)]
     if not unstable:
@@ -152,6 +241,23 @@ def test_report_command_writes_the_file(tmp_path: Path, quick_cli: None) -> None
     html = out.read_text(encoding="utf-8")
     assert len(IMG.findall(html)) == 6
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "sweep.csv"]
+    # the footer's command writes the file it was written to, whatever its name
+    other = tmp_path / "quarterly review.html"
+    result = CliRunner().invoke(main, ["report", str(TUTORIAL), "-o", str(other), "-r", "2", "--dpi", "40",
+                                       "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    text = other.read_text(encoding="utf-8")
+    assert "-o quarterly review.html</code>" in text and "-o report.html" not in text
+    assert "--lang zh" in text and f"已写入 {other}" in result.stderr
+
+
+def test_report_default_is_print_quality() -> None:
+    from orgsim.report import DEFAULT_DPI
+
+    assert DEFAULT_DPI >= 200
+    html = render_report(comparison_of(TUTORIAL), lang="en")
+    data, width, _height = IMG.findall(html)[0]
+    assert png_size(base64.b64decode(data))[0] >= 2 * int(width)  # at least 192 dpi on paper
 
 
 def test_report_command_refuses_other_suffixes(tmp_path: Path) -> None:
@@ -204,7 +310,9 @@ def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[st
     return subprocess.run(command, capture_output=True, text=True, timeout=180, env=env, check=False)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it: apt-get install chromium)")
+@pytest.mark.slow  # a headless browser per scenario
+@pytest.mark.skipif(CHROMIUM is None,
+                    reason="chromium is not installed (.ci/run installs it: apt-get install chromium)")
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_report_renders_in_chromium_with_every_figure(path: Path, tmp_path: Path) -> None:
     html = report_of(path)
@@ -227,3 +335,22 @@ def test_report_renders_in_chromium_with_every_figure(path: Path, tmp_path: Path
     with Image.open(shot) as image:
         low, high = image.convert("L").getextrema()
     assert high - low > 100, "the screenshot is blank"
+
+
+@pytest.mark.skipif(CHROMIUM is None,
+                    reason="chromium is not installed (.ci/run installs it: apt-get install chromium)")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_prints_to_a_pdf_of_sensible_length(lang: str, tmp_path: Path) -> None:
+    """Headless Chromium prints the report on A4 (its print styles): a handful of pages, not one or fifty."""
+    report = tmp_path / "report.html"
+    report.write_text(report_of(TUTORIAL, lang=lang), encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    done = _chromium(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", report.as_uri()], tmp_path)
+    assert pdf.exists(), f"no PDF; chromium exited {done.returncode}: {done.stderr[-2000:]}"
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+    assert 4 <= pages <= 16, pages
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+    sizes = {tuple(round(float(v)) for v in m) for m in boxes}
+    assert sizes == {(595, 842)}, sizes  # A4 in points

@@ -84,7 +84,7 @@ def test_values_are_yaml_scalars() -> None:
     assert parse_value("60") == 60 and isinstance(parse_value("60"), int)
     assert parse_value("0.25") == 0.25
     assert parse_value("1e3") == 1000.0
-    assert parse_value("true") is True and parse_value("off") is False
+    assert parse_value("true") is True and parse_value("off") == "off"  # YAML 1.2 core, as the loader
     assert parse_value("null") is None
     assert parse_value("frontline_first") == "frontline_first"
 
@@ -203,6 +203,7 @@ def test_scenario_object_gives_the_same_table() -> None:
 # ---------------------------------------------------------------- executors
 
 
+@pytest.mark.slow  # process pools and a Dask cluster
 def test_processes_and_dask_match_serial(serial_grid: pd.DataFrame, pool: ProcessExecutor) -> None:
     """The acceptance check: 4 x 3 points, 5 replications, three executors, one table."""
     in_processes = sweep(TUTORIAL, GRID, replications=5, seed=11, executor=pool)
@@ -213,6 +214,7 @@ def test_processes_and_dask_match_serial(serial_grid: pd.DataFrame, pool: Proces
     pd.testing.assert_frame_equal(on_dask, serial_grid)
 
 
+@pytest.mark.slow  # a process pool
 def test_few_points_split_into_blocks_of_replications(pool: ProcessExecutor) -> None:
     """One point on two workers runs in blocks of replications, with the same numbers."""
     vary = [f"{CAP}.cap=50", *SHORT]
@@ -235,6 +237,7 @@ def test_address_is_for_dask_only() -> None:
 VARY_RESUME = [f"{CAP}.cap=45,50,60", f"{CAP}.policy=frontline_first", f"{RATE}=80,140", *SHORT]
 
 
+@pytest.mark.slow  # interrupted and resumed
 def test_resume_skips_finished_points(tmp_path: Path) -> None:
     out = tmp_path / "sweep.csv"
     with pytest.raises(KeyboardInterrupt):
@@ -261,6 +264,7 @@ def test_resume_refuses_another_sweep(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "different sweep" in result.stderr and "replications" in result.stderr
 
 
+@pytest.mark.slow  # interrupted and resumed
 def test_leftovers_of_a_kill_are_cleaned(tmp_path: Path) -> None:
     out = tmp_path / "sweep.csv"
     with pytest.raises(KeyboardInterrupt):
@@ -291,6 +295,7 @@ def _wait_for_parts(directory: Path, n: int, proc: subprocess.Popen, timeout: fl
     pytest.fail(f"no {n} parts after {timeout} s")
 
 
+@pytest.mark.slow  # killed and resumed, in processes
 @pytest.mark.parametrize(("sig", "executor"), [(signal.SIGKILL, "serial"), (signal.SIGTERM, "processes")])
 def test_cli_killed_half_way_resumes(
     tmp_path: Path, sig: signal.Signals, executor: str, serial_grid: pd.DataFrame
@@ -453,6 +458,7 @@ def test_a_changed_trace_file_is_not_reused(tmp_path: Path, monkeypatch: pytest.
     assert (changed["arrived"] < first["arrived"]).all()
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_orgsim_sweep_is_the_function_before_and_after_its_module_is_imported() -> None:
     """``orgsim.sweep(...)`` calls sweep(), also once ``orgsim.sweep`` has become the module (as importing makes it)."""
     code = (

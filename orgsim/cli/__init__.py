@@ -32,6 +32,9 @@ COMMANDS = {
     "frontier": "orgsim.cli.sweep:frontier_command",
     "plot": "orgsim.cli.present:plot",
     "report": "orgsim.cli.present:report",
+    "import": "orgsim.cli.data:import_command",
+    "export-org": "orgsim.cli.data:export_org",
+    "calibrate": "orgsim.cli.data:calibrate",
 }
 
 

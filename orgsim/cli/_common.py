@@ -7,7 +7,6 @@ its own (``orgsim.cli`` loads a command's module only when it runs).
 from __future__ import annotations
 
 import functools
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -17,8 +16,12 @@ from typing import Any, TypeVar
 import click
 
 from orgsim.errors import OrgsimError
+from orgsim.i18n import ENV_VAR, LANGUAGES, resolve_language
 
-__all__ = ["USAGE_ERROR", "INTERRUPTED", "PROGRESS_AFTER_SECONDS", "_user_errors", "_echo_json", "_progress"]
+__all__ = [
+    "USAGE_ERROR", "INTERRUPTED", "PROGRESS_AFTER_SECONDS", "_user_errors", "_echo_json", "_progress",
+    "lang_option", "english_option", "language_of", "input_options", "MemorySize",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,8 +52,29 @@ def _user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def lang_option(func: F) -> F:
+    """``--lang zh|en`` (also ``$ORGSIM_LANG``); unset, the scenario's ``scenario.language``, else English."""
+    return click.option(
+        "--lang", type=click.Choice(LANGUAGES, case_sensitive=False), envvar=ENV_VAR, show_envvar=True,
+        help="Language of tables, figures and the report: zh (Chinese) or en (English). Default: the "
+             "scenario's scenario.language, else en.",
+    )(func)
+
+
+def english_option(func: F) -> F:
+    """``--english``: the same as ``--lang en`` (kept for the commands that had it)."""
+    return click.option("--english", is_flag=True, help="The same as --lang en.")(func)
+
+
+def language_of(lang: str | None, scenario: Any = None, english: bool = False) -> str:
+    """The language a command speaks: ``--english``, else ``--lang`` / ``$ORGSIM_LANG``, else the scenario's."""
+    return "en" if english else resolve_language(lang.lower() if lang else None, scenario)
+
+
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    from orgsim._io import json_text
+
+    click.echo(json_text(data))
 
 
 @contextmanager
@@ -78,3 +102,31 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None]]:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+class MemorySize(click.ParamType):
+    """A memory size: ``8G``, ``512M``, ``2.5GiB`` or bytes."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        from orgsim.budget import parse_size
+
+        try:
+            return parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def input_options(func: F) -> F:
+    """``--allow-outside`` and ``--max-memory``: how far a scenario may reach, and what its runs may cost."""
+    func = click.option(
+        "--max-memory", type=MemorySize(), default=None, metavar="SIZE",
+        help="Memory the runs may plan to use, e.g. 16G (default 4G); a scenario expected to need more "
+             "is refused before it runs (docs/model.md, Resource budget).")(func)
+    func = click.option(
+        "--allow-outside", is_flag=True,
+        help="Let arrival traces be read from outside the scenario's folder.")(func)
+    return func

@@ -41,7 +41,9 @@ class LazyGroup(click.Group):
             if ctx.meta.pop(_FROZEN, False):
                 gc.unfreeze()
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         resolved = super().resolve_command(ctx, args)
         # The command's module and its libraries are loaded: their objects
         # (hundreds of thousands, none of them garbage) are set aside while
@@ -61,8 +63,8 @@ class LazyGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # click's own format_commands, with stand-ins carrying each unloaded
         # command's help in place of the commands themselves.
-        commands = [(name, self._for_help(ctx, name)) for name in self.list_commands(ctx)]
-        commands = [(name, cmd) for name, cmd in commands if cmd is not None and not cmd.hidden]
+        found = [(name, self._for_help(ctx, name)) for name in self.list_commands(ctx)]
+        commands = [(name, cmd) for name, cmd in found if cmd is not None and not cmd.hidden]
         if not commands:
             return
         limit = formatter.width - 6 - max(len(name) for name, _ in commands)

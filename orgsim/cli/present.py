@@ -6,17 +6,24 @@ the non-interactive Agg backend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from orgsim._io import atomic_write
-from orgsim.cli._common import _progress, _user_errors
+from orgsim.cli._common import _progress, _user_errors, english_option, lang_option, language_of
 from orgsim.experiment import Comparison, compare
+from orgsim.i18n import _, use_language
 from orgsim.plotting import KINDS, SWEEP_COLUMNS
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from orgsim.scenario.schema import Scenario
 
 __all__ = ["plot", "report"]
 
@@ -25,6 +32,8 @@ FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 #: Kinds drawn from the simulation (the others need only the reforms).
 _SIMULATED = ("leadtime", "utilisation", "timesplit")
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 def _use_agg() -> None:
     import matplotlib
@@ -32,7 +41,7 @@ def _use_agg() -> None:
     matplotlib.use("Agg")
 
 
-def _read_sweep(path: Path) -> Any:
+def _read_sweep(path: Path) -> pd.DataFrame:
     """A sweep's results as a data frame, with the columns plot_sweep needs."""
     import pandas as pd
 
@@ -63,22 +72,19 @@ def _read_sweep(path: Path) -> Any:
     return frame
 
 
-def _simulate(scenario: Any, replications: int | None, seed: int | None, package: str | None = None) -> Comparison:
+def _simulate(scenario: Scenario, replications: int | None, seed: int | None, package: str | None = None) -> Comparison:
+    from orgsim.cli.simulate import _warn_unstable
+    from orgsim.experiment import PackageComparison
+
     n = replications or scenario.simulation.replications
-    if scenario.packages:
-        # Figures and the report show the state before against one package: the
-        # comparison of all packages is simulated (same numbers) and one is drawn.
-        name = _package_name(scenario, package)
-        with _progress(len(scenario.state_names()) * n, "simulating") as progress:
-            result = compare(scenario, replications=n, seed=seed, progress=progress).package(name)  # type: ignore[union-attr]
-    else:
-        _package_name(scenario, package)
-        with _progress(2 * n, "simulating") as progress:
-            result = compare(scenario, replications=n, seed=seed, progress=progress)  # type: ignore[assignment]
-    for state in (result.before, result.after):
-        if not state.stable:
-            click.echo(f"warning: the organisation {state.name} the reforms is unstable: "
-                       + "; ".join(state.instability()), err=True)
+    name = _package_name(scenario, package)
+    with _progress(len(scenario.state_names()) * n, _("simulating")) as progress:
+        compared = compare(scenario, replications=n, seed=seed, progress=progress)
+    # Figures and the report show the state before against one package: the
+    # comparison of all packages is simulated (same numbers) and one is drawn.
+    result = compared.package(name) if isinstance(compared, PackageComparison) and name else compared
+    assert isinstance(result, Comparison)
+    _warn_unstable([result.before, result.after])
     return result
 
 
@@ -95,13 +101,15 @@ def _package_name(scenario: Any, package: str | None) -> str | None:
 
 _sim_options = [
     click.option("--package", metavar="NAME", help="Of a scenario with packages: the one drawn against before."),
-    click.option("-r", "--replications", type=click.IntRange(1, 10_000), help="Replications (default: the scenario's)."),
+    click.option("-r", "--replications", type=click.IntRange(1, 10_000),
+                 help="Replications (default: the scenario's)."),
     click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
-    click.option("--english", is_flag=True, help="Label with English names (name_en, else ids)."),
+    lang_option,
+    english_option,
 ]
 
 
-def _with_sim_options(func: Any) -> Any:
+def _with_sim_options(func: F) -> F:
     for option in reversed(_sim_options):
         func = option(func)
     return func
@@ -116,19 +124,19 @@ def _with_sim_options(func: Any) -> Any:
               help="Sweep results (.csv or .parquet) for --kind sweep.")
 @click.option("--clock", type=click.Choice(["working", "calendar", "statutory"]), default="working",
               show_default=True, help="Lead-time clock for --kind leadtime.")
-@click.option("--dpi", type=click.IntRange(20, 1200), default=150, show_default=True,
+@click.option("--dpi", type=click.IntRange(20, 1200), default=200, show_default=True,
               help="Resolution of PNG output.")
 @_with_sim_options
 @_user_errors
 def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, dpi: int, package: str | None,
-         replications: int | None, seed: int | None, english: bool) -> None:
+         replications: int | None, seed: int | None, lang: str | None, english: bool) -> None:
     """Draw one figure of a scenario: org chart, lead times, utilisation, headcount
     waterfall, where the time goes, or sweep curves.
 
     \b
     orgchart     units before and after, sized by headcount, coloured by kind
-    leadtime     lead-time distributions with p50, p90 and the statutory limit
-    utilisation  per-unit utilisation before and after, bottleneck marked
+    leadtime     lead-time distributions per project type, each with its limit
+    utilisation  per-queue utilisation before and after, bottleneck starred
     waterfall    headcount: before, merged away, stripped, spun off, capped, after
     timesplit    waiting, processing, sign-off, hand-off and rework, stacked
     sweep        mean p90 lead time with a CI band against the varied value
@@ -143,26 +151,28 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
         raise click.UsageError("--sweep is used only with --kind sweep")
     frame = _read_sweep(sweep_file) if sweep_file is not None else None
     scenario = load_scenario(file)
+    chosen = language_of(lang, scenario, english)
     _use_agg()
     from orgsim import plotting
 
-    names = {"english": True} if english else {}
-    if kind in _SIMULATED:
-        result = _simulate(scenario, replications, seed, package)
-        if kind == "leadtime":
-            fig = plotting.plot_lead_times(result, clock=clock, **names)
-        elif kind == "utilisation":
-            fig = plotting.plot_utilisation(result, **names)
+    with use_language(chosen):
+        if kind in _SIMULATED:
+            result = _simulate(scenario, replications, seed, package)
+            if kind == "leadtime":
+                fig = plotting.plot_lead_times(result, clock=clock, lang=chosen)
+            elif kind == "utilisation":
+                fig = plotting.plot_utilisation(result, lang=chosen)
+            else:
+                fig = plotting.plot_time_split(result, lang=chosen)
+        elif kind == "sweep":
+            assert frame is not None, "--kind sweep without --sweep was refused above"
+            fig = plotting.plot_sweep(frame, scenario=scenario, lang=chosen)
         else:
-            fig = plotting.plot_time_split(result, **names)
-    elif kind == "sweep":
-        fig = plotting.plot_sweep(frame, scenario=scenario, **names)
-    else:
-        outcome = reform_scenario(scenario, package=_package_name(scenario, package))
-        draw = plotting.plot_orgchart if kind == "orgchart" else plotting.plot_headcount_waterfall
-        fig = draw(outcome, scenario, **names)
-    atomic_write(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi))
-    click.echo(f"wrote {out}", err=True)
+            outcome = reform_scenario(scenario, package=_package_name(scenario, package))
+            draw = plotting.plot_orgchart if kind == "orgchart" else plotting.plot_headcount_waterfall
+            fig = draw(outcome, scenario, lang=chosen)
+        atomic_write(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi))
+        click.echo(_("wrote {path}").format(path=out), err=True)
 
 
 @click.command()
@@ -171,22 +181,24 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
               help="Output file (.html).")
 @click.option("--sweep", "sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Also plot these sweep results (.csv or .parquet).")
-@click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True,
-              help="Resolution of the embedded figures.")
+@click.option("--dpi", type=click.IntRange(20, 600), default=200, show_default=True,
+              help="Resolution of the embedded figures (200 and up prints sharply).")
 @_with_sim_options
 @_user_errors
 def report(file: str, out: Path, sweep_file: Path | None, dpi: int, package: str | None,
-           replications: int | None, seed: int | None, english: bool) -> None:
-    """Write one self-contained HTML report: summary, sources and assumptions,
-    before/after tables with confidence intervals, every figure, and the change log.
+           replications: int | None, seed: int | None, lang: str | None, english: bool) -> None:
+    """Write one self-contained HTML report: the headline, every figure, tables per project type
+    with confidence intervals, the change log as sentences, then sources, assumptions and run details.
     """
     if out.suffix.lower() not in (".html", ".htm"):
         raise click.BadParameter(f"{out}: the file name must end in .html", param_hint="-o/--out")
     frame = _read_sweep(sweep_file) if sweep_file is not None else None
     scenario = load_scenario(file)
-    result = _simulate(scenario, replications, seed, package)
-    _use_agg()
-    from orgsim.report import write_report
+    chosen = language_of(lang, scenario, english)
+    with use_language(chosen):
+        result = _simulate(scenario, replications, seed, package)
+        _use_agg()
+        from orgsim.report import write_report
 
-    write_report(out, result, sweep=frame, english=True if english else None, dpi=dpi)
-    click.echo(f"wrote {out}", err=True)
+        write_report(out, result, sweep=frame, lang=chosen, dpi=dpi)
+        click.echo(_("wrote {path}").format(path=out), err=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -11,163 +10,96 @@ from typing import Any
 import click
 
 from orgsim._format import table
-from orgsim._io import atomic_write, atomic_write_text
-from orgsim.cli._common import _echo_json, _progress, _user_errors
-from orgsim.cli._tables import states_table, structure_table
+from orgsim._io import json_text, write_csv, write_output_set
+from orgsim.budget import MAX_WORKERS
+from orgsim.cli._common import _echo_json, _progress, _user_errors, input_options, lang_option, language_of
+from orgsim.cli._tables import render
 from orgsim.executors import EXECUTORS
 from orgsim.experiment import Comparison, PackageComparison, StateResult, compare, run_state
+from orgsim.i18n import _, use_language
 from orgsim.reforms import reform_packages
-from orgsim.scenario import load_scenario
-from orgsim.sim.results import PERCENTILES
+from orgsim.scenario import Scenario, load_scenario
 
 __all__ = ["run", "compare_command", "estimate"]
 
 
-def _fmt(x: float | None, digits: int = 1) -> str:
-    return "n/a" if x is None else f"{x:.{digits}f}"
+def _comparison_text(c: Comparison | PackageComparison, d: dict[str, Any]) -> str:
+    """The comparison as tables, in the language in force; ``d`` is its ``to_dict()``.
 
+    Before and after; or, for a scenario with packages, before and each package side by side, each
+    package's change from before paired replication by replication.
+    """
+    from orgsim.presentation import results as r
+    from orgsim.presentation.tables import states_structure_table
 
-def _ci(ci: list[float] | None) -> str:
-    if ci is None or any(v != v for v in ci):
-        return ""
-    return f"[{ci[0]:.1f}, {ci[1]:.1f}]"
-
-
-def _lead_rows(label: str, data: dict[str, Any], unit: str) -> list[list[Any]]:
-    rows = [[f"{label} mean ({unit})", _fmt(data["mean"]), _ci(data["ci95"])]]
-    rows += [[f"{label} p{p} ({unit})", _fmt(data[f"p{p}"]), ""] for p in PERCENTILES]
-    return rows
-
-
-def _comparison_text(c: Comparison, d: dict[str, Any]) -> str:
-    """The comparison as tables; ``d`` is its ``to_dict()``."""
-    b, a, diff = d["before"], d["after"], d["difference"]
+    names = r.names_for(c)
+    sim = c.scenario.simulation
+    states, parts, _diffs = r.comparison_states(d)
+    if isinstance(c, PackageComparison):
+        title = _("{scenario}: packages {packages} against the organisation before them; {n} replications, seed "
+                  "{seed}, {horizon:g} working days (warm-up {warmup:g})").format(
+            scenario=names.title(), packages=_(", ").join(c.packages), n=c.replications, seed=c.seed,
+            horizon=sim.horizon_days, warmup=sim.warmup_days)
+        structure = states_structure_table({s: c.states[s].structure for s in states},
+                                             {s: r.state_label(s) for s in states})
+        split = r.time_split_table(d["states"], names, states=states)
+    else:
+        title = _("{scenario}: {n} replications, seed {seed}, {horizon:g} working days (warm-up {warmup:g})").format(
+            scenario=names.title(), n=c.replications, seed=c.seed, horizon=sim.horizon_days, warmup=sim.warmup_days)
+        structure = r.structure_table(c.before.structure, c.after.structure)
+        split = r.time_split_table(d, names)
     lines = [
-        f"{c.scenario.scenario.name}: {c.replications} replications, seed {c.seed}, "
-        f"{c.scenario.simulation.horizon_days:g} working days (warm-up {c.scenario.simulation.warmup_days:g})",
+        title,
         "",
-        structure_table(c.before.structure, c.after.structure),
+        render(structure),
         "",
+        render(r.project_type_table(d, names)),
+        "",
+        render(r.lead_time_table(d, names)),
+        r.bottleneck_text(d, names),
+        "",
+        render(split),
+        "",
+        render(r.staffing_table(d, names, sim.utilisation_target)),
     ]
-    rows = []
-    for key, unit in (("lead_time_working_days", "working days"), ("lead_time_calendar_days", "calendar days")):
-        short = "lead time"
-        for p in ("mean",) + tuple(f"p{x}" for x in PERCENTILES):
-            bv, av = b[key][p], a[key][p]
-            dv = diff[key][p]
-            rows.append([
-                f"{short} {p} ({unit})", _fmt(bv), _fmt(av), _fmt(dv["mean"]),
-                _ci(dv["ci95"]),
-            ])
-    rows.append(["over statutory limit (share)", _fmt(b["share_over_statutory_limit"], 3),
-                 _fmt(a["share_over_statutory_limit"], 3), "", ""])
-    rows.append(["throughput (per working day)", _fmt(b["throughput_per_working_day"], 2),
-                 _fmt(a["throughput_per_working_day"], 2), "", ""])
-    rows.append(["stable", str(b["stable"]).lower(), str(a["stable"]).lower(), "", ""])
-    rows.append(["bottleneck", b["bottleneck"] or "-", a["bottleneck"] or "-", "", ""])
-    lines.append(table(["lead times", "before", "after", "change", "95% CI of change"], rows))
-    lines.append("")
-    target = c.scenario.simulation.utilisation_target
-    units = sorted(set(b["staffing"]) | set(a["staffing"]))
-    lines.append(table(
-        ["unit", "officers before", "needed before", "officers after", "needed after"],
-        [[u, b["staffing"].get(u, {}).get("officers", "-"), b["staffing"].get(u, {}).get("needed", "-"),
-          a["staffing"].get(u, {}).get("officers", "-"), a["staffing"].get(u, {}).get("needed", "-")]
-         for u in units],
-        title=f"case officers per unit, and the fewest that keep their utilisation at or below {target:.0%}",
-    ))
-    lines.append("")
-    support = [u for u in units if "support_needed" in b["staffing"].get(u, {}) or
-               "support_needed" in a["staffing"].get(u, {})]
-    if any(b["staffing"].get(u, {}).get("support_needed") or a["staffing"].get(u, {}).get("support_needed")
-           for u in support):
-        lines.append(table(
-            ["unit", "support before", "needed before", "support after", "needed after"],
-            [[u, b["staffing"].get(u, {}).get("support", "-"), b["staffing"].get(u, {}).get("support_needed", "-"),
-              a["staffing"].get(u, {}).get("support", "-"), a["staffing"].get(u, {}).get("support_needed", "-")]
-             for u in support],
-            title="support staff per unit, and those who would do all its support work (officers do the rest)",
-        ))
-        lines.append("")
-    for state, name in ((c.before, "before"), (c.after, "after")):
-        if state.stable:
-            split = d[name]["time_split_working_days"]
-            lines.append(f"where time goes {name} (working days on the critical path): "
-                         + ", ".join(f"{k} {v:.1f}" for k, v in split.items()))
-        else:
-            lines.append(f"WARNING: {name} is UNSTABLE: " + "; ".join(state.instability())
-                         + f"; backlog at the end {d[name]['backlog_end']:.0f}, "
-                         f"growing {d[name]['backlog_growth_per_100_days']:.1f} per 100 working days")
+    support = r.support_table(d, names)
+    if support is not None:
+        lines += ["", render(support)]
+    for name in states:
+        state = c.states[name]
+        if not state.stable:
+            lines.append("")
+            lines.append(_("WARNING: the organisation {state} is UNSTABLE: {why}; backlog at the end "
+                           "{backlog:.0f}, growing {growth:.1f} per 100 working days").format(
+                state=r.state_phrase(name), why=r.instability_text(state, names),
+                backlog=parts[name]["backlog_end"], growth=parts[name]["backlog_growth_per_100_days"]))
     return "\n".join(lines)
 
 
-def _packages_text(c: PackageComparison, d: dict[str, Any]) -> str:
-    """A comparison of several packages as tables: before, then each package with its paired change."""
-    names = list(c.states)
-    lines = [
-        f"{c.scenario.scenario.name}: packages {', '.join(c.packages)} against the organisation before them; "
-        f"{c.replications} replications, seed {c.seed}, {c.scenario.simulation.horizon_days:g} working days "
-        f"(warm-up {c.scenario.simulation.warmup_days:g})",
-        "",
-        states_table({name: state.structure for name, state in c.states.items()}),
-        "",
-    ]
-    rows = []
-    for key, unit in (("lead_time_working_days", "working days"), ("lead_time_calendar_days", "calendar days")):
-        for p in ("mean",) + tuple(f"p{x}" for x in PERCENTILES):
-            row = [f"lead time {p} ({unit})", _fmt(d["states"]["before"][key][p])]
-            for name in c.packages:
-                change = d["difference"][name][key][p]
-                row.append(f"{_fmt(d['states'][name][key][p])} ({_signed(change['mean'])} {_ci(change['ci95'])})"
-                           .replace(" )", ")"))
-            rows.append(row)
-    rows.append(["over statutory limit (share)"] + [_fmt(d["states"][n]["share_over_statutory_limit"], 3) for n in names])
-    rows.append(["throughput (per working day)"] + [_fmt(d["states"][n]["throughput_per_working_day"], 2) for n in names])
-    rows.append(["stable"] + [str(d["states"][n]["stable"]).lower() for n in names])
-    rows.append(["bottleneck"] + [d["states"][n]["bottleneck"] or "-" for n in names])
-    lines.append(table(["lead times", *names], rows,
-                       title="each package: its value (its change from before, with the paired 95% CI)"))
-    lines.append("")
-    units = sorted(set().union(*(d["states"][n]["staffing"] for n in names)))
-    target = c.scenario.simulation.utilisation_target
-    lines.append(table(
-        ["unit", *(f"{n}: officers / needed" for n in names)],
-        [[u, *(_staff(d["states"][n]["staffing"].get(u), "officers", "needed") for n in names)] for u in units],
-        title=f"case officers per unit, and the fewest that keep their utilisation at or below {target:.0%}",
-    ))
-    if any(d["states"][n]["staffing"].get(u, {}).get("support_needed") for n in names for u in units):
-        lines.append("")
-        lines.append(table(
-            ["unit", *(f"{n}: support / needed" for n in names)],
-            [[u, *(_staff(d["states"][n]["staffing"].get(u), "support", "support_needed") for n in names)]
-             for u in units],
-            title="support staff per unit, and those who would do all its support work (officers do the rest)",
-        ))
-    lines.append("")
-    for name, state in c.states.items():
-        if state.stable:
-            split = d["states"][name]["time_split_working_days"]
-            lines.append(f"where time goes, {name} (working days on the critical path): "
-                         + ", ".join(f"{k} {v:.1f}" for k, v in split.items()))
-        else:
-            lines.append(f"WARNING: {name} is UNSTABLE: " + "; ".join(state.instability()))
-    return "\n".join(lines)
+def _warn_unstable(states: list[StateResult]) -> None:
+    from orgsim.presentation import results as r
 
-
-def _signed(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:+.1f}"
-
-
-def _staff(row: dict[str, int] | None, have: str, need: str) -> str:
-    return "-" if row is None or have not in row else f"{row[have]} / {row[need]}"
+    for state in states:
+        if not state.stable:
+            names = r.names_for(state)
+            click.echo(_("warning: the organisation {state} is unstable: {why}").format(
+                state=r.state_phrase(state.name), why=r.instability_text(state, names)), err=True)
 
 
 def _write_outputs(out: Path, summary: dict[str, Any], frame: Any, records: Any | None) -> list[Path]:
-    written = [atomic_write_text(out / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")]
-    written.append(atomic_write(out / "replications.csv", lambda tmp: frame.to_csv(tmp, index=False)))
+    """The output set in ``out``, as one: the previous complete set or this one, never a mix (orgsim._io)."""
+    from orgsim.spreadsheets import result_tables, write_workbook
+
+    text = json_text(summary, sort_keys=True) + "\n"
+    files: dict[str, Callable[[Path], Any]] = {
+        "summary.json": lambda path: path.write_text(text, encoding="utf-8"),
+        "replications.csv": lambda path: write_csv(frame, path),
+    }
     if records is not None:
-        written.append(atomic_write(out / "records.csv", lambda tmp: records.to_csv(tmp, index=False)))
-    return written
+        files["records.csv"] = lambda path: write_csv(records, path)
+    # The same tables for those who read results in Excel: one sheet each, numbers as numbers.
+    files["results.xlsx"] = lambda path: write_workbook(path, result_tables(summary, frame, records))
+    return write_output_set(out, files)
 
 
 def _records_frame(states: list[StateResult]) -> Any:
@@ -181,19 +113,26 @@ def _records_frame(states: list[StateResult]) -> Any:
 
 
 _common = [
-    click.option("-r", "--replications", type=click.IntRange(1, 10_000), help="Replications (default: the scenario's)."),
+    click.option("-r", "--replications", type=click.IntRange(1, 10_000),
+                 help="Replications (default: the scenario's)."),
     click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables."),
     click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                 help="Write summary.json and replications.csv into this directory."),
+                 help="Write summary.json, replications.csv and results.xlsx (the same tables for Excel) "
+                      "into this directory."),
     click.option("--records", is_flag=True, help="Also keep and write per-application records (records.csv)."),
-    click.option("-j", "--jobs", "--workers", "jobs", type=click.IntRange(1),
+    click.option("--event-log", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Also write the event log of the runs: one row per step, sign-off, hand-off and time back "
+                      "with the applicant, with dates (.csv, .parquet or .xes; docs/data.md)."),
+    click.option("-j", "--jobs", "--workers", "jobs", type=click.IntRange(1, MAX_WORKERS),
                  help="Replications at once, in local worker processes (default 1: in this process)."),
     click.option("--executor", type=click.Choice(EXECUTORS),
                  help="Where replications run: serial (default), local processes (--jobs of them, default: "
                       "the CPUs available), or Dask (a LocalCluster, or --address)."),
     click.option("--address", metavar="ADDR",
-                 help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)."),
+                 help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask); trusted whole: "
+                      "runs are sent there (docs/sweeps.md, Executors)."),
+    lang_option,
 ]
 
 
@@ -203,10 +142,38 @@ def _check_executor(executor: str | None, address: str | None) -> None:
                                  param_hint="--address")
 
 
+def _check_event_log(path: Path | None) -> None:
+    if path is not None and path.suffix.lower() not in (".csv", ".parquet", ".pq", ".xes"):
+        raise click.BadParameter(f"{path}: the name must end in .csv, .parquet or .xes", param_hint="--event-log")
+
+
 def _with_common(func: Callable) -> Callable:
     for option in reversed(_common):
         func = option(func)
-    return func
+    return input_options(func)
+
+
+def _load_within_budget(file: str, *, allow_outside: bool, max_memory: int | None, replications: int | None,
+                        jobs: int | None, executor: str | None, address: str | None, records: bool,
+                        states: int | None) -> tuple[Scenario, int]:
+    """The scenario, and its replications, once what the runs would cost is known to fit the budget.
+
+    ``states``: the states simulated (None: every state of a comparison, two or one per package more).
+    """
+    from orgsim.budget import check_run_budget
+    from orgsim.errors import Problem, ScenarioError
+    from orgsim.executors import make_executor_workers
+    from orgsim.scenario.loader import format_path
+
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
+    n = replications or scenario.simulation.replications
+    states = len(scenario.state_names()) if states is None else states
+    found = check_run_budget(scenario, replications=n, records=records, max_memory_bytes=max_memory, states=states,
+                             runs_at_once=make_executor_workers(executor, address=address, workers=jobs))
+    if found:
+        problems = [Problem(format_path(loc), msg, scenario.source_file, scenario.line_of(loc)) for loc, msg in found]
+        raise ScenarioError(f"{file}: over the resource budget", problems)
+    return scenario, n
 
 
 @click.command("compare")
@@ -214,8 +181,9 @@ def _with_common(func: Callable) -> Callable:
 @_with_common
 @_user_errors
 def compare_command(file: str, replications: int | None, seed: int | None, as_json: bool,
-                    out: Path | None, records: bool, jobs: int | None, executor: str | None,
-                    address: str | None) -> None:
+                    out: Path | None, records: bool, event_log: Path | None, jobs: int | None,
+                    executor: str | None, address: str | None, lang: str | None, allow_outside: bool,
+                    max_memory: int | None) -> None:
     """Simulate the organisation before and after the reforms, side by side.
 
     Lead times (working and calendar days) with 95% confidence intervals, the
@@ -223,27 +191,27 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
     scenario with packages compares the state before with each package.
     """
     _check_executor(executor, address)
-    scenario = load_scenario(file)
-    n = replications or scenario.simulation.replications
-    with _progress(len(scenario.state_names()) * n, "simulating") as progress:
-        result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress,
-                         executor=executor, workers=jobs, address=address)
-    summary = result.to_dict()
-    if out is not None:
-        rec = _records_frame(list(result.states.values())) if records else None
-        for path in _write_outputs(out, summary, result.to_frame(), rec):
-            click.echo(f"wrote {path}", err=True)
-    if as_json:
-        _echo_json(summary)
-    elif isinstance(result, PackageComparison):
-        click.echo(_packages_text(result, summary))
-    else:
-        click.echo(_comparison_text(result, summary))
-    for name, state in summary["states"].items():
-        if not state["stable"]:
-            what = "before the reforms" if name == "before" else (
-                "after the reforms" if name == "after" else f"after package {name}")
-            click.echo(f"warning: the organisation {what} is unstable: " + "; ".join(state["instability"]), err=True)
+    _check_event_log(event_log)
+    scenario, n = _load_within_budget(file, allow_outside=allow_outside, max_memory=max_memory,
+                                      replications=replications, jobs=jobs, executor=executor, address=address,
+                                      records=records, states=None)
+    states = len(scenario.state_names())
+    with use_language(language_of(lang, scenario)):
+        with _progress(states * n, _("simulating")) as progress:
+            result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress,
+                             executor=executor, workers=jobs, address=address, event_log=event_log)
+        if event_log is not None:
+            click.echo(_("wrote {path}").format(path=event_log), err=True)
+        summary = result.to_dict()
+        if out is not None:
+            rec = _records_frame(list(result.states.values())) if records else None
+            for path in _write_outputs(out, summary, result.to_frame(), rec):
+                click.echo(_("wrote {path}").format(path=path), err=True)
+        if as_json:
+            _echo_json(summary)
+        else:
+            click.echo(_comparison_text(result, summary))
+        _warn_unstable(list(result.states.values()))
 
 
 @click.command()
@@ -253,37 +221,46 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
 @_with_common
 @_user_errors
 def run(file: str, state: str | None, replications: int | None, seed: int | None, as_json: bool,
-        out: Path | None, records: bool, jobs: int | None, executor: str | None, address: str | None) -> None:
+        out: Path | None, records: bool, event_log: Path | None, jobs: int | None, executor: str | None,
+        address: str | None, lang: str | None, allow_outside: bool, max_memory: int | None) -> None:
     """Simulate one state of the organisation (by default after the reforms)."""
     _check_executor(executor, address)
-    scenario = load_scenario(file)
+    _check_event_log(event_log)
+    scenario, n = _load_within_budget(file, allow_outside=allow_outside, max_memory=max_memory,
+                                      replications=replications, jobs=jobs, executor=executor, address=address,
+                                      records=records, states=1)
     state = _state_name(scenario, state)
-    n = replications or scenario.simulation.replications
-    with _progress(n, "simulating") as progress:
-        result = run_state(scenario, state, replications=n, seed=seed, keep_records=records, progress=progress,
-                           executor=executor, workers=jobs, address=address)
-    summary = result.to_dict()
-    if out is not None:
-        rec = _records_frame([result]) if records else None
-        for path in _write_outputs(out, summary, result.to_frame(), rec):
-            click.echo(f"wrote {path}", err=True)
-    if as_json:
-        _echo_json(summary)
-        return
-    what = f"{state} reforms" if state in ("before", "after") else f"package {state}"
-    click.echo(f"{scenario.scenario.name} ({what}): {n} replications, seed {summary['seed']}")
-    rows = _lead_rows("lead time", summary["lead_time_working_days"], "working days")
-    rows += _lead_rows("lead time", summary["lead_time_calendar_days"], "calendar days")
-    click.echo(table(["metric", "value", "95% CI"], rows))
-    click.echo()
-    click.echo(table(["queue", "servers", "utilisation", "mean queue"],
-                     [[b["pool"], b["servers"], f"{b['utilisation']:.1%}", f"{b['mean_queue']:.2f}"]
-                      for b in summary["bottlenecks"]], title="busiest queues"))
-    if not result.stable:
-        click.echo("warning: unstable: " + "; ".join(result.instability()), err=True)
+    with use_language(language_of(lang, scenario)):
+        with _progress(n, _("simulating")) as progress:
+            result = run_state(scenario, state, replications=n, seed=seed, keep_records=records,
+                               progress=progress, executor=executor, workers=jobs, address=address,
+                               event_log=event_log)
+        if event_log is not None:
+            click.echo(_("wrote {path}").format(path=event_log), err=True)
+        summary = result.to_dict()
+        if out is not None:
+            rec = _records_frame([result]) if records else None
+            for path in _write_outputs(out, summary, result.to_frame(), rec):
+                click.echo(_("wrote {path}").format(path=path), err=True)
+        if as_json:
+            _echo_json(summary)
+            return
+        from orgsim.presentation import results as r
+
+        names = r.names_for(result)
+        click.echo(_("{scenario} ({state}): {n} replications, seed {seed}").format(
+            scenario=names.title(), state=r.state_phrase(state), n=n, seed=summary["seed"]))
+        click.echo(render(r.project_type_table(summary, names, state=state)))
+        click.echo()
+        click.echo(render(r.lead_time_table(summary, names, state=state)))
+        click.echo()
+        click.echo(render(r.time_split_table(summary, names, states=(state,))))
+        click.echo()
+        click.echo(render(r.queue_table(result, names)))
+        _warn_unstable([result])
 
 
-def _state_name(scenario: Any, state: str | None) -> str:
+def _state_name(scenario: Scenario, state: str | None) -> str:
     """``--state``: before, after, or a package's name; by default after (the first package)."""
     names = scenario.state_names()
     if state is None:
@@ -297,10 +274,13 @@ def _state_name(scenario: Any, state: str | None) -> str:
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--state", default="all", show_default=True, metavar="STATE",
-              help="before, after (or a package's name), or all of them.")
+              help="before, after (or a package's name), or all of them (also: both).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@lang_option
+@input_options
 @_user_errors
-def estimate(file: str, state: str, as_json: bool) -> None:
+def estimate(file: str, state: str, as_json: bool, lang: str | None, allow_outside: bool,
+             max_memory: int | None) -> None:
     """Analytic estimate (Erlang C per queue, Jackson network per path), in a blink.
 
     Exact for exponential times on serial paths; the output lists every place
@@ -310,7 +290,7 @@ def estimate(file: str, state: str, as_json: bool) -> None:
     from orgsim.sim.estimate import estimate_plan
     from orgsim.sim.plan import compile_plan
 
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     chosen = scenario.state_names() if state in ("all", "both") else [_state_name(scenario, state)]
     outcomes = reform_packages(scenario)
     orgs = {"before": next(iter(outcomes.values())).before} | {name: o.after for name, o in outcomes.items()}
@@ -319,26 +299,39 @@ def estimate(file: str, state: str, as_json: bool) -> None:
     if as_json:
         _echo_json({name: est.to_dict() for name, est in results.items()} | {"utilisation_target": target})
         return
-    for name, est in results.items():
-        what = f"{name} the reforms" if name in ("before", "after") else f"after package {name}"
-        click.echo(f"{scenario.scenario.name}, {what} (analytic estimate)")
-        lead = est.mean_lead_time_days
-        click.echo(f"mean lead time: {'unstable' if not math.isfinite(lead) else f'{lead:.2f} working days'}")
-        click.echo(table(
-            ["queue", "servers", "needed", "arrivals/day", "utilisation", "mean wait (days)"],
-            [[p.key, p.servers, p.servers_needed, f"{p.arrival_rate_per_day:.3f}", f"{p.utilisation:.1%}",
-              "unstable" if not math.isfinite(p.mean_wait_days) else f"{p.mean_wait_days:.3f}"]
-             for p in sorted(est.pools, key=lambda p: -p.utilisation)],
-        ))
-        click.echo(f"('needed': fewest servers keeping utilisation at or below {target:.0%})")
-        if est.support:
+    from orgsim.presentation import results as r
+    from orgsim.presentation.names import Names
+
+    with use_language(language_of(lang, scenario)):
+        names = Names(scenario, [org for o in outcomes.values() for org in (o.before, *[s for _, s in o.states])])
+        for name, est in results.items():
+            click.echo(_("{scenario}, {state} (analytic estimate)").format(
+                scenario=names.title(), state=r.state_phrase(name)))
+            lead = est.mean_lead_time_days
+            click.echo(_("mean lead time: {value}").format(
+                value=_("unstable") if not math.isfinite(lead) else _("{days:.2f} working days").format(days=lead)))
             click.echo(table(
-                ["unit", "support staff", "needed", "cases/year", "support hours/year", "done by officers"],
-                [[s.unit, s.support_staff, s.support_needed, f"{s.cases_per_year:,.0f}",
-                  f"{s.support_hours_per_year:,.0f}", f"{s.shortfall_hours_per_year:,.0f}"] for s in est.support],
-                title="support work per unit ('needed': support staff who would do all of it; what they cannot "
-                      "do, the unit's officers do instead of cases)",
+                [_("queue"), _("servers"), _("needed"), _("arrivals per day"), _("utilisation"),
+                 _("mean wait (working days)")],
+                [[names.queue(p.key), p.servers, p.servers_needed, f"{p.arrival_rate_per_day:.3f}",
+                  f"{p.utilisation:.1%}",
+                  _("unstable") if not math.isfinite(p.mean_wait_days) else f"{p.mean_wait_days:.3f}"]
+                 for p in sorted(est.pools, key=lambda p: -p.utilisation)],
+                numeric=[False, True, True, True, True, True],
             ))
-        for c in est.caveats:
-            click.echo(f"  approximation: {c}")
-        click.echo()
+            click.echo(_("('needed': fewest servers keeping utilisation at or below {target:.0%})").format(
+                target=target))
+            if est.support:
+                click.echo(table(
+                    [_("unit"), _("support staff"), _("needed"), _("cases per year"), _("support hours per year"),
+                     _("done by officers")],
+                    [[names.unit(s.unit), s.support_staff, s.support_needed, f"{s.cases_per_year:,.0f}",
+                      f"{s.support_hours_per_year:,.0f}", f"{s.shortfall_hours_per_year:,.0f}"]
+                     for s in est.support],
+                    title=_("support work per unit ('needed': support staff who would do all of it; what they "
+                            "cannot do, the unit's officers do instead of cases)"),
+                    numeric=[False, True, True, True, True, True],
+                ))
+            for item in est.caveat_items:
+                click.echo("  " + _("approximation: {what}").format(what=r.caveat_text(item, names)))
+            click.echo()

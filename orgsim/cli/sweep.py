@@ -13,7 +13,9 @@ from typing import Any
 import click
 
 from orgsim._format import table
-from orgsim.cli._common import INTERRUPTED, _echo_json, _user_errors
+from orgsim.budget import MAX_WORKERS
+from orgsim.cli._common import INTERRUPTED, _echo_json, _user_errors, input_options, lang_option, language_of
+from orgsim.i18n import _, use_language
 from orgsim.executors import EXECUTORS
 
 __all__ = ["sweep_command", "frontier_command"]
@@ -54,10 +56,10 @@ def _fmt(x: float | None) -> str:
 def _short_names(paths: list[str]) -> list[str]:
     """Column headers: a path's last field when that is unambiguous, else the whole path."""
     lasts = [p.rsplit(".", 1)[-1] for p in paths]
-    return [last if lasts.count(last) == 1 else p for p, last in zip(paths, lasts)]
+    return [last if lasts.count(last) == 1 else p for p, last in zip(paths, lasts, strict=True)]
 
 
-def sweep_table(frame: Any, paths: list[str], metric: str = "lead_working_p90") -> str:
+def sweep_table(frame: Any, paths: list[str], metric: str = "lead_working_p90", scenario: Any = None) -> str:
     """One line per point: the levers that change, headcount and the metric before/after.
 
     The metric is the mean over replications; a state unstable in any
@@ -66,7 +68,7 @@ def sweep_table(frame: Any, paths: list[str], metric: str = "lead_working_p90") 
     varying = [p for p in paths if frame[p].nunique(dropna=False) > 1]
     fixed = [p for p in paths if p not in varying]
     rows = []
-    for _, rows_point in frame.groupby("point", sort=True):
+    for _point, rows_point in frame.groupby("point", sort=True):
         cells: list[Any] = [_cell(rows_point.iloc[0][p]) for p in varying]
         means = {}
         for state in ("before", "after"):
@@ -78,12 +80,18 @@ def sweep_table(frame: Any, paths: list[str], metric: str = "lead_working_p90") 
                   "" if a is None or b is None else f"{a - b:+.1f}",
                   f"{int(after['stable'].sum())}/{len(after)}"]
         rows.append(cells)
+    from orgsim.plotting import lever_label
+
     label = metric.removeprefix("lead_working_")
-    lines = [f"{p} = {_show(frame[p].iloc[0])}" for p in fixed]
+    lines = [f"{p} = {_show(frame[p].iloc[0])}  ({lever_label(p, scenario)})" for p in fixed]
+    levers = [lever_label(p, scenario) for p in varying]
+    shorts = _short_names(varying)
+    levers = [name if levers.count(name) == 1 else short for name, short in zip(levers, shorts, strict=True)]
     lines.append(table(
-        [*_short_names(varying), "headcount after", f"{label} before", f"{label} after", "change", "stable after"],
+        [*levers, _("headcount after"), _("{p} before").format(p=label), _("{p} after").format(p=label),
+         _("change"), _("stable after")],
         rows,
-        title=f"{label} lead time in working days, mean over replications",
+        title=_("{p} lead time in working days, mean over replications").format(p=label),
     ))
     return "\n".join(lines)
 
@@ -113,17 +121,19 @@ def _show(value: Any) -> str:
               help="Where points run: serial (default), local processes, or Dask (a LocalCluster, or --address).")
 @click.option("--address", metavar="ADDR",
               help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask).")
-@click.option("--workers", "-j", "--jobs", "workers", type=click.IntRange(1),
+@click.option("--workers", "-j", "--jobs", "workers", type=click.IntRange(1, MAX_WORKERS),
               help="Local worker processes (default: the CPUs available); more than 1 without --executor "
                    "means --executor processes.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the table (.csv or .parquet); finished points are saved in OUT.parts/ so a rerun resumes.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
+@lang_option
+@input_options
 @_user_errors
 def sweep_command(file: str, varies: tuple[str, ...], replications: int | None, seed: int | None,
                   executor: str | None, address: str | None, workers: int | None, out: Path | None,
-                  progress: bool | None) -> None:
+                  progress: bool | None, lang: str | None, allow_outside: bool, max_memory: int | None) -> None:
     """Compare before/after the reforms at every point of a grid over scenario fields.
 
     Prints the p90 lead time (working days, mean over replications) per
@@ -140,7 +150,8 @@ def sweep_command(file: str, varies: tuple[str, ...], replications: int | None, 
     try:
         with _sigterm_as_interrupt():
             frame = sweep(file, list(varies), replications=replications, seed=seed, executor=executor,
-                          address=address, workers=workers, out=out, progress=show)
+                          address=address, workers=workers, out=out, progress=show,
+                          allow_outside=allow_outside, max_memory=max_memory)
     except KeyboardInterrupt:
         if out is not None:
             parts = parts_directory(out)
@@ -150,10 +161,14 @@ def sweep_command(file: str, varies: tuple[str, ...], replications: int | None, 
         else:
             click.echo("interrupted (without --out nothing is kept)", err=True)
         sys.exit(INTERRUPTED)
-    paths = [c for c in frame.columns[1:frame.columns.get_loc("state")]]
-    click.echo(sweep_table(frame, paths))
-    if out is not None:
-        click.echo(f"wrote {out} ({len(frame)} rows)", err=True)
+    from orgsim.scenario import load_scenario
+
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
+    with use_language(language_of(lang, scenario)):
+        paths = [c for c in frame.columns[1:frame.columns.get_loc("state")]]
+        click.echo(sweep_table(frame, paths, scenario=scenario))
+        if out is not None:
+            click.echo(_("wrote {path} ({n} rows)").format(path=out, n=len(frame)), err=True)
 
 
 def _parse_range(spec: str) -> tuple[str, float, float]:
@@ -190,12 +205,15 @@ def _parse_range(spec: str) -> tuple[str, float, float]:
 @click.option("--max-probes", type=click.IntRange(3, 200), default=20, show_default=True)
 @click.option("--executor", type=click.Choice(EXECUTORS), help="Where each probe's replications run.")
 @click.option("--address", metavar="ADDR", help="A running Dask scheduler (implies --executor dask).")
-@click.option("--workers", type=click.IntRange(1), help="Local worker processes.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), help="Local worker processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@lang_option
+@input_options
 @_user_errors
 def frontier_command(file: str, lever: str, target: str, state: str, fixed: tuple[str, ...],
                      replications: int | None, seed: int | None, tolerance: float | None, max_probes: int,
-                     executor: str | None, address: str | None, workers: int | None, as_json: bool) -> None:
+                     executor: str | None, address: str | None, workers: int | None, as_json: bool,
+                     lang: str | None, allow_outside: bool, max_memory: int | None) -> None:
     """Find, by bisection, the smallest (or largest) value of a lever that keeps a target.
 
     Each probe compares before/after with the same replications and seed.
@@ -212,20 +230,29 @@ def frontier_command(file: str, lever: str, target: str, state: str, fixed: tupl
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--target") from None
 
+    from orgsim.scenario import load_scenario
+
+    chosen = language_of(lang, load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory))
+
     def report(probe: Any) -> None:
-        click.echo(f"probe {path}={probe.value:g}: {probe.describe(goal)}", err=True)
+        with use_language(chosen):
+            click.echo(_("probe {path}={value:g}: {what}").format(path=path, value=probe.value,
+                                                                  what=probe.describe(goal)), err=True)
 
     try:
         with _sigterm_as_interrupt():
             result = frontier(file, path, low, high, goal, replications=replications, seed=seed, state=state,
                               tolerance=tolerance, max_probes=max_probes, fixed=list(fixed), executor=executor,
-                              address=address, workers=workers, on_probe=report)
+                              address=address, workers=workers, on_probe=report, allow_outside=allow_outside,
+                              max_memory=max_memory)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(INTERRUPTED)
     if as_json:
         _echo_json(result.to_dict())
         return
-    click.echo(f"{file}: {result.replications} replications per probe, seed {result.seed}, {len(result.probes)} probes")
-    click.echo(result.summary())
+    with use_language(chosen):
+        click.echo(_("{file}: {n} replications per probe, seed {seed}, {probes} probes").format(
+            file=file, n=result.replications, seed=result.seed, probes=len(result.probes)))
+        click.echo(result.summary())
 

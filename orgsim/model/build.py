@@ -12,7 +12,7 @@ __all__ = ["build_org"]
 
 def build_org(scenario: Scenario) -> o.Org:
     """The organisation a scenario describes, before any reform."""
-    g = nx.DiGraph(name=scenario.scenario.name)
+    g: nx.DiGraph[str] = nx.DiGraph(name=scenario.scenario.name)
     if scenario.workload is not None:
         work = scenario.workload.support_work
         g.graph[o.SUPPORT_WORK] = (work.hours_per_case, work.hours_per_officer_per_year)

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from orgsim.i18n import N_
 from orgsim.model import org as o
 from orgsim.scenario.schema import POWER_CATEGORIES
 
@@ -134,23 +135,23 @@ def structure_metrics(org: o.Org) -> StructureMetrics:
     )
 
 
-#: The metrics a before/after table shows, in order: label, indent level, getter.
+#: The metrics a before/after table shows, in order: label (English, translated where shown), indent level, getter.
 STRUCTURE_ROWS: list[tuple[str, int, Callable[[StructureMetrics], object]]] = [
-    ("units (zone government)", 0, lambda m: m.units),
-    ("internal bodies", 0, lambda m: m.internal_bodies),
-    ("institutions", 0, lambda m: m.institutions),
-    ("parks", 0, lambda m: m.parks),
-    ("headcount", 0, lambda m: m.headcount),
-    ("leaders", 1, lambda m: m.headcount_by_category["leaders"]),
-    ("frontline officers", 1, lambda m: m.headcount_by_category["frontline"]),
-    ("support staff", 1, lambda m: m.headcount_by_category["support"]),
-    ("leadership posts (chiefs + deputies)", 0, lambda m: f"{m.chiefs} + {m.deputies}"),
-    ("hierarchy layers", 0, lambda m: m.layers),
-    ("span of control (mean / max)", 0, lambda m: f"{m.span_of_control_mean:g} / {m.span_of_control_max}"),
-    ("functions held by the zone", 0, lambda m: m.functions_zone),
-    ("power items held by the zone", 0, lambda m: m.power_items_zone),
-    ("power items held by the city", 0, lambda m: m.power_items_city),
-    ("social-affairs items held by the zone", 0,
-     lambda m: f"{m.social_affairs_items_by_destination.get('zone', 0)} "
-               f"({m.social_affairs_functions_by_destination.get('zone', 0)} duties)"),
+    (N_("units (zone government)"), 0, lambda m: m.units),
+    (N_("internal bodies"), 0, lambda m: m.internal_bodies),
+    (N_("institutions"), 0, lambda m: m.institutions),
+    (N_("parks"), 0, lambda m: m.parks),
+    (N_("headcount"), 0, lambda m: m.headcount),
+    (N_("leaders"), 1, lambda m: m.headcount_by_category["leaders"]),
+    (N_("frontline officers"), 1, lambda m: m.headcount_by_category["frontline"]),
+    (N_("support staff"), 1, lambda m: m.headcount_by_category["support"]),
+    (N_("leadership posts (chiefs + deputies)"), 0, lambda m: f"{m.chiefs} + {m.deputies}"),
+    (N_("hierarchy layers"), 0, lambda m: m.layers),
+    (N_("span of control (mean / max)"), 0, lambda m: f"{m.span_of_control_mean:g} / {m.span_of_control_max}"),
+    (N_("functions held by the zone"), 0, lambda m: m.functions_zone),
+    (N_("power items held by the zone"), 0, lambda m: m.power_items_zone),
+    (N_("power items held by the city"), 0, lambda m: m.power_items_city),
+    (N_("social-affairs items held by the zone"), 0, lambda m: m.social_affairs_items_by_destination.get("zone", 0)),
+    (N_("social-affairs duties held by the zone"), 0,
+     lambda m: m.social_affairs_functions_by_destination.get("zone", 0)),
 ]

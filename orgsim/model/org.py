@@ -23,9 +23,10 @@ from orgsim.distributions import Distribution
 __all__ = [
     "NODE_TYPE", "UNIT", "FUNCTION", "EDGE_TYPE", "REPORTS_TO", "PERFORMS",
     "NAME", "NAME_EN", "KIND", "JURISDICTION", "CHIEF", "DEPUTIES", "SUPPORT", "POOLED",
-    "NON_CASE_SHARE", "SUPPORT_HOURS_PER_CASE", "SUPPORT_HOURS_PER_OFFICER", "SUPPORT_WORK", "CATEGORY", "POWER_ITEMS", "OFFICERS", "SERVICE_TIME", "SIGNOFF_LEVELS",
-    "REWORK_PROBABILITY", "STANDING_HOURS", "ORIGIN",
-    "GOVERNMENT_JURISDICTIONS", "Need", "Step", "Flow", "HandoffSide", "HandoffRule", "RESOLUTIONS", "CaseFlow", "Ledger", "Org",
+    "NON_CASE_SHARE", "SUPPORT_HOURS_PER_CASE", "SUPPORT_HOURS_PER_OFFICER", "SUPPORT_WORK", "CATEGORY",
+    "POWER_ITEMS", "OFFICERS", "SERVICE_TIME", "SIGNOFF_LEVELS", "REWORK_PROBABILITY", "STANDING_HOURS", "ORIGIN",
+    "GOVERNMENT_JURISDICTIONS", "Need", "Step", "Flow", "HandoffSide", "HandoffRule", "RESOLUTIONS", "CaseFlow",
+    "Ledger", "Org",
     "redo_steps", "rework_conflicts",
 ]
 
@@ -165,7 +166,7 @@ class Flow:
         raise KeyError(step_id)
 
     def dag(self) -> nx.DiGraph:
-        g = nx.DiGraph()
+        g: nx.DiGraph[str] = nx.DiGraph()
         g.add_nodes_from(s.id for s in self.steps)
         g.add_edges_from(self.after)
         return g
@@ -197,7 +198,7 @@ class HandoffSide:
     units: tuple[str, ...] = ()
     jurisdictions: tuple[str, ...] = ()
 
-    def holds(self, org: "Org", unit: str) -> bool:
+    def holds(self, org: Org, unit: str) -> bool:
         d = org.graph.nodes[unit]
         return (d[JURISDICTION] in self.jurisdictions or unit in self.units
                 or any(x in self.units for x in d.get(ORIGIN, ())))
@@ -213,7 +214,7 @@ class HandoffRule:
     #: A new delay distribution for these hand-offs (then ``factor`` is 1).
     handoff: Distribution | None = None
 
-    def applies(self, org: "Org", a: str, b: str) -> bool:
+    def applies(self, org: Org, a: str, b: str) -> bool:
         """Whether a hand-off from a step at unit ``a`` to one at unit ``b`` is covered."""
         first, second = self.sides
         return (first.holds(org, a) and second.holds(org, b)) or (
@@ -265,7 +266,7 @@ class Ledger:
     #: Staff moved into the zone from outside, by origin kind.
     moved_in: dict[str, int] = field(default_factory=dict)
 
-    def add(self, what: str, key: str, n: int) -> "Ledger":
+    def add(self, what: str, key: str, n: int) -> Ledger:
         if n == 0:
             return self
         counts = dict(getattr(self, what))
@@ -296,11 +297,11 @@ class Org:
         self.case_flows: tuple[CaseFlow, ...] = tuple(case_flows)
 
     # ------------------------------------------------------------ copies
-    def mutable_copy(self) -> "Org":
+    def mutable_copy(self) -> Org:
         """A copy whose graph can be changed without touching this one."""
         return Org(self.graph.copy(), self.flows, self.ledger, self.handoff_rules, self.case_flows)
 
-    def with_flows(self, flows: Iterable[Flow]) -> "Org":
+    def with_flows(self, flows: Iterable[Flow]) -> Org:
         return Org(self.graph, flows, self.ledger, self.handoff_rules, self.case_flows)
 
     def case_functions(self) -> set[str]:

@@ -35,7 +35,7 @@ def apportion(total: int, capacities: Sequence[int]) -> list[int]:
     if total == 0 or cap_sum == 0:
         return [0] * len(capacities)
     exact = [total * c / cap_sum for c in capacities]
-    parts = [min(c, math.floor(x)) for c, x in zip(capacities, exact)]
+    parts = [min(c, math.floor(x)) for c, x in zip(capacities, exact, strict=True)]
     order = sorted(range(len(capacities)), key=lambda i: (-(exact[i] - parts[i]), i))
     left = total - sum(parts)
     while left:
@@ -58,7 +58,7 @@ class Edit:
 
     # ------------------------------------------------------------ recording
     def log(self, action: str, subject: str, **kw: object) -> None:
-        self.changes.append(Change(self.op, action, subject, phase=self.phase, **kw))  # type: ignore[arg-type]
+        self.changes.append(Change(self.op, action, subject, phase=self.phase, **kw))  # type: ignore[arg-type]  # kw: Change's optional fields, typed there
 
     def fail(self, message: str) -> ReformError:
         return ReformError(f"{self.op}: {message}")
@@ -95,9 +95,9 @@ class Edit:
         chosen = list(dict.fromkeys(sel.functions))
         if sel.categories:
             for f in self.org.functions():
-                if self.g.nodes[f][o.CATEGORY] in sel.categories and f not in chosen:
-                    if scope is None or self.org.owner(f) in scope:
-                        chosen.append(f)
+                if (self.g.nodes[f][o.CATEGORY] in sel.categories and f not in chosen
+                        and (scope is None or self.org.owner(f) in scope)):
+                    chosen.append(f)
         if scope is not None:
             outside = [f for f in sel.functions if self.org.owner(f) not in scope]
             if outside:

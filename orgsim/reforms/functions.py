@@ -24,7 +24,7 @@ def strip(org: o.Org, spec: s.Strip, phase: str | None = None) -> tuple[o.Org, l
     target = ed.require_unit(spec.to, "receiving unit")
     chosen = ed.select_functions(spec)
     sources = [ed.org.owner(f) for f in chosen]
-    for f, src in zip(chosen, sources):
+    for f, src in zip(chosen, sources, strict=True):
         if src == target:
             raise ed.fail(f"function {f!r} is already performed by {target!r}")
         ed.move_function(f, target, spec.staff)
@@ -154,9 +154,10 @@ def enforcement_bureau(org: o.Org, spec: s.EnforcementBureau, phase: str | None 
         flows = []
         for case in ed.org.case_flows:
             if case.function in chosen:
-                case = replace(case, resolutions=tuple((share, time) for share, (_, time) in zip(shares, case.resolutions)))
+                case = replace(case, resolutions=tuple(
+                    (share, time) for share, (_, time) in zip(shares, case.resolutions, strict=True)))
                 ed.log("resolution_changed", case.id, target=bureau, note=", ".join(
-                    f"{r} {share:.0%}" for r, share in zip(o.RESOLUTIONS, shares)))
+                    f"{r} {share:.0%}" for r, share in zip(o.RESOLUTIONS, shares, strict=True)))
             flows.append(case)
         ed.org.case_flows = tuple(flows)
     return ed.finish()
@@ -187,11 +188,13 @@ def one_window(org: o.Org, spec: s.OneWindow, phase: str | None = None) -> tuple
         window = ed.require_unit(spec.window, "window")
     else:
         ed.require_new_id(spec.window.id)
-        new = spec.window if "kind" in spec.window.model_fields_set else spec.window.model_copy(update={"kind": "window"})
+        new = (spec.window if "kind" in spec.window.model_fields_set
+               else spec.window.model_copy(update={"kind": "window"}))
         anchor = ed.org.owner(spec.intake) if isinstance(spec.intake, str) else None
         roots = [r for r in ed.org.roots() if ed.org.in_zone_government(r)]
         if anchor is None and new.parent is None and len(roots) != 1:
-            raise ed.fail(f"say where the window reports (window.parent): the organisation has {len(roots)} zone top units")
+            raise ed.fail(f"say where the window reports (window.parent): the organisation has {len(roots)} "
+                          "zone top units")
         window = ed.create_unit(new, default_parent=ed.zone_root(anchor) if anchor is not None else roots[0],
                                 default_jurisdiction="zone")
         ed.set_leadership(window, spec.leadership.chief, spec.leadership.deputies)

@@ -200,7 +200,8 @@ def coordinate(org: o.Org, spec: s.Coordinate, phase: str | None = None) -> tupl
                          spec.handoff)
     ed.org.handoff_rules = ed.org.handoff_rules + (rule,)
     crossing = [flow.id for flow in ed.org.flows for a, b in flow.after
-                if rule.applies(ed.org, ed.org.owner(flow.step(a).functions[0]), ed.org.owner(flow.step(b).functions[0]))]
+                if rule.applies(ed.org, ed.org.owner(flow.step(a).functions[0]),
+                                ed.org.owner(flow.step(b).functions[0]))]
     what = f"hand-offs x{spec.factor:g}" if spec.factor is not None else f"hand-offs now {spec.handoff}"
     where = " and ".join(_side_text(side) for side in spec.between)
     ed.log("handoff_changed", where, note=f"{what}{' both ways' if spec.both_ways else ''}; "

@@ -105,7 +105,8 @@ def _merge_units(
     return into.id
 
 
-def _merged_support_work(ed: Edit, unit: str, units: list[str], data: dict[str, dict], frontline: dict[str, int]) -> None:
+def _merged_support_work(ed: Edit, unit: str, units: list[str], data: dict[str, dict],
+                         frontline: dict[str, int]) -> None:
     """The merged unit's support work: the default when every merged unit had it, else their
     officer-weighted mean (the largest, without officers)."""
     keys = (o.SUPPORT_HOURS_PER_CASE, o.SUPPORT_HOURS_PER_OFFICER)
@@ -266,10 +267,10 @@ def cap_headcount(org: o.Org, spec: s.CapHeadcount, phase: str | None = None) ->
     else:
         cut_support = apportion(excess, [support_room, officer_room])[0]
     cut_officers = excess - cut_support
-    for (u, _), n in zip(support_holders, apportion(cut_support, [n for _, n in support_holders])):
+    for (u, _), n in zip(support_holders, apportion(cut_support, [n for _, n in support_holders]), strict=True):
         g.nodes[u][o.SUPPORT] -= n
         ed.release(u, "support", n)
-    for (f, _), n in zip(officer_holders, apportion(cut_officers, [n for _, n in officer_holders])):
+    for (f, _), n in zip(officer_holders, apportion(cut_officers, [n for _, n in officer_holders]), strict=True):
         g.nodes[f][o.OFFICERS] -= n
         ed.release(ed.org.owner(f), "frontline", n, subject=f)
     return ed.finish()

@@ -34,11 +34,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-__all__ = ["MAX_ALIASES", "MAX_ALIAS_EXPANSION", "MAX_DEPTH", "BadValue", "FastLoader", "PureLoader"]
+__all__ = [
+    "MAX_ALIASES", "MAX_ALIAS_EXPANSION", "MAX_DEPTH", "BadValue", "FastLoader", "PureLoader", "CoreDumper",
+    "dump_core", "load_core_scalar",
+]
 
 #: More aliases than this is an alias bomb (billion laughs), not a scenario.
 MAX_ALIASES = 200
@@ -69,6 +72,9 @@ class _Composer(yaml.composer.Composer):
         self.open_anchors: dict[str, int] = {}
         self._sizes: dict[int, tuple[int, int]] = {}
 
+    if TYPE_CHECKING:  # given by the parser this composer is combined with (PyYAML's or libyaml's)
+        def peek_event(self) -> yaml.Event: ...
+
     def _measure(self, node: yaml.Node) -> tuple[int, int]:
         """Nodes in ``node`` and its depth, aliases expanded (the node graph is acyclic here)."""
         key = id(node)
@@ -86,9 +92,10 @@ class _Composer(yaml.composer.Composer):
             )
         return self._sizes[key]
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
+            assert event.anchor is not None  # an alias always names its anchor
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
                 raise _refuse(f"more than {MAX_ALIASES} aliases (*name); refusing an alias bomb", event.start_mark)
@@ -242,12 +249,12 @@ class PureLoader(
 
 
 try:
-    from yaml.cyaml import CParser
+    from yaml._yaml import CParser  # where yaml.cyaml takes it from (it does not export it)
 except ImportError:  # PyYAML built without libyaml
     FastLoader: type | None = None
 else:
 
-    class FastLoader(_Composer, _CoreConstructor, _CoreResolver, CParser):  # type: ignore[no-redef]
+    class FastLoader(_Composer, _CoreConstructor, _CoreResolver, CParser):  # type: ignore[no-redef]  # None above
         """libyaml's scanner and parser under the same composer, constructor and resolver.
 
         The composer comes before CParser so that nodes are composed in
@@ -259,3 +266,33 @@ else:
             _Composer.__init__(self)
             _CoreConstructor.__init__(self)
             _CoreResolver.__init__(self)
+
+
+_SafeDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present
+
+
+class CoreDumper(_CoreResolver, _SafeDumper):
+    """Writes plain data so that the loaders above read it back identically.
+
+    The core resolver comes first, so the emitter quotes exactly the text
+    the YAML 1.2 core schema would read as something else (``0o17``, ``1e3``,
+    ``true``) and leaves plain the text YAML 1.1 would have changed
+    (``yes``, ``010``, ``=``), which the loaders here read as text.
+    """
+
+
+def dump_core(data: Any) -> str:
+    """``data`` (mappings, lists, text, numbers, booleans, null, dates) as YAML the loaders read back as it is."""
+    return yaml.dump(data, Dumper=CoreDumper, allow_unicode=True, sort_keys=False)
+
+
+def load_core_scalar(text: str) -> Any:
+    """One value written as YAML (``60``, ``0.25``, ``true``, ``yes``), read as the loaders read a file's values.
+
+    Raises yaml.YAMLError when ``text`` is not YAML.
+    """
+    loader = PureLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -88,6 +89,18 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(ge=0.0, lt=1.0)]
 Factor = Annotated[float, Field(ge=0.0, le=1.0)]
 
+
+def _can_leave(p: float) -> float:
+    if p == 1:
+        raise ValueError("a case sent back with probability 1 never leaves; give a probability below 1")
+    return p
+
+
+#: Chance that a case goes back to the applicant: below 1, or the case never leaves.
+ReworkProbability = Annotated[float, Field(ge=0.0, le=1.0), AfterValidator(_can_leave)]
+#: Seeds are at most 2**63 - 1, so that every table holds them as 64-bit integers.
+MAX_SEED = 2**63 - 1
+
 UnitKind = Literal[
     "committee",
     "party_committee",
@@ -105,10 +118,10 @@ UnitKind = Literal[
     "city_department",
     "company",
 ]
-UNIT_KINDS: tuple[str, ...] = UnitKind.__args__  # type: ignore[attr-defined]
+UNIT_KINDS: tuple[str, ...] = get_args(UnitKind)
 
 Jurisdiction = Literal["zone", "city", "district", "county", "province", "company"]
-JURISDICTIONS: tuple[str, ...] = Jurisdiction.__args__  # type: ignore[attr-defined]
+JURISDICTIONS: tuple[str, ...] = get_args(Jurisdiction)
 
 #: The ten categories of administrative power (行政权力事项) the articles count.
 PowerCategory = Literal[
@@ -123,7 +136,7 @@ PowerCategory = Literal[
     "adjudication",  # 行政裁决
     "other_power",  # 其他行政权力
 ]
-POWER_CATEGORIES: tuple[str, ...] = PowerCategory.__args__  # type: ignore[attr-defined]
+POWER_CATEGORIES: tuple[str, ...] = get_args(PowerCategory)
 
 DutyCategory = Literal[
     "social_affairs",  # 社会事务
@@ -134,7 +147,7 @@ DutyCategory = Literal[
     "support",
 ]
 FunctionCategory = Literal[PowerCategory, DutyCategory]
-FUNCTION_CATEGORIES: tuple[str, ...] = POWER_CATEGORIES + DutyCategory.__args__  # type: ignore[attr-defined]
+FUNCTION_CATEGORIES: tuple[str, ...] = POWER_CATEGORIES + get_args(DutyCategory)
 
 
 #: Working days in one period of an arrival rate: a working week has 5 days and
@@ -142,8 +155,14 @@ FUNCTION_CATEGORIES: tuple[str, ...] = POWER_CATEGORIES + DutyCategory.__args__ 
 WORKING_DAYS_PER = {"day": 1.0, "week": 5.0, "month": 250.0 / 12, "year": 250.0}
 
 
+def officers_for_cases(officers: float, standing_hours_per_year: float, hours_per_day: float) -> float:
+    """Officers left for cases once standing duties take whole officers (who do them full time)."""
+    return officers - standing_hours_per_year / (WORKING_DAYS_PER["year"] * hours_per_day)
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf and .nan are refused at load, with their line.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------- metadata
@@ -167,6 +186,11 @@ class Assumption(_Model):
 class Meta(_Model):
     name: Name = Field(description="Scenario name, Chinese allowed.")
     name_en: Name | None = None
+    language: Literal["zh", "en"] | None = Field(
+        None,
+        description="Language of tables, figures and the report when neither --lang nor ORGSIM_LANG "
+        "says: zh (Chinese) or en (English, the default).",
+    )
     description: str = ""
     sources: list[Source] = Field(default_factory=list)
     assumptions: list[Assumption] = Field(default_factory=list)
@@ -189,7 +213,7 @@ class UnitSpec(_Model):
     kind: UnitKind
     parent: Id | None = Field(None, description="The unit this one reports to; none for a root.")
     jurisdiction: Jurisdiction = Field(
-        None,  # type: ignore[assignment]  # filled from `kind` by _default_jurisdiction
+        None,  # type: ignore[arg-type]  # never None once validated: filled from `kind` by _default_jurisdiction
         description="Default by kind: city_department -> city, sub_district/township/district -> district, "
         "county -> county, company -> company, anything else -> zone.",
     )
@@ -249,7 +273,7 @@ class FunctionSpec(_Model):
     signoff_levels: Annotated[int, Field(ge=0, le=10)] = Field(
         1, description="Leaders who sign a case off, climbing from the owning unit's deputies."
     )
-    rework_probability: Probability = Field(
+    rework_probability: ReworkProbability = Field(
         0.0, description="Chance that a case is sent back to the applicant for completion."
     )
     standing_hours_per_year: Annotated[float, Field(ge=0, le=1e9)] = Field(
@@ -263,7 +287,7 @@ class FunctionSpec(_Model):
 class Arrivals(_Model):
     """Poisson arrivals at ``rate`` per ``per`` of working time, or a trace."""
 
-    rate: Annotated[float, Field(gt=0, le=1e6)] | None = Field(
+    rate: Annotated[float, Field(ge=1e-6, le=1e6)] | None = Field(
         None, description="Poisson arrivals per `per` of working time."
     )
     per: Literal["day", "week", "month", "year"] = Field(
@@ -279,7 +303,7 @@ class Arrivals(_Model):
         return self.rate / WORKING_DAYS_PER[self.per]
 
     @model_validator(mode="after")
-    def _one_of(self) -> "Arrivals":
+    def _one_of(self) -> Arrivals:
         if (self.rate is None) == (self.trace is None):
             raise ValueError("give exactly one of 'rate' (Poisson) or 'trace' (CSV of dates)")
         return self
@@ -314,7 +338,7 @@ class ProjectType(_Model):
     name_en: Name | None = None
     arrivals: Arrivals
     steps: list[StepSpec] = Field(min_length=1)
-    statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
+    statutory_limit_days: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Statutory limit in working days; overrides the workload default."
     )
     attributes: dict[Id, Probability] = Field(
@@ -345,7 +369,7 @@ class ResolutionShares(_Model):
     enforcement: Probability = Field(description="Share resolved by enforcement: penalty procedures (执法).")
 
     @model_validator(mode="after")
-    def _sum_to_one(self) -> "ResolutionShares":
+    def _sum_to_one(self) -> ResolutionShares:
         total = self.service + self.management + self.enforcement
         if abs(total - 1.0) > 1e-9:
             raise ValueError(f"the shares add up to {total:g}; they must add up to 1 (e.g. 0.7, 0.2, 0.1)")
@@ -360,7 +384,7 @@ class Resolutions(_Model):
     enforcement: Resolution
 
     @model_validator(mode="after")
-    def _sum_to_one(self) -> "Resolutions":
+    def _sum_to_one(self) -> Resolutions:
         total = self.service.share + self.management.share + self.enforcement.share
         if abs(total - 1.0) > 1e-9:
             raise ValueError(f"the shares add up to {total:g}; they must add up to 1 (e.g. 0.7, 0.2, 0.1)")
@@ -374,10 +398,10 @@ class EnforcementCases(_Model):
     name: Name
     name_en: Name | None = None
     function: Id = Field(description="The power whose officers handle the cases, wherever it is performed.")
-    rate: Annotated[float, Field(gt=0, le=1e6)] = Field(description="Cases per `per` of working time (Poisson).")
+    rate: Annotated[float, Field(ge=1e-6, le=1e6)] = Field(description="Cases per `per` of working time (Poisson).")
     per: Literal["day", "week", "month", "year"] = Field("year", description="Period of `rate`.")
     resolution: Resolutions
-    statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
+    statutory_limit_days: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Time limit in working days for these cases, if any."
     )
 
@@ -403,7 +427,7 @@ class Workload(_Model):
     resubmission_delay: Distribution | None = Field(
         None, description="Time the applicant takes to complete a returned file."
     )
-    statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
+    statutory_limit_days: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Statutory time limit in working days (e.g. 120)."
     )
     enforcement_cases: list[EnforcementCases] = Field(
@@ -422,12 +446,52 @@ class Workload(_Model):
 
 class CalendarSpec(_Model):
     start: dt.date = Field(dt.date(2020, 1, 2), description="First calendar day of the run.")
-    hours_per_day: Annotated[float, Field(gt=0, le=24)] = 8.0
+    hours_per_day: Annotated[float, Field(ge=1, le=24)] = 8.0
+    office_hours: str | None = Field(
+        None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$",
+        description="Opening and closing time of a working day, e.g. '08:30-17:30' (one block, no lunch "
+        "break); sets hours_per_day. Default: 09:00 for hours_per_day hours.",
+    )
     holidays: Literal["china", "none"] = Field(
         "china", description="Public holidays and make-up working days (调休) to observe."
     )
     extra_holidays: list[dt.date] = Field(default_factory=list)
     extra_workdays: list[dt.date] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hours_from_office_hours(cls, data: Any) -> Any:
+        # One fact, one source: office hours give the length of the day; a
+        # hours_per_day given beside them must agree.
+        if isinstance(data, dict) and isinstance(data.get("office_hours"), str):
+            span = _office_span(data["office_hours"])
+            if span is not None:
+                opens, closes = span
+                hours = (closes - opens) / 60.0
+                if hours <= 0:
+                    raise ValueError(f"office_hours {data['office_hours']!r}: closing must come after opening")
+                given = data.get("hours_per_day")
+                if given is not None and isinstance(given, (int, float)) and abs(given - hours) > 1e-9:
+                    raise ValueError(f"office_hours {data['office_hours']!r} last {hours:g} hours but "
+                                     f"hours_per_day is {given:g}; give one of them")
+                data = {**data, "hours_per_day": hours}
+        return data
+
+    def day_start(self) -> dt.time:
+        """Time of day at which working days start (09:00 without office hours)."""
+        span = _office_span(self.office_hours) if self.office_hours else None
+        return dt.time(9, 0) if span is None else dt.time(span[0] // 60, span[0] % 60)
+
+
+def _office_span(text: str) -> tuple[int, int] | None:
+    """Minutes after midnight of opening and closing in 'HH:MM-HH:MM' (None if it is not that)."""
+    import re
+
+    m = re.fullmatch(r"(\d\d):(\d\d)-(\d\d):(\d\d)", text.strip())
+    if m is None:
+        return None
+    h1, m1, h2, m2 = (int(x) for x in m.groups())
+    return h1 * 60 + m1, h2 * 60 + m2
 
 
 #: Simulation engines (see orgsim.sim.engine): same seed, same results on each.
@@ -444,7 +508,7 @@ class SimulationSpec(_Model):
     replications: Annotated[int, Field(ge=1, le=10_000)] = Field(
         10, description="Independent runs per state; confidence intervals come from their spread."
     )
-    seed: Annotated[int, Field(ge=0)] = Field(
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = Field(
         20240101, description="Seed of every random stream; same seed, same results."
     )
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
@@ -459,7 +523,7 @@ class SimulationSpec(_Model):
     )
 
     @model_validator(mode="after")
-    def _warmup_inside(self) -> "SimulationSpec":
+    def _warmup_inside(self) -> SimulationSpec:
         if self.warmup_days >= self.horizon_days:
             raise ValueError(
                 f"warmup_days ({self.warmup_days}) must be less than horizon_days ({self.horizon_days})"
@@ -587,7 +651,7 @@ class NewFunction(_Model):
     officers: Count = Field(1, description="Officers hired for it.")
     service_time: Distribution = Field(description="Officer time per case.")
     signoff_levels: Annotated[int, Field(ge=0, le=10)] = 0
-    rework_probability: Probability = 0.0
+    rework_probability: ReworkProbability = 0.0
 
 
 class OneWindow(_Op):
@@ -611,12 +675,16 @@ class OneWindow(_Op):
     step: Id = Field("window", description="Id of the intake step put in front of each path.")
 
 
+def _enforcement_categories() -> list[FunctionCategory]:
+    return ["penalty", "coercion"]
+
+
 class EnforcementBureau(_Op, _FunctionSelector):
     """Comprehensive enforcement bureau (综合执法局): enforcement powers gathered in one bureau."""
 
     op: Literal["enforcement_bureau"]
     categories: list[FunctionCategory] = Field(
-        default_factory=lambda: ["penalty", "coercion"],
+        default_factory=_enforcement_categories,
         description="Categories of power gathered (default: penalty and coercion).",
     )
     bureau: NewUnit | Id = Field(
@@ -644,7 +712,7 @@ class HandoffSide(_Model):
     jurisdictions: list[Jurisdiction] = Field(default_factory=list, description="Every unit of these jurisdictions.")
 
     @model_validator(mode="after")
-    def _something(self) -> "HandoffSide":
+    def _something(self) -> HandoffSide:
         if not self.units and not self.jurisdictions:
             raise ValueError("give 'units' or 'jurisdictions'")
         return self
@@ -748,30 +816,30 @@ class SetLeadership(_Op):
     deputies: Count
 
     @model_validator(mode="after")
-    def _some_target(self) -> "SetLeadership":
+    def _some_target(self) -> SetLeadership:
         if not self.units and not self.kinds:
             raise ValueError("give 'units' or 'kinds'")
         return self
 
 
 ReformOp = Annotated[
-    Union[
-        Merge,
-        Strip,
-        Devolve,
-        Flatten,
-        OneStop,
-        Parallelize,
-        MergeSteps,
-        AgencyService,
-        SpinOff,
-        MergeZones,
-        CapHeadcount,
-        SetLeadership,
-        Coordinate,
-        OneWindow,
-        EnforcementBureau,
-    ],
+    (
+        Merge
+        | Strip
+        | Devolve
+        | Flatten
+        | OneStop
+        | Parallelize
+        | MergeSteps
+        | AgencyService
+        | SpinOff
+        | MergeZones
+        | CapHeadcount
+        | SetLeadership
+        | Coordinate
+        | OneWindow
+        | EnforcementBureau
+    ),
     Field(discriminator="op"),
 ]
 
@@ -794,7 +862,7 @@ def _phase_or_op(value: object) -> str:
 
 
 ReformItem = Annotated[
-    Union[Annotated[Phase, Tag("phase")], Annotated[ReformOp, Tag("op")]],
+    Annotated[Phase, Tag("phase")] | Annotated[ReformOp, Tag("op")],
     Discriminator(_phase_or_op),
 ]
 
@@ -823,6 +891,9 @@ class Scenario(_Model):
     _base_dir: Path | None = PrivateAttr(None)
     _sha256: str = PrivateAttr("")
     _lines: Any = PrivateAttr(None)
+    _document: Any = PrivateAttr(None)
+    #: Arrival traces read by the loader, by (path as written, column).
+    _traces: dict[tuple[str, str], Any] = PrivateAttr(default_factory=dict)
 
     @property
     def source_file(self) -> str:
@@ -838,15 +909,36 @@ class Scenario(_Model):
         if not self._sha256:
             import hashlib
 
-            self._sha256 = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+            digest = hashlib.sha256(self.model_dump_json().encode())
+            for (written, column), trace in sorted(self._traces.items()):
+                digest.update(f"\0trace\0{written}\0{column}\0{trace.sha256}".encode())
+            self._sha256 = digest.hexdigest()
         return self._sha256
 
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "Scenario":
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Scenario:
         """A copy; a changed copy gets its own hash (of its content), not the file's."""
         copy = super().model_copy(update=update, deep=deep)
         if update:
             copy._sha256 = ""
+            copy._document = None
         return copy
+
+    def trace(self, written: str, column: str) -> Any:
+        """The trace the loader read for this path and column (an ``orgsim.scenario._traces.Trace``), or None."""
+        return self._traces.get((written, column))
+
+    @property
+    def traces(self) -> dict[tuple[str, str], Any]:
+        """Every trace the loader read, by (path as written, column)."""
+        return dict(self._traces)
+
+    def document(self) -> dict[str, Any]:
+        """The document as read from the file (a copy), or this scenario's fields when built in code."""
+        import copy
+
+        if self._document is None:
+            return self.model_dump(mode="json", exclude_unset=True)
+        return copy.deepcopy(self._document)
 
     def line_of(self, loc: tuple[Any, ...]) -> int | None:
         """Line in the scenario file of a field path, when loaded from a file."""

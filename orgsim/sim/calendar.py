@@ -11,9 +11,10 @@ Conventions
 -----------
 * Working day ``k`` (``k = 0, 1, 2, ...``) is the ``k``-th working day on or
   after the start date. Working time ``t`` with ``k <= t < k + 1`` falls on
-  working day ``k``, at ``WORKDAY_START`` (09:00) plus ``(t - k) *
-  hours_per_day`` hours. Working hours are one uninterrupted block (09:00 to
-  17:00 for 8 hours; no lunch break).
+  working day ``k``, at the day's start (``day_start``, by default
+  ``WORKDAY_START``, 09:00) plus ``(t - k) * hours_per_day`` hours. Working
+  hours are one uninterrupted block (09:00 to 17:00 for 8 hours; no lunch
+  break); a scenario's ``simulation.calendar.office_hours`` sets both.
 * The end of working day ``k`` and the start of working day ``k + 1`` are the
   same working instant; the calendar maps it to the **start of day k + 1**
   (the mapping is right-continuous). Hence a span of a whole number ``N`` of
@@ -67,7 +68,6 @@ HolidayMode = Literal["china", "none"]
 #: Time of day at which every working day starts.
 WORKDAY_START = dt.time(9, 0)
 
-_WORKDAY_START_DAYS = (WORKDAY_START.hour + WORKDAY_START.minute / 60.0) / 24.0
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 #: 1970-01-01 was a Thursday: weekday (Monday = 0) of epoch day d is (d + 3) % 7.
 _EPOCH_WEEKDAY = 3
@@ -206,6 +206,7 @@ class WorkingCalendar:
         extra_workdays: Iterable[dt.date] = (),
         *,
         horizon_working_days: float | None = None,
+        day_start: dt.time = WORKDAY_START,
     ) -> None:
         if holidays not in ("china", "none"):
             raise SimulationError(f"calendar holidays must be 'china' or 'none', got {holidays!r}")
@@ -220,8 +221,15 @@ class WorkingCalendar:
         if not isinstance(start, dt.date):
             raise SimulationError(f"calendar start must be a date, got {start!r}")
 
+        if not isinstance(day_start, dt.time):
+            raise SimulationError(f"day_start must be a time of day, got {day_start!r}")
+        start_hours = day_start.hour + day_start.minute / 60.0 + day_start.second / 3600.0
+        if start_hours + hours > 24.0 + 1e-9:
+            raise SimulationError(f"a working day of {hours:g} hours from {day_start:%H:%M} ends after midnight")
         self._start = start
         self._hours_per_day = hours
+        self._day_start = day_start
+        self._day_start_days = start_hours / 24.0
         self._mode: HolidayMode = holidays
         self._extra_off = np.unique(_as_epoch_days(list(extra_holidays), "extra_holidays"))
         self._extra_on = np.unique(_as_epoch_days(list(extra_workdays), "extra_workdays"))
@@ -271,6 +279,7 @@ class WorkingCalendar:
             extra_holidays=spec.extra_holidays,
             extra_workdays=spec.extra_workdays,
             horizon_working_days=horizon_working_days,
+            day_start=spec.day_start(),
         )
 
     # ------------------------------------------------------------ properties
@@ -284,6 +293,11 @@ class WorkingCalendar:
     def first_working_date(self) -> dt.date:
         """Date of working time 0: the first working day on or after :attr:`start`."""
         return _date_of(self._days[self._k0])
+
+    @property
+    def day_start(self) -> dt.time:
+        """Time of day at which every working day starts (09:00 unless the office hours say otherwise)."""
+        return self._day_start
 
     @property
     def hours_per_day(self) -> float:
@@ -360,7 +374,7 @@ class WorkingCalendar:
         # asked for, but that is not documented, so do not rely on it.
         years = range(max(y_lo - 1, lib_lo), min(y_hi + 1, lib_hi) + 1)
         china = holidays_lib.China(years=years)
-        off = np.fromiter((_epoch_day(d) for d in china.keys()), dtype=np.int64)
+        off = np.fromiter((_epoch_day(d) for d in china), dtype=np.int64)
         # weekend_workdays also holds a few dates of other years (2001-2011
         # make-up days in December); they are correct, and filtered by np.isin.
         on = np.fromiter((_epoch_day(d) for d in china.weekend_workdays), dtype=np.int64)
@@ -478,7 +492,7 @@ class WorkingCalendar:
     def to_datetime(self, t_working_days: float) -> dt.datetime:
         """Calendar date and time of working time ``t_working_days``.
 
-        Working days start at :data:`WORKDAY_START` (09:00) and last
+        Working days start at :attr:`day_start` (09:00 by default) and last
         ``hours_per_day`` hours without a break, so with 8 hours working time
         ``k + 0.5`` is 13:00 on working day ``k``.
 
@@ -494,7 +508,7 @@ class WorkingCalendar:
         """
         t = self._scalar_time(t_working_days)
         day, fraction = self._day_and_fraction(t)
-        start = dt.datetime.combine(_date_of(int(day)), WORKDAY_START)
+        start = dt.datetime.combine(_date_of(int(day)), self._day_start)
         return start + dt.timedelta(hours=float(fraction) * self._hours_per_day)
 
     @staticmethod
@@ -610,7 +624,7 @@ class WorkingCalendar:
         """
         t = _check_times(t_working_days, "t_working_days")
         day, fraction = self._day_and_fraction(t)
-        return day + (_WORKDAY_START_DAYS + fraction * (self._hours_per_day / 24.0))
+        return day + (self._day_start_days + fraction * (self._hours_per_day / 24.0))
 
     def calendar_to_working(self, dates: Any) -> np.ndarray:
         """Working time of the start of each calendar date.
@@ -650,3 +664,50 @@ class WorkingCalendar:
         self._cover_days(self._start_day, day_hi)
         index = np.searchsorted(self._days, days, side="left")
         return (index - self._k0).astype(np.float64)
+
+    # ------------------------------------------------------------ timestamps (event logs)
+
+    def to_datetime64(self, t_working_days: Any) -> np.ndarray:
+        """Vectorised :meth:`to_datetime`: local date and time of working times, as ``datetime64[us]``.
+
+        Computed in whole days plus microseconds of the day, so the result is
+        exact to the microsecond (a float count of days since 1970 is not).
+        """
+        t = _check_times(t_working_days, "t_working_days")
+        day, fraction = self._day_and_fraction(t)
+        day_us = np.int64(86_400_000_000)
+        of_day = np.rint((self._day_start_days + fraction * (self._hours_per_day / 24.0)) * 86_400_000_000.0)
+        return (day * day_us + of_day.astype(np.int64)).astype("datetime64[us]")
+
+    def from_datetime64(self, stamps: Any) -> np.ndarray:
+        """Working time of local date-times: the inverse of :meth:`to_datetime64` inside office hours.
+
+        A time before the day's start counts as the start, a time after its
+        end as the end (the start of the next working day); a time on a day
+        that is not a working day counts as the start of the next working day.
+        So a case handled on either side of a closure takes only the working
+        time between.
+
+        Raises
+        ------
+        SimulationError
+            If a time is missing (NaT) or falls before :attr:`start`.
+        """
+        us = np.asarray(stamps).astype("datetime64[us]")
+        if us.size and np.isnat(us).any():
+            raise SimulationError(f"timestamps: {int(np.isnat(us).sum())} missing (NaT)")
+        ticks = us.astype(np.int64)
+        days = np.floor_divide(ticks, 86_400_000_000)
+        if days.size == 0:
+            return np.zeros(days.shape, dtype=np.float64)
+        early = days < self._start_day
+        if early.any():
+            raise SimulationError(f"timestamps: {int(early.sum())} before the calendar start {self._start}, "
+                                  f"earliest {_date_of(int(days[early].min()))}")
+        self._cover_days(self._start_day, int(days.max()))
+        index = np.searchsorted(self._days, days, side="left")
+        working = self._days[np.minimum(index, self._days.size - 1)] == days
+        of_day_us = (ticks - days * 86_400_000_000).astype(np.float64)
+        fraction = (of_day_us / 86_400_000_000.0 - self._day_start_days) * (24.0 / self._hours_per_day)
+        fraction = np.where(working, np.clip(fraction, 0.0, 1.0), 0.0)
+        return (index - self._k0).astype(np.float64) + fraction

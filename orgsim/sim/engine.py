@@ -56,7 +56,7 @@ def _engine(engine: str) -> Callable[[RunInput], RunOutput]:
 _CALENDAR_CHUNK = 65_536
 
 
-def _calendar_days(calendar: "WorkingCalendar | None", t_start: np.ndarray, t_end: np.ndarray) -> np.ndarray:
+def _calendar_days(calendar: WorkingCalendar | None, t_start: np.ndarray, t_end: np.ndarray) -> np.ndarray:
     if calendar is None or not len(t_start):
         return t_end - t_start
     out = np.empty(len(t_start))
@@ -80,15 +80,19 @@ def simulate_plan(
     warmup: float,
     keep_records: bool = False,
     arrival_times: dict[str, np.ndarray] | None = None,
-    calendar: "WorkingCalendar | None" = None,
+    calendar: WorkingCalendar | None = None,
     engine: Engine = "fifo",
+    event_sink: Callable[[np.ndarray], None] | None = None,
 ) -> RunResult:
-    """Run one replication of one organisation state; see :func:`orgsim.simulate`."""
-    run = build_run_input(plan, streams, horizon, warmup, keep_records, arrival_times or {})
+    """Run one replication of one organisation state; see :func:`orgsim.simulate`.
+
+    ``event_sink`` receives the run's per-visit events in batches (:mod:`orgsim.eventlog.events`).
+    """
+    run = build_run_input(plan, streams, horizon, warmup, keep_records, arrival_times or {}, event_sink)
     return read_result(plan, run, _engine(engine)(run), calendar)
 
 
-def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: "WorkingCalendar | None" = None) -> RunResult:
+def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: WorkingCalendar | None = None) -> RunResult:
     """What an engine measured in ``run`` of ``plan``, as a RunResult."""
     window = run.horizon - run.warmup
     span = run.horizon - run.window_start  # the queues' measurement window
@@ -116,7 +120,9 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: "WorkingCal
         flow_limits=tuple(math.nan if f.statutory_limit_days is None else f.statutory_limit_days
                           for f in plan.flows),
         flow_pooled=pooled,
-        component_days={name: (v / n if n else math.nan) for name, v in zip(COMPONENTS, out.component_totals)},
+        component_days={name: (v / n if n else math.nan)
+                        for name, v in zip(COMPONENTS, out.component_totals, strict=True)},
+        component_days_by_flow=_per_flow_components(out, len(plan.flows)),
         handoffs_per_application=out.handoffs / n if n else math.nan,
         visits_per_application=out.visits / n if n else math.nan,
         pools=tuple(
@@ -131,13 +137,26 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: "WorkingCal
     )
 
 
+def _per_flow_components(out: RunOutput, n_flows: int) -> tuple[dict[str, float], ...]:
+    """Each project type's mean critical-path parts: the engine's per-type sums over its count."""
+    counts = np.bincount(out.flow_index, minlength=n_flows) if len(out.flow_index) else np.zeros(n_flows, int)
+    return tuple(
+        {name: (float(out.flow_component_totals[f, c]) / int(counts[f]) if counts[f] else math.nan)
+         for c, name in enumerate(COMPONENTS)}
+        for f in range(n_flows)
+    )
+
+
 def _record(plan: Plan, record: tuple) -> dict:
-    """One finished application's record, from an engine's (project type, k, arrival, end, *COMPONENTS, hand-offs, visits)."""
+    """One finished application's record.
+
+    From an engine's (project type, k, arrival, end, *COMPONENTS, hand-offs, visits).
+    """
     flow, k, t_arrive, now, *parts, handoffs, visits = record
     return {
         "project_type": plan.flows[flow].id, "applicant": k,
         "arrival_working_day": t_arrive, "done_working_day": now,
         "lead_time_working_days": now - t_arrive,
-        **{f"{name}_days": v for name, v in zip(COMPONENTS, parts)},
+        **{f"{name}_days": v for name, v in zip(COMPONENTS, parts, strict=True)},
         "handoffs": handoffs, "visits": visits,
     }

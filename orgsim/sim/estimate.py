@@ -65,6 +65,9 @@ class Estimate:
     flows: tuple[FlowEstimate, ...]
     caveats: tuple[str, ...] = field(default=())
     support: tuple[SupportEstimate, ...] = field(default=())
+    #: The same caveats as (kind, subject, step): kind is trace, independent, merged_step,
+    #: not_exponential, mixture or parallel; subject a project type id or a queue key; for front ends to word them.
+    caveat_items: tuple[tuple[str, str, str], ...] = field(default=())
 
     @property
     def stable(self) -> bool:
@@ -106,7 +109,7 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
     sent back to earlier steps, are weighted by how often they happen.
     """
     h = plan.hours_per_day
-    caveats: set[str] = set()
+    caveats: set[tuple[str, str, str]] = set()
     busy = plan.offered_busy_servers()  # one source with the simulation's stability check
     lam: dict[str, float] = {k: 0.0 for k in plan.pools}
     scv: dict[str, float] = {k: 0.0 for k in plan.pools}
@@ -115,19 +118,18 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
 
     for flow in plan.flows:
         if flow.trace is not None:
-            caveats.add(f"{flow.id}: arrivals from a trace are not included in the estimate")
+            caveats.add(("trace", flow.id, ""))
             continue
         routing = flow.routing
         assert routing is not None
         if not routing.exact:
-            caveats.add(f"{flow.id}: too many conditional steps to enumerate; each step is taken as needed "
-                        "independently of the others")
+            caveats.add(("independent", flow.id, ""))
         for i, step in enumerate(flow.steps):
             rate = flow.rate_per_day * routing.visits[i]
             if rate == 0:
                 continue
             if len(step.service) > 1:
-                caveats.add(f"{flow.id}.{step.id}: merged step, its time distribution is approximated")
+                caveats.add(("merged_step", flow.id, step.id))
             lam[step.pool] += rate
             scv[step.pool] += rate * (step.service[0].scv() if len(step.service) == 1 else 1.0)
             if math.isfinite(rate):
@@ -149,9 +151,9 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
         mean_s = busy[key] / rate
         cs2 = scv[key] / rate
         if abs(cs2 - 1) > 1e-9:
-            caveats.add(f"{key}: service times are not exponential (Allen-Cunneen approximation)")
+            caveats.add(("not_exponential", key, ""))
         if len(means_seen[key]) > 1:
-            caveats.add(f"{key}: pooled functions with different service times (mixture treated as one)")
+            caveats.add(("mixture", key, ""))
         rho = rate * mean_s / pool.servers
         wait = math.inf if at_capacity(rho) else allen_cunneen_wait(rate, mean_s, pool.servers, cs2)
         pools[key] = PoolEstimate(
@@ -165,8 +167,7 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
             continue
         parallel = any(len(s) > 1 for s in flow.successors) or len(flow.roots) > 1
         if parallel:
-            caveats.add(f"{flow.id}: parallel steps; the mean of the longest branch is at least the "
-                        "longest mean branch, so the estimate is low")
+            caveats.add(("parallel", flow.id, ""))
         total = sum(pat.probability * _longest_path(plan, flow, pools, pat) for pat in _patterns(flow, h))
         exact = not parallel and flow.routing is not None and flow.routing.exact and all(
             abs(d.scv() - 1) < 1e-9 for st in flow.steps for d in st.service
@@ -176,7 +177,24 @@ def estimate_plan(plan: Plan, utilisation_target: float = 0.85) -> Estimate:
         SupportEstimate(s.unit, s.staff, s.needed, s.cases_per_year, s.need_hours_per_year, s.shortfall_hours_per_year)
         for s in plan.support.values() if s.need_hours_per_year > 0
     )
-    return Estimate(tuple(pools.values()), tuple(flows), tuple(sorted(caveats)), support)
+    items = sorted(caveats, key=caveat_english)
+    return Estimate(tuple(pools.values()), tuple(flows), tuple(caveat_english(c) for c in items), support,
+                    tuple(items))
+
+
+def caveat_english(item: tuple[str, str, str]) -> str:
+    """A caveat in words, with ids (the ``caveats`` of ``estimate --json``)."""
+    kind, subject, step = item
+    return {
+        "trace": f"{subject}: arrivals from a trace are not included in the estimate",
+        "independent": (f"{subject}: too many conditional steps to enumerate; each step is taken as needed "
+                        "independently of the others"),
+        "merged_step": f"{subject}.{step}: merged step, its time distribution is approximated",
+        "not_exponential": f"{subject}: service times are not exponential (Allen-Cunneen approximation)",
+        "mixture": f"{subject}: pooled functions with different service times (mixture treated as one)",
+        "parallel": (f"{subject}: parallel steps; the mean of the longest branch is at least the longest mean "
+                     "branch, so the estimate is low"),
+    }[kind]
 
 
 def _patterns(flow: FlowPlan, h: float) -> list[Pattern]:
@@ -210,7 +228,7 @@ def _longest_path(plan: Plan, flow: FlowPlan, pools: dict[str, PoolEstimate], pa
         if plan.signoff_time is not None:
             t += pat.rounds[i] * sum(pools[leader].mean_wait_days + signoff for leader in step.signoff)
         duration[i] = t
-    dag = nx.DiGraph()
+    dag: nx.DiGraph[int] = nx.DiGraph()
     dag.add_nodes_from(duration)
     for (i, k), fired in pat.handoffs.items():
         hand = flow.handoffs[(i, k)]

@@ -80,6 +80,7 @@ cdef class FifoLoop:
     cdef double wip_area, wip_last
     cdef bint admitting, truncated
     cdef double c_wait, c_proc, c_sign, c_hand, c_back
+    cdef double[::1] c_flow  # per project type f: the five sums above, at 5 f ... 5 f + 4
     cdef double[::1] samples
     cdef int n_samples, next_sample
     cdef double next_sample_time
@@ -89,7 +90,18 @@ cdef class FifoLoop:
     cdef double[::1] out_start, out_end, out_applicant
     cdef unsigned short[::1] out_flow
     cdef list records
+    # --- event log (only when the run has an event sink)
+    cdef bint log_on
+    cdef object event_sink
+    cdef Py_ssize_t log_n, log_size
+    cdef long long[::1] log_case, log_k
+    cdef double[::1] log_t0, log_t1, log_t2
+    cdef int[::1] log_flow, log_step, log_other, log_kind
 
+    @cython.locals(n=Py_ssize_t)
+    cdef void _log(self, int kind, int slot, int step, int other, double t0, double t1, double t2) except *
+    @cython.locals(n=Py_ssize_t)
+    cdef void _flush_log(self) except *
     cdef void _init_events(self) except *
     @cython.locals(i=Py_ssize_t, p=Py_ssize_t)
     cdef void _push(self, double t, long long key, int kind, int a, int b) except *

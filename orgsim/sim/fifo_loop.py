@@ -41,6 +41,12 @@ from typing import Any
 
 import numpy as np
 
+from orgsim.eventlog.events import APPLICANT as LOG_APPLICANT
+from orgsim.eventlog.events import BATCH_EVENTS, EVENT_DTYPE
+from orgsim.eventlog.events import DONE as LOG_DONE
+from orgsim.eventlog.events import HANDOFF as LOG_HANDOFF
+from orgsim.eventlog.events import SERVICE as LOG_SERVICE
+from orgsim.eventlog.events import SIGNOFF as LOG_SIGNOFF
 from orgsim.sim.run_io import COMBINE_MAX, COMBINE_SUM, POISSON, TRACE, RunInput, RunOutput
 
 try:
@@ -278,6 +284,8 @@ class FifoLoop:
         self.admitting = True
         self.truncated = False
         self.c_wait = self.c_proc = self.c_sign = self.c_hand = self.c_back = 0.0
+        # The same five sums per project type (f's at 5 f ... 5 f + 4), added in the same order.
+        self.c_flow = _zeros(5 * self.n_flows, "d")
         self.samples = _local(run.sample_times)
         self.n_samples = len(run.sample_times)
         self.next_sample = 0
@@ -290,6 +298,20 @@ class FifoLoop:
         self.out_applicant = _output_zeros(run.output_room, "d")
         self.out_flow = _output_zeros(run.output_room, "H")
         self.records: list[tuple] = []
+        # Per-visit events for an event log, only when asked (a flag test on the hot path otherwise).
+        self.log_on = run.event_sink is not None
+        self.event_sink: Any = run.event_sink
+        self.log_n = 0
+        self.log_size = BATCH_EVENTS if self.log_on else 0
+        self.log_case = _output_zeros(self.log_size, "q")
+        self.log_k = _output_zeros(self.log_size, "q")
+        self.log_t0 = _output_zeros(self.log_size, "d")
+        self.log_t1 = _output_zeros(self.log_size, "d")
+        self.log_t2 = _output_zeros(self.log_size, "d")
+        self.log_flow = _output_zeros(self.log_size, "i")
+        self.log_step = _output_zeros(self.log_size, "i")
+        self.log_other = _output_zeros(self.log_size, "i")
+        self.log_kind = _output_zeros(self.log_size, "i")
 
     # ------------------------------------------------------------ STORAGE: the event heap
     def _init_events(self) -> None:
@@ -486,6 +508,40 @@ class FifoLoop:
             self.a_base_comp[5 * slot:5 * slot + 5] = self.blank[0][:5]
         self.a_base_t[slot] = 0.0
 
+    # ------------------------------------------------------------ event log
+    def _log(self, kind: int, slot: int, step: int, other: int, t0: float, t1: float, t2: float) -> None:
+        """Record one event of the application in ``slot`` (orgsim.eventlog.events); hand on a full batch."""
+        n = self.log_n
+        self.log_case[n] = self.a_no[slot]
+        self.log_k[n] = self.a_k[slot]
+        self.log_flow[n] = self.a_flow[slot]
+        self.log_step[n] = step
+        self.log_other[n] = other
+        self.log_kind[n] = kind
+        self.log_t0[n] = t0
+        self.log_t1[n] = t1
+        self.log_t2[n] = t2
+        self.log_n = n + 1
+        if self.log_n == self.log_size:
+            self._flush_log()
+
+    def _flush_log(self) -> None:
+        n = self.log_n
+        if n == 0:
+            return
+        batch = np.zeros(n, dtype=EVENT_DTYPE)
+        batch["case"] = _array(self.log_case, n, "q")
+        batch["k"] = _array(self.log_k, n, "q")
+        batch["t_enable"] = _array(self.log_t0, n, "d")
+        batch["t_start"] = _array(self.log_t1, n, "d")
+        batch["t_end"] = _array(self.log_t2, n, "d")
+        batch["flow"] = _array(self.log_flow, n, "i")
+        batch["step"] = _array(self.log_step, n, "i")
+        batch["other"] = _array(self.log_other, n, "i")
+        batch["kind"] = _array(self.log_kind, n, "i")
+        self.log_n = 0
+        self.event_sink(batch)
+
     # ------------------------------------------------------------ queues
     def _serve(self, q: int, t: float, work: float) -> float:
         """A file reaches queue ``q`` at ``t`` needing ``work``: its start; the integrals, clipped to the window."""
@@ -533,9 +589,9 @@ class FifoLoop:
             m, end = self.step_rework_start[g], self.step_rework_start[g + 1]
             while m < end:
                 # Draw for every function needed (no short cut) so stream positions never depend on order.
-                if self.flow_conditional[f] == 0 or self._needed(slot, self.rework_condition[m]):
-                    if self.revisit_rework[self.rework_stream[m]].take() < self.rework_probability[m]:
-                        back = True
+                if (self.flow_conditional[f] == 0 or self._needed(slot, self.rework_condition[m])) and (
+                        self.revisit_rework[self.rework_stream[m]].take() < self.rework_probability[m]):
+                    back = True
                 m += 1
         q = self.step_queue[g]
         work = work * self.queue_stretch[q]
@@ -548,6 +604,10 @@ class FifoLoop:
         k = 5 * b  # the path's parts so far: waiting, processing, sign-off, hand-off, applicant
         self.a_comp[k] += s - t
         self.a_comp[k + 1] += work
+        if self.log_on:
+            self._log(LOG_SERVICE, slot, i, visit, t, s, e)
+            if delay >= 0:
+                self._log(LOG_APPLICANT, slot, i, visit, e, e, e + delay)
         if delay >= 0:
             if self.step_rework_to[g] < 0:  # back to the applicant, then to the same step
                 self.a_comp[k + 4] += delay
@@ -566,7 +626,10 @@ class FifoLoop:
         for m in range(lo, hi):
             if not self._needed(slot, self.service_condition[m]):
                 continue
-            x = self.a_draws[d + self.service_column[m]] if first else self.revisit_service[self.service_stream[m]].take()
+            if first:
+                x = self.a_draws[d + self.service_column[m]]
+            else:
+                x = self.revisit_service[self.service_stream[m]].take()
             if not seen or x > best:
                 best = x
             seen = True
@@ -589,17 +652,20 @@ class FifoLoop:
         s = self._serve(self.signoff_queue[m], t, d)
         e = s + d
         self.a_comp[5 * b + 2] += s - t + d
+        if self.log_on:
+            self._log(LOG_SIGNOFF, slot, i, level, t, s, e)
         if m + 1 < self.step_signoff_start[g + 1]:
             self._push(e, signoff_key(self.a_no[slot], i, level + 1), SIGNOFF + level + 1, slot, i)
         else:
             self._step_done(e, slot, i, g)
 
     def _step_done(self, e: float, slot: int, i: int, g: int) -> None:
-        """Step ``i`` (``g`` of all steps) of the application in ``slot`` ends at ``e``: hand the file on, or finish it.
+        """Step ``i`` (``g`` of all steps) of the application in ``slot`` ends at ``e``.
 
-        The file is handed across a pair of steps once (``a_fired``), and
-        again after a send-back that redoes both; a step the application skips
-        passes it on to the steps after it, each paying the hand-off from this step.
+        Hand the file on, or finish it. The file is handed across a pair of
+        steps once (``a_fired``), and again after a send-back that redoes
+        both; a step the application skips passes it on to the steps after
+        it, each paying the hand-off from this step.
         """
         # The latest step end so far: ties go to the lower step index, so that
         # the result does not depend on the order of simultaneous events.
@@ -693,6 +759,8 @@ class FifoLoop:
             delay = self.redraw[self.reach_redraw[r]].take()
         self.a_handoffs[slot] += 1
         at = e + delay
+        if self.log_on:
+            self._log(LOG_HANDOFF, slot, i, k, e, e, at)
         bk = b + k
         # When each step's last predecessor hands over (ties to the lower step
         # index), and the parts of the path through it.
@@ -844,7 +912,8 @@ class FifoLoop:
         a, end = self.flow_attribute_start[f], self.flow_attribute_start[f + 1]
         first = a
         while a < end:
-            self.attr_true[a - first] = 1 if self.a_draws[d + self.attribute_column[a]] < self.attribute_probability[a] else 0
+            drawn = self.a_draws[d + self.attribute_column[a]]
+            self.attr_true[a - first] = 1 if drawn < self.attribute_probability[a] else 0
             a += 1
         c, end = self.flow_condition_start[f], self.flow_condition_start[f + 1]
         first = c
@@ -881,6 +950,8 @@ class FifoLoop:
             self._in_system_change(now, -1)
             if self.warmup <= now <= self.horizon:
                 self.completed_in_window += 1
+        if self.log_on:
+            self._log(LOG_DONE, slot, last, -1, self.a_t_arrive[slot], self.a_t_arrive[slot], now)
         if self.a_t_arrive[slot] >= self.warmup:  # arrived in the window: measured
             self.measured_left -= 1
             # The parts of the path through the last step: they add up to the lead time.
@@ -893,6 +964,12 @@ class FifoLoop:
                 sign = self.a_comp[k + 2]
                 hand = self.a_comp[k + 3]
                 back = self.a_comp[k + 4]
+            k = 5 * f  # every type's own sums, case types too
+            self.c_flow[k] += wait
+            self.c_flow[k + 1] += proc
+            self.c_flow[k + 2] += sign
+            self.c_flow[k + 3] += hand
+            self.c_flow[k + 4] += back
             visits = 0
             i, end = b, b + self.flow_first_step[f + 1] - self.flow_first_step[f]
             while i < end:
@@ -990,11 +1067,14 @@ class FifoLoop:
         if self.measured_left > 0:
             self._take_samples(horizon)
             self._events(horizon + (horizon - self.warmup), True)
+        if self.log_on:
+            self._flush_log()
         n = self.n_out
         return RunOutput(
             t_start=_array(self.out_start, n, "d"), t_end=_array(self.out_end, n, "d"),
             applicant_days=_array(self.out_applicant, n, "d"), flow_index=_array(self.out_flow, n, "H"),
             component_totals=(self.c_wait, self.c_proc, self.c_sign, self.c_hand, self.c_back),
+            flow_component_totals=np.array(self.c_flow, dtype=np.float64).reshape(self.n_flows, 5),
             handoffs=self.handoffs, visits=self.visits, arrived=self.arrived,
             completed_in_window=self.completed_in_window, backlog=backlog, in_system_area=self.wip_area,
             wip_samples=tuple(self.wip_samples), truncated=self.truncated, drained=self.measured_left == 0,

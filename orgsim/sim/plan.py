@@ -12,20 +12,19 @@ capacity in officer-time is exactly what the scenario says.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
-
-from collections.abc import Mapping
 
 from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
 from orgsim.model import org as o
 from orgsim.model.org import Need
-from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario
+from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario, officers_for_cases
 from orgsim.sim.routing import Routing, routing_of
 
-__all__ = ["PoolPlan", "StepPlan", "HandoffPlan", "FlowPlan", "SupportPlan", "Plan", "support_plans", "compile_plan", "HANDOFF_KINDS", "CRITICAL_LOAD_RTOL",
-           "at_capacity"]
+__all__ = ["PoolPlan", "StepPlan", "HandoffPlan", "FlowPlan", "SupportPlan", "Plan", "support_plans", "compile_plan",
+           "HANDOFF_KINDS", "CRITICAL_LOAD_RTOL", "at_capacity", "ROLE_SEPARATOR", "role_pool"]
 
 HANDOFF_KINDS = ("within_unit", "between_units", "between_jurisdictions")
 
@@ -189,14 +188,26 @@ class Plan:
 
 
 
+#: Keys of queues: ``unit/function`` for a function's officers, ``unit:role``
+#: for a unit's shared officers and its leaders (``unit:officers``,
+#: ``unit:deputies``, ``unit:chief``). Ids cannot contain ``:``, so a function
+#: called ``deputies`` never shares the leaders' queue.
+ROLE_SEPARATOR = ":"
+
+
+def role_pool(unit: str, role: str) -> str:
+    """The key of a unit's shared officers' or leaders' queue."""
+    return f"{unit}{ROLE_SEPARATOR}{role}"
+
+
 def _signoff_chain(org: o.Org, unit: str, levels: int) -> tuple[str, ...]:
     chain: list[str] = []
     for u in org.chain(unit):
         d = org.graph.nodes[u]
         if d[o.DEPUTIES] > 0:
-            chain.append(f"{u}/deputies")
+            chain.append(role_pool(u, "deputies"))
         if d[o.CHIEF] > 0:
-            chain.append(f"{u}/chief")
+            chain.append(role_pool(u, "chief"))
         if len(chain) >= levels:
             break
     return tuple(chain[:levels])
@@ -255,7 +266,7 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
     drafts += _case_drafts(org)
     routings = [routing_of(d.steps, d.successors, d.attributes, hours_per_day) for d in drafts]
     cases: dict[str, float] = {}
-    for d, routing in zip(drafts, routings):
+    for d, routing in zip(drafts, routings, strict=True):
         if d.trace is None:
             for i, st in enumerate(d.steps):
                 cases[st.unit] = cases.get(st.unit, 0.0) + d.rate_per_day * WORKING_DAYS_PER["year"] * routing.visits[i]
@@ -268,7 +279,7 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
         unit = org.owner(function)
         d = g.nodes[unit]
         if d[o.POOLED]:
-            key, members = f"{unit}/officers", tuple(org.performed_by(unit))
+            key, members = role_pool(unit, "officers"), tuple(org.performed_by(unit))
         else:
             key, members = f"{unit}/{function}", (function,)
         if key not in pools:
@@ -282,32 +293,34 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
             # rest serve cases, each losing the unit's non_case_share to meetings
             # and the like. A fractional officer left over is spread over the
             # case servers as a slower pace, so capacity is kept exactly.
-            for_cases = officers - (standing + shortfall) / hours_per_year
+            for_cases = officers_for_cases(officers, standing + shortfall, hours_per_day)
             if officers == 0 or for_cases <= 0:
                 why = "has no officers" if officers == 0 else (
                     f"has no time left for cases: standing duties take {standing:,.0f}"
                     + (f" and support work its support staff cannot do {shortfall:,.0f}" if shortfall else "")
                     + f" of its {officers * hours_per_year:,.0f} officer-hours a year"
                 )
-                raise SimulationError(f"{scenario.source_file}: function {function!r} in unit {unit!r} receives cases but {why}")
-            servers = math.ceil(for_cases - 1e-9)
+                raise SimulationError(
+                    f"{scenario.source_file}: function {function!r} in unit {unit!r} receives cases but {why}"
+                )
+            servers = max(1, math.ceil(for_cases - 1e-9))
             availability = (1.0 - d[o.NON_CASE_SHARE]) * for_cases / servers
             pools[key] = PoolPlan(key, unit, "officers", servers, availability, members)
         return key
 
     def leader_pool(key: str) -> str:
         if key not in pools:
-            unit, role = key.rsplit("/", 1)
+            unit, role = key.rsplit(ROLE_SEPARATOR, 1)
             servers = g.nodes[unit][o.DEPUTIES if role == "deputies" else o.CHIEF]
             pools[key] = PoolPlan(key, unit, role, servers)
         return key
 
     flows = []
-    for d, routing in zip(drafts, routings):
+    for d, routing in zip(drafts, routings, strict=True):
         steps = []
-        for st, levels in zip(d.steps, d.levels):
+        for st, n_levels in zip(d.steps, d.levels, strict=True):
             pool = officer_pool(st.functions[0])
-            signoff = tuple(leader_pool(k) for k in _signoff_chain(org, st.unit, levels))
+            signoff = tuple(leader_pool(k) for k in _signoff_chain(org, st.unit, n_levels))
             steps.append(replace(st, pool=pool, signoff=signoff))
         pairs = {
             (i, k): _handoff_plan(org, steps[i], steps[k], kind, handoff)
@@ -385,6 +398,16 @@ class _Draft(NamedTuple):
 RESOLUTION_NAMES = {"service": "服务解决", "management": "管理解决", "enforcement": "执法解决"}
 
 
+def case_type_id(cases: str, way: str) -> str:
+    """The id of the case type of enforcement cases ``cases`` resolved ``way`` (``RESOLUTION_NAMES``)."""
+    return f"{cases}.{way}"
+
+
+def case_type_names(name: str, name_en: str | None, way: str) -> tuple[str, str | None]:
+    """The scenario's names of a case type: the cases' names with the way they are resolved."""
+    return f"{name}（{RESOLUTION_NAMES[way]}）", (f"{name_en} ({way})" if name_en else None)
+
+
 def _case_drafts(org: o.Org) -> list[_Draft]:
     """Each way of resolving each flow of enforcement cases, as a case type of one step.
 
@@ -396,14 +419,15 @@ def _case_drafts(org: o.Org) -> list[_Draft]:
     out = []
     for case in org.case_flows:
         unit = org.owner(case.function)
-        for name, (share, time) in zip(o.RESOLUTIONS, case.resolutions):
+        for name, (share, time) in zip(o.RESOLUTIONS, case.resolutions, strict=True):
             if share <= 0:
                 continue
             step = StepPlan(id=name, functions=(case.function,), combine="sum", pool="", unit=unit,
                             jurisdiction=g.nodes[unit][o.JURISDICTION], service=(time,), rework=(0.0,), signoff=(),
                             redo=(0,))
             levels = g.nodes[case.function][o.SIGNOFF_LEVELS] if name == "enforcement" else 0
-            out.append(_Draft(f"{case.id}.{name}", f"{case.name}（{RESOLUTION_NAMES[name]}）", case.rate_per_day * share,
+            out.append(_Draft(case_type_id(case.id, name), case_type_names(case.name, case.name_en, name)[0],
+                              case.rate_per_day * share,
                               None, "date", case.statutory_limit_days, 1.0, (), "enforcement", [step], ((),), [0],
                               [levels]))
     return out
@@ -429,7 +453,8 @@ def _handoff_kind(a: StepPlan, b: StepPlan) -> str:
     return "between_jurisdictions"
 
 
-def _handed_to(i: int, steps: list[StepPlan], successors: list[list[tuple[int, str]]]) -> list[tuple[int, str]]:
+def _handed_to(i: int, steps: Sequence[StepPlan],
+               successors: Sequence[Sequence[tuple[int, str]]]) -> list[tuple[int, str]]:
     """Every step a file may go to from step ``i``, with its hand-off kind.
 
     Its successors, and beyond a successor that some applications skip, the

@@ -56,6 +56,9 @@ class RunResult:
     #: Statutory limit of each project type in working days (NaN: none).
     flow_limits: tuple[float, ...]
     component_days: dict[str, float]
+    #: The same per project type (in the plan's order): mean working days of each
+    #: component over that type's applications (NaN for a type with none).
+    component_days_by_flow: tuple[dict[str, float], ...]
     handoffs_per_application: float
     visits_per_application: float
     pools: tuple[PoolStats, ...]

@@ -142,11 +142,11 @@ def patterns(steps: Sequence[StepPlan], successors: Sequence[Sequence[tuple[int,
         raise ValueError(f"{len(names)} conditional draws: too many patterns to enumerate")
     for outcome in itertools.product((True, False), repeat=len(names)):
         weight = 1.0
-        for name, value in zip(names, outcome):
+        for name, value in zip(names, outcome, strict=True):
             weight *= probs[name] if value else 1.0 - probs[name]
         if weight == 0.0:
             continue
-        true = dict(zip(names, outcome))
+        true = dict(zip(names, outcome, strict=True))
         needed_functions = [tuple(_holds(st.need_of(k), true) for k in range(len(st.functions))) for st in steps]
         yield _pattern(weight, needed_functions, steps, successors, hours_per_day)
 
@@ -157,9 +157,9 @@ def _pattern(weight: float, needed_functions: list[tuple[bool, ...]], steps: Seq
     needed = tuple(any(flags) for flags in needed_functions)
     back = []
     work = []
-    for st, flags in zip(steps, needed_functions):
-        back.append(1.0 - math.prod(1.0 - p for p, on in zip(st.rework, flags) if on))
-        work.append(combine_means([d.mean_days(h) for d, on in zip(st.service, flags) if on], st.combine))
+    for st, flags in zip(steps, needed_functions, strict=True):
+        back.append(1.0 - math.prod(1.0 - p for p, on in zip(st.rework, flags, strict=True) if on))
+        work.append(combine_means([d.mean_days(h) for d, on in zip(st.service, flags, strict=True) if on], st.combine))
     # Rounds: r = 1 + M r over the needed steps (M from the reworks sent to an earlier target).
     index = [i for i in range(n) if needed[i]]
     pos = {i: k for k, i in enumerate(index)}
@@ -272,6 +272,8 @@ def _independent(steps: Sequence[StepPlan], successors: Sequence[Sequence[tuple[
     """
     q = _marginals(steps, attributes)
     full = _pattern(1.0, [(True,) * len(st.functions) for st in steps], steps, successors, h)
-    return Pattern(1.0, full.needed, tuple(v * p for v, p in zip(full.visits, q)),
-                   tuple(r * p for r, p in zip(full.rounds, q)), tuple(x * p for x, p in zip(full.reworks, q)),
-                   full.work, full.handoffs)
+    def scaled(values: Sequence[float]) -> tuple[float, ...]:
+        return tuple(v * p for v, p in zip(values, q, strict=True))
+
+    return Pattern(1.0, full.needed, scaled(full.visits), scaled(full.rounds), scaled(full.reworks), full.work,
+                   full.handoffs)

@@ -50,20 +50,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+# Applications in the system at which a run stops admitting new ones: defined
+# with the resource budget, which counts on it.
+from orgsim.budget import MAX_WORK_IN_PROGRESS
+from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
-from orgsim.sim.plan import FlowPlan, Plan
+from orgsim.model.org import Need
+from orgsim.sim.plan import FlowPlan, Plan, StepPlan
 from orgsim.sim.streams import BlockStream, RandomStreams, RowStream
 
 __all__ = ["RunInput", "RunOutput", "build_run_input", "MAX_WORK_IN_PROGRESS",
            "COMBINE_SUM", "COMBINE_MAX", "COMBINE_FACTOR", "NO_ARRIVALS", "POISSON", "TRACE"]
 
-#: Applications in the system at which a run stops admitting new ones: the
-#: system is unstable and more would only cost memory.
-MAX_WORK_IN_PROGRESS = 50_000
 
 #: Room in the output arrays: this share of the applications expected, plus
 #: this many (a tuple, so that a test can shrink it to make them grow).
@@ -84,7 +86,7 @@ NO_ARRIVALS, POISSON, TRACE = 0, 1, 2
 _Fill = Callable[[np.random.Generator, int], np.ndarray]
 
 
-def _in_working_days(dist: Any, hours_per_day: float) -> _Fill:
+def _in_working_days(dist: _Dist, hours_per_day: float) -> _Fill:
     """A sampler of ``dist`` (a distribution of the scenario) in working days."""
     return lambda rng, n: dist.draw(rng, n, hours_per_day)
 
@@ -199,6 +201,8 @@ class RunInput:
     redraw: tuple[BlockStream, ...]  # second-round sign-off and hand-off delays
     arrival_gaps: tuple[BlockStream | None, ...]  # per project type, Poisson arrivals
     arrival_traces: tuple[np.ndarray | None, ...]  # per project type, traced arrival times
+    # --- optional: per-visit events for an event log (orgsim.eventlog.events); None: none recorded
+    event_sink: Callable[[np.ndarray], None] | None = None
 
     @property
     def n_queues(self) -> int:
@@ -221,6 +225,9 @@ class RunOutput:
     flow_index: np.ndarray  # uint16
     #: Sums over those applications of the COMPONENTS of their critical paths.
     component_totals: tuple[float, ...]
+    #: The same sums per project type: shape (project types, COMPONENTS), row f summed
+    #: over type f's applications in order of finishing.
+    flow_component_totals: np.ndarray
     handoffs: int
     visits: int
     arrived: int
@@ -244,7 +251,7 @@ class _RowLayout(NamedTuple):
     """Which column of a project type's first-visit row holds which draw."""
 
     sources: list[tuple[_Fill, tuple[str, ...]]]  # per column: (sampler, source name)
-    functions: dict[str, object]  # the project type's functions, in order, with their service times
+    functions: dict[str, _Dist]  # the project type's functions, in order, with their service times
     service: list[int]  # per function
     rework: list[int]  # per function
     signoff: list[list[int]]  # per step, per level
@@ -260,9 +267,9 @@ def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
     position, so a reform that adds or merges steps keeps everyone else's draws.
     """
     h, fid = plan.hours_per_day, flow.id
-    dists: dict[str, object] = {}
+    dists: dict[str, _Dist] = {}
     for st in flow.steps:
-        for f, d in zip(st.functions, st.service):
+        for f, d in zip(st.functions, st.service, strict=True):
             dists.setdefault(f, d)
     sources: list[tuple[_Fill, tuple[str, ...]]] = []
     names: set[tuple[str, ...]] = set()
@@ -301,7 +308,7 @@ def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
     return _RowLayout(sources, dists, service, rework, signoff, handoff, attribute, need)
 
 
-def _scaled(dist: Any, factor: float, hours_per_day: float) -> _Fill:
+def _scaled(dist: _Dist, factor: float, hours_per_day: float) -> _Fill:
     """A sampler of ``dist`` in working days, times ``factor`` (the same draws, scaled: CRN holds)."""
     if factor == 1.0:
         return _in_working_days(dist, hours_per_day)
@@ -317,8 +324,12 @@ def _doubles(values: list[float]) -> np.ndarray:
 
 
 def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: float, keep_records: bool,
-                    arrival_times: dict[str, np.ndarray]) -> RunInput:
-    """The flat input of one replication: ``plan`` on ``streams``, ``arrival_times`` for traced project types."""
+                    arrival_times: dict[str, np.ndarray],
+                    event_sink: Callable[[np.ndarray], None] | None = None) -> RunInput:
+    """The flat input of one replication: ``plan`` on ``streams``, ``arrival_times`` for traced project types.
+
+    ``event_sink``, when given, receives the run's per-visit events in batches (:mod:`orgsim.eventlog.events`).
+    """
     h = plan.hours_per_day
     queue_index = {k: q for q, k in enumerate(plan.pools)}
     step_queue: list[int] = []
@@ -375,7 +386,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
             attribute_column.append(column)
             attribute_p.append(attributes[name])
         attribute_start.append(len(attribute_column))
-        condition_index: dict[object, int] = {}
+        condition_index: dict[Need, int] = {}
         for st in flow.steps:
             for n in st.needs:
                 if n is not None and n not in condition_index:
@@ -394,17 +405,17 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         if flow.reworks_earlier:
             columns = [c for levels in layout.signoff for c in levels] + [c for c in layout.handoff.values() if c >= 0]
             for c in columns:
-                fill, name = layout.sources[c]
+                fill, source = layout.sources[c]
                 again[c] = len(redraw)
-                redraw.append(streams.stream(fill, "revisit", *name))
+                redraw.append(streams.stream(fill, "revisit", *source))
 
         preds: list[list[int]] = [[] for _ in flow.steps]
         for a, succ in enumerate(flow.successors):
             for j, _ in succ:
                 preds[j].append(a)
 
-        def cond(st: object, k: int) -> int:
-            n = st.need_of(k)  # type: ignore[attr-defined]
+        def cond(st: StepPlan, k: int, condition_index: dict[Need, int] = condition_index) -> int:
+            n = st.need_of(k)
             return -1 if n is None else condition_index[n]
 
         for i, st in enumerate(flow.steps):
@@ -421,7 +432,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
                 service_stream.append(base + index_of[f])
                 service_condition.append(cond(st, k))
             service_start.append(len(service_column))
-            for k, (f, p) in enumerate(zip(st.functions, st.rework)):
+            for k, (f, p) in enumerate(zip(st.functions, st.rework, strict=True)):
                 if p > 0:
                     rework_column.append(layout.rework[index_of[f]])
                     rework_stream.append(base + index_of[f])
@@ -509,5 +520,5 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         flow_first_arrival=_doubles(first_arrival),
         first_visit=tuple(first_visit), revisit_service=tuple(revisit_service),
         revisit_rework=tuple(revisit_rework), resubmission=tuple(resubmission), redraw=tuple(redraw),
-        arrival_gaps=tuple(gaps), arrival_traces=tuple(traces),
+        arrival_gaps=tuple(gaps), arrival_traces=tuple(traces), event_sink=event_sink,
     )

@@ -26,6 +26,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from orgsim.eventlog.events import APPLICANT, DONE, HANDOFF, SERVICE, SIGNOFF, EventBuffer
 from orgsim.sim import fifo_engine
 from orgsim.sim.run_io import COMBINE_MAX, COMBINE_SUM, POISSON, TRACE, RunInput, RunOutput
 
@@ -118,7 +119,7 @@ class _Step:
 
     def __init__(self, run: RunInput, g: int) -> None:
         def entries(start: np.ndarray, *columns: np.ndarray) -> list[tuple]:
-            return list(zip(*(c[start[g]:start[g + 1]].tolist() for c in columns)))
+            return list(zip(*(c[start[g]:start[g + 1]].tolist() for c in columns), strict=True))
 
         self.queue = int(run.step_queue[g])
         self.combine = int(run.step_combine[g])
@@ -236,10 +237,12 @@ class _SimPyRun:
         # Attributes (column, probability) and conditions (attribute, column, probability) per project type.
         a, c = run.flow_attribute_start.tolist(), run.flow_condition_start.tolist()
         self.attributes = [list(zip(run.attribute_column[a[f]:a[f + 1]].tolist(),
-                                    run.attribute_probability[a[f]:a[f + 1]].tolist())) for f in range(run.n_flows)]
+                                    run.attribute_probability[a[f]:a[f + 1]].tolist(), strict=True))
+                           for f in range(run.n_flows)]
         self.conditions = [list(zip(run.condition_attribute[c[f]:c[f + 1]].tolist(),
                                     run.condition_column[c[f]:c[f + 1]].tolist(),
-                                    run.condition_probability[c[f]:c[f + 1]].tolist())) for f in range(run.n_flows)]
+                                    run.condition_probability[c[f]:c[f + 1]].tolist(), strict=True))
+                           for f in range(run.n_flows)]
         # Accounts.
         self.admitted = 0
         self.wip = 0
@@ -252,6 +255,8 @@ class _SimPyRun:
         self.arrived = 0
         self.completed_in_window = 0
         self.components = [0.0] * 5
+        # The same five sums per project type, added in the same order.
+        self.flow_components = [[0.0] * 5 for _ in range(run.n_flows)]
         self.handoffs = 0
         self.visits = 0
         self.t_start: list[float] = []
@@ -260,6 +265,7 @@ class _SimPyRun:
         self.flow_of: list[int] = []
         self.records: list[tuple] = []
         self.wip_samples: list[tuple[float, int]] = []
+        self.log = None if run.event_sink is None else EventBuffer(run.event_sink)
 
     # ------------------------------------------------------------ scheduling
     def _after(self, delay: float, fn: Callable[..., None], *args: object) -> None:
@@ -414,6 +420,11 @@ class _SimPyRun:
         work, delay = visit
         file.comp[i][0] += now - entered
         file.comp[i][1] += work
+        if self.log is not None:
+            end = now + work
+            self.log.emit(SERVICE, file.no, file.k, file.flow, i, file.visits[i] - 1, entered, now, end)
+            if delay >= 0:
+                self.log.emit(APPLICANT, file.no, file.k, file.flow, i, file.visits[i] - 1, end, end, end + delay)
         self._after(work, self._served, file, i, delay)
 
     def _served(self, file: _File, i: int, delay: float) -> None:
@@ -463,6 +474,8 @@ class _SimPyRun:
     def _sign_start(self, now: float, file: _File, i: int, entered: float, what: tuple[int, float]) -> None:
         level, d = what
         file.comp[i][2] += now - entered + d
+        if self.log is not None:
+            self.log.emit(SIGNOFF, file.no, file.k, file.flow, i, level, entered, now, now + d)
         self._after(d, self._signed, file, i, level)
 
     def _signed(self, file: _File, i: int, level: int) -> None:
@@ -486,6 +499,8 @@ class _SimPyRun:
         path = list(file.comp[i])  # as it is now: the step may start again before a hand-off arrives
         for k, delay in file.ahead.pop(i):
             file.handoffs += 1
+            if self.log is not None:
+                self.log.emit(HANDOFF, file.no, file.k, file.flow, i, k, now, now, now + delay)
             if self.steps[file.flow][i].reach[k][0] < 0:
                 self._handed(file, i, k, 0.0, path)
             else:
@@ -512,12 +527,17 @@ class _SimPyRun:
             self._wip_change(now, -1)
             if run.warmup <= now <= run.horizon:
                 self.completed_in_window += 1
+        if self.log is not None:
+            self.log.emit(DONE, file.no, file.k, file.flow, file.last, -1, file.t_arrive, file.t_arrive, now)
         if file.t_arrive < run.warmup:
             return
         self.measured_left -= 1
         # The parts of the path through the last step: they add up to the lead time.
         parts = list(file.comp[file.last]) if file.last >= 0 else [0.0] * 5
         visits = sum(file.visits)
+        mine = self.flow_components[file.flow]  # every type's own sums, case types too
+        for c, v in enumerate(parts):
+            mine[c] += v
         if pooled:
             for c, v in enumerate(parts):
                 self.components[c] += v
@@ -557,11 +577,15 @@ class _SimPyRun:
         drain_until = run.horizon + (run.horizon - run.warmup)
         while self.measured_left > 0 and env.peek() < drain_until:
             env.step()
+        if self.log is not None:
+            self.log.flush()
         return RunOutput(
             t_start=np.array(self.t_start, dtype=float), t_end=np.array(self.t_end, dtype=float),
             applicant_days=np.array(self.t_applicant, dtype=float),
             flow_index=np.array(self.flow_of, dtype=np.uint16),
-            component_totals=tuple(self.components), handoffs=self.handoffs, visits=self.visits,
+            component_totals=tuple(self.components),
+            flow_component_totals=np.array(self.flow_components, dtype=np.float64).reshape(-1, 5),
+            handoffs=self.handoffs, visits=self.visits,
             arrived=self.arrived, completed_in_window=self.completed_in_window, backlog=backlog,
             in_system_area=self.wip_area, wip_samples=tuple(self.wip_samples), truncated=self.truncated,
             drained=self.measured_left == 0, busy_area=busy, queue_area=waiting, records=tuple(self.records),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -115,13 +116,15 @@ class RandomStreams:
             self._streams[name] = found
         return found
 
-    def rows(self, sources: list[tuple[Callable[[np.random.Generator, int], np.ndarray], tuple[str, ...]]]) -> RowStream:
+    def rows(
+        self, sources: list[tuple[Callable[[np.random.Generator, int], np.ndarray], tuple[str, ...]]]
+    ) -> RowStream:
         """One :class:`RowStream` over ``(fill, name)`` sources; each name is used once, here."""
-        fills = []
+        fills: list[Callable[[int], np.ndarray]] = []
         for fill, name in sources:
             if name in self._streams or name in self._in_rows:
                 raise ValueError(f"stream {name!r} is already in use")
             self._in_rows.add(name)
             rng = self.generator(*name)
-            fills.append(lambda n, fill=fill, rng=rng: fill(rng, n))
+            fills.append(partial(fill, rng))
         return RowStream(fills)

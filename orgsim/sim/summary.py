@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from orgsim.sim.results import COMPONENTS, PERCENTILES, PoolStats, RunResult
+from orgsim.sim.results import PERCENTILES, PoolStats, RunResult
 
 if TYPE_CHECKING:
     from orgsim.sim.plan import Plan
@@ -82,7 +82,7 @@ class QuantileSketch:
             return NotImplemented
         return self.count == other.count and np.array_equal(self.quantiles, other.quantiles)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable (arrays compared); typeshed types it as a method
 
     def cdf(self, x: Any) -> np.ndarray:
         """Share of the applications done within ``x`` days (linear between the quantiles)."""
@@ -111,11 +111,26 @@ class ProjectTypeSummary:
     #: Completed applications of the window per working day of the window (in a run that
     #: drained, the type's arrivals in the window per working day).
     throughput_per_working_day: float
-    #: Mean working days per application on each part of the critical path (COMPONENTS);
-    #: None unless the run kept its records, which hold each application's split.
-    time_split: Mapping[str, float] | None
+    #: Mean working days per application on each part of the critical path (COMPONENTS),
+    #: from the engine's per-type sums (NaN for a type without applications).
+    time_split: Mapping[str, float]
     #: "approval" (a project type: in the pooled figures) or "enforcement" (a case type of its own).
     kind: str = "approval"
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """Flat statistics of this type in this run (the per-type columns of ``replications.csv``)."""
+        out: dict[str, float] = {
+            "applications": self.count,
+            "throughput_per_working_day": self.throughput_per_working_day,
+            "share_over_limit": self.share_over_limit,
+        }
+        for clock in CLOCKS:
+            for k, v in self.lead[clock].to_dict().items():
+                out[f"lead_{clock}_{k}"] = v
+        for name, v in self.time_split.items():
+            out[f"time_{name}_days"] = v
+        return out
 
 
 @dataclass(frozen=True)
@@ -285,9 +300,9 @@ def _stats(values: np.ndarray, ordered: np.ndarray | None = None) -> LeadTimeSta
     """
     if len(values) == 0:
         return LeadTimeStats(0, math.nan, math.nan, math.nan, math.nan, math.nan)
-    pct = _percentiles(values, ordered)
+    p50, p90, p95 = (float(v) for v in _percentiles(values, ordered))
     top = ordered[-1] if ordered is not None else values.max()
-    return LeadTimeStats(len(values), float(values.mean()), *(float(v) for v in pct), float(top))
+    return LeadTimeStats(len(values), float(values.mean()), p50, p90, p95, float(top))
 
 
 def _over_limit(statutory: np.ndarray, run: RunResult) -> tuple[list[int], list[int]]:
@@ -322,7 +337,7 @@ def _by_project_type(
     # contiguous slice, in the order they finished.
     order = np.argsort(run.flow_index, kind="stable")
     counts = np.bincount(run.flow_index, minlength=len(ids)) if len(run.flow_index) else np.zeros(len(ids), int)
-    parts = [slice(int(a), int(b)) for a, b in zip(np.r_[0, np.cumsum(counts)[:-1]], np.cumsum(counts))]
+    parts = [slice(int(a), int(b)) for a, b in zip(np.r_[0, np.cumsum(counts)[:-1]], np.cumsum(counts), strict=True)]
     lead: list[dict[str, LeadTimeStats]] = [{} for _ in ids]
     sketches: list[dict[str, QuantileSketch]] = [{} for _ in ids]
     for clock in CLOCKS:
@@ -333,7 +348,6 @@ def _by_project_type(
             lead[k][clock] = _stats(mine, ordered)
             sketches[k][clock] = _sketch(ordered)
         del grouped
-    splits = _time_split_by_type(run.records, ids)
     return tuple(
         ProjectTypeSummary(
             project_type=type_id,
@@ -344,24 +358,8 @@ def _by_project_type(
             share_over_limit=(math.nan if math.isnan(run.flow_limits[k]) or not counts[k]
                               else over[k] / int(counts[k])),
             throughput_per_working_day=int(counts[k]) / run.window_days,
-            time_split=splits.get(type_id) if run.records else None,
+            time_split=dict(run.component_days_by_flow[k]),
             kind="approval" if not run.flow_pooled or run.flow_pooled[k] else "enforcement",
         )
         for k, type_id in enumerate(ids)
     )
-
-
-def _time_split_by_type(records: Sequence[dict], ids: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Mean critical-path parts per project type, from the records (each holds its application's split)."""
-    if not records:
-        return {}
-    sums = {t: [0.0] * len(COMPONENTS) for t in ids}
-    counts = dict.fromkeys(ids, 0)
-    for rec in records:
-        t = rec["project_type"]
-        counts[t] += 1
-        row = sums[t]
-        for i, name in enumerate(COMPONENTS):
-            row[i] += rec[f"{name}_days"]
-    return {t: {name: (sums[t][i] / counts[t] if counts[t] else math.nan) for i, name in enumerate(COMPONENTS)}
-            for t in ids}

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from orgsim.experiment import simulate
-from orgsim.model import build_org
 from orgsim.reforms import reform_scenario
 from orgsim.sim.plan import compile_plan
 from strategies import apply_checked

@@ -77,7 +77,8 @@ def test_hires_come_on_top_of_moved_officers_once_per_power():
 
 def test_a_released_power_is_handled_by_the_zone_pool():
     # staff: release, no hires: fine where the receiving unit pools its officers ...
-    new, _ = apply_checked(_city_org(pooled=True), {"op": "devolve", "functions": ["p1"], "to": "b", "staff": "release"})
+    new, _ = apply_checked(_city_org(pooled=True),
+                           {"op": "devolve", "functions": ["p1"], "to": "b", "staff": "release"})
     assert new.attr("p1", o.OFFICERS) == 0 and new.frontline("b") == 4
     # ... and refused by apply_reform, naming the power, where it does not
     with pytest.raises(OrgValidationError, match="function 'p1' receives work but has no officers in 'b'"):

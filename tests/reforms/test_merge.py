@@ -114,7 +114,8 @@ def test_the_new_unit_may_reuse_a_merged_id_and_take_a_kind_and_parent():
 def test_staff_merged_in_from_the_city_count_as_moved_in():
     org = _nested_org()
     new, _ = apply_checked(org, {
-        "op": "merge", "units": ["a", "c"], "into": {"id": "ac", "name": "ac"}, "leadership": {"chief": 1, "deputies": 1},
+        "op": "merge", "units": ["a", "c"], "into": {"id": "ac", "name": "ac"},
+        "leadership": {"chief": 1, "deputies": 1},
     })
     # c: 1 leader, 2 support, 2 officers join a zone unit
     assert new.attr("ac", o.JURISDICTION) == "zone"

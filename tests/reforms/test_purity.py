@@ -26,7 +26,8 @@ SPECS = {
     "one_window": {"op": "one_window", "window": {"id": "w", "name": "政务服务窗口"},
                    "intake": {"id": "acceptance", "name": "综合受理", "officers": 2,
                               "service_time": {"dist": "exponential", "mean": 30, "unit": "minutes"}}},
-    "enforcement_bureau": {"op": "enforcement_bureau", "within": "committee", "bureau": {"id": "eb", "name": "综合执法局"},
+    "enforcement_bureau": {"op": "enforcement_bureau", "within": "committee",
+                           "bureau": {"id": "eb", "name": "综合执法局"},
                            "resolution": {"service": 0.7, "management": 0.2, "enforcement": 0.1}},
 }
 

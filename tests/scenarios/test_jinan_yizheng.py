@@ -326,7 +326,7 @@ def test_jinan_reviews_not_every_project_needs(jinan):
     # scheme review.
     scenario, outcome = jinan
     (industrial, _) = compile_plan(outcome.before, scenario).flows
-    need = dict(zip((s.id for s in industrial.steps), industrial.routing.need))
+    need = dict(zip((s.id for s in industrial.steps), industrial.routing.need, strict=True))
     assert need["land_pre"] == need["site"] == need["land_grant"] == pytest.approx(0.7)
     assert (need["eia"], need["fire"], need["civil_defence"]) == pytest.approx((0.6, 0.8, 0.5))
     assert need["prereview"] == need["permit"] == pytest.approx(1.0)
@@ -348,7 +348,7 @@ def test_yizheng_enforcement_bureau_works_by_the_721_method(yizheng):
     load_after = compile_plan(outcome.after, scenario).offered_busy_servers()
     cases = sum(load_before[f"{u}/{f}"] for u, f in (("city_emergency", "safety_penalty"),
                                                      ("city_eco", "env_penalty"), ("city_enforce", "planning_penalty")))
-    assert load_after["enforcement_bureau/officers"] < 0.5 * cases
+    assert load_after["enforcement_bureau:officers"] < 0.5 * cases
 
 
 def test_yizheng_reviews_not_every_project_needs(yizheng):
@@ -356,7 +356,7 @@ def test_yizheng_reviews_not_every_project_needs(yizheng):
     flows = {f.id: f for f in compile_plan(outcome.before, scenario).flows}
     for fid, eia, energy in (("construction_bigdata", 0.6, 0.5), ("construction_auto", 0.6, 0.5),
                              ("construction_chem", 1.0, 0.9)):
-        need = dict(zip((s.id for s in flows[fid].steps), flows[fid].routing.need))
+        need = dict(zip((s.id for s in flows[fid].steps), flows[fid].routing.need, strict=True))
         assert (need["eia"], need["energy"], need["fire"], need["civil_defence"]) == pytest.approx(
             (eia, energy, 0.8, 0.5))
     # 多评合一 keeps each assessment's own condition: the joint review does only those a project needs

@@ -240,7 +240,7 @@ def test_vectorised_equals_scalar(china: WorkingCalendar) -> None:
     elapsed = china.working_to_calendar_days(t_start, t_end)
     expected = [
         (china.to_datetime(e) - china.to_datetime(s)).total_seconds() / 86400
-        for s, e in zip(t_start, t_end)
+        for s, e in zip(t_start, t_end, strict=True)
     ]
     np.testing.assert_allclose(elapsed, expected, rtol=0, atol=1e-6)  # datetime has µs
     instants = china.to_calendar_days(np.sort(t_start))

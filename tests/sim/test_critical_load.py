@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 
-import pytest
 from click.testing import CliRunner
 
 from orgsim.cli import main

@@ -25,7 +25,7 @@ def _cases(rate: float = 200.0, shares=(0.3, 0.3, 0.4), times=(2.0, 8.0, 40.0)) 
     """Safety problems: service 2 hours, management a day, enforcement five days (fixed)."""
     return {"id": "safety", "name": "安全生产问题", "function": "a", "rate": rate, "per": "year",
             "resolution": {r: {"share": s, "time": {"dist": "deterministic", "value": h, "unit": "hours"}}
-                           for r, s, h in zip(("service", "management", "enforcement"), shares, times)}}
+                           for r, s, h in zip(("service", "management", "enforcement"), shares, times, strict=True)}}
 
 
 def _scenario(reforms=None, servers: int = 50, **kw):
@@ -87,7 +87,7 @@ def test_the_721_method_cuts_officer_time_and_lead_times():
     assert [share for share, _ in case.resolutions] == [0.7, 0.2, 0.1]
     before = compile_plan(outcome.before, s).offered_load()
     after = compile_plan(outcome.after, s).offered_load()
-    assert after["eb/officers"] < before["u_a/a"]
+    assert after["eb:officers"] < before["u_a/a"]
     b, a = run_state(s, "before", replications=3), run_state(s, "after", replications=3)
     assert a.lead_time()["mean"] < b.lead_time()["mean"]
 

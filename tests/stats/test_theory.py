@@ -44,7 +44,6 @@ def _mean_wait(runs) -> list[float]:
     return [r.component_days["waiting"] for r in runs]
 
 
-@pytest.mark.slow
 def test_mmc_desk_waits_as_erlang_c():
     # lambda = 2.4, mu = 1, c = 3: Wq = 1.0787 days (STYLE.md's reference case).
     s = network_scenario([{"id": "desk", "servers": 3, "service": exp(1.0)}],
@@ -53,7 +52,6 @@ def test_mmc_desk_waits_as_erlang_c():
     _agrees(_mean_wait(runs), erlang_c_wait(2.4, 1.0, 3), power=0.10)
 
 
-@pytest.mark.slow
 def test_mm1_sojourn():
     s = network_scenario([{"id": "desk", "servers": 1, "service": exp(1.0)}],
                          rate_per_day=0.7, horizon=8000, warmup=500, replications=20, seed=11)
@@ -76,7 +74,6 @@ def _jackson_rework_case(replications: int = 20):
     return s, exact
 
 
-@pytest.mark.slow
 def test_jackson_network_with_rework():
     s, exact = _jackson_rework_case()
     runs = run_replications(s, "before")
@@ -123,3 +120,37 @@ def test_jackson_network_with_rework_to_an_earlier_step():
     assert exact == pytest.approx(2.5, abs=1e-12)
     runs = run_replications(jackson_scenario(replications=24, horizon=12000.0), "before")
     _agrees([r.summary()["lead_working_mean"] for r in runs], exact, power=0.02)
+
+
+def _two_types_one_desk(replications: int = 20):
+    """Two project types, 1.6 and 0.8 a day, through one M/M/3 desk (mu = 1): the same service, so
+    FIFO serves them alike and each type's mean wait is Erlang C's Wq(2.4, 1, 3), its sojourn Wq + 1."""
+    s = network_scenario([{"id": "desk", "servers": 3, "service": exp(1.0)}], rate_per_day=1.6,
+                         horizon=6000, warmup=600, replications=replications, seed=77)
+    doc = s.model_dump(mode="json", exclude_none=True)
+    first = doc["workload"]["project_types"][0]
+    second = {**first, "id": "q", "name": "第二类项目", "arrivals": {"rate": 0.8, "per": "day"}}
+    doc["workload"]["project_types"].append(second)
+    import yaml
+
+    from orgsim.scenario import parse_scenario
+
+    return parse_scenario(yaml.safe_dump(doc, allow_unicode=True), "<two types>")
+
+
+@pytest.mark.slow
+def test_two_project_types_sharing_an_mmc_desk_each_wait_as_erlang_c():
+    from orgsim.experiment import run_state
+
+    s = _two_types_one_desk()
+    state = run_state(s, "before")
+    assert state.project_types() == ["p", "q"]
+    wq = erlang_c_wait(2.4, 1.0, 3)
+    for type_id, rate in (("p", 1.6), ("q", 0.8)):
+        parts = [r.project_type(type_id) for r in state.runs]
+        _agrees([p.time_split["waiting"] for p in parts], wq, power=0.15)
+        _agrees([p.lead["working"].mean for p in parts], mmc_sojourn(2.4, 1.0, 3), power=0.10)
+        # Arrivals split as the rates do (binomial share of the pooled count, 99.9%).
+        share = sum(p.count for p in parts) / sum(r.completed for r in state.runs)
+        n = sum(r.completed for r in state.runs)
+        assert abs(share - rate / 2.4) <= 3.3 * math.sqrt(rate / 2.4 * (1 - rate / 2.4) / n)
