@@ -73,6 +73,9 @@ UNIT_COLUMNS: tuple[Column, ...] = (
     Column("support", "Support staff", "综合保障人员", "int", False, ("辅助人员",)),
     Column("pooled", "Shared case queue", "统一调配办件", "bool"),
     Column("non_case_share", "Share of time not on cases", "非办件时间占比", "float"),
+    Column("support_hours_per_case", "Support hours per case", "每件综合保障小时", "float"),
+    Column("support_hours_per_officer_per_year", "Support hours per officer per year", "每名办事人员综合保障小时/年",
+           "float"),
 )
 
 FUNCTION_COLUMNS: tuple[Column, ...] = (
@@ -100,7 +103,8 @@ KIND_WORDS = {
     "管委会": "committee", "党工委": "party_committee", "部门": "department", "局": "bureau",
     "办公室": "office", "事业单位": "institution", "中心": "centre", "窗口": "window", "园区": "park",
     "街道": "sub_district", "街道办事处": "sub_district", "镇": "township", "乡镇": "township",
-    "市直部门": "city_department", "公司": "company",
+    "市直部门": "city_department", "公司": "company", "区政府": "district", "区": "district",
+    "县级市": "county", "县": "county", "县政府": "county",
 }
 CATEGORY_WORDS = {
     "行政许可": "licensing", "行政处罚": "penalty", "行政强制": "coercion", "行政征收": "levy",
@@ -110,7 +114,7 @@ CATEGORY_WORDS = {
     "开发运营": "development_operation", "服务": "service", "综合保障": "support",
 }
 JURISDICTION_WORDS = {"开发区": "zone", "园区": "zone", "市": "city", "区": "district", "区县": "district",
-                      "省": "province", "公司": "company"}
+                      "县": "county", "县级市": "county", "省": "province", "公司": "company"}
 _TRUE = {"true", "yes", "y", "1", "是", "对", "√"}
 _FALSE = {"false", "no", "n", "0", "否", "", "×"}
 
