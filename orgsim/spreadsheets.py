@@ -675,18 +675,30 @@ def result_tables(summary: Mapping[str, Any], replications: Any, records: Any | 
     are read as they are, nothing is computed again. Sheets: ``about`` (the
     scenario, seed, replications, version and hash), ``summary`` (every
     statistic of each state, one row each, a column per state), ``difference``
-    (compare: after minus before with its 95% CI), ``bottlenecks`` (run),
-    ``replications`` and, when kept, ``records``.
+    (compare: after minus before with its 95% CI; with packages, a column per
+    package), ``bottlenecks`` (run), ``replications`` and, when kept, ``records``.
     """
-    states = [k for k in ("before", "after") if isinstance(summary.get(k), Mapping)]
+    packages = list(summary.get("packages") or [])
+    if packages:  # compare with packages: before and each package
+        states = ["before", *packages]
+        parts: Mapping[str, Any] = summary["states"]
+    else:
+        states = [k for k in ("before", "after") if isinstance(summary.get(k), Mapping)]
+        parts = summary
     about_keys = [k for k, v in summary.items() if not isinstance(v, (Mapping, list)) and k not in states]
     tables: dict[str, Any] = {"about": (["field", "value"], [[k, summary[k]] for k in about_keys])}
     if states:  # compare
-        flats = {s: _flat(summary[s]) for s in states}
+        flats = {s: _flat(parts[s]) for s in states}
         keys = list(dict.fromkeys(k for s in states for k in flats[s]))
         tables["summary"] = (["statistic", *states], [[k, *(flats[s].get(k) for s in states)] for k in keys])
-        diff = _flat(summary.get("difference", {}))
-        tables["difference"] = (["statistic", "after minus before"], [[k, v] for k, v in diff.items()])
+        if packages:
+            diffs = {p: _flat(summary["difference"][p]) for p in packages}
+            keys = list(dict.fromkeys(k for p in packages for k in diffs[p]))
+            tables["difference"] = (["statistic", *(f"{p} minus before" for p in packages)],
+                                    [[k, *(diffs[p].get(k) for p in packages)] for k in keys])
+        else:
+            diff = _flat(summary.get("difference", {}))
+            tables["difference"] = (["statistic", "after minus before"], [[k, v] for k, v in diff.items()])
     else:  # run
         flat = _flat({k: v for k, v in summary.items() if k not in about_keys and k not in _STATE_TABLES})
         tables["summary"] = (["statistic", str(summary.get("state", "value"))], [[k, v] for k, v in flat.items()])
