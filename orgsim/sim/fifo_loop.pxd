@@ -23,9 +23,10 @@ cpdef long long officers_key(long long no, long long step) noexcept
 cpdef long long signoff_key(long long no, long long step, long long level) noexcept
 
 @cython.locals(c=int)
-cdef void _copy5(double[::1] dst, Py_ssize_t d, double[::1] src, Py_ssize_t s) noexcept
+cdef inline void _copy5(double[::1] dst, Py_ssize_t d, double[::1] src, Py_ssize_t s) noexcept
 
 
+@cython.final
 cdef class FifoLoop:
     # --- the run
     cdef double horizon, warmup, t0
@@ -50,7 +51,7 @@ cdef class FifoLoop:
     cdef int[::1] flow_first_step, flow_root_start, root_step, flow_arrivals, trace_next, next_row
     cdef double[::1] flow_delay_factor, flow_first_arrival
     cdef long long[::1] flow_applicants
-    cdef int[::1] flow_conditional, flow_pooled, flow_attribute_start, attribute_column, flow_condition_start
+    cdef int[::1] flow_conditional, flow_simple, flow_pooled, flow_attribute_start, attribute_column, flow_condition_start
     cdef int[::1] condition_attribute, condition_column
     cdef double[::1] attribute_probability, condition_probability
     cdef list arrival_traces, first_visit, row_blocks, revisit_service, revisit_rework, resubmission, arrival_gaps
@@ -115,7 +116,7 @@ cdef class FifoLoop:
     @cython.locals(r=int, base=Py_ssize_t, c=Py_ssize_t, rows="double[:, ::1]")
     cdef void _take_row(self, int slot, int f) except *
     @cython.locals(b=Py_ssize_t, i=int, c=Py_ssize_t)
-    cdef void _reset_slot(self, int slot, int g, int n) except *
+    cdef void _reset_slot(self, int slot, int g, int n, bint simple) except *
     @cython.locals(s=double, e=double, t0=double, horizon=double)
     cdef double _serve(self, int q, double t, double work) except? -1
     cdef inline bint _needed(self, int slot, int c) noexcept
@@ -124,15 +125,16 @@ cdef class FifoLoop:
     cdef void _officers(self, double t, int slot, int i) except *
     @cython.locals(total=double, best=double, x=double, m=int, seen=bint)
     cdef double _combined(self, int slot, int g, Py_ssize_t d, int lo, int hi, bint first) except? -1
-    @cython.locals(g=int, m=int, b=Py_ssize_t, d=double, s=double, e=double)
+    @cython.locals(f=int, g=int, m=int, b=Py_ssize_t, d=double, s=double, e=double)
     cdef void _signoff(self, double t, int slot, int i, int level) except *
-    @cython.locals(b=Py_ssize_t, fb=Py_ssize_t, f=int, m=int, end=int, start=int, r0=int, r=Py_ssize_t, j=int,
-                   first=bint)
+    @cython.locals(b=Py_ssize_t, fb=Py_ssize_t, bj=Py_ssize_t, dst=Py_ssize_t, f=int, m=int, end=int, start=int, r0=int,
+                   r=Py_ssize_t, j=int, first=bint)
     cdef void _step_done(self, double e, int slot, int i, int g) except *
     @cython.locals(w="long long", g0=int, top=int, m=int, end=int, direct=int, j=int, k=int, r=int, r0=int)
     cdef void _walk(self, int slot, Py_ssize_t b, Py_ssize_t fb, int i, int g, double e, bint first) except *
     @cython.locals(column=int, delay=double, at=double, bk=Py_ssize_t, dst=Py_ssize_t)
-    cdef void _hand(self, int slot, Py_ssize_t b, int i, int k, int r, double e, bint first) except *
+    cdef inline void _hand(self, int slot, Py_ssize_t b, int i, int k, int r, double e, bint first,
+                           bint simple) except *
     @cython.locals(b=Py_ssize_t, g0=int, fb=Py_ssize_t, top=int, bj=Py_ssize_t, dst=Py_ssize_t, at=double,
                    m=int, end=int, k=int, r=Py_ssize_t)
     cdef void _release(self, int slot, int j) except *

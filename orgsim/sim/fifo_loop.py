@@ -210,6 +210,14 @@ class FifoLoop:
         self.flow_first_arrival = _local(run.flow_first_arrival)
         self.flow_conditional = _local(run.flow_conditional)
         self.flow_pooled = _local(run.flow_pooled)
+        # A simple project type needs every step and sends no file back to an earlier one: its files
+        # take the direct paths (no record of pairs handed across, of rounds, or of steps needed).
+        simple = [int(c == 0) for c in run.flow_conditional.tolist()]
+        first = run.flow_first_step.tolist()
+        for f in range(run.n_flows):
+            if (run.step_rework_to[first[f]:first[f + 1]] >= 0).any():
+                simple[f] = 0
+        self.flow_simple = _local(np.array(simple, dtype=np.int32))
         self.flow_attribute_start = _local(run.flow_attribute_start)
         self.attribute_column = _local(run.attribute_column)
         self.attribute_probability = _local(run.attribute_probability)
@@ -475,8 +483,12 @@ class FifoLoop:
             row = block[r]
             self.a_draws[base:base + len(row)] = row
 
-    def _reset_slot(self, slot: int, g: int, n: int) -> None:
-        """Clear ``slot``'s per-step accounts for ``n`` steps, which wait for step_predecessors[g:g + n]."""
+    def _reset_slot(self, slot: int, g: int, n: int, simple: bool) -> None:
+        """Clear ``slot``'s per-step accounts for ``n`` steps, which wait for step_predecessors[g:g + n].
+
+        A simple project type's files read none of the routing's accounts (steps needed,
+        rounds, pairs handed across, the base of a new round): those are left as they are.
+        """
         b = slot * self.steps
         if cython.compiled:
             for i in range(n):
@@ -485,9 +497,10 @@ class FifoLoop:
                 self.a_t_ready[b + i] = -1.0
                 self.a_crit[b + i] = -1
                 self.a_visits[b + i] = 0
-                self.a_done[b + i] = 0
-                self.a_needed[b + i] = 1
                 self.a_pending[b + i] = self.step_predecessors[g + i]
+                if not simple:
+                    self.a_done[b + i] = 0
+                    self.a_needed[b + i] = 1
         else:  # the whole stride at once, from lists made once
             s = self.steps
             zeros5, minus_ones, int_zeros, int_minus_ones, ones = self.blank
@@ -495,9 +508,12 @@ class FifoLoop:
             self.a_t_ready[b:b + s] = minus_ones
             self.a_crit[b:b + s] = int_minus_ones
             self.a_visits[b:b + s] = int_zeros
-            self.a_done[b:b + s] = int_zeros
-            self.a_needed[b:b + s] = ones
             self.a_pending[b:b + n] = self.step_predecessors[g:g + n]
+            if not simple:
+                self.a_done[b:b + s] = int_zeros
+                self.a_needed[b:b + s] = ones
+        if simple:
+            return
         if cython.compiled:
             for c in range(self.reach):
                 self.a_fired[slot * self.reach + c] = 0
@@ -642,10 +658,11 @@ class FifoLoop:
 
     def _signoff(self, t: float, slot: int, i: int, level: int) -> None:
         """The application in ``slot``: its step ``i`` reaches its sign-off at ``level`` at ``t``."""
-        g = self.flow_first_step[self.a_flow[slot]] + i
+        f = self.a_flow[slot]
+        g = self.flow_first_step[f] + i
         m = self.step_signoff_start[g] + level
         b = slot * self.steps + i
-        if self.a_done[b] == 0:  # the first round's sign-offs are in the application's row
+        if self.flow_simple[f] or self.a_done[b] == 0:  # the first round's sign-offs are in the application's row
             d = self.a_draws[slot * self.width + self.signoff_column[m]]
         else:
             d = self.redraw[self.signoff_redraw[m]].take()
@@ -678,11 +695,27 @@ class FifoLoop:
             return
         b = slot * self.steps
         f = self.a_flow[slot]
+        start, end = self.step_successor_start[g], self.step_successor_start[g + 1]
+        r0 = self.step_reach_start[g]
+        if self.flow_simple[f]:
+            # Every step is needed, each done once: hand over to each successor and queue the
+            # file there once the last hand-off is in, with the parts of the path through it.
+            m = start
+            while m < end:  # successors come first in the reach list, in the same order
+                j = self.successor_step[m]
+                self._hand(slot, b, i, j, r0 + m - start, e, True, True)
+                bj = b + j
+                self.a_pending[bj] -= 1
+                if self.a_pending[bj] == 0:  # the parts through the last to hand over, and its hand-off
+                    dst = 5 * bj
+                    _copy5(self.a_comp, dst, self.a_comp, 5 * (b + self.a_crit[bj]))
+                    self.a_comp[dst + 3] += self.a_cand[dst + 3]
+                    self._push(self.a_t_ready[bj], officers_key(self.a_no[slot], j), OFFICERS, slot, j)
+                m += 1
+            return
         fb = slot * self.reach - self.step_reach_start[self.flow_first_step[f]]  # a_fired[fb + r]: reach entry r
         first = self.a_done[b + i] == 0
         self.a_done[b + i] += 1
-        start, end = self.step_successor_start[g], self.step_successor_start[g + 1]
-        r0 = self.step_reach_start[g]
         if self.flow_conditional[f] == 0:
             # Every step is needed: hand over to each successor and count it done for it at once.
             m = start
@@ -690,7 +723,7 @@ class FifoLoop:
                 j = self.successor_step[m]
                 r = fb + r0 + m - start
                 if self.a_fired[r] == 0:
-                    self._hand(slot, b, i, j, r0 + m - start, e, first)
+                    self._hand(slot, b, i, j, r0 + m - start, e, first, False)
                     self.a_fired[r] = 1
                     self.a_pending[b + j] -= 1
                     if self.a_pending[b + j] == 0:
@@ -743,13 +776,19 @@ class FifoLoop:
         while r < end:  # in the order of the reach list: the order of second-round draws
             k = self.reach_step[r]
             if self.reached[k] == w and self.a_fired[fb + r] == 0:
-                self._hand(slot, b, i, k, r, e, first)
+                self._hand(slot, b, i, k, r, e, first, False)
                 if r - r0 >= direct:  # past a skipped step (a successor is marked with its predecessors)
                     self.a_fired[fb + r] = 1
             r += 1
 
-    def _hand(self, slot: int, b: int, i: int, k: int, r: int, e: float, first: bool) -> None:
-        """Step ``i``, ended at ``e``, hands the file to step ``k`` (entry ``r`` of its reach list)."""
+    def _hand(self, slot: int, b: int, i: int, k: int, r: int, e: float, first: bool, simple: bool) -> None:
+        """Step ``i``, ended at ``e``, hands the file to step ``k`` (entry ``r`` of its reach list).
+
+        The candidate parts of the path to step ``k`` are those through step
+        ``i`` plus the hand-off; in a ``simple`` project type step ``i``'s parts
+        are final once it is done, so only the hand-off is kept and step ``k``
+        adds it to them when it is queued.
+        """
         column = self.reach_column[r]
         if column < 0:
             delay = 0.0
@@ -768,8 +807,11 @@ class FifoLoop:
             self.a_t_ready[bk] = at
             self.a_crit[bk] = i
             dst = 5 * bk
-            _copy5(self.a_cand, dst, self.a_comp, 5 * (b + i))
-            self.a_cand[dst + 3] += delay
+            if simple:
+                self.a_cand[dst + 3] = delay
+            else:
+                _copy5(self.a_cand, dst, self.a_comp, 5 * (b + i))
+                self.a_cand[dst + 3] += delay
 
     def _release(self, slot: int, j: int) -> None:
         """Every predecessor of step ``j`` has handed over (or it has none): queue the file, or pass it on.
@@ -871,7 +913,7 @@ class FifoLoop:
         self._take_row(slot, f)
         g = self.flow_first_step[f]
         n = self.flow_first_step[f + 1] - g
-        self._reset_slot(slot, g, n)
+        self._reset_slot(slot, g, n, self.flow_simple[f] != 0)
         self.a_base_t[slot] = t
         self.a_flow[slot] = f
         self.a_k[slot] = self.flow_applicants[f] - 1  # the k-th applicant of its project type

@@ -115,7 +115,7 @@ class _Step:
     """A step of a project type, read from the RunInput's arrays."""
 
     __slots__ = ("queue", "combine", "factor", "service", "rework", "signoff", "successors", "reach", "rework_to",
-                 "redo")
+                 "redo", "every_service", "every_rework")
 
     def __init__(self, run: RunInput, g: int) -> None:
         def entries(start: np.ndarray, *columns: np.ndarray) -> list[tuple]:
@@ -129,6 +129,9 @@ class _Step:
         #: (column, revisit stream, probability, condition) per function that may send the file back
         self.rework = entries(run.step_rework_start, run.rework_column, run.rework_stream, run.rework_probability,
                               run.rework_condition)
+        #: the same, for a file that needs every function: (column, stream), (column, stream, probability)
+        self.every_service = [(column, stream) for column, stream, _ in self.service]
+        self.every_rework = [(column, stream, p) for column, stream, p, _ in self.rework]
         #: (leaders' queue, column, second-round stream) per sign-off level, lowest first
         self.signoff = entries(run.step_signoff_start, run.signoff_queue, run.signoff_column, run.signoff_redraw)
         #: the steps that wait for this one
@@ -233,6 +236,7 @@ class _SimPyRun:
         self.rows: list[list[list[float]]] = [[] for _ in range(run.n_flows)]
         # The paths of a file that needs every step, made once per project type.
         self.full_paths = [_paths([True] * len(steps), steps) for steps in self.steps]
+        self.every_step = [[True] * len(steps) for steps in self.steps]
         self.applicants = [0] * run.n_flows
         # Attributes (column, probability) and conditions (attribute, column, probability) per project type.
         a, c = run.flow_attribute_start.tolist(), run.flow_condition_start.tolist()
@@ -327,7 +331,10 @@ class _SimPyRun:
         if not self.rows[f]:  # the project type's first-visit rows, a block at a time, next one last
             self.rows[f] = self.run_input.first_visit[f].block().tolist()[::-1]
         draws = self.rows[f].pop()
-        needs, needed = self._needs(f, draws)
+        if self.conditions[f]:
+            needs, needed = self._needs(f, draws)
+        else:  # it needs every step (read only: shared by the project type's files)
+            needs, needed = [], self.every_step[f]
         paths = self.full_paths[f] if all(needed) else _paths(needed, self.steps[f])
         file = _File(f, k, self.admitted, now, draws, needs, needed, self.steps[f], paths)
         self.admitted += 1
@@ -372,8 +379,7 @@ class _SimPyRun:
             service = [(column, stream) for column, stream, c in step.service if c < 0 or file.needs[c]]
             rework = [(column, stream, p) for column, stream, p, c in step.rework if c < 0 or file.needs[c]]
         else:
-            service = [(column, stream) for column, stream, _ in step.service]
-            rework = [(column, stream, p) for column, stream, p, _ in step.rework]
+            service, rework = step.every_service, step.every_rework
         if first:  # from the application's row (common random numbers)
             times = [file.draws[column] for column, _ in service]
             back = any(file.draws[column] < p for column, _, p in rework)
