@@ -324,7 +324,7 @@ def test_utilisation_marks_each_states_bottleneck() -> None:
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     queues = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     names = {"environment/eia": "Environment bureau · Environmental impact approval",
-             "lpc/officers": "Land, planning and construction bureau · officers"}
+             "lpc:officers": "Land, planning and construction bureau · officers"}
     for state in (c.before, c.after):
         top = state.bottlenecks()[0]
         queue = names.get(top["pool"], top["pool"])
