@@ -230,3 +230,12 @@ def test_the_example_tables_in_docs_are_the_tutorials_organisation(tmp_path: Pat
     result = run("import", *(ROOT / "docs" / "examples" / t for t in tables), "-o", out, "--base", TUTORIAL)
     assert result.exit_code == 0, result.output
     assert organisation(out) == organisation(TUTORIAL)
+
+
+def test_export_org_in_chinese_on_request(tmp_path: Path) -> None:
+    english, chinese = tmp_path / "en.xlsx", tmp_path / "zh.xlsx"
+    assert run("export-org", TUTORIAL, "-o", english, "--lang", "en").exit_code == 0
+    result = run("export-org", TUTORIAL, "-o", chinese, "--lang", "zh")
+    assert result.exit_code == 0 and "已写入" in result.stderr, result.output
+    assert openpyxl.load_workbook(english).sheetnames == ["units", "functions"]
+    assert openpyxl.load_workbook(chinese).sheetnames == ["单位", "职能"]
