@@ -253,6 +253,11 @@ def test_a_memory_limit_can_be_raised_and_validate_says_the_same_as_compare(monk
     refused = CliRunner().invoke(main, ["validate", name])
     assert refused.exit_code == 2 and "the limit is 4.0 GiB" in refused.stderr
     assert CliRunner().invoke(main, ["validate", "--max-memory", "64G", name]).exit_code == 0
+    from orgsim.cli import COMMANDS
+
+    for command in set(COMMANDS) - {"schema"}:  # every command that reads a scenario
+        usage = CliRunner().invoke(main, [command, "--help"]).stdout
+        assert "--max-memory SIZE" in usage and "--allow-outside" in usage, command
     bad = CliRunner().invoke(main, ["validate", "--max-memory", "lots", name])
     assert bad.exit_code == 2 and "'lots' is not a size" in bad.stderr
 
