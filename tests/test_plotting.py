@@ -496,7 +496,7 @@ def quick_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """``orgsim plot`` and ``report`` load scenarios with a short horizon."""
     import orgsim.cli.present as cli_present
 
-    monkeypatch.setattr(cli_present, "load_scenario", lambda path: quick(load_scenario(path)))
+    monkeypatch.setattr(cli_present, "load_scenario", lambda path, **options: quick(load_scenario(path, **options)))
 
 
 MAGIC = {".png": b"\x89PNG", ".svg": b"<?xml", ".pdf": b"%PDF"}
