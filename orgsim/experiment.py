@@ -470,10 +470,8 @@ class Comparison:
                 if not stable:
                     return {"mean": None, "ci95": None}
                 d = (self.after.project_type_metric(type_id, key) - self.before.project_type_metric(type_id, key))
-                d = d[~np.isnan(d)]
-                if not len(d):
-                    return {"mean": None, "ci95": None}
-                return {"mean": float(np.mean(d)), "ci95": list(confidence_interval(d))}
+                d = d[~np.isnan(d)]  # replications in which the type had no application in a state
+                return {"mean": _mean_or_none(d), "ci95": _interval(d)}
 
             out[type_id] = {
                 "lead_time_working_days": {"mean": diff("lead_working_mean"),

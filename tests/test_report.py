@@ -227,7 +227,7 @@ def test_report_says_when_a_state_is_unstable() -> None:
 def quick_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     import orgsim.cli.present as cli_present
 
-    monkeypatch.setattr(cli_present, "load_scenario", lambda path: quick(load_scenario(path)))
+    monkeypatch.setattr(cli_present, "load_scenario", lambda path, **options: quick(load_scenario(path, **options)))
 
 
 def test_report_command_writes_the_file(tmp_path: Path, quick_cli: None) -> None:

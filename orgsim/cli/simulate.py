@@ -252,10 +252,8 @@ def estimate(file: str, state: str, as_json: bool, lang: str | None, allow_outsi
     outcome = reform_scenario(scenario)
     target = scenario.simulation.utilisation_target
     chosen = ["before", "after"] if state == "both" else [state]
-    results = {
-        name: estimate_plan(compile_plan(outcome.before if name == "before" else outcome.after, scenario), target)
-        for name in chosen
-    }
+    plans = {name: compile_plan(outcome.before if name == "before" else outcome.after, scenario) for name in chosen}
+    results = {name: estimate_plan(plan, target) for name, plan in plans.items()}
     if as_json:
         _echo_json({name: est.to_dict() for name, est in results.items()} | {"utilisation_target": target})
         return
@@ -263,7 +261,8 @@ def estimate(file: str, state: str, as_json: bool, lang: str | None, allow_outsi
     from orgsim.presentation.names import Names
 
     with use_language(language_of(lang, scenario)):
-        names = Names(scenario, [outcome.before, *[org for _label, org in outcome.states]])
+        names = Names(scenario, [outcome.before, *[org for _label, org in outcome.states]]).add_queues(
+            pool for plan in plans.values() for pool in plan.pools.values())
         for name, est in results.items():
             click.echo(_("{scenario}, {state} the reforms (analytic estimate)").format(
                 scenario=names.title(), state=r.state_label(name)))

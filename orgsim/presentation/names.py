@@ -63,6 +63,8 @@ class Names:
                     self._parents[node] = org.parent(node)
         self._types: dict[str, tuple[str, str | None]] = {}
         self._steps: dict[tuple[str, str], str] = {}
+        #: Queue key -> (unit, role, functions), from the plans' pools (add_queues).
+        self._queues: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         self.scenario = scenario
         if scenario is not None:
             for spec in list(scenario.units) + list(scenario.functions):
@@ -138,20 +140,37 @@ class Names:
         meta = self.scenario.scenario
         return self.pick("", meta.name, meta.name_en) or _("scenario")
 
+    def add_queues(self, pools: Iterable[Any]) -> Names:
+        """Learn the queues to name: each with ``key``, ``unit``, ``role`` and ``functions`` (a plan's pools).
+
+        A key seen in several plans (before and after the reforms) is named from
+        the functions its queue serves in any of them.
+        """
+        for pool in pools:
+            unit, role, functions = self._queues.get(pool.key, (pool.unit, pool.role, ()))
+            self._queues[pool.key] = (unit, role, tuple(dict.fromkeys(functions + tuple(pool.functions))))
+        return self
+
     def queue(self, key: str) -> str:
-        """A queue (``unit/function``, ``unit/officers``, ``unit/deputies``, ``unit/chief``) as "unit · who"."""
-        unit, _sep, who = key.rpartition("/")
-        if not unit:
-            return self.node(key)
-        if who == "officers":
-            role = pgettext("queue", "officers")
-        elif who == "deputies":
-            role = pgettext("queue", "deputy leaders")
-        elif who == "chief":
-            role = pgettext("queue", "chief")
+        """A queue as "unit · who": the officers of one function by its name, else the unit's officers, deputy
+        leaders or chief.
+
+        Named from the queue's unit, role and functions (:meth:`add_queues`),
+        never from its key, whose syntax belongs to the engine; a queue not
+        learnt shows its key.
+        """
+        if key not in self._queues:
+            return key
+        unit, role, functions = self._queues[key]
+        if role == "officers":
+            who = self.node(functions[0]) if len(functions) == 1 else pgettext("queue", "officers")
+        elif role == "deputies":
+            who = pgettext("queue", "deputy leaders")
+        elif role == "chief":
+            who = pgettext("queue", "chief")
         else:
-            role = self.node(who)
-        return f"{self.unit(unit)} · {role}"
+            who = role
+        return f"{self.unit(unit)} · {who}"
 
     def units(self, idents: Sequence[str], limit: int = 6) -> str:
         """Several units or functions by name, as one list ("A、B、C" / "A, B and C")."""

@@ -25,6 +25,7 @@ __all__ = [
     "fmt",
     "ci_text",
     "names_for",
+    "queues_of",
     "structure_table",
     "lead_time_table",
     "project_type_table",
@@ -67,7 +68,13 @@ def names_for(comparison: Any, ascii_only: bool = False) -> Names:
     """Names for everything in a comparison (or a single state's result), in the language in force."""
     outcome = getattr(comparison, "outcome", None)
     orgs = [outcome.before, *[org for _label, org in outcome.states]] if outcome is not None else [comparison.org]
-    return Names(comparison.scenario, orgs, ascii_only=ascii_only)
+    return Names(comparison.scenario, orgs, ascii_only=ascii_only).add_queues(queues_of(comparison))
+
+
+def queues_of(result: Any) -> list[Any]:
+    """The queues a comparison's states (or a single state) simulated: their plans' pools."""
+    states = [result.before, result.after] if hasattr(result, "before") else [result]
+    return [pool for state in states if state.plan is not None for pool in state.plan.pools.values()]
 
 
 # ---------------------------------------------------------------- lead times
