@@ -83,7 +83,7 @@ def unit_box(unit: ChartUnit, names: Names, closed: frozenset[str], top: bool = 
         classes.append(_OUTSIDE)
     if unit.change == NEW:
         classes.append("new")
-    elif unit.change == CHANGED:
+    elif unit.change == CHANGED or (is_closed and unit.changed_below):
         classes.append("changed")
     count = _staff(unit.headcount)
     if unit.headcount_before is not None:

@@ -56,6 +56,11 @@ class ChartUnit:
         """Staff of this unit and of every unit under it."""
         return self.headcount + sum(c.staff_below for c in self.children)
 
+    @property
+    def changed_below(self) -> bool:
+        """Whether a unit under this one is new or changed (a closed box says so)."""
+        return any(c.change != SAME or c.changed_below for c in self.children)
+
     def walk(self) -> Iterable[tuple[ChartUnit, int]]:
         """This unit and every unit under it, depth first, with the depth below this one."""
         stack: list[tuple[ChartUnit, int]] = [(self, 0)]
