@@ -71,7 +71,8 @@ class Run:
             raise RunCancelled
 
     def execute(self) -> Comparison | None:
-        """Simulate, in the calling thread; the result, or None when cancelled (the error is kept, and raised)."""
+        """Simulate, in the calling thread: the result, or None when cancelled or failed (the error is kept in
+        :attr:`error`)."""
         from orgsim.experiment import compare
 
         req = self.request
@@ -87,9 +88,9 @@ class Run:
         except RunCancelled:
             self.cancelled = True
             return None
-        except BaseException as exc:
+        except Exception as exc:  # shown on the page; the server goes on
             self.error = exc
-            raise
+            return None
         finally:
             self._finished.set()
 

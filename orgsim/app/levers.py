@@ -18,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orgsim.errors import OrgsimError
 from orgsim.i18n import _
 from orgsim.presentation.changes import change_sentences
 from orgsim.presentation.names import Names
-from orgsim.reforms import reform_scenario
+from orgsim.reforms import ReformOutcome, reform_scenario
 from orgsim.scenario.schema import Phase, Scenario
 from orgsim.sweep.levers import Vary, resolve_vary
-from orgsim.sweep.points import Base, load_base, parse_point, point_text
+from orgsim.sweep.points import Base, at_point, load_base, parse_point, point_text
 
 __all__ = ["ReformSwitch", "CapLever", "RateLever", "Levers", "Settings"]
 
@@ -164,6 +165,14 @@ class Levers:
         """The scenario with these settings, validated like a file (ScenarioError naming the setting if not)."""
         varies = self._varies(settings)
         return parse_point(self.base, varies) if varies else self.scenario
+
+    def reform(self, scenario: Scenario, settings: Settings) -> ReformOutcome:
+        """``scenario`` (from :meth:`scenario_for`) reformed; an operator that fails says which settings made it."""
+        try:
+            return reform_scenario(scenario)
+        except OrgsimError as exc:
+            varies = self._varies(settings)
+            raise (at_point(exc, self.base, varies) if varies else exc) from None
 
     def scenario_text(self, settings: Settings) -> str:
         """That scenario as YAML, with the run's seed and replications: ``orgsim compare`` on it gives the page's

@@ -24,7 +24,7 @@ from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 from orgsim.app.jobs import Run, RunRequest, RunSlot
 from orgsim.app.levers import MAX_REPLICATIONS, Levers, Settings
 from orgsim.errors import OrgsimError
-from orgsim.i18n import _, ngettext, pgettext, use_language
+from orgsim.i18n import N_, _, ngettext, pgettext, use_language
 from orgsim.presentation.names import Names
 from orgsim.presentation.orgchart import CHANGED, NEW, ChartUnit, collapsed_by_default
 from orgsim.presentation.story import Frame, frame_title, headline_numbers, removed_text
@@ -42,7 +42,9 @@ POLL_SECONDS = 0.3
 #: Colours of unit kinds: the figures' (orgsim.plotting), so that the page and the slides agree.
 _OUTSIDE = "outside"
 
-_RATE_PERIODS = {"day": "per working day", "week": "per working week", "month": "per month", "year": "per year"}
+#: Periods of an arrival rate, as a slider's label says them.
+_RATE_PERIODS = {"day": N_("per working day"), "week": N_("per working week"), "month": N_("per month"),
+                 "year": N_("per year")}
 
 
 def _css() -> str:
@@ -236,7 +238,7 @@ def make_app(scenario: Scenario, lang: str) -> App:
             if chosen is None:
                 return [], names, problem
             try:
-                out = reform_scenario(chosen)
+                out = levers.reform(chosen, settings())
             except OrgsimError as exc:
                 return [], names, "\n".join(exc.lines())
             with use_language(lang):
@@ -322,7 +324,9 @@ def make_app(scenario: Scenario, lang: str) -> App:
             shown, here, problem = frames()
             with use_language(lang):
                 if problem:
-                    return tags.div(tags.pre(problem), class_="alert alert-danger", id="story-error")
+                    return tags.div(tags.p(_("These settings do not make an organisation: change them back, or "
+                                             "switch on the reform that the one named below needs.")),
+                                    tags.pre(problem), class_="alert alert-danger", id="story-error")
                 frame = shown[min(step(), len(shown) - 1)]
                 closed = collapsed_by_default(frame.chart) ^ toggled()
                 n = len(shown) - 1
@@ -353,8 +357,9 @@ def make_app(scenario: Scenario, lang: str) -> App:
             if slot.running:
                 slot.cancel()
                 return
-            chosen, problem = point()
-            if chosen is None:
+            chosen, _problem = point()
+            problem = frames()[2]
+            if chosen is None or problem:
                 ui.notification_show(problem, type="error", duration=10)
                 return
             s = settings()
