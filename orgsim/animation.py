@@ -312,6 +312,8 @@ def _writer(fmt: str, seconds_per_frame: float) -> Any:
     from matplotlib.animation import FFMpegWriter, PillowWriter
 
     if fmt == "gif":
-        return PillowWriter(fps=1 / seconds_per_frame)
+        # A frame every few seconds: matplotlib takes any positive fps (its annotation says int).
+        return PillowWriter(fps=1 / seconds_per_frame)  # type: ignore[arg-type]
     # Frames at 1/seconds per second, repeated to 25 per second in the file: every player plays that.
-    return FFMpegWriter(fps=1 / seconds_per_frame, codec="h264", extra_args=["-pix_fmt", "yuv420p", "-r", "25"])
+    return FFMpegWriter(fps=1 / seconds_per_frame,  # type: ignore[arg-type] # as for GIF
+                        codec="h264", extra_args=["-pix_fmt", "yuv420p", "-r", "25"])

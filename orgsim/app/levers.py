@@ -144,18 +144,18 @@ class Levers:
         self.seed = scenario.simulation.seed
 
     def _varies(self, settings: Settings) -> list[tuple[Vary, Any]]:
-        values: dict[str, Any] = {}
+        values: dict[str, bool | int | float] = {}
         for switch in self.switches:
             if switch.index in settings.off:
                 values[switch.path] = False
         for lever in self.caps:
-            value = (settings.caps or {}).get(lever.path)
-            if value is not None and value != lever.default:
-                values[lever.path] = int(value)
+            cap = (settings.caps or {}).get(lever.path)
+            if cap is not None and cap != lever.default:
+                values[lever.path] = int(cap)
         for rate in self.rates:
-            value = (settings.rates or {}).get(rate.path)
-            if value is not None and value != rate.default:
-                values[rate.path] = float(value)
+            per = (settings.rates or {}).get(rate.path)
+            if per is not None and per != rate.default:
+                values[rate.path] = float(per)
         if not values:
             return []
         varies = resolve_vary(self.base.data, {path: [value] for path, value in values.items()}, self.base.source)

@@ -132,8 +132,8 @@ def numbers_tag(frame: Frame, first: Frame) -> Tag:
     for key, label, value, start in headline_numbers(frame, first):
         delta = "" if start is None or value == start else f"{value - start:+d}"
         items.append(tags.div(
-            tags.div(str(value), tags.span(delta, class_="delta") if delta else None, class_="value",
-                     **{"data-key": key}),
+            tags.div(tags.span(str(value), **{"data-key": key}), tags.span(delta, class_="delta") if delta else None,
+                     class_="value"),
             tags.div(label, class_="label"), class_="number"))
     return tags.div(*items, class_="numbers", id="numbers")
 
@@ -438,6 +438,7 @@ def make_app(scenario: Scenario, lang: str) -> App:
                 return None
             from orgsim import plotting
 
+            assert run.result is not None
             with use_language(lang):
                 return plotting.plot_lead_times(run.result, lang=lang)
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from PIL import Image
 
@@ -21,28 +20,11 @@ from orgsim.presentation.story import HEADLINE_NUMBERS
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
 
+from app.helpers import first_operators
+
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
 YANTAI = ROOT / "scenarios" / "yantai_zones_2020.yaml"
-
-
-def first_operators(path: Path, k: int, out: Path) -> Path:
-    """The scenario file with only its first ``k`` operators, written to ``out`` (phases emptied are dropped)."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    kept, seen = [], 0
-    for item in doc.get("reforms") or []:
-        if isinstance(item, dict) and "phase" in item:
-            ops = item["reforms"][: max(0, k - seen)]
-            seen += len(item["reforms"])
-            if ops:
-                kept.append({**item, "reforms": ops})
-        else:
-            if seen < k:
-                kept.append(item)
-            seen += 1
-    doc["reforms"] = kept
-    out.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return out
 
 
 def apply_json(path: Path) -> dict[str, Any]:
@@ -56,8 +38,8 @@ def drawn_numbers(fig: Any) -> dict[str, str]:
             if (t.get_gid() or "").startswith("number:")}
 
 
-@pytest.mark.parametrize("path", [pytest.param(TUTORIAL, marks=pytest.mark.slow), pytest.param(YANTAI, marks=pytest.mark.slow)],
-                         ids=["tutorial", "yantai"])
+@pytest.mark.slow  # draws every frame, runs orgsim apply for each
+@pytest.mark.parametrize("path", [TUTORIAL, YANTAI], ids=["tutorial", "yantai"])
 def test_each_frame_shows_the_numbers_of_orgsim_apply_after_that_operator(path: Path, tmp_path: Path) -> None:
     scenario = load_scenario(path)
     outcome = reform_scenario(scenario)
