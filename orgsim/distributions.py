@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,6 +36,31 @@ TimeUnit = Literal["minutes", "hours", "days", "weeks"]
 #: A working week has five working days.
 WORKING_DAYS_PER_WEEK = 5.0
 
+#: Every time in a distribution is 0 or in [MIN_TIME, MAX_TIME] of its unit: a
+#: smaller positive time (5e-324) overflows the rates computed from it, and a
+#: longer one is no working time of an approval. Every number must be finite.
+MIN_TIME = 1e-6
+MAX_TIME = 1e6
+#: Coefficients of variation in [MIN_CV, MAX_CV]: beyond them the gamma shape
+#: (1 / cv**2) and the lognormal's sigma overflow.
+MIN_CV = 1e-3
+MAX_CV = 100.0
+#: Weights of an empirical distribution are at most this (their sum must stay finite).
+MAX_WEIGHT = 1e12
+
+
+def _time(value: float) -> float:
+    if 0 < value < MIN_TIME:
+        raise ValueError(f"a time is 0 or at least {MIN_TIME:g} of its unit")
+    return value
+
+
+#: A time in the distribution's unit: 0, or between MIN_TIME and MAX_TIME.
+Time = Annotated[float, Field(ge=0, le=MAX_TIME), AfterValidator(_time)]
+#: A positive time: between MIN_TIME and MAX_TIME.
+PositiveTime = Annotated[float, Field(ge=MIN_TIME, le=MAX_TIME)]
+CV = Annotated[float, Field(ge=MIN_CV, le=MAX_CV, description="Standard deviation divided by the mean.")]
+
 
 def days_per_unit(unit: TimeUnit, hours_per_day: float) -> float:
     """Working days in one ``unit`` of working time."""
@@ -49,7 +74,8 @@ def days_per_unit(unit: TimeUnit, hours_per_day: float) -> float:
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf and .nan are refused at load, with their line.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     unit: TimeUnit = Field(description="Unit of working time the numbers are in.")
 
     # The three methods below work in the distribution's own unit; callers
@@ -83,7 +109,7 @@ class _Dist(BaseModel):
 
 class Exponential(_Dist):
     dist: Literal["exponential"]
-    mean: float = Field(gt=0)
+    mean: PositiveTime
 
     def _mean(self) -> float:
         return self.mean
@@ -100,7 +126,7 @@ class Exponential(_Dist):
 
 class Deterministic(_Dist):
     dist: Literal["deterministic"]
-    value: float = Field(ge=0)
+    value: Time
 
     def _mean(self) -> float:
         return self.value
@@ -119,8 +145,8 @@ class Deterministic(_Dist):
 
 class Uniform(_Dist):
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Time
+    high: Time
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -143,9 +169,9 @@ class Uniform(_Dist):
 
 class Triangular(_Dist):
     dist: Literal["triangular"]
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Time
+    mode: Time
+    high: Time
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -175,8 +201,8 @@ class Lognormal(_Dist):
     """Lognormal given by its mean and coefficient of variation."""
 
     dist: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    cv: float = Field(gt=0, description="Standard deviation divided by the mean.")
+    mean: PositiveTime
+    cv: CV
 
     def _mean(self) -> float:
         return self.mean
@@ -197,8 +223,8 @@ class Gamma(_Dist):
     """Gamma given by its mean and coefficient of variation."""
 
     dist: Literal["gamma"]
-    mean: float = Field(gt=0)
-    cv: float = Field(gt=0, description="Standard deviation divided by the mean.")
+    mean: PositiveTime
+    cv: CV
 
     def _mean(self) -> float:
         return self.mean
@@ -218,8 +244,8 @@ class Empirical(_Dist):
     """Resampling of observed times, optionally weighted."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
+    values: list[Time] = Field(min_length=1, max_length=100_000)
+    weights: list[Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] | None = None
 
     @model_validator(mode="after")
     def _weights_match(self) -> Empirical:

@@ -17,6 +17,7 @@ __all__ = [
     "SimulationError",
     "SweepError",
     "EventLogError",
+    "OutputError",
 ]
 
 
@@ -71,3 +72,5 @@ class SweepError(OrgsimError):
 
 class EventLogError(OrgsimError):
     """An event log cannot be read or calibrated from: a missing column, a bad date, an unknown step."""
+class OutputError(OrgsimError):
+    """An output cannot be written: a read-only folder, a path under a file, a full disk."""

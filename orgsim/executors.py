@@ -161,11 +161,30 @@ class ProcessExecutor(Executor):
         pool.join()
 
 
+def _private_security() -> Any:
+    """TLS with a certificate authority made now, in memory, and required for every connection."""
+    try:
+        from distributed.security import Security
+
+        return Security.temporary()
+    except ImportError:  # pragma: no cover - depends on the installation
+        from orgsim.errors import OrgsimError
+
+        raise OrgsimError(
+            "the dask executor's private cluster needs the cryptography package: pip install 'orgsim[distributed]'"
+        ) from None
+
+
 class DaskExecutor(Executor):
     """A Dask cluster: a LocalCluster of worker processes, or a running one by address.
 
     A running cluster's workers need orgsim installed (the same version);
     tasks carry the traced arrival times, so trace files need not be there.
+
+    A LocalCluster listens on 127.0.0.1 only, over TLS with certificates made
+    for it (only this process holds them). ``address`` is trusted: orgsim
+    sends its runs there and takes back what it returns, so give only a
+    scheduler you control (docs/sweeps.md, "Executors").
     """
 
     name = "dask"
@@ -185,8 +204,12 @@ class DaskExecutor(Executor):
         if address is None:
             self._cluster = LocalCluster(
                 n_workers=workers or _default_workers(), threads_per_worker=1, processes=True,
-                # A free port on localhost: the scheduler serves HTTP anyway, on 8787 unless told.
-                dashboard_address="127.0.0.1:0",
+                # Reachable only by this process: the scheduler and workers listen on
+                # localhost, over TLS with certificates made for this cluster alone and
+                # held in memory (Security.temporary), so another local user cannot
+                # connect and submit code. No dashboard.
+                host="127.0.0.1", protocol="tls://", security=_private_security(),
+                dashboard_address=None,
             )
             self._client = Client(self._cluster)
         else:
@@ -261,6 +284,17 @@ def make_executor(
     if name == "dask":
         return DaskExecutor(address, workers)
     raise ValueError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
+
+
+def make_executor_workers(
+    name: str | None = None, *, address: str | None = None, workers: int | None = None
+) -> int:
+    """Runs at once in local processes on the executor :func:`make_executor` would make (1 when serial or remote)."""
+    if name is None:
+        name = "dask" if address is not None else "processes" if workers is not None and workers > 1 else "serial"
+    if name == "serial" or address is not None:
+        return 1
+    return workers or _default_workers()
 
 
 @contextlib.contextmanager

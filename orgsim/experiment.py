@@ -17,6 +17,7 @@ arrays included, simulated in this process.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -63,19 +64,22 @@ def _arrival_times(
     scenario: Scenario, plan: Plan, calendar: WorkingCalendar
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Traced arrival times per project type, and the SHA-256 of each trace file read."""
-    from orgsim.sim.traces import read_trace_file
+    from orgsim.scenario._traces import TraceProblem, read_trace
 
     times: dict[str, np.ndarray] = {}
     hashes: dict[str, str] = {}
     for flow in plan.flows:
         if flow.trace is None:
             continue
-        base = scenario.base_dir or Path(".")
-        dates, hashes[flow.id] = read_trace_file(base / flow.trace, flow.trace_column)
-        try:
-            times[flow.id] = np.sort(calendar.calendar_to_working(np.array(dates, dtype="datetime64[D]")))
-        except ValueError as exc:
-            raise SimulationError(f"{base / flow.trace}: column {flow.trace_column!r}: not a date: {exc}") from None
+        # The trace the loader read, checked and hashed; a scenario built in code reads it here.
+        trace = scenario.trace(flow.trace, flow.trace_column)
+        if trace is None:
+            try:
+                trace = read_trace(scenario.base_dir or Path("."), flow.trace, flow.trace_column, allow_outside=True)
+            except TraceProblem as exc:
+                raise SimulationError(f"{scenario.source_file}: {exc}") from None
+        hashes[flow.id] = trace.sha256
+        times[flow.id] = np.sort(calendar.calendar_to_working(np.array(trace.dates, dtype="datetime64[D]")))
     return times, hashes
 
 
@@ -277,12 +281,15 @@ class StateResult:
         """
         if not self.stable:
             return {"mean": None, "ci95": None, **{f"p{p}": None for p in PERCENTILES}, "max": None}
-        runs = self.lead_time_runs(clock or ("calendar" if calendar else "working"), project_type)
+        # Runs in which no application arrived in the window measured nothing (their
+        # statistics are NaN): they are left out; with none left, every figure is None.
+        runs = [s for s in self.lead_time_runs(clock or ("calendar" if calendar else "working"), project_type)
+                if s.count]
         means = np.array([s.mean for s in runs], dtype=float)
-        out: dict[str, Any] = {"mean": float(np.mean(means)), "ci95": list(confidence_interval(means))}
+        out: dict[str, Any] = {"mean": _mean_or_none(means), "ci95": _interval(means)}
         for p in PERCENTILES:
-            out[f"p{p}"] = float(np.mean(np.array([getattr(s, f"p{p}") for s in runs], dtype=float)))
-        out["max"] = float(np.max(np.array([s.max for s in runs], dtype=float)))
+            out[f"p{p}"] = _mean_or_none(np.array([getattr(s, f"p{p}") for s in runs], dtype=float))
+        out["max"] = float(np.max(np.array([s.max for s in runs], dtype=float))) if runs else None
         return out
 
     def lead_time_distribution(
@@ -451,7 +458,7 @@ class Comparison:
         if not (self.before.stable and self.after.stable):
             return {"mean": None, "ci95": None}
         d = self.after.metric(key) - self.before.metric(key)
-        return {"mean": float(np.mean(d)), "ci95": list(confidence_interval(d))}
+        return {"mean": _mean_or_none(d), "ci95": _interval(d)}
 
     def difference_by_project_type(self) -> dict[str, dict[str, Any]]:
         """Per project type (in both states), after minus before: lead times and share over the limit, paired."""
@@ -517,6 +524,12 @@ class Comparison:
 def _mean_or_none(values: np.ndarray) -> float | None:
     values = values[~np.isnan(values)]
     return float(values.mean()) if len(values) else None
+
+
+def _interval(values: np.ndarray) -> list[float] | None:
+    """The 95% confidence interval of the mean, or None with fewer than two values (docs/compare-json.md)."""
+    low, high = confidence_interval(values)
+    return None if math.isnan(low) else [low, high]
 
 
 def simulate_states(

@@ -267,6 +267,8 @@ def frontier(
     address: str | None = None,
     workers: int | None = None,
     on_probe: Callable[[Probe], None] | None = None,
+    allow_outside: bool = False,
+    max_memory: float | None = None,
 ) -> FrontierResult:
     """Bisect a numeric lever between ``low`` and ``high`` for the edge of ``target``.
 
@@ -274,7 +276,7 @@ def frontier(
     to ``tolerance`` (default: 1/100 of the range). ``fixed`` sets other
     fields for every probe (``{"PATH": value}`` or ``["PATH=VALUE"]``). The
     executor runs each probe's replications in parallel; the result does not
-    depend on it.
+    depend on it. ``allow_outside`` and ``max_memory`` as for :func:`orgsim.sweep.sweep`.
     """
     from orgsim.batches import RunCache
     from orgsim.executors import open_executor
@@ -296,7 +298,7 @@ def frontier(
     if tol <= 0:
         raise ValueError("tolerance must be positive")
 
-    base = load_base(scenario)
+    base = load_base(scenario, allow_outside=allow_outside, max_memory=max_memory)
     fixed_levers: list[Vary] = resolve_vary(base.data, fixed, base.source) if fixed else []
     for v in fixed_levers:
         if len(v.values) != 1:

@@ -52,8 +52,11 @@ def mmc_sojourn(lam: float, mu: float, c: int) -> float:
 def allen_cunneen_wait(lam: float, mean_service: float, c: int, scv_service: float, scv_arrival: float = 1.0) -> float:
     """Approximate mean wait of a G/G/c queue: Erlang C wait times ``(ca² + cs²) / 2``.
 
-    Exact for M/M/c (both squared coefficients of variation 1).
+    Exact for M/M/c (both squared coefficients of variation 1). Work that
+    takes no time (``mean_service`` 0) never waits.
     """
+    if mean_service == 0:
+        return 0.0
     return erlang_c_wait(lam, 1.0 / mean_service, c) * (scv_arrival + scv_service) / 2
 
 

@@ -58,7 +58,8 @@ def test_compare_table_and_out_dir(tmp_path):
     assert "Industrial investment project (limit 120 working days)" in result.stdout
     assert "  mean (working days)" in result.stdout
     assert "Bottleneck (busiest queue): before, " in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["records.csv", "replications.csv", "results.xlsx", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json", "records.csv", "replications.csv", "results.xlsx", "summary.json"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["replications"] == 3
     import pandas as pd
@@ -122,23 +123,24 @@ def test_missing_file_is_a_user_error(command, tmp_path):
 
 
 def test_ctrl_c_leaves_no_partial_file(tmp_path, monkeypatch):
-    # Interrupt while the second output file is being written: the first is
-    # whole, the second absent, no temporary file remains, and the user is told.
+    # Interrupt while the second output file is being written: the output set is
+    # written whole or not at all, so the previous set stays as it was, and no
+    # temporary folder remains beside it; the user is told.
     import orgsim.cli.simulate as cs
 
-    real = cs.atomic_write
-
-    def interrupted(path, write):
-        def failing(tmp):
-            write(tmp)
-            raise KeyboardInterrupt
-
-        return real(path, failing)
-
-    monkeypatch.setattr(cs, "atomic_write", interrupted)
     out = tmp_path / "results"
-    result = CliRunner().invoke(main, ["compare", str(_short_tutorial(tmp_path)), "-r", "2", "--out", str(out)])
+    scenario = str(_short_tutorial(tmp_path))
+    assert CliRunner().invoke(main, ["compare", scenario, "-r", "2", "--out", str(out)]).exit_code == 0
+    previous = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = cs.write_csv
+
+    def interrupted(frame, path):
+        real(frame, path)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cs, "write_csv", interrupted)
+    result = CliRunner().invoke(main, ["compare", scenario, "-r", "3", "--out", str(out)])
     assert result.exit_code == 130
     assert "interrupted" in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
-    json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["results", Path(scenario).name])

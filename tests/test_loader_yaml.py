@@ -283,8 +283,6 @@ def test_libyaml_reads_scenarios_with_lines_moved_as_the_reference_does(data: st
     same_reading("\n".join(lines) + data.draw(st.sampled_from(["", "\n"])))
 
 
-@pytest.mark.xfail(strict=True, reason="orgsim/sweep.py reads the base file with yaml.safe_load (YAML 1.1) and "
-                   "writes points with yaml.safe_dump: it must read and write as orgsim.scenario does (issue 19)")
 def test_a_sweep_reads_the_file_as_validate_does(tmp_path: Path) -> None:
     from orgsim.model import structure_metrics
     from orgsim.reforms import reform_scenario
@@ -297,3 +295,46 @@ def test_a_sweep_reads_the_file_as_validate_does(tmp_path: Path) -> None:
     frame = sweep(path, ["simulation.horizon_days=150"], replications=1, seed=1)
     before = frame[frame["state"] == "before"]
     assert int(before["headcount"].iloc[0]) == structure_metrics(reform_scenario(scenario).before).headcount
+
+
+@pytest.mark.parametrize("edit", [
+    ("name_en: Demo high-tech zone (tutorial)", "name_en: No"),  # YAML 1.1: false; 1.2: text
+    ("    - id: domain\n", "    - id: domain\n      file: =\n"),  # YAML 1.1: a 'value' tag
+    # Text that YAML 1.2 would read as numbers unless the point is written with quotes.
+    ('figures: ["the kinds', 'figures: [yes, "0o17", "1e3", 1:30, "010", "the kinds'),
+])
+def test_a_sweep_point_reads_back_as_the_file(tmp_path: Path, edit: tuple[str, str]) -> None:
+    from orgsim.sweep.points import load_base, parse_point
+
+    path = tmp_path / "s.yaml"
+    text = TUTORIAL_TEXT.replace(*edit, 1)
+    assert text != TUTORIAL_TEXT
+    path.write_text(text, encoding="utf-8")
+    scenario = load_scenario(path)
+    base = load_base(path)
+    assert parse_point(base, []).model_dump() == scenario.model_dump()
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False)
+    | st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=12) | st.dates(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=8), children, max_size=3),
+    max_leaves=12,
+))
+@settings(max_examples=300, derandomize=True, deadline=None)
+def test_points_are_written_so_that_the_loader_reads_them_back(data: object) -> None:
+    from orgsim.scenario._yaml import dump_core
+
+    doc = {"scenario": data}
+    _, _, back = ld._read_yaml(dump_core(doc), "<point>")
+    assert back == doc
+
+
+@pytest.mark.parametrize(("text", "value"), [("010", 10), ("yes", "yes"), ("1:30", "1:30"), ("=", "="),
+                                             ("1e3", 1000.0), ("0o17", 15), ("true", True), ("~", None)])
+def test_vary_values_are_read_as_the_file_reads_them(text: str, value: object) -> None:
+    from orgsim.sweep.levers import parse_value
+
+    got = parse_value(text)
+    assert got == value and type(got) is type(value)

@@ -153,9 +153,9 @@ def test_a_command_leaves_the_garbage_collector_as_it_found_it(
     frozen_while_loading: list[int] = []
     load = structure.load_scenario
 
-    def spy(path: str) -> object:
+    def spy(path: str, **options: object) -> object:
         frozen_while_loading.append(gc.get_freeze_count())
-        return load(path)
+        return load(path, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(structure, "load_scenario", spy)
     assert gc.get_freeze_count() == 0

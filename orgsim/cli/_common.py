@@ -7,7 +7,6 @@ its own (``orgsim.cli`` loads a command's module only when it runs).
 from __future__ import annotations
 
 import functools
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,8 +18,10 @@ import click
 from orgsim.errors import OrgsimError
 from orgsim.i18n import ENV_VAR, LANGUAGES, resolve_language
 
-__all__ = ["USAGE_ERROR", "INTERRUPTED", "PROGRESS_AFTER_SECONDS", "_user_errors", "_echo_json", "_progress",
-           "lang_option", "english_option", "language_of"]
+__all__ = [
+    "USAGE_ERROR", "INTERRUPTED", "PROGRESS_AFTER_SECONDS", "_user_errors", "_echo_json", "_progress",
+    "lang_option", "english_option", "language_of", "input_options", "MemorySize",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,7 +72,9 @@ def language_of(lang: str | None, scenario: Any = None, english: bool = False) -
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    from orgsim._io import json_text
+
+    click.echo(json_text(data))
 
 
 @contextmanager
@@ -99,3 +102,31 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None]]:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+class MemorySize(click.ParamType):
+    """A memory size: ``8G``, ``512M``, ``2.5GiB`` or bytes."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        from orgsim.budget import parse_size
+
+        try:
+            return parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def input_options(func: F) -> F:
+    """``--allow-outside`` and ``--max-memory``: how far a scenario may reach, and what its runs may cost."""
+    func = click.option(
+        "--max-memory", type=MemorySize(), default=None, metavar="SIZE",
+        help="Memory the runs may plan to use, e.g. 16G (default 4G); a scenario expected to need more "
+             "is refused before it runs (docs/model.md, Resource budget).")(func)
+    func = click.option(
+        "--allow-outside", is_flag=True,
+        help="Let arrival traces be read from outside the scenario's folder.")(func)
+    return func

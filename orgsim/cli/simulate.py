@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -11,14 +10,15 @@ from typing import Any
 import click
 
 from orgsim._format import table
-from orgsim._io import atomic_write, atomic_write_text
-from orgsim.cli._common import _echo_json, _progress, _user_errors, lang_option, language_of
+from orgsim._io import json_text, write_csv, write_output_set
+from orgsim.budget import MAX_WORKERS
+from orgsim.cli._common import _echo_json, _progress, _user_errors, input_options, lang_option, language_of
 from orgsim.cli._tables import render
 from orgsim.executors import EXECUTORS
 from orgsim.experiment import Comparison, State, StateResult, compare, run_state
 from orgsim.i18n import _, use_language
 from orgsim.reforms import reform_scenario
-from orgsim.scenario import load_scenario
+from orgsim.scenario import Scenario, load_scenario
 
 __all__ = ["run", "compare_command", "estimate"]
 
@@ -65,16 +65,19 @@ def _warn_unstable(states: list[StateResult]) -> None:
 
 
 def _write_outputs(out: Path, summary: dict[str, Any], frame: Any, records: Any | None) -> list[Path]:
+    """The output set in ``out``, as one: the previous complete set or this one, never a mix (orgsim._io)."""
     from orgsim.spreadsheets import result_tables, write_workbook
 
-    text = json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    written = [atomic_write_text(out / "summary.json", text)]
-    written.append(atomic_write(out / "replications.csv", lambda tmp: frame.to_csv(tmp, index=False)))
+    text = json_text(summary, sort_keys=True) + "\n"
+    files: dict[str, Callable[[Path], Any]] = {
+        "summary.json": lambda path: path.write_text(text, encoding="utf-8"),
+        "replications.csv": lambda path: write_csv(frame, path),
+    }
     if records is not None:
-        written.append(atomic_write(out / "records.csv", lambda tmp: records.to_csv(tmp, index=False)))
+        files["records.csv"] = lambda path: write_csv(records, path)
     # The same tables for those who read results in Excel: one sheet each, numbers as numbers.
-    written.append(write_workbook(out / "results.xlsx", result_tables(summary, frame, records)))
-    return written
+    files["results.xlsx"] = lambda path: write_workbook(path, result_tables(summary, frame, records))
+    return write_output_set(out, files)
 
 
 def _records_frame(states: list[StateResult]) -> Any:
@@ -99,13 +102,14 @@ _common = [
     click.option("--event-log", type=click.Path(dir_okay=False, path_type=Path),
                  help="Also write the event log of the runs: one row per step, sign-off, hand-off and time back "
                       "with the applicant, with dates (.csv, .parquet or .xes; docs/data.md)."),
-    click.option("-j", "--jobs", "--workers", "jobs", type=click.IntRange(1),
+    click.option("-j", "--jobs", "--workers", "jobs", type=click.IntRange(1, MAX_WORKERS),
                  help="Replications at once, in local worker processes (default 1: in this process)."),
     click.option("--executor", type=click.Choice(EXECUTORS),
                  help="Where replications run: serial (default), local processes (--jobs of them, default: "
                       "the CPUs available), or Dask (a LocalCluster, or --address)."),
     click.option("--address", metavar="ADDR",
-                 help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)."),
+                 help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask); trusted whole: "
+                      "runs are sent there (docs/sweeps.md, Executors)."),
     lang_option,
 ]
 
@@ -124,7 +128,26 @@ def _check_event_log(path: Path | None) -> None:
 def _with_common(func: Callable) -> Callable:
     for option in reversed(_common):
         func = option(func)
-    return func
+    return input_options(func)
+
+
+def _load_within_budget(file: str, *, allow_outside: bool, max_memory: int | None, replications: int | None,
+                        jobs: int | None, executor: str | None, address: str | None, records: bool,
+                        states: int) -> tuple[Scenario, int]:
+    """The scenario, and its replications, once what the runs would cost is known to fit the budget."""
+    from orgsim.budget import check_run_budget
+    from orgsim.errors import Problem, ScenarioError
+    from orgsim.executors import make_executor_workers
+    from orgsim.scenario.loader import format_path
+
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
+    n = replications or scenario.simulation.replications
+    found = check_run_budget(scenario, replications=n, records=records, max_memory_bytes=max_memory, states=states,
+                             runs_at_once=make_executor_workers(executor, address=address, workers=jobs))
+    if found:
+        problems = [Problem(format_path(loc), msg, scenario.source_file, scenario.line_of(loc)) for loc, msg in found]
+        raise ScenarioError(f"{file}: over the resource budget", problems)
+    return scenario, n
 
 
 @click.command("compare")
@@ -133,7 +156,8 @@ def _with_common(func: Callable) -> Callable:
 @_user_errors
 def compare_command(file: str, replications: int | None, seed: int | None, as_json: bool,
                     out: Path | None, records: bool, event_log: Path | None, jobs: int | None,
-                    executor: str | None, address: str | None, lang: str | None) -> None:
+                    executor: str | None, address: str | None, lang: str | None, allow_outside: bool,
+                    max_memory: int | None) -> None:
     """Simulate the organisation before and after the reforms, side by side.
 
     Lead times (working and calendar days) with 95% confidence intervals, the
@@ -141,9 +165,10 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
     """
     _check_executor(executor, address)
     _check_event_log(event_log)
-    scenario = load_scenario(file)
+    scenario, n = _load_within_budget(file, allow_outside=allow_outside, max_memory=max_memory,
+                                      replications=replications, jobs=jobs, executor=executor, address=address,
+                                      records=records, states=2)
     with use_language(language_of(lang, scenario)):
-        n = replications or scenario.simulation.replications
         with _progress(2 * n, _("simulating")) as progress:
             result = compare(scenario, replications=n, seed=seed, keep_records=records, progress=progress,
                              executor=executor, workers=jobs, address=address, event_log=event_log)
@@ -168,13 +193,14 @@ def compare_command(file: str, replications: int | None, seed: int | None, as_js
 @_user_errors
 def run(file: str, state: State, replications: int | None, seed: int | None, as_json: bool,
         out: Path | None, records: bool, event_log: Path | None, jobs: int | None, executor: str | None,
-        address: str | None, lang: str | None) -> None:
+        address: str | None, lang: str | None, allow_outside: bool, max_memory: int | None) -> None:
     """Simulate one state of the organisation (by default after the reforms)."""
     _check_executor(executor, address)
     _check_event_log(event_log)
-    scenario = load_scenario(file)
+    scenario, n = _load_within_budget(file, allow_outside=allow_outside, max_memory=max_memory,
+                                      replications=replications, jobs=jobs, executor=executor, address=address,
+                                      records=records, states=1)
     with use_language(language_of(lang, scenario)):
-        n = replications or scenario.simulation.replications
         with _progress(n, _("simulating")) as progress:
             result = run_state(scenario, state, replications=n, seed=seed, keep_records=records,
                                progress=progress, executor=executor, workers=jobs, address=address,
@@ -209,8 +235,10 @@ def run(file: str, state: State, replications: int | None, seed: int | None, as_
 @click.option("--state", type=click.Choice(["before", "after", "both"]), default="both", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @lang_option
+@input_options
 @_user_errors
-def estimate(file: str, state: str, as_json: bool, lang: str | None) -> None:
+def estimate(file: str, state: str, as_json: bool, lang: str | None, allow_outside: bool,
+             max_memory: int | None) -> None:
     """Analytic estimate (Erlang C per queue, Jackson network per path), in a blink.
 
     Exact for exponential times on serial paths; the output lists every place
@@ -220,7 +248,7 @@ def estimate(file: str, state: str, as_json: bool, lang: str | None) -> None:
     from orgsim.sim.estimate import estimate_plan
     from orgsim.sim.plan import compile_plan
 
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     outcome = reform_scenario(scenario)
     target = scenario.simulation.utilisation_target
     chosen = ["before", "after"] if state == "both" else [state]

@@ -11,7 +11,9 @@ import sys
 import click
 
 from orgsim import __version__
-from orgsim.cli._common import USAGE_ERROR, _echo_json, _user_errors, english_option, lang_option, language_of
+from orgsim.cli._common import (
+    USAGE_ERROR, _echo_json, _user_errors, english_option, input_options, lang_option, language_of,
+)
 from orgsim.cli._tables import render
 from orgsim.errors import OrgsimError
 from orgsim.i18n import _, ngettext, use_language
@@ -29,12 +31,13 @@ __all__ = ["validate", "show", "apply"]
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @lang_option
-def validate(files: tuple[str, ...], lang: str | None) -> None:
+@input_options
+def validate(files: tuple[str, ...], lang: str | None, allow_outside: bool, max_memory: int | None) -> None:
     """Check scenario files: format, references, and that the reforms apply."""
     failed = False
     for name in files:
         try:
-            scenario = load_scenario(name)
+            scenario = load_scenario(name, allow_outside=allow_outside, max_memory_bytes=max_memory)
             outcome = reform_scenario(scenario)
         except OrgsimError as exc:
             failed = True
@@ -84,9 +87,11 @@ def _unit_tree(org: o.Org, names: Names) -> list[str]:
 @lang_option
 @english_option
 @_user_errors
-def show(file: str, after: bool, as_json: bool, lang: str | None, english: bool) -> None:
+@input_options
+def show(file: str, after: bool, as_json: bool, lang: str | None, english: bool, allow_outside: bool,
+         max_memory: int | None) -> None:
     """Show an organisation: its units as a tree, and its structure metrics."""
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     outcome = reform_scenario(scenario)
     org = outcome.after if after else outcome.before
     metrics = structure_metrics(org)
@@ -120,9 +125,10 @@ def _units_json(org: o.Org) -> list[dict]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with keys before, after, changes.")
 @lang_option
 @_user_errors
-def apply(file: str, as_json: bool, lang: str | None) -> None:
+@input_options
+def apply(file: str, as_json: bool, lang: str | None, allow_outside: bool, max_memory: int | None) -> None:
     """Apply the scenario's reforms: the change log and structure before and after."""
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     outcome = reform_scenario(scenario)
     before, after = structure_metrics(outcome.before), structure_metrics(outcome.after)
     if as_json:

@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from orgsim._format import table
-from orgsim.cli._common import INTERRUPTED, _echo_json, _user_errors, lang_option, language_of
+from orgsim.budget import MAX_WORKERS
+from orgsim.cli._common import INTERRUPTED, _echo_json, _user_errors, input_options, lang_option, language_of
 from orgsim.i18n import _, use_language
 from orgsim.executors import EXECUTORS
 
@@ -120,7 +121,7 @@ def _show(value: Any) -> str:
               help="Where points run: serial (default), local processes, or Dask (a LocalCluster, or --address).")
 @click.option("--address", metavar="ADDR",
               help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask).")
-@click.option("--workers", "-j", "--jobs", "workers", type=click.IntRange(1),
+@click.option("--workers", "-j", "--jobs", "workers", type=click.IntRange(1, MAX_WORKERS),
               help="Local worker processes (default: the CPUs available); more than 1 without --executor "
                    "means --executor processes.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -128,10 +129,11 @@ def _show(value: Any) -> str:
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
 @lang_option
+@input_options
 @_user_errors
 def sweep_command(file: str, varies: tuple[str, ...], replications: int | None, seed: int | None,
                   executor: str | None, address: str | None, workers: int | None, out: Path | None,
-                  progress: bool | None, lang: str | None) -> None:
+                  progress: bool | None, lang: str | None, allow_outside: bool, max_memory: int | None) -> None:
     """Compare before/after the reforms at every point of a grid over scenario fields.
 
     Prints the p90 lead time (working days, mean over replications) per
@@ -148,7 +150,8 @@ def sweep_command(file: str, varies: tuple[str, ...], replications: int | None, 
     try:
         with _sigterm_as_interrupt():
             frame = sweep(file, list(varies), replications=replications, seed=seed, executor=executor,
-                          address=address, workers=workers, out=out, progress=show)
+                          address=address, workers=workers, out=out, progress=show,
+                          allow_outside=allow_outside, max_memory=max_memory)
     except KeyboardInterrupt:
         if out is not None:
             parts = parts_directory(out)
@@ -160,7 +163,7 @@ def sweep_command(file: str, varies: tuple[str, ...], replications: int | None, 
         sys.exit(INTERRUPTED)
     from orgsim.scenario import load_scenario
 
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     with use_language(language_of(lang, scenario)):
         paths = [c for c in frame.columns[1:frame.columns.get_loc("state")]]
         click.echo(sweep_table(frame, paths, scenario=scenario))
@@ -202,14 +205,15 @@ def _parse_range(spec: str) -> tuple[str, float, float]:
 @click.option("--max-probes", type=click.IntRange(3, 200), default=20, show_default=True)
 @click.option("--executor", type=click.Choice(EXECUTORS), help="Where each probe's replications run.")
 @click.option("--address", metavar="ADDR", help="A running Dask scheduler (implies --executor dask).")
-@click.option("--workers", type=click.IntRange(1), help="Local worker processes.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), help="Local worker processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @lang_option
+@input_options
 @_user_errors
 def frontier_command(file: str, lever: str, target: str, state: str, fixed: tuple[str, ...],
                      replications: int | None, seed: int | None, tolerance: float | None, max_probes: int,
                      executor: str | None, address: str | None, workers: int | None, as_json: bool,
-                     lang: str | None) -> None:
+                     lang: str | None, allow_outside: bool, max_memory: int | None) -> None:
     """Find, by bisection, the smallest (or largest) value of a lever that keeps a target.
 
     Each probe compares before/after with the same replications and seed.
@@ -228,7 +232,7 @@ def frontier_command(file: str, lever: str, target: str, state: str, fixed: tupl
 
     from orgsim.scenario import load_scenario
 
-    chosen = language_of(lang, load_scenario(file))
+    chosen = language_of(lang, load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory))
 
     def report(probe: Any) -> None:
         with use_language(chosen):
@@ -239,7 +243,8 @@ def frontier_command(file: str, lever: str, target: str, state: str, fixed: tupl
         with _sigterm_as_interrupt():
             result = frontier(file, path, low, high, goal, replications=replications, seed=seed, state=state,
                               tolerance=tolerance, max_probes=max_probes, fixed=list(fixed), executor=executor,
-                              address=address, workers=workers, on_probe=report)
+                              address=address, workers=workers, on_probe=report, allow_outside=allow_outside,
+                              max_memory=max_memory)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(INTERRUPTED)

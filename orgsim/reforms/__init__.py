@@ -8,12 +8,13 @@ state, so a notebook can show what each lever adds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 from orgsim.errors import OrgValidationError, Problem, ReformError
 from orgsim.model.build import build_org
 from orgsim.model.org import Org
-from orgsim.model.validate import check_org, org_problems
+from orgsim.model.validate import org_problem_locations, org_problems
 from orgsim.reforms.changelog import Change
 from orgsim.reforms.functions import devolve, one_stop, spin_off, strip
 from orgsim.reforms.paths import agency_service, merge_steps, parallelize
@@ -114,12 +115,33 @@ def apply_reforms(
 
 def reform_scenario(scenario: Scenario, upto: int | None = None, skip: Sequence[int] = ()) -> ReformOutcome:
     """Build the scenario's organisation, check it, and apply its reforms."""
+    from orgsim.scenario.loader import format_path
+
     org = build_org(scenario)
-    try:
-        check_org(org, scenario.source_file)
-    except OrgValidationError as exc:
-        exc.problems = [
-            Problem(p.path, p.message, scenario.source_file, None) for p in exc.problems
-        ]
-        raise
+    found = org_problem_locations(org)
+    if found:
+        problems = []
+        for loc, message in found:
+            where = _file_location(scenario, loc)
+            problems.append(Problem(format_path(where), message, scenario.source_file, scenario.line_of(where)))
+        raise OrgValidationError(f"{scenario.source_file}: {len(problems)} invariant(s) broken", problems)
     return apply_reforms(org, scenario, upto, skip)
+
+
+def _file_location(scenario: Scenario, loc: tuple[str, ...]) -> tuple[str | int, ...]:
+    """An organisation check's location (``units``, id, field) as the file's path (``units``, index, field)."""
+    project_types = scenario.workload.project_types if scenario.workload is not None else []
+    lists: dict[str, Sequence[Any]] = {"units": scenario.units, "functions": scenario.functions,
+                                       "workload": project_types}
+    if len(loc) >= 2 and loc[0] in lists:
+        index = next((i for i, item in enumerate(lists[loc[0]]) if item.id == loc[1]), None)
+        if index is not None:
+            head: tuple[str | int, ...] = (
+                ("workload", "project_types", index) if loc[0] == "workload" else (loc[0], index))
+            rest: tuple[str | int, ...] = loc[2:]
+            if loc[0] == "workload" and len(rest) >= 2 and rest[0] == "steps":
+                steps = project_types[index].steps
+                step = next((k for k, st in enumerate(steps) if st.id == rest[1]), None)
+                rest = ("steps", step, *rest[2:]) if step is not None else ("steps",)
+            return head + rest
+    return loc

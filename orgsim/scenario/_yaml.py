@@ -38,7 +38,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-__all__ = ["MAX_ALIASES", "MAX_ALIAS_EXPANSION", "MAX_DEPTH", "BadValue", "FastLoader", "PureLoader"]
+__all__ = [
+    "MAX_ALIASES", "MAX_ALIAS_EXPANSION", "MAX_DEPTH", "BadValue", "FastLoader", "PureLoader", "CoreDumper",
+    "dump_core", "load_core_scalar",
+]
 
 #: More aliases than this is an alias bomb (billion laughs), not a scenario.
 MAX_ALIASES = 200
@@ -263,3 +266,33 @@ else:
             _Composer.__init__(self)
             _CoreConstructor.__init__(self)
             _CoreResolver.__init__(self)
+
+
+_SafeDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present
+
+
+class CoreDumper(_CoreResolver, _SafeDumper):
+    """Writes plain data so that the loaders above read it back identically.
+
+    The core resolver comes first, so the emitter quotes exactly the text
+    the YAML 1.2 core schema would read as something else (``0o17``, ``1e3``,
+    ``true``) and leaves plain the text YAML 1.1 would have changed
+    (``yes``, ``010``, ``=``), which the loaders here read as text.
+    """
+
+
+def dump_core(data: Any) -> str:
+    """``data`` (mappings, lists, text, numbers, booleans, null, dates) as YAML the loaders read back as it is."""
+    return yaml.dump(data, Dumper=CoreDumper, allow_unicode=True, sort_keys=False)
+
+
+def load_core_scalar(text: str) -> Any:
+    """One value written as YAML (``60``, ``0.25``, ``true``, ``yes``), read as the loaders read a file's values.
+
+    Raises yaml.YAMLError when ``text`` is not YAML.
+    """
+    loader = PureLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()

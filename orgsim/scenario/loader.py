@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import hashlib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
@@ -21,10 +22,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic import Tag as _Tag
 
+from orgsim.budget import check_budget
 from orgsim.errors import Problem, ScenarioError
 from orgsim.scenario._yaml import BadValue, FastLoader, PureLoader
 from orgsim.scenario._yaml import MAX_ALIAS_EXPANSION, MAX_ALIASES, MAX_DEPTH  # noqa: F401 - where they were
-from orgsim.scenario.schema import Scenario
+from orgsim.scenario._traces import Trace, TraceProblem, read_trace
+from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario, officers_for_cases
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -378,8 +381,17 @@ def _compose_and_construct(
             loader.dispose()
 
 
-def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = None) -> Scenario:
-    """Parse and validate scenario text; raise :class:`ScenarioError` listing every problem."""
+def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = None, *,
+                   allow_outside: bool = False, traces: Mapping[tuple[str, str], Trace] | None = None,
+                   max_memory_bytes: float | None = None) -> Scenario:
+    """Parse and validate scenario text; raise :class:`ScenarioError` listing every problem.
+
+    With ``base_dir``, arrival traces are read from there (only inside it,
+    unless ``allow_outside``), checked and hashed into the scenario's hash;
+    ``traces`` are traces already read (by ``(path, column)``), used as they are.
+    What a run would cost is checked against the budget (:mod:`orgsim.budget`;
+    ``max_memory_bytes`` raises its memory limit).
+    """
     if not text.strip():
         raise ScenarioError(f"{file}: empty file", [Problem("", "file is empty", file)])
     node, dupes, data = _read_yaml(text, file)
@@ -414,35 +426,76 @@ def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = No
         problems.sort(key=lambda p: p.line if p.line is not None else 0)
         raise ScenarioError(f"{file}: {len(problems)} problem(s)", problems) from None
 
-    problems = [
-        Problem(format_path(loc), msg, file, lines(loc)) for loc, msg in check_references(scenario, base_dir)
-    ]
+    found = check_references(scenario)
+    read: dict[tuple[str, str], Trace] = {}
+    if base_dir is not None and not found:
+        found += _read_traces(scenario, base_dir, allow_outside, traces or {}, read)
+    if not found:
+        found += check_budget(scenario, read, max_memory_bytes)
+    problems = [Problem(format_path(loc), msg, file, lines(loc)) for loc, msg in found]
     if problems:
         raise ScenarioError(f"{file}: {len(problems)} problem(s)", problems)
     scenario._source_file = file
     scenario._base_dir = base_dir
-    scenario._sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    scenario._sha256 = _scenario_sha256(text, read)
+    scenario._traces = read
     scenario._lines = lines
+    scenario._document = data
     return scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load a scenario file; raise :class:`ScenarioError` naming the file, field and line."""
+def _scenario_sha256(text: str, traces: Mapping[tuple[str, str], Trace]) -> str:
+    """SHA-256 of the scenario text and, when it has traces, of every trace file's bytes too."""
+    digest = hashlib.sha256(text.encode("utf-8"))
+    if not traces:
+        return digest.hexdigest()  # the hash of the text alone, as it always was
+    for (written, column), trace in sorted(traces.items()):
+        digest.update(f"\0trace\0{written}\0{column}\0{trace.sha256}".encode())
+    return digest.hexdigest()
+
+
+def _read_traces(scenario: Scenario, base_dir: Path, allow_outside: bool,
+                 known: Mapping[tuple[str, str], Trace], read: dict[tuple[str, str], Trace]) -> list[tuple[Loc, str]]:
+    """Read every trace the scenario names into ``read``; the problems, located."""
+    problems: list[tuple[Loc, str]] = []
+    if scenario.workload is None:
+        return problems
+    start = scenario.simulation.calendar.start
+    for t, pt in enumerate(scenario.workload.project_types):
+        written = pt.arrivals.trace
+        if written is None:
+            continue
+        key = (written, pt.arrivals.column)
+        if key in read:
+            continue
+        if key in known:
+            read[key] = known[key]
+            continue
+        try:
+            read[key] = read_trace(base_dir, written, pt.arrivals.column, allow_outside=allow_outside,
+                                   not_before=start)
+        except TraceProblem as exc:
+            problems.append((("workload", "project_types", t, "arrivals", "trace"), str(exc)))
+    return problems
+
+
+def load_scenario(path: str | Path, *, allow_outside: bool = False, max_memory_bytes: float | None = None) -> Scenario:
+    """Load a scenario file; raise :class:`ScenarioError` naming the file, field and line.
+
+    Arrival traces must be inside the scenario's folder unless ``allow_outside``.
+    """
+    from orgsim._input import InputFileError, read_regular_file
+
     path = Path(path)
     name = str(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"{name}: no such file", [Problem("", "no such file", name)]) from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{name}: is a directory", [Problem("", "is a directory, not a file", name)]) from None
-    except OSError as exc:
-        raise ScenarioError(f"{name}: unreadable", [Problem("", f"cannot read: {exc.strerror}", name)]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(
-            f"{name}: too large",
-            [Problem("", f"file is {len(raw):,} bytes; scenario files are limited to {MAX_FILE_BYTES:,}", name)],
-        )
+        # A FIFO, a device or a sparse giant is refused by its type and size before a byte is read.
+        raw = read_regular_file(path, MAX_FILE_BYTES)
+    except InputFileError as exc:
+        reason = exc.reason
+        if exc.kind == "too large":
+            reason = f"file is {exc.size:,} bytes; scenario files are limited to {MAX_FILE_BYTES:,}"
+        raise ScenarioError(f"{name}: {exc.kind}", [Problem("", reason, name)]) from None
     if b"\x00" in raw:
         raise ScenarioError(f"{name}: binary", [Problem("", "binary file (contains NUL bytes), not YAML text", name)])
     try:
@@ -454,7 +507,7 @@ def load_scenario(path: str | Path) -> Scenario:
             [Problem("", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
                      name, line)],
         ) from None
-    return parse_scenario(text, name, path.parent)
+    return parse_scenario(text, name, path.parent, allow_outside=allow_outside, max_memory_bytes=max_memory_bytes)
 
 
 # ---------------------------------------------------------------- references
@@ -472,7 +525,22 @@ def _duplicates(items: list[Any], loc: Loc, what: str) -> list[tuple[Loc, str]]:
     return out
 
 
-def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Loc, str]]:
+def _standing_duties_leave_time(s: Scenario, f: Any, owner: Any) -> list[tuple[Loc, str]]:
+    """A function that receives cases must keep officer time for them once standing duties are done."""
+    members = [g for g in s.functions if g.owner == owner.id] if owner.pooled else [f]
+    officers = sum(g.officers for g in members)
+    standing = sum(g.standing_hours_per_year for g in members)
+    hours_per_day = s.simulation.calendar.hours_per_day
+    if officers == 0 or officers_for_cases(officers, standing, hours_per_day) > 0:
+        return []
+    i = next(k for k, g in enumerate(s.functions) if g.id == f.id)
+    whose = f"its unit {owner.id!r}'s pooled officers" if owner.pooled else "its officers"
+    return [(("functions", i, "standing_hours_per_year"),
+             f"function {f.id!r} receives cases, but standing duties take all of {whose}' time "
+             f"({standing:,.0f} of {officers * WORKING_DAYS_PER['year'] * hours_per_day:,.0f} officer-hours a year)")]
+
+
+def check_references(s: Scenario) -> list[tuple[Loc, str]]:
     """Every dangling reference, duplicate id and cycle in a schema-valid scenario."""
     problems: list[tuple[Loc, str]] = []
     problems += _duplicates(s.units, ("units",), "unit")
@@ -511,6 +579,7 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
         units = {u.id: u for u in s.units}
         problems += _duplicates(s.workload.project_types, ("workload", "project_types"), "project type")
         horizon = s.simulation.horizon_days
+        busy: set[str] = set()
         for t, pt in enumerate(s.workload.project_types):
             loc_t: Loc = ("workload", "project_types", t)
             problems += _duplicates(pt.steps, loc_t + ("steps",), "step")
@@ -534,6 +603,9 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
                         problems.append((loc_t + ("steps", k, "function"),
                                          f"function {fid!r} receives work but has no officers "
                                          f"(give it officers, or pool its unit {owner.id!r})"))
+                    elif owner is not None and fid not in busy:
+                        busy.add(fid)
+                        problems += _standing_duties_leave_time(s, f, owner)
                 for dep in st.after:
                     if dep not in step_ids:
                         problems.append((loc_t + ("steps", k, "after"), f"unknown step {dep!r}"))
@@ -553,8 +625,4 @@ def check_references(s: Scenario, base_dir: Path | None = None) -> list[tuple[Lo
                     problems.append((loc_t + ("arrivals", "rate"),
                                      f"would bring {expected:.3g} applicants per replication; "
                                      f"more than {MAX_APPLICANTS:,} is not a study this tool can run"))
-            elif (pt.arrivals.trace is not None and base_dir is not None
-                  and not (base_dir / pt.arrivals.trace).is_file()):
-                problems.append((loc_t + ("arrivals", "trace"),
-                                 f"trace file {pt.arrivals.trace!r} not found next to the scenario"))
     return problems

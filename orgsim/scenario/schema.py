@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    model_validator,
+)
 
 from orgsim.distributions import Distribution
 
@@ -67,6 +77,18 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(ge=0.0, lt=1.0)]
 Factor = Annotated[float, Field(ge=0.0, le=1.0)]
 
+
+def _can_leave(p: float) -> float:
+    if p == 1:
+        raise ValueError("a case sent back with probability 1 never leaves; give a probability below 1")
+    return p
+
+
+#: Chance that a case goes back to the applicant: below 1, or the case never leaves.
+ReworkProbability = Annotated[float, Field(ge=0.0, le=1.0), AfterValidator(_can_leave)]
+#: Seeds are at most 2**63 - 1, so that every table holds them as 64-bit integers.
+MAX_SEED = 2**63 - 1
+
 UnitKind = Literal[
     "committee",
     "party_committee",
@@ -119,8 +141,14 @@ FUNCTION_CATEGORIES: tuple[str, ...] = POWER_CATEGORIES + get_args(DutyCategory)
 WORKING_DAYS_PER = {"day": 1.0, "week": 5.0, "month": 250.0 / 12, "year": 250.0}
 
 
+def officers_for_cases(officers: float, standing_hours_per_year: float, hours_per_day: float) -> float:
+    """Officers left for cases once standing duties take whole officers (who do them full time)."""
+    return officers - standing_hours_per_year / (WORKING_DAYS_PER["year"] * hours_per_day)
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf and .nan are refused at load, with their line.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------- metadata
@@ -220,7 +248,7 @@ class FunctionSpec(_Model):
     signoff_levels: Annotated[int, Field(ge=0, le=10)] = Field(
         1, description="Leaders who sign a case off, climbing from the owning unit's deputies."
     )
-    rework_probability: Probability = Field(
+    rework_probability: ReworkProbability = Field(
         0.0, description="Chance that a case is sent back to the applicant for completion."
     )
     standing_hours_per_year: Annotated[float, Field(ge=0, le=1e9)] = Field(
@@ -234,7 +262,7 @@ class FunctionSpec(_Model):
 class Arrivals(_Model):
     """Poisson arrivals at ``rate`` per ``per`` of working time, or a trace."""
 
-    rate: Annotated[float, Field(gt=0, le=1e6)] | None = Field(
+    rate: Annotated[float, Field(ge=1e-6, le=1e6)] | None = Field(
         None, description="Poisson arrivals per `per` of working time."
     )
     per: Literal["day", "week", "month", "year"] = Field(
@@ -274,7 +302,7 @@ class ProjectType(_Model):
     name_en: Name | None = None
     arrivals: Arrivals
     steps: list[StepSpec] = Field(min_length=1)
-    statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
+    statutory_limit_days: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Statutory limit in working days; overrides the workload default."
     )
 
@@ -292,7 +320,7 @@ class Workload(_Model):
     resubmission_delay: Distribution | None = Field(
         None, description="Time the applicant takes to complete a returned file."
     )
-    statutory_limit_days: Annotated[float, Field(gt=0)] | None = Field(
+    statutory_limit_days: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Statutory time limit in working days (e.g. 120)."
     )
 
@@ -302,7 +330,7 @@ class Workload(_Model):
 
 class CalendarSpec(_Model):
     start: dt.date = Field(dt.date(2020, 1, 2), description="First calendar day of the run.")
-    hours_per_day: Annotated[float, Field(gt=0, le=24)] = 8.0
+    hours_per_day: Annotated[float, Field(ge=1, le=24)] = 8.0
     office_hours: str | None = Field(
         None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$",
         description="Opening and closing time of a working day, e.g. '08:30-17:30' (one block, no lunch "
@@ -364,7 +392,7 @@ class SimulationSpec(_Model):
     replications: Annotated[int, Field(ge=1, le=10_000)] = Field(
         10, description="Independent runs per state; confidence intervals come from their spread."
     )
-    seed: Annotated[int, Field(ge=0)] = Field(
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = Field(
         20240101, description="Seed of every random stream; same seed, same results."
     )
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
@@ -640,6 +668,9 @@ class Scenario(_Model):
     _base_dir: Path | None = PrivateAttr(None)
     _sha256: str = PrivateAttr("")
     _lines: Any = PrivateAttr(None)
+    _document: Any = PrivateAttr(None)
+    #: Arrival traces read by the loader, by (path as written, column).
+    _traces: dict[tuple[str, str], Any] = PrivateAttr(default_factory=dict)
 
     @property
     def source_file(self) -> str:
@@ -655,7 +686,10 @@ class Scenario(_Model):
         if not self._sha256:
             import hashlib
 
-            self._sha256 = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+            digest = hashlib.sha256(self.model_dump_json().encode())
+            for (written, column), trace in sorted(self._traces.items()):
+                digest.update(f"\0trace\0{written}\0{column}\0{trace.sha256}".encode())
+            self._sha256 = digest.hexdigest()
         return self._sha256
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Scenario:
@@ -663,7 +697,25 @@ class Scenario(_Model):
         copy = super().model_copy(update=update, deep=deep)
         if update:
             copy._sha256 = ""
+            copy._document = None
         return copy
+
+    def trace(self, written: str, column: str) -> Any:
+        """The trace the loader read for this path and column (an ``orgsim.scenario._traces.Trace``), or None."""
+        return self._traces.get((written, column))
+
+    @property
+    def traces(self) -> dict[tuple[str, str], Any]:
+        """Every trace the loader read, by (path as written, column)."""
+        return dict(self._traces)
+
+    def document(self) -> dict[str, Any]:
+        """The document as read from the file (a copy), or this scenario's fields when built in code."""
+        import copy
+
+        if self._document is None:
+            return self.model_dump(mode="json", exclude_unset=True)
+        return copy.deepcopy(self._document)
 
     def line_of(self, loc: tuple[Any, ...]) -> int | None:
         """Line in the scenario file of a field path, when loaded from a file."""

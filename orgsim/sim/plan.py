@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
 from orgsim.model import org as o
-from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario
+from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario, officers_for_cases
 
-__all__ = ["PoolPlan", "StepPlan", "FlowPlan", "Plan", "compile_plan", "HANDOFF_KINDS"]
+__all__ = ["PoolPlan", "StepPlan", "FlowPlan", "Plan", "compile_plan", "HANDOFF_KINDS", "ROLE_SEPARATOR", "role_pool"]
 
 HANDOFF_KINDS = ("within_unit", "between_units", "between_jurisdictions")
 
@@ -106,14 +106,26 @@ def _combine_means(means: list[float], combine: str | float) -> float:
     return total if combine == "sum" else total * float(combine)
 
 
+#: Keys of queues: ``unit/function`` for a function's officers, ``unit:role``
+#: for a unit's shared officers and its leaders (``unit:officers``,
+#: ``unit:deputies``, ``unit:chief``). Ids cannot contain ``:``, so a function
+#: called ``deputies`` never shares the leaders' queue.
+ROLE_SEPARATOR = ":"
+
+
+def role_pool(unit: str, role: str) -> str:
+    """The key of a unit's shared officers' or leaders' queue."""
+    return f"{unit}{ROLE_SEPARATOR}{role}"
+
+
 def _signoff_chain(org: o.Org, unit: str, levels: int) -> tuple[str, ...]:
     chain: list[str] = []
     for u in org.chain(unit):
         d = org.graph.nodes[u]
         if d[o.DEPUTIES] > 0:
-            chain.append(f"{u}/deputies")
+            chain.append(role_pool(u, "deputies"))
         if d[o.CHIEF] > 0:
-            chain.append(f"{u}/chief")
+            chain.append(role_pool(u, "chief"))
         if len(chain) >= levels:
             break
     return tuple(chain[:levels])
@@ -132,7 +144,7 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
         unit = org.owner(function)
         d = g.nodes[unit]
         if d[o.POOLED]:
-            key, members = f"{unit}/officers", tuple(org.performed_by(unit))
+            key, members = role_pool(unit, "officers"), tuple(org.performed_by(unit))
         else:
             key, members = f"{unit}/{function}", (function,)
         if key not in pools:
@@ -142,7 +154,7 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
             # rest serve cases, each losing the unit's non_case_share to meetings
             # and the like. A fractional officer left over is spread over the
             # case servers as a slower pace, so capacity is kept exactly.
-            for_cases = officers - standing / hours_per_year
+            for_cases = officers_for_cases(officers, standing, hours_per_day)
             if officers == 0 or for_cases <= 0:
                 why = "has no officers" if officers == 0 else (
                     f"has no time left for cases: standing duties take {standing:,.0f} of its "
@@ -151,14 +163,14 @@ def compile_plan(org: o.Org, scenario: Scenario) -> Plan:
                 raise SimulationError(
                     f"{scenario.source_file}: function {function!r} in unit {unit!r} receives cases but {why}"
                 )
-            servers = math.ceil(for_cases - 1e-9)
+            servers = max(1, math.ceil(for_cases - 1e-9))
             availability = (1.0 - d[o.NON_CASE_SHARE]) * for_cases / servers
             pools[key] = PoolPlan(key, unit, "officers", servers, availability, members)
         return key
 
     def leader_pool(key: str) -> str:
         if key not in pools:
-            unit, role = key.rsplit("/", 1)
+            unit, role = key.rsplit(ROLE_SEPARATOR, 1)
             servers = g.nodes[unit][o.DEPUTIES if role == "deputies" else o.CHIEF]
             pools[key] = PoolPlan(key, unit, role, servers)
         return key

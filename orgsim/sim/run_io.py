@@ -45,6 +45,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+# Applications in the system at which a run stops admitting new ones: defined
+# with the resource budget, which counts on it.
+from orgsim.budget import MAX_WORK_IN_PROGRESS
 from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
 from orgsim.sim.plan import FlowPlan, Plan
@@ -53,9 +56,6 @@ from orgsim.sim.streams import BlockStream, RandomStreams, RowStream
 __all__ = ["RunInput", "RunOutput", "build_run_input", "MAX_WORK_IN_PROGRESS",
            "COMBINE_SUM", "COMBINE_MAX", "COMBINE_FACTOR", "NO_ARRIVALS", "POISSON", "TRACE"]
 
-#: Applications in the system at which a run stops admitting new ones: the
-#: system is unstable and more would only cost memory.
-MAX_WORK_IN_PROGRESS = 50_000
 
 #: Room in the output arrays: this share of the applications expected, plus
 #: this many (a tuple, so that a test can shrink it to make them grow).

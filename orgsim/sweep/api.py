@@ -21,12 +21,15 @@ interrupted sweep resumes (:mod:`orgsim.sweep.journal`).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import math
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orgsim._io import output_errors
 from orgsim._provenance import code_sha256
 from orgsim.errors import SweepError
 from orgsim.executors import Executor, open_executor
@@ -44,7 +47,17 @@ __all__ = ["grid", "sweep"]
 
 
 def grid(varies: Sequence[Vary]) -> list[tuple[Any, ...]]:
-    """Every combination of the levers' values; the first lever changes slowest."""
+    """Every combination of the levers' values; the first lever changes slowest.
+
+    Counted before it is made: more than :data:`~orgsim.budget.MAX_GRID_POINTS` is refused.
+    """
+    from orgsim.budget import MAX_GRID_POINTS
+
+    size = math.prod(len(v.values) for v in varies)
+    if size > MAX_GRID_POINTS:
+        counts = " x ".join(f"{len(v.values):,}" for v in varies)
+        raise SweepError(f"the grid has {size:,} points ({counts}); a sweep runs at most {MAX_GRID_POINTS:,}: "
+                         "give fewer values, or split it into several sweeps")
     return list(itertools.product(*(v.values for v in varies)))
 
 
@@ -69,6 +82,8 @@ def sweep(
     out: str | Path | None = None,
     progress: bool = False,
     cache: RunCache | None = None,
+    allow_outside: bool = False,
+    max_memory: float | None = None,
 ) -> pd.DataFrame:
     """Compare the scenario before and after its reforms at every point of a grid.
 
@@ -94,6 +109,10 @@ def sweep(
         an interruption resumes it.
     progress
         Draw a progress bar with the time left on standard error.
+    allow_outside, max_memory
+        As for :func:`orgsim.scenario.load_scenario`: arrival traces outside the
+        scenario's folder, and the memory each point's runs may plan to use
+        (:mod:`orgsim.budget`; checked for every point before it runs).
     cache
         Where runs are kept for reuse: a state met again at another point
         (the organisation before the reforms, when only reform levers vary)
@@ -125,52 +144,58 @@ def sweep(
             import pyarrow  # noqa: F401
         except ImportError:
             raise SweepError(f"{out}: writing Parquet needs pyarrow (pip install pyarrow), or use .csv") from None
-    base = load_base(scenario)
+    base = load_base(scenario, allow_outside=allow_outside, max_memory=max_memory)
     varies = resolve_vary(base.data, vary, base.source)
+    combos = grid(varies)  # counted first: a grid too large is refused at once
     check_levers(base, varies)
-    combos = grid(varies)
     points = Points(base, [list(zip(varies, c, strict=True)) for c in combos], seed, replications)
 
-    journal = None
-    done: set[int] = set()
-    if out is not None:
-        identity = {
-            "format": "orgsim-sweep/1",
-            "scenario_sha256": base.sha256,
-            "vary": [{"path": v.path, "values": [value_identity(x) for x in v.values]} for v in varies],
-            "seed": seed,
-            "replications": replications,
-            "orgsim_version": __version__,
-            "orgsim_code_sha256": code_sha256(),
-        }
-        journal = Journal(parts_directory(out), identity)
-        journal.open()
-        done = journal.done(lambda i: 2 * points.replications_of(i))
-    todo = [i for i in range(len(combos)) if i not in done]
+    with contextlib.ExitStack() as stack:  # the sweep's lock on its output, when it has one
+        journal = None
+        done: set[int] = set()
+        if out is not None:
+            identity = {
+                "format": "orgsim-sweep/1",
+                "scenario_sha256": base.sha256,
+                "vary": [{"path": v.path, "values": [value_identity(x) for x in v.values]} for v in varies],
+                "seed": seed,
+                "replications": replications,
+                "orgsim_version": __version__,
+                "orgsim_code_sha256": code_sha256(),
+            }
+            journal = Journal(parts_directory(out), identity)
+            with output_errors(journal.directory):
+                stack.enter_context(journal.lock())
+                journal.open()
+                # Temporary files of the table's own writes killed before (this sweep holds the lock).
+                for stale in Path(out).parent.glob(f".{Path(out).name}.*.part"):
+                    stale.unlink(missing_ok=True)
+                done = journal.done(lambda i: 2 * points.replications_of(i))
+        todo = [i for i in range(len(combos)) if i not in done]
 
-    # The bar counts runs: a replication of one state of one point.
-    total = sum(2 * points.replications_of(i) for i in range(len(combos)))
-    frames: dict[int, pd.DataFrame] = {}
-    if todo:
-        from orgsim.batches import RunCache
+        # The bar counts runs: a replication of one state of one point.
+        total = sum(2 * points.replications_of(i) for i in range(len(combos)))
+        frames: dict[int, pd.DataFrame] = {}
+        if todo:
+            from orgsim.batches import RunCache
 
-        runs = cache if cache is not None else RunCache()
-        with open_executor(executor, address=address, workers=workers, error=SweepError) as ex, \
-                _progress_bar(total, sum(2 * points.replications_of(i) for i in done), progress) as bar:
-            bar.set_postfix_str(f"{len(done)}/{len(combos)} points", refresh=False)
-            for point, frame in points.run(todo, ex, bar.update, cache=runs):
-                if journal is not None:
-                    journal.write(point, frame)
-                else:
-                    frames[point] = frame
-                done.add(point)
+            runs = cache if cache is not None else RunCache()
+            with open_executor(executor, address=address, workers=workers, error=SweepError) as ex, \
+                    _progress_bar(total, sum(2 * points.replications_of(i) for i in done), progress) as bar:
                 bar.set_postfix_str(f"{len(done)}/{len(combos)} points", refresh=False)
+                for point, frame in points.run(todo, ex, bar.update, cache=runs):
+                    if journal is not None:
+                        journal.write(point, frame)
+                    else:
+                        frames[point] = frame
+                    done.add(point)
+                    bar.set_postfix_str(f"{len(done)}/{len(combos)} points", refresh=False)
 
-    import pandas as pd
+        import pandas as pd
 
-    if journal is None or out is None:
-        return pd.concat([frames[i] for i in range(len(combos))], ignore_index=True)
-    table = journal.read(range(len(combos)))
-    write_table(Path(out), table)
-    shutil.rmtree(journal.directory, ignore_errors=True)
-    return table
+        if journal is None or out is None:
+            return pd.concat([frames[i] for i in range(len(combos))], ignore_index=True)
+        table = journal.read(range(len(combos)))
+        write_table(Path(out), table)
+        shutil.rmtree(journal.directory, ignore_errors=True)
+        return table

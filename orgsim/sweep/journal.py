@@ -8,14 +8,16 @@ table is then written to ``out`` (CSV or Parquet) and the parts removed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orgsim._io import atomic_write, atomic_write_text
+from orgsim._io import atomic_write, atomic_write_text, output_errors, write_csv
 from orgsim.errors import SweepError
 
 if TYPE_CHECKING:
@@ -33,6 +35,43 @@ class Journal:
     def __init__(self, directory: Path, identity: dict[str, Any]) -> None:
         self.directory = directory
         self.identity = identity
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the sweep's working folder for this process alone; a second writer is refused at once.
+
+        An advisory lock (``flock``) on the folder itself: the system drops it
+        when the process ends, however it ends (kill -9 included), so a lock is
+        never left stale. Where ``flock`` does not exist (Windows) there is no lock.
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            yield
+            return
+        while True:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.directory, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise SweepError(
+                    f"another sweep is writing to this output (its working folder {self.directory} is locked); "
+                    "wait for it to finish, or use another --out"
+                ) from None
+            # The folder may have been removed (a sweep that finished) between mkdir and flock: lock the new one.
+            try:
+                same = os.stat(self.directory).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        try:
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def open(self) -> None:
         manifest = self.directory / self.MANIFEST
@@ -84,7 +123,8 @@ class Journal:
         return done
 
     def write(self, point: int, frame: pd.DataFrame) -> None:
-        atomic_write(self.part(point), lambda tmp: frame.to_csv(tmp, index=False))
+        with output_errors(self.directory):
+            atomic_write(self.part(point), lambda tmp: frame.to_csv(tmp, index=False))
 
     def read(self, points: Sequence[int]) -> pd.DataFrame:
         import pandas as pd
@@ -122,8 +162,10 @@ def parts_directory(out: str | Path) -> Path:
 
 
 def write_table(out: Path, frame: pd.DataFrame) -> None:
-    if out.suffix.lower() == ".parquet":
-        atomic_write(out, lambda tmp: frame.to_parquet(tmp, index=False))
-    else:
-        atomic_write(out, lambda tmp: frame.to_csv(tmp, index=False))
+    """The sweep's table, whole or not at all; in CSV, text cells a spreadsheet would run as formulas neutralised."""
+    with output_errors(out):
+        if out.suffix.lower() == ".parquet":
+            atomic_write(out, lambda tmp: frame.to_parquet(tmp, index=False))
+        else:
+            atomic_write(out, lambda tmp: write_csv(frame, tmp))
 

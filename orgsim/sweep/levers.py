@@ -197,9 +197,14 @@ def _is_reform(loc: Loc) -> bool:
 
 
 def parse_value(text: str) -> Any:
-    """A value as YAML reads a scalar: ``60`` int, ``0.25`` float, ``true`` bool, ``null``, text."""
+    """A value as a scenario file's YAML reads a scalar: ``60`` int, ``0.25`` float, ``true`` bool, ``null``, text.
+
+    YAML 1.2 core types, as the loader reads the file: ``yes`` and ``1:30`` are text, ``010`` is 10.
+    """
+    from orgsim.scenario._yaml import load_core_scalar
+
     try:
-        value = yaml.safe_load(text)
+        value = load_core_scalar(text)
     except yaml.YAMLError:
         return text
     if isinstance(value, (dict, list)):

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 from orgsim.errors import OrgsimError, Problem, ScenarioError
 from orgsim.scenario.schema import Scenario, SimulationSpec
@@ -58,18 +56,21 @@ class Base:
     source: str
     base_dir: Path | None
     sha256: str
+    #: The traces the loader read, used by every point; where else traces may be; the memory limit.
+    traces: Mapping[tuple[str, str], Any] = field(default_factory=dict)
+    allow_outside: bool = False
+    max_memory: float | None = None
 
 
-def load_base(scenario: str | Path | Scenario) -> Base:
+def load_base(scenario: str | Path | Scenario, *, allow_outside: bool = False, max_memory: float | None = None) -> Base:
     """The document of a scenario file (or of a loaded scenario), checked by loading it."""
     from orgsim.scenario import load_scenario
 
-    if isinstance(scenario, Scenario):
-        data = scenario.model_dump(mode="json", exclude_unset=True)
-        return Base(data, scenario.source_file, scenario.base_dir, scenario.sha256)
-    loaded = load_scenario(scenario)
-    data = yaml.safe_load(Path(scenario).read_bytes().decode("utf-8-sig"))
-    return Base(data, loaded.source_file, loaded.base_dir, loaded.sha256)
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(
+        scenario, allow_outside=allow_outside, max_memory_bytes=max_memory)
+    # The document as the loader read it (YAML 1.2 core types), not as another YAML reader would.
+    return Base(loaded.document(), loaded.source_file, loaded.base_dir, loaded.sha256, loaded.traces,
+                allow_outside, max_memory)
 
 
 def point_document(base: Base, settings: Sequence[tuple[Vary, Any]]) -> dict[str, Any]:
@@ -101,13 +102,11 @@ def point_document(base: Base, settings: Sequence[tuple[Vary, Any]]) -> dict[str
     return doc
 
 
-#: libyaml's emitter when PyYAML has it: the same text, about four times faster.
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
 def point_text(base: Base, settings: Sequence[tuple[Vary, Any]]) -> str:
-    """A point's document as YAML text."""
-    return yaml.dump(point_document(base, settings), Dumper=_DUMPER, allow_unicode=True, sort_keys=False)
+    """A point's document as YAML text, which the loader reads back as the document it was."""
+    from orgsim.scenario._yaml import dump_core
+
+    return dump_core(point_document(base, settings))
 
 
 def at_point(exc: OrgsimError, base: Base, settings: Sequence[tuple[Vary, Any]]) -> OrgsimError:
@@ -125,7 +124,8 @@ def parse_point(base: Base, settings: Sequence[tuple[Vary, Any]], text: str | No
 
     text = point_text(base, settings) if text is None else text
     try:
-        return parse_scenario(text, base.source, base.base_dir)
+        return parse_scenario(text, base.source, base.base_dir, allow_outside=base.allow_outside,
+                              traces=base.traces, max_memory_bytes=base.max_memory)
     except ScenarioError as exc:
         raise at_point(exc, base, settings) from None
 
