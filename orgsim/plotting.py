@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -52,8 +52,11 @@ from orgsim.sim.results import COMPONENTS
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+    from matplotlib.typing import LineStyleType, MarkerType, RcKeyType
 
 __all__ = [
     "KINDS",
@@ -125,7 +128,7 @@ _KIND_PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
     "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#98df8a", "#c5b0d5",
 )
-KIND_COLOURS = dict(zip(UNIT_KINDS, _KIND_PALETTE))
+KIND_COLOURS = dict(zip(UNIT_KINDS, _KIND_PALETTE, strict=True))
 #: How the org chart marks what operators did (the words, for the tags and the legend), and in which colour.
 _MOVE_OPS = {
     "strip": (N_("stripped"), "#c0392b"),
@@ -223,7 +226,7 @@ def _style(ctx: _Ctx) -> Iterator[None]:
     """
     import matplotlib as mpl
 
-    rc: dict[str, Any] = {
+    rc: dict[RcKeyType, float | bool | list[str]] = {
         "font.size": 9,
         "axes.titlesize": 10,
         "axes.spines.top": False,
@@ -270,7 +273,7 @@ def _wrap(text: str, width_in: float, size_pt: float) -> str:
     return "\n".join(textwrap.wrap(text, max(12, int(width_in * 72 / (0.55 * size_pt)))))
 
 
-def _legend_below(fig: Figure, handles: Sequence[Any], labels: Sequence[str], ncol: int, **kw: Any) -> None:
+def _legend_below(fig: Figure, handles: Sequence[Artist], labels: Sequence[str], ncol: int, **kw: Any) -> None:
     """A figure legend under everything (constrained layout keeps it off the axes)."""
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncol=max(1, ncol), frameon=False, fontsize=7.5,
@@ -425,15 +428,15 @@ def plot_orgchart(
     stripped, devolved, moved to a one-stop bureau or spun off, counted at the
     unit that lost them (before) and the unit that holds them (after).
     """
-    from matplotlib.lines import Line2D
-
     outcome, scenario = _outcome_and_scenario(result, scenario)
     ctx = _context(scenario, _outcome_orgs(outcome), lang, english)
     with _style(ctx):
-        return _orgchart(outcome, scenario, ctx, Line2D)
+        return _orgchart(outcome, scenario, ctx)
 
 
-def _orgchart(outcome: ReformOutcome, scenario: Scenario | None, ctx: _Ctx, Line2D: Any) -> Figure:  # noqa: N803
+def _orgchart(outcome: ReformOutcome, scenario: Scenario | None, ctx: _Ctx) -> Figure:
+    from matplotlib.lines import Line2D
+
     names = ctx.names
     order = _unit_order(outcome)
     marks = _badges(outcome, names)
@@ -604,20 +607,22 @@ def plot_lead_times(
     panels: list[str | None] = [None] + list(types) if len(types) > 1 else (list(types) or [None])
     ncols = 1 if len(panels) == 1 else 2
     nrows = math.ceil(len(panels) / ncols)
+    fig_width = 8.0 if ncols == 1 else 10.0
     with _style(ctx):
-        fig = _figure(8.0 if ncols == 1 else 10.0, 1.2 + 3.3 * nrows)
+        fig = _figure(fig_width, 1.2 + 3.3 * nrows)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax in axes[len(panels):]:
             ax.set_visible(False)
-        for ax, project_type in zip(axes, panels):
-            _lead_panel(ax, states, clock, style, project_type, ctx, pooled=project_type is None and len(types) > 1)
+        for ax, project_type in zip(axes, panels, strict=False):  # the axes past the last panel are hidden
+            _lead_panel(ax, states, clock, style, project_type, ctx, pooled=project_type is None and len(types) > 1,
+                        panel_width_in=fig_width / ncols)
         what = _("approval lead time before and after ({n} replications)").format(n=comparison.replications)
-        fig.suptitle(_wrap(_heading(ctx, what), (8.0 if ncols == 1 else 10.0) - 0.5, 10.5), fontsize=10.5)
+        fig.suptitle(_wrap(_heading(ctx, what), fig_width - 0.5, 10.5), fontsize=10.5)
     return fig
 
 
 def _lead_panel(ax: Axes, states: Sequence[StateResult], clock: str, style: str, project_type: str | None,
-                ctx: _Ctx, pooled: bool) -> None:
+                ctx: _Ctx, pooled: bool, panel_width_in: float) -> None:
     from matplotlib.lines import Line2D
 
     data = {s.name: s.lead_time_distribution(clock, project_type) for s in states}
@@ -626,10 +631,11 @@ def _lead_panel(ax: Axes, states: Sequence[StateResult], clock: str, style: str,
     x_top = max((_day_at_share(days, share, _X_SHARE) for days, share, n in data.values() if n), default=1.0)
     x_top = max(x_top * 1.05, 1.0)
     show_limit = limit is not None and limit <= 1.6 * x_top
-    if show_limit:
+    if limit is not None and show_limit:
         x_top = max(x_top, limit * 1.06)
     handles, labels = [], []
     bins = np.linspace(0, x_top, 41)
+    bin_edges: list[float] = bins.tolist()  # matplotlib's stubs want a sequence of edges, not an array
     for i, state in enumerate(states):
         colour = _state_colour(state.name, i)
         days, share, count = data[state.name]
@@ -648,9 +654,9 @@ def _lead_panel(ax: Axes, states: Sequence[StateResult], clock: str, style: str,
                     zorder=4)
         elif count:
             in_bin = np.diff(np.interp(bins, days, share, left=0.0, right=1.0))
-            ax.hist(bins[:-1], bins=bins, weights=in_bin, density=True, histtype="stepfilled", alpha=0.25,
+            ax.hist(bins[:-1], bins=bin_edges, weights=in_bin, density=True, histtype="stepfilled", alpha=0.25,
                     color=colour)
-            ax.hist(bins[:-1], bins=bins, weights=in_bin, density=True, histtype="step", lw=1.5, color=colour,
+            ax.hist(bins[:-1], bins=bin_edges, weights=in_bin, density=True, histtype="step", lw=1.5, color=colour,
                     ls=ls)
             for p, pls in ((p50, ":"), (p90, "--")):
                 if p <= x_top:
@@ -679,8 +685,7 @@ def _lead_panel(ax: Axes, states: Sequence[StateResult], clock: str, style: str,
     ax.grid(alpha=0.3)
     title = _("all project types (pooled)") if pooled else (
         ctx.names.project_type(project_type) if project_type else _("all applications"))
-    width = ax.figure.get_figwidth() / (1 if ax.get_subplotspec().get_gridspec().ncols == 1 else 2)
-    ax.set_title(_wrap(title, width - 0.6, 10), fontsize=10)
+    ax.set_title(_wrap(title, panel_width_in - 0.6, 10), fontsize=10)
     legend_title = _("dots: p50 and p90 (means over replications)") if style == "ecdf" else _(
         "dotted p50, dashed p90 (means over replications)")
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2 if longest <= x_top else -0.28),
@@ -725,7 +730,8 @@ def plot_utilisation(result: Comparison, *, lang: str | None = None, english: bo
         y = np.arange(len(shown), dtype=float)
         bar = 0.38
         top = 1.0
-        handles, labels = [], []
+        handles: list[Artist] = []
+        labels: list[str] = []
         for i, state in enumerate(states):
             colour = _state_colour(state.name, i)
             offset = (-0.5 + i) * bar
@@ -763,7 +769,7 @@ def plot_utilisation(result: Comparison, *, lang: str | None = None, english: bo
     return fig
 
 
-def _percent_formatter() -> Any:
+def _percent_formatter() -> PercentFormatter:
     from matplotlib.ticker import PercentFormatter
 
     return PercentFormatter(xmax=1.0, decimals=0)
@@ -802,7 +808,7 @@ def _headcount_steps(outcome: ReformOutcome, scenario: Scenario) -> list[dict[st
     fields = ("released", "moved_out", "hired", "moved_in")
     totals: dict[str, dict[str, int]] = {}
     prev = outcome.before
-    for op, (_label, state) in zip(ops, outcome.states):
+    for op, (_label, state) in zip(ops, outcome.states, strict=True):
         step = next((label for label, members in _WATERFALL_STEPS if op in members), _OTHER_STEP)
         row = totals.setdefault(step, dict.fromkeys(("net",) + fields, 0))
         row["net"] += state.zone_headcount() - prev.zone_headcount()
@@ -811,12 +817,12 @@ def _headcount_steps(outcome: ReformOutcome, scenario: Scenario) -> list[dict[st
         prev = state
     out = []
     for label, _members in _WATERFALL_STEPS + ((_OTHER_STEP, ()),):
-        row = totals.get(label)
-        if row is None:
+        step_totals = totals.get(label)
+        if step_totals is None:
             continue
-        if label == _OTHER_STEP and not any(row.values()):
+        if label == _OTHER_STEP and not any(step_totals.values()):
             continue
-        out.append({"step": label, **row})
+        out.append({"step": label, **step_totals})
     return out
 
 
@@ -939,7 +945,7 @@ def plot_time_split(result: Comparison, *, lang: str | None = None, english: boo
         ax = fig.add_subplot()
         totals = [sum(v for v in split.values() if not math.isnan(v)) for _g, _s, split in rows]
         longest = max(totals + [1e-9])
-        for row, (group, state, split) in enumerate(rows):
+        for row, (_group, state, split) in enumerate(rows):
             left = 0.0
             for c in COMPONENTS:
                 v = split[c]
@@ -1027,7 +1033,7 @@ def lever_label(path: str, scenario: Scenario | None = None, names: Names | None
     owner = None
     subject = None
     section = keys[0] if keys else None
-    for (kind, arg), nxt in zip(steps, steps[1:] + [("end", None)]):
+    for kind, arg in steps:
         if kind == "match" and arg[0] == "op":
             owner = arg[1]
         elif kind == "match" and arg[0] == "id":
@@ -1047,6 +1053,15 @@ def lever_label(path: str, scenario: Scenario | None = None, names: Names | None
         else:
             label += f" · {names.node(subject)}"
     return label
+
+
+class _CurveStyle(TypedDict):
+    """How one sweep curve is drawn, in Line2D's keyword arguments: the curve and its legend entry share it."""
+
+    marker: MarkerType
+    markersize: float
+    linestyle: LineStyleType
+    color: str
 
 
 def _summarise(values: np.ndarray, level: float) -> tuple[float, float, float]:
@@ -1092,7 +1107,9 @@ def plot_sweep(
 
     missing = [c for c in SWEEP_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"the sweep frame lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
+        raise ValueError(
+            f"the sweep frame lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}"
+        )
     if not len(frame):
         raise ValueError("the sweep frame has no rows")
     params = sweep_parameters(frame)
@@ -1118,7 +1135,7 @@ def plot_sweep(
     groups = []
     for key, g in work.groupby(keys, sort=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
-        named = dict(zip(keys, key))
+        named = dict(zip(keys, key, strict=True))
         mean, low, high = _summarise(g["lead_working_p90"].to_numpy(dtype=float), level)
         groups.append({**named, "p90": mean, "low": low, "high": high,
                        "headcount": float(g["headcount"].astype(float).mean()), "stable": bool(g["_stable"].all()),
@@ -1157,20 +1174,23 @@ def plot_sweep(
         )
         states_seen = list(dict.fromkeys(k[-1] for k, _c in curves))
         combos = list(dict.fromkeys(k[:-1] for k, _c in curves))
-        line_styles = ("-", "--", ":", "-.")
-        markers = ("o", "s", "^", "D", "v", "P")
+        line_styles: tuple[LineStyleType, ...] = ("-", "--", ":", "-.")
+        markers: tuple[MarkerType, ...] = ("o", "s", "^", "D", "v", "P")
         handles, labels = [], []
         any_unstable = False
         for ckey, c in curves:
             state = ckey[-1]
-            extra = ", ".join(f"{lever_label(k, scenario, ctx.names)} {v:g}" if isinstance(v, (int, float))
-                              else f"{lever_label(k, scenario, ctx.names)} {v}" for k, v in zip(others, ckey[:-1]))
+            extra = ", ".join(
+                f"{lever_label(k, scenario, ctx.names)} {v:g}" if isinstance(v, (int, float))
+                else f"{lever_label(k, scenario, ctx.names)} {v}"
+                for k, v in zip(others, ckey[:-1], strict=True)
+            )
             label = state_label(str(state)) + (f" ({extra})" if extra else "")
             colour = _state_colour(str(state), states_seen.index(state))
             k = combos.index(ckey[:-1])
-            style = {"marker": markers[k % len(markers)], "ms": 4, "ls": line_styles[k % len(line_styles)],
-                     "color": colour}
-            for ax, xcol in zip(axes, (["_x"] if x_name else []) + ["headcount"]):
+            style = _CurveStyle(marker=markers[k % len(markers)], markersize=4,
+                                linestyle=line_styles[k % len(line_styles)], color=colour)
+            for ax, xcol in zip(axes, (["_x"] if x_name else []) + ["headcount"], strict=True):
                 c_sorted = c.sort_values(xcol)
                 band = c_sorted[c_sorted["stable"]].dropna(subset=["low", "high"])
                 ax.plot(c_sorted[xcol], c_sorted["p90"].where(c_sorted["stable"]), **style)

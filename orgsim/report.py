@@ -34,7 +34,9 @@ from orgsim.presentation.changes import change_sentences
 from orgsim.presentation.tables import destinations_text
 
 if TYPE_CHECKING:
+    import jinja2
     import pandas as pd
+    from markupsafe import Markup
     from matplotlib.figure import Figure
 
 __all__ = ["render_report", "write_report", "report_figures", "DEFAULT_DPI"]
@@ -86,21 +88,20 @@ def report_figures(
     """The report's figures in order, as (kind, Figure); ``sweep`` adds the sweep curves."""
     from orgsim import plotting
 
-    kw: dict[str, Any] = {"lang": lang, "english": english}
     makers: dict[str, Callable[[], Figure]] = {
-        "orgchart": lambda: plotting.plot_orgchart(comparison, **kw),
-        "waterfall": lambda: plotting.plot_headcount_waterfall(comparison, **kw),
-        "leadtime": lambda: plotting.plot_lead_times(comparison, **kw),
-        "timesplit": lambda: plotting.plot_time_split(comparison, **kw),
-        "utilisation": lambda: plotting.plot_utilisation(comparison, **kw),
+        "orgchart": lambda: plotting.plot_orgchart(comparison, lang=lang, english=english),
+        "waterfall": lambda: plotting.plot_headcount_waterfall(comparison, lang=lang, english=english),
+        "leadtime": lambda: plotting.plot_lead_times(comparison, lang=lang, english=english),
+        "timesplit": lambda: plotting.plot_time_split(comparison, lang=lang, english=english),
+        "utilisation": lambda: plotting.plot_utilisation(comparison, lang=lang, english=english),
     }
     if sweep is not None:
-        makers["sweep"] = lambda: plotting.plot_sweep(sweep, scenario=comparison.scenario, **kw)
+        makers["sweep"] = lambda: plotting.plot_sweep(sweep, scenario=comparison.scenario, lang=lang, english=english)
     return [(kind, makers[kind]()) for kind, _t, _c in _FIGURES if kind in makers]
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Any:
+def _environment() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
@@ -115,7 +116,7 @@ def _environment() -> Any:
     return env
 
 
-def _css() -> Any:
+def _css() -> Markup:
     """The report's styles: orgsim's own file, so marked safe (escaping would break its quoted font names)."""
     from markupsafe import Markup
 
@@ -209,7 +210,12 @@ def render_report(
     scenario's ``scenario.language``, else English; ``english=True`` is
     ``en``). ``output_name`` is the file name the reproduce command writes.
     """
-    chosen = "en" if english else (check_language(lang, "lang") if lang else resolve_language(None, comparison.scenario))
+    if english:
+        chosen = "en"
+    elif lang:
+        chosen = check_language(lang, "lang")
+    else:
+        chosen = resolve_language(None, comparison.scenario)
     with use_language(chosen):
         context = _context(comparison, sweep, chosen, dpi, output_name, chosen, english)
         return _environment().get_template("report.html").render(**context)

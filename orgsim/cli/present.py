@@ -6,8 +6,9 @@ the non-interactive Agg backend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,12 +20,19 @@ from orgsim.plotting import KINDS, SWEEP_COLUMNS
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from orgsim.scenario.schema import Scenario
+
 __all__ = ["plot", "report"]
 
 #: Figure formats ``orgsim plot`` writes, by file suffix.
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 #: Kinds drawn from the simulation (the others need only the reforms).
 _SIMULATED = ("leadtime", "utilisation", "timesplit")
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _use_agg() -> None:
@@ -33,7 +41,7 @@ def _use_agg() -> None:
     matplotlib.use("Agg")
 
 
-def _read_sweep(path: Path) -> Any:
+def _read_sweep(path: Path) -> pd.DataFrame:
     """A sweep's results as a data frame, with the columns plot_sweep needs."""
     import pandas as pd
 
@@ -64,7 +72,7 @@ def _read_sweep(path: Path) -> Any:
     return frame
 
 
-def _simulate(scenario: Any, replications: int | None, seed: int | None) -> Comparison:
+def _simulate(scenario: Scenario, replications: int | None, seed: int | None) -> Comparison:
     from orgsim.cli.simulate import _warn_unstable
 
     n = replications or scenario.simulation.replications
@@ -75,14 +83,15 @@ def _simulate(scenario: Any, replications: int | None, seed: int | None) -> Comp
 
 
 _sim_options = [
-    click.option("-r", "--replications", type=click.IntRange(1, 10_000), help="Replications (default: the scenario's)."),
+    click.option("-r", "--replications", type=click.IntRange(1, 10_000),
+                 help="Replications (default: the scenario's)."),
     click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
     lang_option,
     english_option,
 ]
 
 
-def _with_sim_options(func: Any) -> Any:
+def _with_sim_options(func: F) -> F:
     for option in reversed(_sim_options):
         func = option(func)
     return func
@@ -129,21 +138,21 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
     from orgsim import plotting
 
     with use_language(chosen):
-        names = {"lang": chosen}
         if kind in _SIMULATED:
             result = _simulate(scenario, replications, seed)
             if kind == "leadtime":
-                fig = plotting.plot_lead_times(result, clock=clock, **names)
+                fig = plotting.plot_lead_times(result, clock=clock, lang=chosen)
             elif kind == "utilisation":
-                fig = plotting.plot_utilisation(result, **names)
+                fig = plotting.plot_utilisation(result, lang=chosen)
             else:
-                fig = plotting.plot_time_split(result, **names)
+                fig = plotting.plot_time_split(result, lang=chosen)
         elif kind == "sweep":
-            fig = plotting.plot_sweep(frame, scenario=scenario, **names)
+            assert frame is not None, "--kind sweep without --sweep was refused above"
+            fig = plotting.plot_sweep(frame, scenario=scenario, lang=chosen)
         else:
             outcome = reform_scenario(scenario)
             draw = plotting.plot_orgchart if kind == "orgchart" else plotting.plot_headcount_waterfall
-            fig = draw(outcome, scenario, **names)
+            fig = draw(outcome, scenario, lang=chosen)
         atomic_write(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi))
         click.echo(_("wrote {path}").format(path=out), err=True)
 
