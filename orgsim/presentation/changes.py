@@ -31,6 +31,8 @@ class ChangeSentence:
     #: The operator's free-text label in the scenario, if any.
     label: str | None
     text: str
+    #: The operator's own clause (what kind of change, on what), without what followed from it.
+    head: str = ""
 
 
 def _posts(org: o.Org, units: Any) -> int:
@@ -143,10 +145,11 @@ def change_sentences(outcome: Any, scenario: Any, names: Names | None = None) ->
     out = []
     pre = outcome.before
     for i, ((phase, spec), (_label, post)) in enumerate(zip(scenario.operators(), outcome.states, strict=True), 1):
-        parts = [_head(spec.op, spec, pre, post, names), *_clauses(spec.op, spec, pre, post, names)]
+        head = _head(spec.op, spec, pre, post, names)
+        parts = [head, *_clauses(spec.op, spec, pre, post, names)]
         structural = spec.op not in ("parallelize", "merge_steps", "agency_service")
         if len(parts) == 1 and structural and not _moves(pre, post) and pre.units() == post.units():
             parts.append(_("no change"))
-        out.append(ChangeSentence(i, phase, spec.op, spec.label, sep.join(parts)))
+        out.append(ChangeSentence(i, phase, spec.op, spec.label, sep.join(parts), head))
         pre = post
     return out
