@@ -104,9 +104,11 @@ def _round_step(value: float) -> float:
 class Levers:
     """The controls a scenario offers, and the scenario each setting of them gives."""
 
-    def __init__(self, scenario: Scenario, names: Names | None = None) -> None:
+    def __init__(self, scenario: Scenario, names: Names | None = None, *, allow_outside: bool = False,
+                 max_memory: float | None = None) -> None:
         self.scenario = scenario
-        self.base: Base = load_base(scenario)
+        # Every setting is checked like the file: traces confined, the memory budget (orgsim.budget).
+        self.base: Base = load_base(scenario, allow_outside=allow_outside, max_memory=max_memory)
         outcome = reform_scenario(scenario)
         states = [outcome.before, *[org for _label, org in outcome.states]]
         names = names or Names(scenario, states)

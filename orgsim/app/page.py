@@ -191,12 +191,15 @@ def _results_panel() -> Any:
                         ui.output_plot("leadtimes", height="520px"), ui.output_ui("tables"), value="results")
 
 
-def make_app(scenario: Scenario, lang: str) -> App:
-    """The app for ``scenario``, speaking ``lang``: a Shiny :class:`~shiny.App` to serve with uvicorn."""
+def make_app(scenario: Scenario, lang: str, *, allow_outside: bool = False, max_memory: float | None = None) -> App:
+    """The app for ``scenario``, speaking ``lang``: a Shiny :class:`~shiny.App` to serve with uvicorn.
+
+    ``allow_outside`` and ``max_memory`` hold for every setting of the levers, as for the file.
+    """
     with use_language(lang):
         outcome = reform_scenario(scenario)
         names = Names(scenario, [outcome.before, *[org for _label, org in outcome.states]])
-        levers = Levers(scenario, names)
+        levers = Levers(scenario, names, allow_outside=allow_outside, max_memory=max_memory)
         title = names.title()
         page = ui.page_sidebar(
             _sidebar(levers),

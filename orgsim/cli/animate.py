@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from orgsim.cli._common import _user_errors, lang_option, language_of
+from orgsim.cli._common import _user_errors, input_options, lang_option, language_of
 from orgsim.i18n import _, use_language
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
@@ -26,14 +26,16 @@ _SUFFIXES = (".gif", ".mp4", ".html", ".htm")
 @click.option("--seconds", type=click.FloatRange(0.2, 60), default=3.0, show_default=True,
               help="Seconds each frame stays on screen.")
 @lang_option
+@input_options
 @_user_errors
-def animate(file: str, out: Path, seconds: float, lang: str | None) -> None:
+def animate(file: str, out: Path, seconds: float, lang: str | None, allow_outside: bool,
+            max_memory: int | None) -> None:
     """The reforms step by step as an animation for slides: one frame for the start and one after each
     operator, with the change in words, the headline numbers and the org chart.
     """
     if out.suffix.lower() not in _SUFFIXES:
         raise click.BadParameter(f"{out}: the file name must end in .gif, .mp4 or .html", param_hint="-o/--out")
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     outcome = reform_scenario(scenario)
     chosen = language_of(lang, scenario)
     import matplotlib

@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from orgsim.cli._common import USAGE_ERROR, _user_errors, lang_option, language_of
+from orgsim.cli._common import USAGE_ERROR, _user_errors, input_options, lang_option, language_of
 from orgsim.i18n import _, use_language
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
@@ -49,15 +49,17 @@ def _listen(host: str, port: int) -> socket.socket:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; the default is reachable from this computer only.")
 @lang_option
+@input_options
 @_user_errors
-def app_command(file: str, port: int, host: str, lang: str | None) -> None:
+def app_command(file: str, port: int, host: str, lang: str | None, allow_outside: bool,
+                max_memory: int | None) -> None:
     """Open a web page for a training room: reforms as switches, sliders, a run, and the reform step by step.
 
     Serves the page on this computer (no network needed: every script and style
     comes with the app); open the address it prints in a browser. Ctrl-C stops it.
     Needs the app extra: pip install "orgsim[app]".
     """
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     reform_scenario(scenario)  # a reform that does not apply is the file's mistake: said now, exit 2
     chosen = language_of(lang, scenario)
     try:
@@ -73,7 +75,7 @@ def app_command(file: str, port: int, host: str, lang: str | None) -> None:
     sock = _listen(host, port)
     from orgsim.app.page import make_app
 
-    app = make_app(scenario, chosen)
+    app = make_app(scenario, chosen, allow_outside=allow_outside, max_memory=max_memory)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     with use_language(chosen):
