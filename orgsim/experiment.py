@@ -31,7 +31,7 @@ from orgsim.executors import Executor, open_executor
 from orgsim.intervals import confidence_interval
 from orgsim.model.metrics import StructureMetrics, structure_metrics
 from orgsim.model.org import Org
-from orgsim.reforms import ReformOutcome, reform_scenario
+from orgsim.reforms import ReformOutcome, reform_packages, reform_scenario
 from orgsim.scenario.schema import Scenario
 from orgsim.sim.plan import Plan, compile_plan
 from orgsim.sim.results import PERCENTILES, RunResult
@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # imported where used: they load the holiday tables and panda
 
 __all__ = [
     "State", "simulate", "run_replications", "run_state", "compare", "simulate_states", "Comparison",
+    "PackageComparison", "paired_difference",
     "StateResult", "Runner", "staffing_estimate", "confidence_interval",
 ]
 
@@ -83,12 +84,17 @@ def _arrival_times(
     return times, hashes
 
 
-def _state_org(scenario: Scenario, state: State | Org, outcome: ReformOutcome | None) -> Org:
+def _state_org(scenario: Scenario, state: State | str | Org, outcome: ReformOutcome | None) -> Org:
     if isinstance(state, Org):
         return state
-    if state not in ("before", "after"):
-        raise SimulationError(f"state must be 'before' or 'after', got {state!r}")
-    outcome = outcome or reform_scenario(scenario)
+    names = scenario.state_names()
+    if state not in names:
+        raise SimulationError(f"state must be one of {', '.join(names)}, got {state!r}")
+    if scenario.packages:
+        package = state if state != "before" else scenario.state_names()[1]  # every package starts from before
+        outcome = outcome or reform_scenario(scenario, package=package)
+    else:
+        outcome = outcome or reform_scenario(scenario)
     return outcome.before if state == "before" else outcome.after
 
 
@@ -98,7 +104,7 @@ def _seed(scenario: Scenario, seed: int | None) -> int:
 
 def simulate(
     scenario: Scenario,
-    state: State | Org = "after",
+    state: State | str | Org = "after",
     *,
     seed: int | None = None,
     replication: int = 0,
@@ -168,7 +174,7 @@ class Runner:
 
 def run_replications(
     scenario: Scenario,
-    state: State | Org = "after",
+    state: State | str | Org = "after",
     *,
     replications: int | None = None,
     seed: int | None = None,
@@ -300,11 +306,14 @@ class StateResult:
         Drawn from each run's quantile sketches (per project type), weighted
         by their counts; ``days`` runs over every quantile kept, so the curve
         follows the distribution to within 1/200 of each part's applications.
+        Pooled (``project_type`` None), it is the project types'; case types
+        (enforcement cases) are drawn by name only.
         """
         if clock not in CLOCKS:
             raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
         sketches = [t.sketches[clock] for r in self.runs for t in r.project_types
-                    if t.count and (project_type is None or t.project_type == project_type)]
+                    if t.count and (t.project_type == project_type if project_type is not None
+                                    else t.kind == "approval")]
         if not sketches:
             return np.empty(0), np.empty(0), 0
         days = np.unique(np.concatenate([s.quantiles for s in sketches]))
@@ -314,12 +323,20 @@ class StateResult:
             share += s.count * s.cdf(days)
         return days, share / total, total
 
-    def project_types(self) -> list[str]:
-        """Ids of the project types, in the scenario's order."""
-        return [t.project_type for t in self.runs[0].project_types] if self.runs else []
+    def project_types(self, kind: str | None = None) -> list[str]:
+        """Ids of the project types, in the scenario's order, then the case types of enforcement cases.
+
+        ``kind``: only those of this kind, ``approval`` (the project types) or ``enforcement``.
+        """
+        if not self.runs:
+            return []
+        return [t.project_type for t in self.runs[0].project_types if kind is None or t.kind == kind]
 
     def by_project_type(self) -> dict[str, dict[str, Any]]:
         """The state's results per project type, by id: lead times, limit, share over it, throughput, time split.
+
+        Case types (enforcement cases, each way of resolving them) follow the
+        project types, with ``kind`` "enforcement"; they are not in the pooled figures.
 
         Lead times as :meth:`lead_time` gives them (None when the state is
         unstable); other figures are means over replications. The same fields
@@ -335,6 +352,7 @@ class StateResult:
             out[type_id] = {
                 "name": name,
                 "name_en": name_en,
+                "kind": parts[0].kind,
                 "applications_per_replication": float(np.mean([p.count for p in parts])),
                 "statutory_limit_days": parts[0].statutory_limit_days,
                 "lead_time_working_days": self.lead_time(project_type=type_id),
@@ -353,7 +371,13 @@ class StateResult:
         scenario = self.scenario
         if scenario is None or scenario.workload is None:
             return {}
-        return {t.id: (t.name, t.name_en) for t in scenario.workload.project_types}
+        from orgsim.sim.plan import RESOLUTION_NAMES, case_type_id, case_type_names
+
+        out = {t.id: (t.name, t.name_en) for t in scenario.workload.project_types}
+        for c in scenario.workload.enforcement_cases:  # each way of resolving them is a case type
+            for way in RESOLUTION_NAMES:
+                out[case_type_id(c.id, way)] = case_type_names(c.name, c.name_en, way)
+        return out
 
     def project_type_metric(self, project_type: str, key: str) -> np.ndarray:
         """One flat statistic of one project type (its ``replications.csv`` column) per replication."""
@@ -429,7 +453,8 @@ class StateResult:
 
 
 def staffing_estimate(plan: Plan, utilisation_target: float) -> dict[str, dict[str, int]]:
-    """Officers per unit in ``plan``, and the fewest that keep each queue at or below the target (Erlang C)."""
+    """Per unit in ``plan``: case officers, and the fewest that keep each queue at or below the target
+    (Erlang C); support staff, and those who would do all its support work (``plan.support``)."""
     from orgsim.sim.estimate import estimate_plan
 
     est = estimate_plan(plan, utilisation_target)
@@ -439,7 +464,58 @@ def staffing_estimate(plan: Plan, utilisation_target: float) -> dict[str, dict[s
             row = out.setdefault(p.unit, {"officers": 0, "needed": 0})
             row["officers"] += p.servers
             row["needed"] += p.servers_needed
+    for unit, s in plan.support.items():
+        row = out.setdefault(unit, {"officers": 0, "needed": 0})
+        row["support"] = s.staff
+        row["support_needed"] = s.needed
     return dict(sorted(out.items()))
+
+
+def paired_difference(before: StateResult, after: StateResult, key: str) -> dict[str, Any]:
+    """``after`` minus ``before`` of a per-replication metric: mean and paired 95% CI (None if either is unstable)."""
+    if not (before.stable and after.stable):
+        return {"mean": None, "ci95": None}
+    d = after.metric(key) - before.metric(key)
+    return {"mean": _mean_or_none(d), "ci95": _interval(d)}
+
+
+def _difference_dict(before: StateResult, after: StateResult) -> dict[str, Any]:
+    """The ``difference`` object of ``compare --json``: ``after`` against ``before``, paired by replication."""
+    return {
+        "headcount": after.structure.headcount - before.structure.headcount,
+        "lead_time_working_days": {
+            "mean": paired_difference(before, after, "lead_working_mean"),
+            **{f"p{p}": paired_difference(before, after, f"lead_working_p{p}") for p in PERCENTILES},
+        },
+        "lead_time_calendar_days": {
+            "mean": paired_difference(before, after, "lead_calendar_mean"),
+            **{f"p{p}": paired_difference(before, after, f"lead_calendar_p{p}") for p in PERCENTILES},
+        },
+        "by_project_type": difference_by_project_type(before, after),
+    }
+
+
+def difference_by_project_type(before: StateResult, after: StateResult) -> dict[str, dict[str, Any]]:
+    """Per project type (in both states), ``after`` minus ``before``: lead times and share over the limit, paired."""
+    out: dict[str, dict[str, Any]] = {}
+    both = [t for t in after.project_types() if t in set(before.project_types())]
+    stable = before.stable and after.stable
+    for type_id in both:
+        def diff(key: str, type_id: str = type_id) -> dict[str, Any]:
+            if not stable:
+                return {"mean": None, "ci95": None}
+            d = after.project_type_metric(type_id, key) - before.project_type_metric(type_id, key)
+            d = d[~np.isnan(d)]  # replications in which the type had no application in a state
+            return {"mean": _mean_or_none(d), "ci95": _interval(d)}
+
+        out[type_id] = {
+            "lead_time_working_days": {"mean": diff("lead_working_mean"),
+                                       **{f"p{p}": diff(f"lead_working_p{p}") for p in PERCENTILES}},
+            "lead_time_calendar_days": {"mean": diff("lead_calendar_mean"),
+                                        **{f"p{p}": diff(f"lead_calendar_p{p}") for p in PERCENTILES}},
+            "share_over_statutory_limit": diff("share_over_limit"),
+        }
+    return out
 
 
 @dataclass(frozen=True)
@@ -453,34 +529,18 @@ class Comparison:
     replications: int
     outcome: ReformOutcome
 
+    @property
+    def states(self) -> dict[str, StateResult]:
+        """The states by name: ``before`` and ``after``."""
+        return {"before": self.before, "after": self.after}
+
     def difference(self, key: str) -> dict[str, Any]:
         """After minus before of a per-replication metric: mean and paired 95% CI."""
-        if not (self.before.stable and self.after.stable):
-            return {"mean": None, "ci95": None}
-        d = self.after.metric(key) - self.before.metric(key)
-        return {"mean": _mean_or_none(d), "ci95": _interval(d)}
+        return paired_difference(self.before, self.after, key)
 
     def difference_by_project_type(self) -> dict[str, dict[str, Any]]:
         """Per project type (in both states), after minus before: lead times and share over the limit, paired."""
-        out: dict[str, dict[str, Any]] = {}
-        both = [t for t in self.after.project_types() if t in set(self.before.project_types())]
-        stable = self.before.stable and self.after.stable
-        for type_id in both:
-            def diff(key: str, type_id: str = type_id) -> dict[str, Any]:
-                if not stable:
-                    return {"mean": None, "ci95": None}
-                d = (self.after.project_type_metric(type_id, key) - self.before.project_type_metric(type_id, key))
-                d = d[~np.isnan(d)]  # replications in which the type had no application in a state
-                return {"mean": _mean_or_none(d), "ci95": _interval(d)}
-
-            out[type_id] = {
-                "lead_time_working_days": {"mean": diff("lead_working_mean"),
-                                           **{f"p{p}": diff(f"lead_working_p{p}") for p in PERCENTILES}},
-                "lead_time_calendar_days": {"mean": diff("lead_calendar_mean"),
-                                            **{f"p{p}": diff(f"lead_calendar_p{p}") for p in PERCENTILES}},
-                "share_over_statutory_limit": diff("share_over_limit"),
-            }
-        return out
+        return difference_by_project_type(self.before, self.after)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per state and replication, with the seed, scenario hash and version.
@@ -496,26 +556,77 @@ class Comparison:
         """The documented ``compare --json`` contract (docs/compare-json.md)."""
         from orgsim import __version__
 
+        before, after = self.before.summary_dict(), self.after.summary_dict()
         return {
             "scenario": self.scenario.scenario.name,
             "seed": self.seed,
             "replications": self.replications,
             "orgsim_version": __version__,
             "scenario_sha256": self.scenario.sha256,
-            "before": self.before.summary_dict(),
-            "after": self.after.summary_dict(),
-            "difference": {
-                "headcount": self.after.structure.headcount - self.before.structure.headcount,
-                "lead_time_working_days": {
-                    "mean": self.difference("lead_working_mean"),
-                    **{f"p{p}": self.difference(f"lead_working_p{p}") for p in PERCENTILES},
-                },
-                "lead_time_calendar_days": {
-                    "mean": self.difference("lead_calendar_mean"),
-                    **{f"p{p}": self.difference(f"lead_calendar_p{p}") for p in PERCENTILES},
-                },
-                "by_project_type": self.difference_by_project_type(),
-            },
+            "before": before,
+            "after": after,
+            "states": {"before": before, "after": after},
+            "difference": _difference_dict(self.before, self.after),
+        }
+
+
+@dataclass(frozen=True)
+class PackageComparison:
+    """The organisation before its reforms and after each of several packages, on common random numbers.
+
+    Every state meets the same applicants with the same draws wherever a step
+    is unchanged, so each package's difference from ``before`` is paired, and
+    ``package(name)`` is exactly the comparison a scenario with that package
+    alone as its ``reforms`` gives.
+    """
+
+    scenario: Scenario
+    #: ``before``, then each package in the scenario's order.
+    states: dict[str, StateResult]
+    seed: int
+    replications: int
+    outcomes: dict[str, ReformOutcome]
+
+    @property
+    def before(self) -> StateResult:
+        return self.states["before"]
+
+    @property
+    def packages(self) -> list[str]:
+        return [name for name in self.states if name != "before"]
+
+    def package(self, name: str) -> Comparison:
+        """Before against one package, as a :class:`Comparison` (for tables, figures and the report)."""
+        if name not in self.outcomes:
+            raise KeyError(f"no package {name!r}; packages: {', '.join(self.packages)}")
+        return Comparison(self.scenario, self.before, self.states[name], self.seed, self.replications,
+                          self.outcomes[name])
+
+    def difference(self, name: str, key: str) -> dict[str, Any]:
+        """Package ``name`` minus before of a per-replication metric: mean and paired 95% CI."""
+        return paired_difference(self.before, self.states[name], key)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per state and replication (``state`` is ``before`` or a package's name)."""
+        import pandas as pd
+
+        return pd.DataFrame([row for state in self.states.values() for row in state._rows(self.seed, self.scenario)])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``compare --json`` document of a scenario with packages (docs/compare-json.md)."""
+        from orgsim import __version__
+
+        states = {name: state.summary_dict() for name, state in self.states.items()}
+        return {
+            "scenario": self.scenario.scenario.name,
+            "seed": self.seed,
+            "replications": self.replications,
+            "orgsim_version": __version__,
+            "scenario_sha256": self.scenario.sha256,
+            "packages": self.packages,
+            "before": states["before"],
+            "states": states,
+            "difference": {name: _difference_dict(self.before, self.states[name]) for name in self.packages},
         }
 
 
@@ -609,7 +720,7 @@ def _simulate_states(scenario: Scenario, orgs: dict[str, Org], replications: int
 
 def run_state(
     scenario: Scenario,
-    state: State | Org = "after",
+    state: State | str | Org = "after",
     *,
     replications: int | None = None,
     seed: int | None = None,
@@ -649,8 +760,11 @@ def compare(
     workers: int | None = None,
     address: str | None = None,
     event_log: str | Path | None = None,
-) -> Comparison:
+) -> Comparison | PackageComparison:
     """Simulate the organisation before and after its reforms, paired replication by replication.
+
+    A scenario with ``packages`` gives a :class:`PackageComparison`: before
+    and after each package, all on the same random numbers.
 
     Parameters
     ----------
@@ -670,12 +784,15 @@ def compare(
         Also write the runs' event log to this file: .csv, .parquet or .xes
         (:mod:`orgsim.eventlog.writer`, docs/data.md).
     """
-    outcome = reform_scenario(scenario)
     n = replications or scenario.simulation.replications
     seed = _seed(scenario, seed)
+    outcomes = reform_packages(scenario)
+    orgs = {"before": next(iter(outcomes.values())).before} | {name: o.after for name, o in outcomes.items()}
     states = simulate_states(
-        scenario, {"before": outcome.before, "after": outcome.after}, replications=n, seed=seed,
+        scenario, orgs, replications=n, seed=seed,
         keep_records=keep_records, progress=progress, executor=executor, workers=workers, address=address,
         event_log=event_log,
     )
-    return Comparison(scenario, states["before"], states["after"], seed, n, outcome)
+    if scenario.packages:
+        return PackageComparison(scenario, states, seed, n, outcomes)
+    return Comparison(scenario, states["before"], states["after"], seed, n, outcomes["after"])

@@ -126,7 +126,7 @@ _COMPONENT_COLOURS = {
 #: One colour per unit kind, in the order of the scenario format (13 kinds).
 _KIND_PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-    "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#98df8a", "#c5b0d5",
+    "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#98df8a", "#c5b0d5", "#ffbb78", "#f7b6d2",
 )
 KIND_COLOURS = dict(zip(UNIT_KINDS, _KIND_PALETTE, strict=True))
 #: How the org chart marks what operators did (the words, for the tags and the legend), and in which colour.
@@ -605,7 +605,8 @@ def plot_lead_times(
         raise ValueError(f"style must be 'ecdf' or 'hist', got {style!r}")
     ctx = _comparison_ctx(comparison, lang, english)
     states = (comparison.before, comparison.after)
-    types = comparison.after.project_types() or comparison.before.project_types()
+    # The project types' (approvals'): enforcement case types are in the tables, not here.
+    types = comparison.after.project_types("approval") or comparison.before.project_types("approval")
     panels: list[str | None] = [None] + list(types) if len(types) > 1 else (list(types) or [None])
     ncols = 1 if len(panels) == 1 else 2
     nrows = math.ceil(len(panels) / ncols)
@@ -925,7 +926,7 @@ def plot_time_split(result: Comparison, *, lang: str | None = None, english: boo
     comparison = _require_comparison(result)
     ctx = _comparison_ctx(comparison, lang, english)
     states = (comparison.before, comparison.after)
-    types = comparison.after.project_types()
+    types = comparison.after.project_types("approval")  # enforcement case types are in the tables
     groups: list[str | None] = [None] + (list(types) if len(types) > 1 else [])
     rows: list[tuple[str, StateResult, dict[str, float]]] = []
     with use_language(ctx.lang):

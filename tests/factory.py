@@ -32,16 +32,26 @@ def network_scenario(
     handoff: dict | None = None,
     reforms: list | None = None,
     calendar: dict | None = None,
+    attributes: dict[str, float] | None = None,
+    enforcement_cases: list[dict[str, Any]] | None = None,
+    jurisdictions: dict[str, str] | None = None,
 ) -> Scenario:
-    """One bureau per node under a committee; node = {id, servers, service, rework?, signoff?}.
+    """One bureau per node under a committee; node = {id, servers, service, rework?, signoff?, leaders?}.
+
+    Steps (by default one per node, in a chain) may carry any StepSpec field:
+    ``probability``, ``when`` (an attribute of ``attributes``), ``rework_to``.
+    ``jurisdictions`` puts nodes' bureaus in another jurisdiction (as city
+    departments, for ``city``); ``enforcement_cases`` are the workload's.
 
     The committee has no leaders so sign-off chains stay inside each bureau.
     """
     units = [{"id": "committee", "name": "管委会", "kind": "committee", "leaders": {"chief": 0, "deputies": 0}}]
     functions = []
     for n in nodes:
+        where = (jurisdictions or {}).get(n["id"], "zone")
         units.append({
-            "id": f"u_{n['id']}", "name": f"局{n['id']}", "kind": "bureau", "parent": "committee",
+            "id": f"u_{n['id']}", "name": f"局{n['id']}", "kind": "bureau" if where == "zone" else "city_department",
+            "parent": "committee" if where == "zone" else None, "jurisdiction": where,
             "leaders": n.get("leaders", {"chief": 1, "deputies": 0}),
         })
         functions.append({
@@ -56,10 +66,13 @@ def network_scenario(
             if k:
                 step["after"] = [f"s_{nodes[k - 1]['id']}"]
             steps.append(step)
-    workload: dict[str, Any] = {
-        "project_types": [{"id": "p", "name": "项目", "arrivals": {"rate": rate_per_day, "per": "day"},
-                           "steps": steps}],
-    }
+    project_type: dict[str, Any] = {"id": "p", "name": "项目", "arrivals": {"rate": rate_per_day, "per": "day"},
+                                    "steps": steps}
+    if attributes:
+        project_type["attributes"] = attributes
+    workload: dict[str, Any] = {"project_types": [project_type]}
+    if enforcement_cases:
+        workload["enforcement_cases"] = enforcement_cases
     if signoff_time:
         workload["signoff_time"] = signoff_time
     if resubmission_delay:

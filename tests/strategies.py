@@ -49,6 +49,7 @@ __all__ = [
 OPERATOR_NAMES = (
     "merge", "merge_zones", "strip", "devolve", "flatten", "one_stop", "parallelize",
     "merge_steps", "agency_service", "spin_off", "cap_headcount", "set_leadership",
+    "coordinate", "one_window", "enforcement_bureau",
 )
 LEDGER_FIELDS = ("released", "hired", "released_outside", "hired_outside", "moved_out", "moved_in")
 INTERNAL_KINDS = ("bureau", "department", "office", "centre", "park", "institution", "window")
@@ -103,8 +104,8 @@ def graph_dump(org: o.Org) -> tuple:
 
 
 def org_dump(org: o.Org) -> tuple:
-    """Graph, approval paths and ledger of an organisation, comparable with ``==``."""
-    return (graph_dump(org), repr(org.flows), repr(org.ledger))
+    """Graph, approval paths, ledger, hand-off rules and case flows of an organisation, comparable with ``==``."""
+    return (graph_dump(org), repr(org.flows), repr(org.ledger), repr(org.handoff_rules), repr(org.case_flows))
 
 
 def _ledger(org: o.Org, name: str) -> int:
@@ -123,8 +124,9 @@ def _is_forest(org: o.Org) -> bool:
 def check_step(before: o.Org, after: o.Org, changes: list) -> None:
     """Assert every invariant of ``after`` and every conservation law from ``before``."""
     assert org_problems(after) == []
-    # the same functions, each with exactly one owner (a unit)
-    assert sorted(after.functions()) == sorted(before.functions())
+    # the same functions (one_window may add its intake), each with exactly one owner (a unit)
+    assert set(after.functions()) >= set(before.functions())
+    assert set(after.functions()) == set(before.functions()) or all(c.op == "one_window" for c in changes)
     for f in after.functions():
         owners = [u for u, _, d in after.graph.in_edges(f, data=True) if d[o.EDGE_TYPE] == o.PERFORMS]
         assert len(owners) == 1 and after.is_unit(owners[0]), (f, owners)
@@ -264,6 +266,7 @@ def scenarios(
         project_types = []
         for t in range(draw(st.sampled_from([0, 1, 1, 2, 2]))):
             steps = []
+            above: dict[str, set[str]] = {}
             for k in range(draw(st.integers(1, 5))):
                 fn = draw(st.one_of(
                     st.sampled_from(capable),
@@ -273,9 +276,19 @@ def scenarios(
                 earlier = [f"s{j}" for j in range(k)]
                 after = draw(st.lists(st.sampled_from(earlier), unique=True, max_size=2)) if earlier else []
                 # step ids repeat across project types, so a path operator may hit several
-                steps.append({"id": f"s{k}", "function": fn, "after": after})
+                step: dict[str, Any] = {"id": f"s{k}", "function": fn, "after": after}
+                # steps not every application needs, and files sent back to an earlier step
+                step["probability"] = draw(st.sampled_from([1.0, 1.0, 1.0, 0.5]))
+                if draw(st.integers(0, 4)) == 0:
+                    step["when"] = "heavy"
+                above[step["id"]] = set(after).union(*(above[a] for a in after))
+                if above[step["id"]] and draw(st.integers(0, 3)) == 0:
+                    step["rework_to"] = draw(st.sampled_from(sorted(above[step["id"]])))
+                steps.append(step)
+            _drop_rework_conflicts(steps)
             project_types.append(
-                {"id": f"t{t}", "name": f"t{t}", "arrivals": {"rate": 10, "per": "year"}, "steps": steps}
+                {"id": f"t{t}", "name": f"t{t}", "arrivals": {"rate": 10, "per": "year"}, "steps": steps,
+                 "attributes": {"heavy": 0.4}}
             )
         if project_types:
             data["workload"] = {"project_types": project_types}
@@ -292,7 +305,28 @@ def scenarios(
         pooled_type = {"id": "tp", "name": "tp", "arrivals": {"rate": 10, "per": "year"},
                        "steps": [{"id": "s0", "function": "fp"}]}
         data.setdefault("workload", {"project_types": []})["project_types"].append(pooled_type)
+    staffed_functions = [f["id"] for f in functions if f["officers"] > 0]
+    if "workload" in data and staffed_functions and draw(st.booleans()):
+        # enforcement cases for one or two powers, resolved three ways
+        data["workload"]["enforcement_cases"] = [
+            {"id": f"e{k}", "name": f"e{k}", "function": fid, "rate": 20, "per": "year",
+             "resolution": {"service": {"share": 0.3, "time": _SERVICE}, "management": {"share": 0.3, "time": _SERVICE},
+                            "enforcement": {"share": 0.4, "time": _SERVICE}}}
+            for k, fid in enumerate(draw(st.lists(st.sampled_from(staffed_functions), min_size=1, max_size=2,
+                                                  unique=True)))
+        ]
     return s.Scenario.model_validate(data)
+
+
+def _drop_rework_conflicts(steps: list[dict[str, Any]]) -> None:
+    """Send files back to the step itself where two steps in progress at once would share a send-back."""
+    dag = nx.DiGraph()
+    dag.add_nodes_from(s["id"] for s in steps)
+    dag.add_edges_from((a, s["id"]) for s in steps for a in s["after"])
+    for step in steps:
+        targets = {x["id"]: x["rework_to"] for x in steps if "rework_to" in x}
+        if any(b == step["id"] for _, b, _ in o.rework_conflicts(dag, targets)):
+            del step["rework_to"]
 
 
 def orgs(**kw: Any) -> st.SearchStrategy[o.Org]:
@@ -303,7 +337,7 @@ def orgs(**kw: Any) -> st.SearchStrategy[o.Org]:
 
 
 def _case_functions(org: o.Org) -> set[str]:
-    return {f for flow in org.flows for f in flow.functions()}
+    return org.case_functions()
 
 
 def _related(org: o.Org, a: str, b: str) -> bool:
@@ -344,12 +378,46 @@ def _one_stop_groups(org: o.Org) -> dict[str, list[str]]:
 
 
 def _detour(flow: o.Flow, group: list[str]) -> bool:
+    """True when the group cannot be parallelised or merged in ``flow``.
+
+    A path between two members through an outside step; a function needed
+    by two members under different conditions, or members sending files
+    back to different outside steps (merge_steps refuses both); or two
+    steps left in progress at once that send files back through a shared
+    step (parallelize would break the path).
+    """
     dag = flow.dag()
     for a in group:
         for mid in nx.descendants(dag, a):
             if mid not in group and any(b in nx.descendants(dag, mid) for b in group if b != a):
                 return True
-    return False
+    need_of: dict[str, object] = {}
+    for sid in group:
+        step = flow.step(sid)
+        for k, f in enumerate(step.functions):
+            if need_of.setdefault(f, step.need(k)) != step.need(k):
+                return True
+    if len({flow.step(sid).rework_to for sid in group} - {None, *group}) > 1:
+        return True
+    together = nx.DiGraph(dag)
+    preds = {p for x in group for p in dag.predecessors(x) if p not in group}
+    succs = {s for x in group for s in dag.successors(x) if s not in group}
+    together.remove_edges_from([(a, b) for a, b in dag.edges if a in group or b in group])
+    together.add_edges_from((p, x) for p in preds for x in group)
+    together.add_edges_from((x, s) for x in group for s in succs)
+    targets = {s.id: s.rework_to for s in flow.steps
+               if s.rework_to is not None and s.rework_to in nx.ancestors(together, s.id)}
+    if o.rework_conflicts(together, targets):
+        return True
+    merged = dag
+    for x in group[1:]:
+        merged = nx.contracted_nodes(merged, group[0], x, self_loops=False)
+    outside = {flow.step(sid).rework_to for sid in group} - {None, *group}
+    targets = {s.id: (group[0] if s.rework_to in group else s.rework_to) for s in flow.steps
+               if s.rework_to is not None and s.id not in group}
+    if outside:
+        targets[group[0]] = outside.pop()
+    return bool(o.rework_conflicts(merged, targets))
 
 
 def _step_groups(org: o.Org) -> list[tuple[str, tuple[str, ...]]]:
@@ -386,7 +454,7 @@ def cap_room(org: o.Org, within: str) -> tuple[int, int]:
 def applicable(org: o.Org) -> list[str]:
     """Operators for which :func:`operator_specs` can draw a spec in ``org``."""
     units = org.units()
-    out = ["set_leadership", "cap_headcount", "spin_off"]
+    out = ["set_leadership", "cap_headcount", "spin_off", "coordinate", "one_window"]
     if _unrelated_pairs(org, units):
         out.append("merge")
     heads = [u for u in units if org.parent(u) is None or org.attr(u, o.KIND) in ("sub_district", "township")]
@@ -399,7 +467,7 @@ def applicable(org: o.Org) -> list[str]:
     if any(org.parent(u) is not None for u in units):
         out.append("flatten")
     if org.functions():
-        out.append("one_stop")
+        out += ["one_stop", "enforcement_bureau"]
     if org.flows:
         out.append("agency_service")
     if _step_groups(org):
@@ -409,7 +477,8 @@ def applicable(org: o.Org) -> list[str]:
 
 def weighted(ops: list[str]) -> list[str]:
     """``ops`` with the operators that are applicable less often listed three times."""
-    rare = ("devolve", "parallelize", "merge_steps", "agency_service")
+    rare = ("devolve", "parallelize", "merge_steps", "agency_service", "coordinate", "one_window",
+            "enforcement_bureau")
     return ops + [op for op in ops if op in rare] * 2
 
 
@@ -606,11 +675,61 @@ def _set_leadership(draw: Any, org: o.Org) -> Any:
                  "chief": draw(st.integers(0, 1)), "deputies": draw(st.integers(0, 5))})
 
 
+@st.composite
+def _coordinate(draw: Any, org: o.Org) -> Any:
+    jurisdictions = sorted({org.attr(u, o.JURISDICTION) for u in org.units()})
+
+    def side() -> dict[str, Any]:
+        if draw(st.booleans()):
+            return {"units": draw(st.lists(st.sampled_from(org.units()), min_size=1, max_size=2, unique=True))}
+        return {"jurisdictions": draw(st.lists(st.sampled_from(jurisdictions), min_size=1, max_size=2, unique=True))}
+
+    how = draw(st.sampled_from(["factor", "handoff"]))
+    data: dict[str, Any] = {"op": "coordinate", "between": [side(), side()], "both_ways": draw(st.booleans())}
+    if how == "factor":
+        data["factor"] = draw(st.sampled_from([0.0, 0.4, 1.5]))
+    else:
+        data["handoff"] = {"dist": "deterministic", "value": draw(st.sampled_from([0.0, 1.0])), "unit": "days"}
+    return spec(data)
+
+
+@st.composite
+def _one_window(draw: Any, org: o.Org) -> Any:
+    zone = org.zone_units()
+    intakes = [f for f in org.functions() if org.attr(f, o.SERVICE_TIME) is not None and org.attr(f, o.OFFICERS) >= 1]
+    if intakes and draw(st.booleans()):
+        intake: Any = draw(st.sampled_from(intakes))
+    else:
+        intake = {"id": _fresh(org, "w"), "name": "受理", "officers": draw(st.integers(1, 3)), "service_time": _SERVICE}
+    if zone and draw(st.booleans()):
+        window: Any = draw(st.sampled_from(zone))
+    else:
+        window = _new_unit(org, parent=draw(st.sampled_from(zone)) if zone else None)
+    ids = [f.id for f in org.flows]
+    return spec({"op": "one_window", "window": window, "intake": intake,
+                 "project_types": draw(st.lists(st.sampled_from(ids), unique=True, max_size=len(ids))) if ids else [],
+                 "support": draw(st.integers(0, 2))})
+
+
+@st.composite
+def _enforcement_bureau(draw: Any, org: o.Org) -> Any:
+    groups = _one_stop_groups(org)
+    pool = groups[draw(st.sampled_from(sorted(groups)))]
+    functions = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True))
+    jurisdiction = org.attr(org.owner(functions[0]), o.JURISDICTION)
+    existing = [u for u in org.units() if org.attr(u, o.JURISDICTION) == jurisdiction]
+    bureau: Any = draw(st.sampled_from(existing)) if existing and draw(st.booleans()) else _new_unit(org)
+    resolution = draw(st.sampled_from([None, {"service": 0.7, "management": 0.2, "enforcement": 0.1}]))
+    return spec({"op": "enforcement_bureau", "functions": functions, "categories": [], "bureau": bureau,
+                 "pooled": draw(st.booleans()), "resolution": resolution})
+
+
 _SPECS = {
     "merge": _merge, "merge_zones": _merge_zones, "strip": _strip, "devolve": _devolve,
     "flatten": _flatten, "one_stop": _one_stop, "parallelize": _parallelize,
     "merge_steps": _merge_steps, "agency_service": _agency_service, "spin_off": _spin_off,
     "cap_headcount": _cap_headcount, "set_leadership": _set_leadership,
+    "coordinate": _coordinate, "one_window": _one_window, "enforcement_bureau": _enforcement_bureau,
 }
 
 
@@ -624,7 +743,7 @@ def operator_specs(org: o.Org, op: str) -> st.SearchStrategy[Any]:
 
 _ID_KEYS = frozenset({
     "units", "functions", "within", "to", "accept", "bureau", "intake", "company", "steps",
-    "project_types", "into", "id", "parent", "kinds",
+    "project_types", "into", "id", "parent", "kinds", "window",
 })
 
 
@@ -650,7 +769,7 @@ def _id_pools(org: o.Org) -> dict[str, list[str]]:
     function_like = functions + units[:1] + ["ghost"]
     return {
         "units": unit_like, "within": unit_like, "to": unit_like, "parent": unit_like,
-        "bureau": unit_like, "company": unit_like, "id": units + functions + ["fresh_id"],
+        "bureau": unit_like, "company": unit_like, "window": unit_like, "id": units + functions + ["fresh_id"],
         "functions": function_like, "accept": function_like, "intake": function_like,
         "steps": steps + ["ghost"], "into": steps + ["ghost"], "project_types": flows + ["ghost"],
         "kinds": list(s.UNIT_KINDS),
@@ -733,6 +852,17 @@ def wild_specs(draw: Any, org: o.Org) -> Any:
     elif op == "cap_headcount":
         data = {"within": draw(unit_id), "cap": draw(st.integers(0, 80)),
                 "policy": draw(st.sampled_from(["proportional", "support_first", "frontline_first"]))}
+    elif op == "coordinate":
+        data = {"between": [{"units": draw(some(unit_id, 1, 2))}, {"units": draw(some(unit_id, 1, 2))}],
+                "factor": 0.5}
+    elif op == "one_window":
+        data = {"window": draw(st.one_of(unit_id, new_unit)),
+                "intake": draw(st.one_of(function_id, st.builds(
+                    dict, id=st.sampled_from([_fresh(org, "w"), *functions]), name=st.just("受理"),
+                    service_time=st.just(_SERVICE)))),
+                "project_types": draw(some(st.sampled_from(flows), 0, 2))}
+    elif op == "enforcement_bureau":
+        data = {**selector, "bureau": draw(st.one_of(unit_id, new_unit))}
     else:
         data = {"units": draw(some(unit_id)), "kinds": draw(some(st.sampled_from(s.UNIT_KINDS), 1, 2)),
                 "deputies": draw(st.integers(0, 3))}

@@ -132,12 +132,14 @@ def test_apply_text() -> None:
     assert ("  1. [2020] Land bureau, Planning bureau and Construction bureau merged into Land, planning and "
             "construction bureau; leadership posts 9 → 4; 8 posts cut") in lines
     assert any(line.startswith("headcount ") and "87" in line and "60" in line for line in lines)
-    assert lines[-1].startswith("Where the staff went: ")
+    assert lines[-2].startswith("Where the staff went: ")
+    # The tutorial's two social-affairs duties (no items counted) went to the sub-district.
+    assert lines[-1] == "Where the social-affairs duties are: sub-districts: 0 items in 2 duties."
     zh = run("apply", TUTORIAL, "--lang", "zh").stdout.splitlines()
     assert zh[0] == "示范高新区（教程）：6 项改革措施"
     assert "  1. [2020] 国土局、规划局、建设局 合并为 国土规划建设局；领导职数 9 → 4；精简 8 人" in zh
     assert "  6. [2021] 管委会 员额上限 60 人；精简 5 人" in zh
-    assert zh[-1] == "人员去向：留在开发区政府 60；转至街道 17；精简 13；转入 3。"
+    assert zh[-2] == "人员去向：留在开发区政府 60；转至街道 17；精简 13；转入 3。"
 
 
 def test_apply_json_contract() -> None:

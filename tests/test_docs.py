@@ -186,9 +186,10 @@ def test_directives_name_known_blocks() -> None:
 @pytest.mark.parametrize("block", COMPLETE, ids=_ids(COMPLETE))
 def test_complete_scenario_loads_and_its_reforms_apply(block: Block) -> None:
     scenario = parse_scenario(block.text, block.where)
-    outcome = reform_scenario(scenario)
-    assert len(outcome.states) == len(scenario.operators())
-    _check_ledger(outcome)
+    for package in scenario.packages or [None]:
+        outcome = reform_scenario(scenario, package=package)
+        assert len(outcome.states) == len(scenario.operators(package))
+        _check_ledger(outcome)
 
 
 @pytest.mark.parametrize("block", FRAGMENTS, ids=_ids(FRAGMENTS))

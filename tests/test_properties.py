@@ -109,7 +109,7 @@ def test_random_operator_sequences_keep_invariants_and_conserve_staff():
             start.total_headcount() + total["hired"] + total["hired_outside"]
             == org.total_headcount() + total["released"] + total["released_outside"]
         )
-        assert sorted(org.functions()) == sorted(start.functions())
+        assert set(org.functions()) >= set(start.functions())  # one_window may add its intake
         event(f"{n_applied} operators applied")
         examples.append(n_applied)
 

@@ -72,17 +72,35 @@ def _read_sweep(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _simulate(scenario: Scenario, replications: int | None, seed: int | None) -> Comparison:
+def _simulate(scenario: Scenario, replications: int | None, seed: int | None, package: str | None = None) -> Comparison:
     from orgsim.cli.simulate import _warn_unstable
+    from orgsim.experiment import PackageComparison
 
     n = replications or scenario.simulation.replications
-    with _progress(2 * n, _("simulating")) as progress:
-        result = compare(scenario, replications=n, seed=seed, progress=progress)
+    name = _package_name(scenario, package)
+    with _progress(len(scenario.state_names()) * n, _("simulating")) as progress:
+        compared = compare(scenario, replications=n, seed=seed, progress=progress)
+    # Figures and the report show the state before against one package: the
+    # comparison of all packages is simulated (same numbers) and one is drawn.
+    result = compared.package(name) if isinstance(compared, PackageComparison) and name else compared
+    assert isinstance(result, Comparison)
     _warn_unstable([result.before, result.after])
     return result
 
 
+def _package_name(scenario: Any, package: str | None) -> str | None:
+    names = list(scenario.packages)
+    if package is None and names:
+        raise click.BadParameter(f"the scenario compares packages {', '.join(names)}; figures and the report show "
+                                 "one against the state before: name it", param_hint="--package")
+    if package is not None and package not in names:
+        known = ", ".join(names) or "none (the scenario has one reform list)"
+        raise click.BadParameter(f"no package {package!r}; packages: {known}", param_hint="--package")
+    return package
+
+
 _sim_options = [
+    click.option("--package", metavar="NAME", help="Of a scenario with packages: the one drawn against before."),
     click.option("-r", "--replications", type=click.IntRange(1, 10_000),
                  help="Replications (default: the scenario's)."),
     click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
@@ -111,7 +129,7 @@ def _with_sim_options(func: F) -> F:
               help="Resolution of PNG output.")
 @_with_sim_options
 @_user_errors
-def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, dpi: int,
+def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, dpi: int, package: str | None,
          replications: int | None, seed: int | None, lang: str | None, english: bool, allow_outside: bool,
          max_memory: int | None) -> None:
     """Draw one figure of a scenario: org chart, lead times, utilisation, headcount
@@ -141,7 +159,7 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
 
     with use_language(chosen):
         if kind in _SIMULATED:
-            result = _simulate(scenario, replications, seed)
+            result = _simulate(scenario, replications, seed, package)
             if kind == "leadtime":
                 fig = plotting.plot_lead_times(result, clock=clock, lang=chosen)
             elif kind == "utilisation":
@@ -152,7 +170,7 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
             assert frame is not None, "--kind sweep without --sweep was refused above"
             fig = plotting.plot_sweep(frame, scenario=scenario, lang=chosen)
         else:
-            outcome = reform_scenario(scenario)
+            outcome = reform_scenario(scenario, package=_package_name(scenario, package))
             draw = plotting.plot_orgchart if kind == "orgchart" else plotting.plot_headcount_waterfall
             fig = draw(outcome, scenario, lang=chosen)
         atomic_write(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi))
@@ -169,7 +187,7 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
               help="Resolution of the embedded figures (200 and up prints sharply).")
 @_with_sim_options
 @_user_errors
-def report(file: str, out: Path, sweep_file: Path | None, dpi: int,
+def report(file: str, out: Path, sweep_file: Path | None, dpi: int, package: str | None,
            replications: int | None, seed: int | None, lang: str | None, english: bool, allow_outside: bool,
            max_memory: int | None) -> None:
     """Write one self-contained HTML report: the headline, every figure, tables per project type
@@ -181,7 +199,7 @@ def report(file: str, out: Path, sweep_file: Path | None, dpi: int,
     scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     chosen = language_of(lang, scenario, english)
     with use_language(chosen):
-        result = _simulate(scenario, replications, seed)
+        result = _simulate(scenario, replications, seed, package)
         _use_agg()
         from orgsim.report import write_report
 

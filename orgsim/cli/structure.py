@@ -21,8 +21,8 @@ from orgsim.model import org as o
 from orgsim.model.metrics import structure_metrics
 from orgsim.presentation.changes import change_sentences
 from orgsim.presentation.names import Names
-from orgsim.presentation.tables import destinations_text, structure_table
-from orgsim.reforms import reform_scenario
+from orgsim.presentation.tables import destinations_text, social_affairs_text, structure_table
+from orgsim.reforms import reform_packages, reform_scenario
 from orgsim.scenario import load_scenario
 
 __all__ = ["validate", "show", "apply"]
@@ -38,20 +38,26 @@ def validate(files: tuple[str, ...], lang: str | None, allow_outside: bool, max_
     for name in files:
         try:
             scenario = load_scenario(name, allow_outside=allow_outside, max_memory_bytes=max_memory)
-            outcome = reform_scenario(scenario)
+            outcomes = reform_packages(scenario)
         except OrgsimError as exc:
             failed = True
             for line in exc.lines():
                 click.echo(f"error: {line}", err=True)
             continue
         with use_language(language_of(lang, scenario)):
-            counts = _(", ").join([
+            counts = [
                 ngettext("{n} unit", "{n} units", len(scenario.units)).format(n=len(scenario.units)),
                 ngettext("{n} function", "{n} functions", len(scenario.functions)).format(n=len(scenario.functions)),
-                ngettext("{n} reform operator", "{n} reform operators", len(outcome.states)).format(
-                    n=len(outcome.states)),
-            ])
-            click.echo(_("ok: {file} ({counts})").format(file=name, counts=counts))
+            ]
+            if scenario.packages:
+                counts.append(_("packages {packages}").format(packages=_(", ").join(
+                    _("{package} ({operators})").format(package=p, operators=ngettext(
+                        "{n} operator", "{n} operators", len(out.states)).format(n=len(out.states)))
+                    for p, out in outcomes.items())))
+            else:
+                n = len(outcomes["after"].states)
+                counts.append(ngettext("{n} reform operator", "{n} reform operators", n).format(n=n))
+            click.echo(_("ok: {file} ({counts})").format(file=name, counts=_(", ").join(counts)))
     if failed:
         sys.exit(USAGE_ERROR)
 
@@ -80,29 +86,41 @@ def _unit_tree(org: o.Org, names: Names) -> list[str]:
     return lines
 
 
+_PACKAGE = click.option("--package", metavar="NAME",
+                        help="Of a scenario with packages: the package (required with --after there).")
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--after", is_flag=True, help="Show the organisation after the reforms.")
+@_PACKAGE
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @lang_option
 @english_option
 @_user_errors
 @input_options
-def show(file: str, after: bool, as_json: bool, lang: str | None, english: bool, allow_outside: bool,
-         max_memory: int | None) -> None:
+def show(file: str, after: bool, package: str | None, as_json: bool, lang: str | None, english: bool,
+         allow_outside: bool, max_memory: int | None) -> None:
     """Show an organisation: its units as a tree, and its structure metrics."""
     scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
-    outcome = reform_scenario(scenario)
+    if not after and package is None and scenario.packages:
+        package = next(iter(scenario.packages))  # every package starts from the same organisation
+    outcome = reform_scenario(scenario, package=_package(scenario, package))
     org = outcome.after if after else outcome.before
+    state = ("after" if not scenario.packages else package) if after else "before"
     metrics = structure_metrics(org)
     if as_json:
-        _echo_json({"state": "after" if after else "before", "structure": metrics.to_dict(),
-                    "units": _units_json(org)})
+        _echo_json({"state": state, "structure": metrics.to_dict(), "units": _units_json(org)})
         return
     with use_language(language_of(lang, scenario, english)):
         names = Names(scenario, [org])
-        state = _("after the reforms") if after else _("before the reforms")
-        click.echo(_("{scenario} ({state})").format(scenario=names.title(), state=state))
+        if not after:
+            shown = _("before the reforms")
+        elif scenario.packages:
+            shown = _("after package {package}").format(package=package)
+        else:
+            shown = _("after the reforms")
+        click.echo(_("{scenario} ({state})").format(scenario=names.title(), state=shown))
         click.echo("\n".join(_unit_tree(org, names)))
         click.echo()
         click.echo(render(structure_table(metrics)))
@@ -120,16 +138,31 @@ def _units_json(org: o.Org) -> list[dict]:
     return out
 
 
+def _package(scenario: object, package: str | None) -> str | None:
+    """``--package``: required for a scenario with packages, refused without them."""
+    names = list(scenario.packages)  # type: ignore[attr-defined]
+    if package is None and names:
+        raise click.BadParameter(f"the scenario compares packages {', '.join(names)}: name one",
+                                 param_hint="--package")
+    if package is not None and package not in names:
+        known = ", ".join(names) or "none (the scenario has one reform list)"
+        raise click.BadParameter(f"no package {package!r}; packages: {known}", param_hint="--package")
+    return package
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
+@_PACKAGE
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with keys before, after, changes.")
 @lang_option
 @_user_errors
 @input_options
-def apply(file: str, as_json: bool, lang: str | None, allow_outside: bool, max_memory: int | None) -> None:
+def apply(file: str, package: str | None, as_json: bool, lang: str | None, allow_outside: bool,
+          max_memory: int | None) -> None:
     """Apply the scenario's reforms: the change log and structure before and after."""
     scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
-    outcome = reform_scenario(scenario)
+    package = _package(scenario, package)
+    outcome = reform_scenario(scenario, package=package)
     before, after = structure_metrics(outcome.before), structure_metrics(outcome.after)
     if as_json:
         _echo_json({
@@ -147,10 +180,13 @@ def apply(file: str, as_json: bool, lang: str | None, allow_outside: bool, max_m
         click.echo(_("{scenario}: {what}").format(
             scenario=names.title(), what=ngettext("{n} reform operator", "{n} reform operators", n).format(n=n)))
         click.echo()
-        for sentence in change_sentences(outcome, scenario, names):
+        for sentence in change_sentences(outcome, scenario, names, package):
             phase = f"[{sentence.phase}] " if sentence.phase else ""
             click.echo(f"  {sentence.number}. {phase}{sentence.text}")
         click.echo()
         click.echo(render(structure_table(before, after)))
         click.echo()
         click.echo(destinations_text(after))
+        social = social_affairs_text(after)
+        if social:
+            click.echo(social)

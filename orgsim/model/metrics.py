@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from orgsim.i18n import N_
 from orgsim.model import org as o
@@ -17,9 +17,18 @@ INTERNAL_BODY_KINDS = frozenset({"department", "bureau", "office", "centre", "wi
 _DESTINATION_GROUPS = {
     "sub_district": "sub_districts",
     "township": "sub_districts",
+    "district": "districts",
+    "county": "counties",
     "company": "companies",
     "city_department": "city",
 }
+
+
+def _destination(org: o.Org, unit: str, zone: set[str]) -> str:
+    """Where a unit is, as the destination groups count it: the zone government, or a kind of receiver."""
+    if unit in zone:
+        return "zone"
+    return _DESTINATION_GROUPS.get(org.graph.nodes[unit][o.KIND], "other")
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,10 @@ class StructureMetrics:
     power_items_zone: int
     power_items_city: int
     power_items_elsewhere: int
+    #: Social-affairs duties (社会事务) by where they are: zone (government), sub_districts,
+    #: districts, counties, city, companies, other: their items (power_items) and functions.
+    social_affairs_items_by_destination: dict[str, int] = field(default_factory=dict)
+    social_affairs_functions_by_destination: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,11 +86,17 @@ def structure_metrics(org: o.Org) -> StructureMetrics:
     spans = [n for n in (sum(1 for c in org.children(u) if c in zone_set) for u in zone) if n > 0]
 
     items = Counter[str]()
+    social_items = Counter[str]()
+    social_functions = Counter[str]()
     functions_zone = 0
     for f in org.functions():
         owner = org.owner(f)
         if owner in zone_set:
             functions_zone += 1
+        if g.nodes[f][o.CATEGORY] == "social_affairs":
+            where = _destination(org, owner, zone_set)
+            social_items[where] += g.nodes[f][o.POWER_ITEMS]
+            social_functions[where] += 1
         if g.nodes[f][o.CATEGORY] not in POWER_CATEGORIES:
             continue
         where = "zone" if owner in zone_set else (
@@ -111,6 +130,8 @@ def structure_metrics(org: o.Org) -> StructureMetrics:
         power_items_zone=items.get("zone", 0),
         power_items_city=items.get("city", 0),
         power_items_elsewhere=items.get("elsewhere", 0),
+        social_affairs_items_by_destination=dict(sorted(social_items.items())),
+        social_affairs_functions_by_destination=dict(sorted(social_functions.items())),
     )
 
 
@@ -130,4 +151,7 @@ STRUCTURE_ROWS: list[tuple[str, int, Callable[[StructureMetrics], object]]] = [
     (N_("functions held by the zone"), 0, lambda m: m.functions_zone),
     (N_("power items held by the zone"), 0, lambda m: m.power_items_zone),
     (N_("power items held by the city"), 0, lambda m: m.power_items_city),
+    (N_("social-affairs items held by the zone"), 0, lambda m: m.social_affairs_items_by_destination.get("zone", 0)),
+    (N_("social-affairs duties held by the zone"), 0,
+     lambda m: m.social_affairs_functions_by_destination.get("zone", 0)),
 ]

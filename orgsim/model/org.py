@@ -18,12 +18,16 @@ from typing import Any
 
 import networkx as nx
 
+from orgsim.distributions import Distribution
+
 __all__ = [
     "NODE_TYPE", "UNIT", "FUNCTION", "EDGE_TYPE", "REPORTS_TO", "PERFORMS",
     "NAME", "NAME_EN", "KIND", "JURISDICTION", "CHIEF", "DEPUTIES", "SUPPORT", "POOLED",
-    "NON_CASE_SHARE", "CATEGORY", "POWER_ITEMS", "OFFICERS", "SERVICE_TIME", "SIGNOFF_LEVELS",
-    "REWORK_PROBABILITY", "STANDING_HOURS", "ORIGIN",
-    "GOVERNMENT_JURISDICTIONS", "Step", "Flow", "Ledger", "Org",
+    "NON_CASE_SHARE", "SUPPORT_HOURS_PER_CASE", "SUPPORT_HOURS_PER_OFFICER", "SUPPORT_WORK", "CATEGORY",
+    "POWER_ITEMS", "OFFICERS", "SERVICE_TIME", "SIGNOFF_LEVELS", "REWORK_PROBABILITY", "STANDING_HOURS", "ORIGIN",
+    "GOVERNMENT_JURISDICTIONS", "Need", "Step", "Flow", "HandoffSide", "HandoffRule", "RESOLUTIONS", "CaseFlow",
+    "Ledger", "Org",
+    "redo_steps", "rework_conflicts",
 ]
 
 # node and edge types
@@ -48,6 +52,11 @@ DEPUTIES = "deputies"
 SUPPORT = "support"
 POOLED = "pooled"
 NON_CASE_SHARE = "non_case_share"
+#: Support work a unit's officers need (None: the organisation's default, SUPPORT_WORK).
+SUPPORT_HOURS_PER_CASE = "support_hours_per_case"
+SUPPORT_HOURS_PER_OFFICER = "support_hours_per_officer_per_year"
+#: Graph attribute: the default support work, (hours per case, hours per officer per year).
+SUPPORT_WORK = "support_work"
 
 # function attributes
 CATEGORY = "category"
@@ -63,6 +72,50 @@ STAFF_CATEGORIES: tuple[str, ...] = ("leaders", "frontline", "support")
 GOVERNMENT_JURISDICTIONS = frozenset({"zone"})
 
 
+def redo_steps(dag: nx.DiGraph, step: str, target: str | None) -> set[str]:
+    """The steps on a path from ``target`` to ``step`` (both included); ``{step}`` without a target."""
+    if target is None:
+        return {step}
+    return (nx.descendants(dag, target) | {target}) & (nx.ancestors(dag, step) | {step})
+
+
+def rework_conflicts(dag: nx.DiGraph, targets: dict[str, str]) -> list[tuple[str, str, str]]:
+    """Pairs of steps that may send one file back at once through a shared step: (a, b, first shared).
+
+    ``targets`` maps each step that sends files back to an earlier one to
+    that step. Two such steps conflict when neither comes before the other
+    (both may be in progress) and the steps they would redo overlap: one
+    step would be done again twice at once, and the model does not say how
+    two returns of one file combine, so it refuses them.
+    """
+    steps = [s for s in dag if s in targets]
+    order = list(dag)
+    out = []
+    for k, a in enumerate(steps):
+        for b in steps[k + 1:]:
+            if b in nx.ancestors(dag, a) or a in nx.ancestors(dag, b):
+                continue
+            shared = redo_steps(dag, a, targets[a]) & redo_steps(dag, b, targets[b])
+            if shared:
+                out.append((a, b, min(shared, key=order.index)))
+    return out
+
+
+@dataclass(frozen=True)
+class Need:
+    """When an application needs a step (or one function of a merged step): not always.
+
+    It is needed when it has the attribute ``when`` (if given) and its own
+    draw falls below ``probability``. The draw is named after ``source``, the
+    step the scenario wrote the condition on, so it survives reforms that
+    merge or move that step.
+    """
+
+    source: str
+    probability: float = 1.0
+    when: str | None = None
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of an approval path: the functions it needs, done as one case."""
@@ -71,6 +124,19 @@ class Step:
     functions: tuple[str, ...]
     #: Service time of a merged step: "sum", "max", or a factor times the sum.
     combine: str | float = "sum"
+    #: Per function, when it is needed (None: always); empty: every function always.
+    needs: tuple[Need | None, ...] = ()
+    #: The earlier step a file sent back from this one returns to (None: this step).
+    rework_to: str | None = None
+
+    def need(self, k: int) -> Need | None:
+        """When the step's ``k``-th function is needed (None: always)."""
+        return self.needs[k] if self.needs else None
+
+    @property
+    def optional(self) -> bool:
+        """True when some applications skip the step (every function has a condition)."""
+        return bool(self.needs) and all(n is not None for n in self.needs)
 
 
 @dataclass(frozen=True)
@@ -90,6 +156,8 @@ class Flow:
     #: Multipliers set by agency service (领办代办).
     rework_factor: float = 1.0
     delay_factor: float = 1.0
+    #: Named attributes drawn once per application, (name, probability), for ``Need.when``.
+    attributes: tuple[tuple[str, float], ...] = ()
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -111,6 +179,69 @@ class Flow:
 
     def functions(self) -> set[str]:
         return {f for s in self.steps for f in s.functions}
+
+    def redo(self, step_id: str) -> list[str]:
+        """The steps a file sent back from ``step_id`` goes through again, in path order.
+
+        Those on a path from its ``rework_to`` target to it (both included);
+        just the step itself when it has no target.
+        """
+        dag = self.dag()
+        between = redo_steps(dag, step_id, self.step(step_id).rework_to)
+        return [s for s in nx.topological_sort(dag) if s in between]
+
+
+@dataclass(frozen=True)
+class HandoffSide:
+    """One side of a coordination rule: units (by the ids they have or came from) and jurisdictions."""
+
+    units: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()
+
+    def holds(self, org: Org, unit: str) -> bool:
+        d = org.graph.nodes[unit]
+        return (d[JURISDICTION] in self.jurisdictions or unit in self.units
+                or any(x in self.units for x in d.get(ORIGIN, ())))
+
+
+@dataclass(frozen=True)
+class HandoffRule:
+    """Hand-offs between two sides set (``handoff``) or scaled (``factor``): the ``coordinate`` operator."""
+
+    sides: tuple[HandoffSide, HandoffSide]
+    both_ways: bool = True
+    factor: float = 1.0
+    #: A new delay distribution for these hand-offs (then ``factor`` is 1).
+    handoff: Distribution | None = None
+
+    def applies(self, org: Org, a: str, b: str) -> bool:
+        """Whether a hand-off from a step at unit ``a`` to one at unit ``b`` is covered."""
+        first, second = self.sides
+        return (first.holds(org, a) and second.holds(org, b)) or (
+            self.both_ways and second.holds(org, a) and first.holds(org, b))
+
+
+#: How an enforcement case is resolved (the "721 method": 70% service, 20% management, 10% enforcement).
+RESOLUTIONS: tuple[str, ...] = ("service", "management", "enforcement")
+
+
+@dataclass(frozen=True)
+class CaseFlow:
+    """Enforcement cases (执法案件) arriving for a function, resolved by service, management or enforcement.
+
+    Each way of resolving them is a case type of its own in the simulation:
+    ``rate_per_day`` times its share, its own officer time; only enforcement
+    climbs the function's sign-off chain.
+    """
+
+    id: str
+    name: str
+    name_en: str | None
+    function: str
+    rate_per_day: float
+    #: Per resolution (RESOLUTIONS order): (share, officer time per case).
+    resolutions: tuple[tuple[float, Distribution], ...]
+    statutory_limit_days: float | None = None
 
 
 @dataclass(frozen=True)
@@ -154,18 +285,28 @@ class Org:
         graph: nx.DiGraph,
         flows: Iterable[Flow] = (),
         ledger: Ledger | None = None,
+        handoff_rules: Iterable[HandoffRule] = (),
+        case_flows: Iterable[CaseFlow] = (),
     ) -> None:
         self.graph = graph
         self.flows: tuple[Flow, ...] = tuple(flows)
         self.ledger = ledger or Ledger()
+        #: Hand-offs set or scaled between groups of units, in the order the reforms made them.
+        self.handoff_rules: tuple[HandoffRule, ...] = tuple(handoff_rules)
+        #: Enforcement cases, each handled by a function's officers.
+        self.case_flows: tuple[CaseFlow, ...] = tuple(case_flows)
 
     # ------------------------------------------------------------ copies
     def mutable_copy(self) -> Org:
         """A copy whose graph can be changed without touching this one."""
-        return Org(self.graph.copy(), self.flows, self.ledger)
+        return Org(self.graph.copy(), self.flows, self.ledger, self.handoff_rules, self.case_flows)
 
     def with_flows(self, flows: Iterable[Flow]) -> Org:
-        return Org(self.graph, flows, self.ledger)
+        return Org(self.graph, flows, self.ledger, self.handoff_rules, self.case_flows)
+
+    def case_functions(self) -> set[str]:
+        """Functions that receive cases: on approval paths, or handling enforcement cases."""
+        return {f for flow in self.flows for f in flow.functions()} | {c.function for c in self.case_flows}
 
     # ------------------------------------------------------------ nodes
     def is_unit(self, node: str) -> bool:
@@ -250,6 +391,13 @@ class Org:
             "frontline": self.frontline(unit),
             "support": self.graph.nodes[unit][SUPPORT],
         }
+
+    def support_work(self, unit: str) -> tuple[float, float]:
+        """Support hours ``unit``'s officers need: (per case, per officer per year)."""
+        d = self.graph.nodes[unit]
+        per_case, per_officer = self.graph.graph.get(SUPPORT_WORK, (0.0, 0.0))
+        own_case, own_officer = d.get(SUPPORT_HOURS_PER_CASE), d.get(SUPPORT_HOURS_PER_OFFICER)
+        return (per_case if own_case is None else own_case, per_officer if own_officer is None else own_officer)
 
     def in_zone_government(self, unit: str) -> bool:
         d = self.graph.nodes[unit]

@@ -13,10 +13,6 @@ __all__ = ["org_problems", "org_problem_locations", "check_org", "ROOT_KINDS_IN_
 ROOT_KINDS_IN_ZONE = frozenset({"committee", "party_committee"})
 
 
-def _case_functions(org: o.Org) -> set[str]:
-    return {f for flow in org.flows for f in flow.functions()}
-
-
 def org_problems(org: o.Org) -> list[Problem]:
     """Every broken invariant of ``org``, collected, not just the first."""
     return [Problem(".".join(map(str, loc)), message) for loc, message in org_problem_locations(org)]
@@ -68,7 +64,7 @@ def org_problem_locations(org: o.Org) -> list[tuple[tuple[str, ...], str]]:
     except nx.NetworkXNoCycle:
         pass
 
-    case_functions = _case_functions(org)
+    case_functions = org.case_functions()
     for f in org.functions():
         d = g.nodes[f]
         owners = [u for u, _, e in g.in_edges(f, data=True) if e[o.EDGE_TYPE] == o.PERFORMS]
@@ -82,7 +78,7 @@ def org_problem_locations(org: o.Org) -> list[tuple[tuple[str, ...], str]]:
             capacity = d[o.OFFICERS] or (g.nodes[owner][o.POOLED] and org.frontline(owner))
             if not capacity:
                 add(("functions", f, "officers"), f"function {f!r} receives work but has no officers in {owner!r}")
-            if d[o.SERVICE_TIME] is None:
+            if d[o.SERVICE_TIME] is None and any(f in flow.functions() for flow in org.flows):
                 add(("functions", f, "service_time"), f"function {f!r} receives work but has no service_time")
 
     for flow in org.flows:
@@ -96,8 +92,23 @@ def org_problem_locations(org: o.Org) -> list[tuple[tuple[str, ...], str]]:
         for a, b in flow.after:
             if a not in ids or b not in ids:
                 add(("workload", flow.id, "steps"), f"dependency {a!r} -> {b!r} names an unknown step")
-        if not nx.is_directed_acyclic_graph(flow.dag()):
+        dag = flow.dag()
+        if not nx.is_directed_acyclic_graph(dag):
             add(("workload", flow.id, "steps"), "approval path has a cycle")
+            continue
+        attributes = {name for name, _ in flow.attributes}
+        for s in flow.steps:
+            for need in s.needs:
+                if need is not None and need.when is not None and need.when not in attributes:
+                    add(("workload", flow.id, "steps", s.id, "when"), f"unknown attribute {need.when!r}")
+            if s.rework_to is not None and (s.rework_to not in dag or s.rework_to not in nx.ancestors(dag, s.id)):
+                add(("workload", flow.id, "steps", s.id, "rework_to"),
+                    f"step {s.rework_to!r} does not come before {s.id!r} on the path")
+        targets = {s.id: s.rework_to for s in flow.steps if s.rework_to is not None}
+        for a, b, shared in o.rework_conflicts(dag, targets):
+            add(("workload", flow.id, "steps", b, "rework_to"),
+                f"in {flow.id!r}, steps {a!r} and {b!r} may both be in progress and both send files back "
+                f"through {shared!r}")
     return problems
 
 

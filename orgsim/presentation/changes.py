@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from orgsim.i18n import _, ngettext
+from orgsim.i18n import N_, _, ngettext
 from orgsim.model import org as o
 from orgsim.presentation.names import Names, join_names
 
@@ -66,6 +66,20 @@ def _types_of(names: Names, spec: Any) -> str:
     return join_names([names.project_type(t) for t in types])
 
 
+#: Jurisdictions, as a reader calls them (coordination between them).
+JURISDICTION_LABELS = {"zone": N_("the zone"), "city": N_("the city"), "district": N_("districts"),
+                       "county": N_("counties"), "province": N_("the province"), "company": N_("companies")}
+
+
+def _side(names: Names, side: Any) -> str:
+    """One side of a coordination: its units (with those below them) and jurisdictions."""
+    return join_names([names.unit(u) for u in side.units] + [_(JURISDICTION_LABELS[j]) for j in side.jurisdictions])
+
+
+def _new_id(spec: Any) -> str:
+    return spec if isinstance(spec, str) else spec.id
+
+
 def _head(op: str, spec: Any, pre: o.Org, post: o.Org, names: Names) -> str:
     """The operator's own clause: what kind of change, on what."""
     moves = _moves(pre, post)
@@ -103,6 +117,25 @@ def _head(op: str, spec: Any, pre: o.Org, post: o.Org, names: Names) -> str:
         targets = names.units(spec.units) if spec.units else join_names(spec.kinds)
         return _("leadership of {units} set to {chief} chief and {deputies} deputies").format(
             units=targets, chief=spec.chief, deputies=spec.deputies)
+    if op == "coordinate":
+        a, b = (_side(names, side) for side in spec.between)
+        pair = (_("hand-offs between {a} and {b}") if spec.both_ways else _("hand-offs from {a} to {b}")).format(
+            a=a, b=b)
+        if spec.factor is not None:
+            return _("{pair} take ×{factor:g} the time").format(pair=pair, factor=spec.factor)
+        return _("{pair} take a new time").format(pair=pair)
+    if op == "one_window":
+        return _("one window {window}: {types} start at its intake; approvals stay with their units").format(
+            window=names.unit(_new_id(spec.window)), types=_types_of(names, spec))
+    if op == "enforcement_bureau":
+        head = _("{functions} gathered in the comprehensive enforcement bureau {bureau}").format(
+            functions=names.units(moved), bureau=names.unit(_new_id(spec.bureau)))
+        if spec.resolution is not None:
+            r = spec.resolution
+            head += _("; enforcement cases resolved {service:.0%} by service, {management:.0%} by management, "
+                      "{enforcement:.0%} by enforcement").format(
+                service=r.service, management=r.management, enforcement=r.enforcement)
+        return head
     return op
 
 
@@ -138,16 +171,19 @@ def _clauses(op: str, spec: Any, pre: o.Org, post: o.Org, names: Names) -> list[
     return out
 
 
-def change_sentences(outcome: Any, scenario: Any, names: Names | None = None) -> list[ChangeSentence]:
-    """One sentence per operator of ``scenario``'s package, from its ``outcome``, in the language in force."""
+def change_sentences(outcome: Any, scenario: Any, names: Names | None = None,
+                     package: str | None = None) -> list[ChangeSentence]:
+    """One sentence per operator of ``scenario``'s reforms (or of its package ``package``), from its ``outcome``,
+    in the language in force."""
     names = names or Names(scenario, [outcome.before, *[org for _label, org in outcome.states]])
     sep = _("; ")
     out = []
     pre = outcome.before
-    for i, ((phase, spec), (_label, post)) in enumerate(zip(scenario.operators(), outcome.states, strict=True), 1):
+    operators = scenario.operators(package if package is not None else getattr(outcome, "package", None))
+    for i, ((phase, spec), (_label, post)) in enumerate(zip(operators, outcome.states, strict=True), 1):
         head = _head(spec.op, spec, pre, post, names)
         parts = [head, *_clauses(spec.op, spec, pre, post, names)]
-        structural = spec.op not in ("parallelize", "merge_steps", "agency_service")
+        structural = spec.op not in ("parallelize", "merge_steps", "agency_service", "coordinate")
         if len(parts) == 1 and structural and not _moves(pre, post) and pre.units() == post.units():
             parts.append(_("no change"))
         out.append(ChangeSentence(i, phase, spec.op, spec.label, sep.join(parts), head))

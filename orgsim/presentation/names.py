@@ -13,7 +13,7 @@ from typing import Any
 from orgsim.i18n import N_, _, current_language, pgettext
 from orgsim.model import org as o
 
-__all__ = ["Names", "join_names", "KIND_LABELS"]
+__all__ = ["Names", "join_names", "KIND_LABELS", "RESOLUTION_LABELS"]
 
 #: Unit kinds as a reader calls them (English; translate with ``_``).
 KIND_LABELS = {
@@ -21,7 +21,11 @@ KIND_LABELS = {
     "office": N_("office"), "centre": N_("centre"), "window": N_("window"), "institution": N_("institution"),
     "park": N_("park"), "city_department": N_("city department"), "sub_district": N_("sub-district"),
     "township": N_("township"), "company": N_("company"), "working_group": N_("working group"),
+    "district": N_("district government"), "county": N_("county or county-level city"),
 }
+#: The ways enforcement cases are resolved (the 721 method), as a reader calls them.
+RESOLUTION_LABELS = {"service": N_("resolved by service"), "management": N_("resolved by management"),
+                     "enforcement": N_("resolved by enforcement")}
 
 
 def _has_cjk(text: str) -> bool:
@@ -62,6 +66,8 @@ class Names:
                 if org.is_unit(node) and node not in self._parents:
                     self._parents[node] = org.parent(node)
         self._types: dict[str, tuple[str, str | None]] = {}
+        #: Case types (enforcement cases resolved one way): id -> (the cases' id, the way).
+        self._cases: dict[str, tuple[str, str]] = {}
         self._steps: dict[tuple[str, str], str] = {}
         #: Queue key -> (unit, role, functions), from the plans' pools (add_queues).
         self._queues: dict[str, tuple[str, str, tuple[str, ...]]] = {}
@@ -69,15 +75,27 @@ class Names:
         if scenario is not None:
             for spec in list(scenario.units) + list(scenario.functions):
                 self._nodes.setdefault(spec.id, (spec.name, spec.name_en))
-            for _phase, op in scenario.operators():
-                for new in (getattr(op, "into", None), getattr(op, "bureau", None), getattr(op, "company", None)):
+            windows: list[tuple[list[str], str, str]] = []  # one_window: (project types, step, intake function)
+            for _package, _phase, op in _every_operator(scenario):
+                for new in (getattr(op, "into", None), getattr(op, "bureau", None), getattr(op, "company", None),
+                            getattr(op, "window", None), getattr(op, "intake", None)):
                     if new is not None and hasattr(new, "name"):
                         self._nodes.setdefault(new.id, (new.name, new.name_en))
+                if op.op == "one_window":
+                    intake = op.intake if isinstance(op.intake, str) else op.intake.id
+                    windows.append((op.project_types, op.step, intake))
             if scenario.workload is not None:
                 for t in scenario.workload.project_types:
                     self._types[t.id] = (t.name, t.name_en)
                     for step in t.steps:
                         self._steps[(t.id, step.id)] = step.function
+                    for types, step_id, intake in windows:
+                        if not types or t.id in types:
+                            self._steps.setdefault((t.id, step_id), intake)
+                for c in scenario.workload.enforcement_cases:
+                    self._types[c.id] = (c.name, c.name_en)
+                    for way in RESOLUTION_LABELS:
+                        self._cases[f"{c.id}.{way}"] = (c.id, way)
 
     # ------------------------------------------------------------ picking a name
 
@@ -125,6 +143,10 @@ class Names:
         return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind.replace("_", " ")
 
     def project_type(self, ident: str) -> str:
+        """A project type by name; a case type as its enforcement cases' name and how they are resolved."""
+        if ident in self._cases:
+            cases, way = self._cases[ident]
+            return _("{cases}, {way}").format(cases=self.project_type(cases), way=_(RESOLUTION_LABELS[way]))
         name, name_en = self._types.get(ident, (None, None))
         return self.pick(ident, name, name_en)
 
@@ -175,6 +197,14 @@ class Names:
     def units(self, idents: Sequence[str], limit: int = 6) -> str:
         """Several units or functions by name, as one list ("A、B、C" / "A, B and C")."""
         return join_names([self.unit(i) if i in self._parents else self.node(i) for i in idents], limit)
+
+
+def _every_operator(scenario: Any) -> list[tuple[str | None, str | None, Any]]:
+    """Every reform operator of the scenario: (package or None, phase or None, operator)."""
+    out: list[tuple[str | None, str | None, Any]] = [(None, phase, op) for phase, op in scenario.operators()]
+    for package in getattr(scenario, "packages", {}) or {}:
+        out += [(package, phase, op) for phase, op in scenario.operators(package)]
+    return out
 
 
 def join_names(names: Sequence[str], limit: int = 6) -> str:

@@ -31,12 +31,17 @@ __all__ = [
     "project_type_table",
     "time_split_table",
     "staffing_table",
+    "support_table",
     "queue_table",
     "headline",
     "bottleneck_text",
     "instability_text",
     "COMPONENT_LABELS",
     "STATE_LABELS",
+    "STATE_PHRASES",
+    "state_label",
+    "state_phrase",
+    "comparison_states",
     "clock_unit",
     "caveat_text",
 ]
@@ -51,6 +56,8 @@ COMPONENT_LABELS = {
 }
 #: Organisation states, as a reader calls them.
 STATE_LABELS = {"before": N_("before"), "after": N_("after")}
+#: The same as phrases ("before the reforms"); a package's state is "after package A".
+STATE_PHRASES = {"before": N_("before the reforms"), "after": N_("after the reforms")}
 _CLOCK_UNITS = {"working": N_("working days"), "calendar": N_("calendar days"),
                 "statutory": N_("working days on the statutory clock")}
 
@@ -61,19 +68,51 @@ def clock_unit(clock: str) -> str:
 
 
 def state_label(name: str) -> str:
-    return _(STATE_LABELS[name]) if name in STATE_LABELS else name
+    """A state as a column or row label: before, after, or package A."""
+    return _(STATE_LABELS[name]) if name in STATE_LABELS else _("package {package}").format(package=name)
+
+
+def state_phrase(name: str) -> str:
+    """A state in a sentence: before the reforms, after the reforms, or after package A."""
+    return _(STATE_PHRASES[name]) if name in STATE_PHRASES else _("after package {package}").format(package=name)
+
+
+def comparison_states(doc: dict[str, Any]) -> tuple[list[str], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """A ``compare --json`` document's states in order, each state's part, and each later state's difference.
+
+    Before and after; or, for a scenario with packages, before and each package.
+    """
+    if "packages" in doc:
+        names = ["before", *doc["packages"]]
+        return names, {n: doc["states"][n] for n in names}, doc["difference"]
+    return ["before", "after"], {"before": doc["before"], "after": doc["after"]}, {"after": doc["difference"]}
+
+
+def _value_headers(states: Sequence[str]) -> list[str]:
+    """Column headers of a comparison: the first state with its CI, then each other's value, change and its CI."""
+    if list(states) == ["before", "after"]:
+        return [_("before (95% CI)"), _("after (95% CI)"), _("change"), _("95% CI of the change")]
+    out = [_("{state} (95% CI)").format(state=state_label(states[0]))]
+    for s in states[1:]:
+        out += [_("{state} (95% CI)").format(state=state_label(s)), _("change, {state}").format(state=state_label(s)),
+                _("95% CI of the change, {state}").format(state=state_label(s))]
+    return out
 
 
 def names_for(comparison: Any, ascii_only: bool = False) -> Names:
     """Names for everything in a comparison (or a single state's result), in the language in force."""
-    outcome = getattr(comparison, "outcome", None)
-    orgs = [outcome.before, *[org for _label, org in outcome.states]] if outcome is not None else [comparison.org]
-    return Names(comparison.scenario, orgs, ascii_only=ascii_only).add_queues(queues_of(comparison))
+    outcomes = getattr(comparison, "outcomes", None)  # a comparison of packages
+    if outcomes is None:
+        outcome = getattr(comparison, "outcome", None)
+        outcomes = {"after": outcome} if outcome is not None else {}
+    orgs = [org for o in outcomes.values() for org in (o.before, *[s for _label, s in o.states])]
+    return Names(comparison.scenario, orgs or [comparison.org], ascii_only=ascii_only).add_queues(queues_of(comparison))
 
 
 def queues_of(result: Any) -> list[Any]:
     """The queues a comparison's states (or a single state) simulated: their plans' pools."""
-    states = [result.before, result.after] if hasattr(result, "before") else [result]
+    states = list(result.states.values()) if hasattr(result, "states") else (
+        [result.before, result.after] if hasattr(result, "before") else [result])
     return [pool for state in states if state.plan is not None for pool in state.plan.pools.values()]
 
 
@@ -87,20 +126,24 @@ def _with_ci(lead: dict, p: str) -> Cell:
     return Cell(f"{lead['mean']:.1f} {ci}".strip(), True)
 
 
-def _lead_rows(d_before: dict, d_after: dict | None, diff: dict | None, key: str, clock: str,
+def _lead_rows(d_before: dict, others: Sequence[tuple[dict, dict | None]] | None, key: str, clock: str,
                label: str = "") -> list[list[Cell]]:
+    """Rows of lead-time statistics: one state's (``others`` None), or the first with each other state and the
+    difference from the first (``(state part, difference)``, the difference None when there is none)."""
     unit = clock_unit(clock)
     rows = []
+    none = {"mean": None, "ci95": None}
     for p in ("mean",) + tuple(f"p{x}" for x in PERCENTILES):
         stat = _("mean") if p == "mean" else p
         name = Cell(_("{stat} ({unit})").format(stat=label + stat, unit=unit))
         b = d_before[key]
-        if d_after is None:
+        if others is None:
             rows.append([name, fmt(b[p]), ci_text(b["ci95"]) if p == "mean" else Cell("")])
             continue
-        a = d_after[key]
-        dv = diff[key][p] if diff is not None and key in diff else {"mean": None, "ci95": None}
-        row = [name, _with_ci(b, p), _with_ci(a, p), fmt(dv["mean"]), ci_text(dv["ci95"])]
+        row = [name, _with_ci(b, p)]
+        for d_after, diff in others:
+            dv = diff[key][p] if diff is not None and key in diff else none
+            row += [_with_ci(d_after[key], p), fmt(dv["mean"]), ci_text(dv["ci95"])]
         rows.append(row)
     return rows
 
@@ -108,78 +151,105 @@ def _lead_rows(d_before: dict, d_after: dict | None, diff: dict | None, key: str
 def lead_time_table(doc: dict[str, Any], names: Names, state: str | None = None) -> Table:
     """Pooled lead times (all project types together), before/after with the paired change, or one state."""
     if state is not None:  # one state's document (orgsim run)
-        rows = _lead_rows(doc, None, None, "lead_time_working_days", "working")
-        rows += _lead_rows(doc, None, None, "lead_time_calendar_days", "calendar")
+        rows = _lead_rows(doc, None, "lead_time_working_days", "working")
+        rows += _lead_rows(doc, None, "lead_time_calendar_days", "calendar")
         return Table(_("lead times, all project types pooled"), [_("measure"), _("value"), _("95% CI")], rows)
-    b, a, diff = doc["before"], doc["after"], doc["difference"]
-    rows = _lead_rows(b, a, diff, "lead_time_working_days", "working")
-    rows += _lead_rows(b, a, diff, "lead_time_calendar_days", "calendar")
-    rows.append([Cell(_("share over the statutory limit")), pct(b["share_over_statutory_limit"]),
-                 pct(a["share_over_statutory_limit"]), Cell(""), Cell("")])
-    rows.append([Cell(_("throughput (applications per working day)")), fmt(b["throughput_per_working_day"], 2),
-                 fmt(a["throughput_per_working_day"], 2), Cell(""), Cell("")])
-    rows.append([Cell(_("stable")), Cell(_("yes") if b["stable"] else _("NO")),
-                 Cell(_("yes") if a["stable"] else _("NO")), Cell(""), Cell("")])
-    return Table(_("lead times, all project types pooled"),
-                 [_("measure"), _("before (95% CI)"), _("after (95% CI)"), _("change"), _("95% CI of the change")],
-                 rows,
+    names_, parts, diffs = comparison_states(doc)
+    b = parts[names_[0]]
+    others = [(parts[s], diffs[s]) for s in names_[1:]]
+    rows = _lead_rows(b, others, "lead_time_working_days", "working")
+    rows += _lead_rows(b, others, "lead_time_calendar_days", "calendar")
+    blank = [Cell(""), Cell("")]
+
+    def across(label: str, cell: Any) -> list[Cell]:
+        row = [Cell(label), cell(b)]
+        for a, _diff in others:
+            row += [cell(a), *blank]
+        return row
+
+    rows.append(across(_("share over the statutory limit"), lambda s: pct(s["share_over_statutory_limit"])))
+    rows.append(across(_("throughput (applications per working day)"),
+                       lambda s: fmt(s["throughput_per_working_day"], 2)))
+    rows.append(across(_("stable"), lambda s: Cell(_("yes") if s["stable"] else _("NO"))))
+    return Table(_("lead times, all project types pooled"), [_("measure"), *_value_headers(names_)], rows,
                  note=_("Means with 95% confidence intervals across replications; percentiles are means of each "
                         "replication's percentile; the change is paired replication by replication."))
 
 
 def bottleneck_text(doc: dict[str, Any], names: Names) -> str:
-    """The busiest queue before and after, in words."""
+    """The busiest queue of each state, in words."""
     def name(state: dict) -> str:
         return names.queue(state["bottleneck"]) if state["bottleneck"] else "–"
 
-    return _("Bottleneck (busiest queue): before, {before}; after, {after}.").format(
-        before=name(doc["before"]), after=name(doc["after"]))
+    states, parts, _diffs = comparison_states(doc)
+    if states == ["before", "after"]:
+        return _("Bottleneck (busiest queue): before, {before}; after, {after}.").format(
+            before=name(doc["before"]), after=name(doc["after"]))
+    return _("Bottleneck (busiest queue): {states}.").format(states=_("; ").join(
+        _("{state}, {queue}").format(state=state_label(s), queue=name(parts[s])) for s in states))
 
 
 def project_type_table(doc: dict[str, Any], names: Names, state: str | None = None) -> Table:
-    """Per project type: lead times (working and calendar days), the share over its own limit, throughput."""
+    """Per project type: lead times (working and calendar days), the share over its own limit, throughput.
+
+    Case types (enforcement cases, each way of resolving them) follow the project types, marked as such.
+    """
     rows: list[list[Cell]] = []
     starts = set()
+    cases = False
     one = state is not None
-    per_type = doc["by_project_type"] if one else doc["after"]["by_project_type"]
+    states: list[str]
+    parts: dict[str, dict[str, Any]]
+    diffs: dict[str, dict[str, Any]]
+    if state is not None:
+        states, parts, diffs = [state], {state: doc}, {}
+    else:
+        states, parts, diffs = comparison_states(doc)
+    per_type = parts[states[-1]]["by_project_type"]
+    width = 2 if one else 1 + 3 * (len(states) - 1)
     for type_id in per_type:
         limit = per_type[type_id]["statutory_limit_days"]
         limit_text = (_("limit {days:g} working days").format(days=limit) if limit is not None
                       else _("no statutory limit"))
         starts.add(len(rows))
+        if per_type[type_id].get("kind", "approval") == "enforcement":
+            cases = True
+            limit_text = _("enforcement cases; {limit}").format(limit=limit_text)
         title = Cell(_("{type} ({limit})").format(type=names.project_type(type_id), limit=limit_text))
+        rows.append([title] + [Cell("")] * width)
         if one:
             t = doc["by_project_type"][type_id]
-            rows.append([title, Cell(""), Cell("")])
-            rows += [[Cell("  " + r[0].text), *r[1:]] for r in _lead_rows(t, None, None, "lead_time_working_days",
+            rows += [[Cell("  " + r[0].text), *r[1:]] for r in _lead_rows(t, None, "lead_time_working_days",
                                                                         "working")]
-            rows += [[Cell("  " + r[0].text), *r[1:]] for r in _lead_rows(t, None, None, "lead_time_calendar_days",
+            rows += [[Cell("  " + r[0].text), *r[1:]] for r in _lead_rows(t, None, "lead_time_calendar_days",
                                                                         "calendar")]
             rows.append([Cell("  " + _("share over its statutory limit")), pct(t["share_over_statutory_limit"]),
                          Cell("")])
             rows.append([Cell("  " + _("throughput (applications per working day)")),
                          fmt(t["throughput_per_working_day"], 2), Cell("")])
             continue
-        b = doc["before"]["by_project_type"].get(type_id)
-        a = doc["after"]["by_project_type"][type_id]
-        diff = doc["difference"]["by_project_type"].get(type_id)
-        rows.append([title, Cell(""), Cell(""), Cell(""), Cell("")])
+        b = parts[states[0]]["by_project_type"].get(type_id)
         if b is None:
             continue
+        others = [(parts[s]["by_project_type"][type_id], diffs[s]["by_project_type"].get(type_id))
+                  for s in states[1:]]
         for key, clock in (("lead_time_working_days", "working"), ("lead_time_calendar_days", "calendar")):
-            rows += [[Cell("  " + r[0].text), *r[1:]] for r in _lead_rows(b, a, diff, key, clock)]
-        share = diff["share_over_statutory_limit"] if diff else {"mean": None, "ci95": None}
-        rows.append([Cell("  " + _("share over its statutory limit")), pct(b["share_over_statutory_limit"]),
-                     pct(a["share_over_statutory_limit"]), pct(share["mean"]),
-                     Cell("" if share["ci95"] is None else f"[{share['ci95'][0]:.1%}, {share['ci95'][1]:.1%}]",
-                          True)])
-        rows.append([Cell("  " + _("throughput (applications per working day)")),
-                     fmt(b["throughput_per_working_day"], 2), fmt(a["throughput_per_working_day"], 2),
-                     Cell(""), Cell("")])
+            rows += [[Cell("  " + r[0].text), *r[1:]] for r in _lead_rows(b, others, key, clock)]
+        share_row = [Cell("  " + _("share over its statutory limit")), pct(b["share_over_statutory_limit"])]
+        throughput_row = [Cell("  " + _("throughput (applications per working day)")),
+                          fmt(b["throughput_per_working_day"], 2)]
+        for a, diff in others:
+            share = diff["share_over_statutory_limit"] if diff else {"mean": None, "ci95": None}
+            share_row += [pct(a["share_over_statutory_limit"]), pct(share["mean"]),
+                          Cell("" if share["ci95"] is None else f"[{share['ci95'][0]:.1%}, {share['ci95'][1]:.1%}]",
+                               True)]
+            throughput_row += [fmt(a["throughput_per_working_day"], 2), Cell(""), Cell("")]
+        rows += [share_row, throughput_row]
     headers = ([_("project type and measure"), _("value"), _("95% CI")] if one else
-               [_("project type and measure"), _("before (95% CI)"), _("after (95% CI)"), _("change"),
-                _("95% CI of the change")])
-    return Table(_("lead times by project type"), headers, rows, group_starts=frozenset(starts))
+               [_("project type and measure"), *_value_headers(states)])
+    note = _("Enforcement cases are case types of their own, one per way of resolving them; they are not in the "
+             "pooled figures.") if cases else ""
+    return Table(_("lead times by project type"), headers, rows, note=note, group_starts=frozenset(starts))
 
 
 def time_split_table(doc: dict[str, Any], names: Names, states: Sequence[str] = ("before", "after")) -> Table:
@@ -214,29 +284,53 @@ def time_split_table(doc: dict[str, Any], names: Names, states: Sequence[str] = 
 
 def staffing_table(doc: dict[str, Any], names: Names, target: float) -> Table:
     """Case officers per unit, and the fewest that keep each queue at or below the utilisation target."""
-    b, a = doc["before"]["staffing"], doc["after"]["staffing"]
-    units = sorted(set(b) | set(a), key=lambda u: names.unit(u))
+    states, parts, _diffs = comparison_states(doc)
+    staffing = {s: parts[s]["staffing"] for s in states}
+    units = sorted(set().union(*staffing.values()), key=lambda u: names.unit(u))
 
     def get(d: dict, u: str, k: str) -> Cell:
         return fmt(d.get(u, {}).get(k))
 
-    rows = []
-    for u in units:
-        short = max(0, a.get(u, {}).get("needed", 0) - a.get(u, {}).get("officers", 0))
-        rows.append([Cell(names.unit(u)), get(b, u, "officers"), get(b, u, "needed"), get(a, u, "officers"),
-                     get(a, u, "needed"), Cell(f"+{short}" if short else "", True)])
-    return Table(
-        _("case officers per unit, and the fewest that keep utilisation at or below {target:.0%}").format(
-            target=target),
-        [_("unit"), _("officers before"), _("needed before"), _("officers after"), _("needed after"),
-         _("short after")], rows)
+    title = _("case officers per unit, and the fewest that keep utilisation at or below {target:.0%}").format(
+        target=target)
+    if states == ["before", "after"]:
+        b, a = staffing["before"], staffing["after"]
+        rows = []
+        for u in units:
+            short = max(0, a.get(u, {}).get("needed", 0) - a.get(u, {}).get("officers", 0))
+            rows.append([Cell(names.unit(u)), get(b, u, "officers"), get(b, u, "needed"), get(a, u, "officers"),
+                         get(a, u, "needed"), Cell(f"+{short}" if short else "", True)])
+        return Table(title, [_("unit"), _("officers before"), _("needed before"), _("officers after"),
+                             _("needed after"), _("short after")], rows)
+    rows = [[Cell(names.unit(u))] + [c for s in states for c in (get(staffing[s], u, "officers"),
+                                                                  get(staffing[s], u, "needed"))] for u in units]
+    headers = [_("unit")] + [h for s in states for h in (_("officers, {state}").format(state=state_label(s)),
+                                                         _("needed, {state}").format(state=state_label(s)))]
+    return Table(title, headers, rows)
+
+
+def support_table(doc: dict[str, Any], names: Names) -> Table | None:
+    """Support staff per unit, and those who would do all its support work (None without support work)."""
+    states, parts, _diffs = comparison_states(doc)
+    staffing = {s: parts[s]["staffing"] for s in states}
+    units = sorted({u for d in staffing.values() for u, row in d.items() if row.get("support_needed")},
+                   key=lambda u: names.unit(u))
+    if not units:
+        return None
+    rows = [[Cell(names.unit(u))] + [fmt(staffing[s].get(u, {}).get(k)) for s in states
+                                     for k in ("support", "support_needed")] for u in units]
+    headers = [_("unit")] + [h for s in states for h in (_("support staff, {state}").format(state=state_label(s)),
+                                                         _("needed, {state}").format(state=state_label(s)))]
+    return Table(_("support staff per unit, and those who would do all its support work"), headers, rows,
+                 note=_("Support work the support staff cannot do is done by the unit's officers, instead of "
+                        "cases (docs/model.md, Support work)."))
 
 
 def queue_table(state: Any, names: Names, n: int = 5) -> Table:
     """The busiest queues of one state."""
     rows = [[Cell(names.queue(b["pool"])), fmt(b["servers"]), pct(b["utilisation"]), fmt(b["mean_queue"], 2)]
             for b in state.bottlenecks()[:n]]
-    return Table(_("busiest queues {state} the reforms").format(state=state_label(state.name)),
+    return Table(_("busiest queues {state}").format(state=state_phrase(state.name)),
                  [_("queue"), _("servers"), _("utilisation"), _("mean queue")], rows)
 
 
@@ -327,6 +421,9 @@ def caveat_text(item: tuple[str, str, str], names: Names) -> str:
     if kind == "trace":
         return _("{type}: arrivals from a trace are not included in the estimate").format(
             type=names.project_type(subject))
+    if kind == "independent":
+        return _("{type}: too many conditional steps to enumerate; each step is taken as needed independently of "
+                 "the others").format(type=names.project_type(subject))
     if kind == "merged_step":
         return _("{type}, step {step}: merged step, its time distribution is approximated").format(
             type=names.project_type(subject), step=names.step(subject, step))

@@ -9,14 +9,15 @@ tables are in :mod:`orgsim.presentation.results`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from orgsim.i18n import N_, _
+from orgsim.i18n import N_, _, ngettext
 from orgsim.model.metrics import STRUCTURE_ROWS, StructureMetrics
 
-__all__ = ["Cell", "Table", "fmt", "ci_text", "pct", "text", "structure_table", "destinations_text"]
+__all__ = ["Cell", "Table", "fmt", "ci_text", "pct", "text", "structure_table", "states_structure_table",
+           "destinations_text", "social_affairs_text", "DESTINATION_LABELS"]
 
 
 @dataclass(frozen=True)
@@ -78,22 +79,65 @@ def structure_table(before: StructureMetrics, after: StructureMetrics | None = N
             rows.append([name, Cell(str(b), isinstance(b, int))])
             continue
         a = get(after)
-        change = ""
-        if isinstance(a, int) and isinstance(b, int):
-            change = f"{a - b:+d}" + (f" ({(a - b) / b:+.1%})" if b else "")
-        rows.append([name, Cell(str(b), isinstance(b, int)), Cell(str(a), isinstance(a, int)), Cell(change, True)])
+        rows.append([name, Cell(str(b), isinstance(b, int)), Cell(str(a), isinstance(a, int)),
+                     Cell(_change(b, a), True)])
     if after is None:
         return Table(_("structure"), [_("metric"), _("value")], rows)
     return Table(_("structure and headcount"), [_("metric"), _("before"), _("after"), _("change")], rows)
 
 
+def _change(b: object, a: object) -> str:
+    if isinstance(a, int) and isinstance(b, int):
+        return f"{a - b:+d}" + (f" ({(a - b) / b:+.1%})" if b else "")
+    return ""
+
+
+def states_structure_table(metrics: Mapping[str, StructureMetrics], labels: Mapping[str, str]) -> Table:
+    """Structure metrics of several states side by side (``before`` first), each later one with its change."""
+    names = list(metrics)
+    first = metrics[names[0]]
+    rows = []
+    for label, indent, get in STRUCTURE_ROWS:
+        b = get(first)
+        row = [Cell("  " * indent + _(label)), Cell(str(b), isinstance(b, int))]
+        for other in names[1:]:
+            a = get(metrics[other])
+            if isinstance(a, int) and isinstance(b, int):
+                change = f"{a - b:+d}" + (f", {(a - b) / b:+.1%}" if b else "")
+                row.append(Cell(f"{a} ({change})", True))
+            else:
+                row.append(Cell(str(a)))
+        rows.append(row)
+    return Table(_("structure and headcount"), [_("metric"), *(labels[n] for n in names)], rows,
+                 note=_("In brackets: the change from {first}.").format(first=labels[names[0]]))
+
+
+#: Where staff and duties are, as a reader calls each place (structure_metrics' destination groups).
+DESTINATION_LABELS = {"zone": N_("the zone government"), "sub_districts": N_("sub-districts"),
+                      "districts": N_("districts"), "counties": N_("counties"), "companies": N_("companies"),
+                      "city": N_("the city"), "other": N_("elsewhere")}
+
+
 def destinations_text(metrics: StructureMetrics) -> str:
     """Where the staff went, in words."""
     labels = {"zone": N_("kept in the zone government"), "sub_districts": N_("moved to sub-districts"),
+              "districts": N_("moved to districts"), "counties": N_("moved to counties"),
               "companies": N_("moved to companies"), "city": N_("moved to the city"),
               "other": N_("moved elsewhere"), "released": N_("posts cut"), "hired": N_("hired"),
               "moved_in": N_("moved in")}
     parts = [f"{_(labels.get(k, k))} {v}" for k, v in metrics.headcount_by_destination.items() if v]
     return _("Where the staff went: {parts}.").format(parts=_("; ").join(parts))
+
+
+def social_affairs_text(metrics: StructureMetrics) -> str:
+    """Where the social-affairs duties are and how many items each place holds, in words ("" without any)."""
+    items = metrics.social_affairs_items_by_destination
+    duties = metrics.social_affairs_functions_by_destination
+    if not duties:
+        return ""
+    parts = [_("{place}: {items} items in {duties}").format(
+        place=_(DESTINATION_LABELS.get(k, k)), items=items.get(k, 0),
+        duties=ngettext("{n} duty", "{n} duties", n).format(n=n)) for k, n in duties.items()]
+    return _("Where the social-affairs duties are: {parts}.").format(parts=_("; ").join(parts))
 
 

@@ -16,15 +16,16 @@ from orgsim.model.build import build_org
 from orgsim.model.org import Org
 from orgsim.model.validate import org_problem_locations, org_problems
 from orgsim.reforms.changelog import Change
-from orgsim.reforms.functions import devolve, one_stop, spin_off, strip
-from orgsim.reforms.paths import agency_service, merge_steps, parallelize
+from orgsim.reforms.functions import devolve, enforcement_bureau, one_stop, one_window, spin_off, strip
+from orgsim.reforms.paths import agency_service, coordinate, merge_steps, parallelize
 from orgsim.reforms.structure import cap_headcount, flatten, merge, merge_zones, set_leadership
 from orgsim.scenario.schema import Phase, ReformOp, Scenario
 
 __all__ = [
-    "OPERATORS", "Change", "ReformOutcome", "apply_reform", "apply_reforms", "reform_scenario",
+    "OPERATORS", "Change", "ReformOutcome", "apply_reform", "apply_reforms", "reform_scenario", "reform_packages",
     "merge", "merge_zones", "strip", "devolve", "flatten", "one_stop", "parallelize",
-    "merge_steps", "agency_service", "spin_off", "cap_headcount", "set_leadership",
+    "merge_steps", "agency_service", "spin_off", "cap_headcount", "set_leadership", "coordinate", "one_window",
+    "enforcement_bureau",
 ]
 
 Operator = Callable[..., tuple[Org, list[Change]]]
@@ -42,6 +43,9 @@ OPERATORS: dict[str, Operator] = {
     "spin_off": spin_off,
     "cap_headcount": cap_headcount,
     "set_leadership": set_leadership,
+    "coordinate": coordinate,
+    "one_window": one_window,
+    "enforcement_bureau": enforcement_bureau,
 }
 
 
@@ -66,36 +70,40 @@ class ReformOutcome:
     #: (label, state) after each operator, in order.
     states: tuple[tuple[str, Org], ...]
     changes: tuple[Change, ...]
+    #: The package applied (None: the scenario's ``reforms``).
+    package: str | None = None
 
     def change_rows(self) -> list[dict]:
         return [c.to_dict() for c in self.changes]
 
 
-def _locations(scenario: Scenario) -> list[tuple[tuple, str | None, ReformOp]]:
+def _locations(scenario: Scenario, package: str | None = None) -> list[tuple[tuple, str | None, ReformOp]]:
     out: list[tuple[tuple, str | None, ReformOp]] = []
-    for i, item in enumerate(scenario.reforms):
+    top: tuple = ("reforms",) if package is None else ("packages", package)
+    for i, item in enumerate(scenario.reforms if package is None else scenario.packages[package]):
         if isinstance(item, Phase):
-            out += [(("reforms", i, "reforms", j), item.phase, op) for j, op in enumerate(item.reforms)]
+            out += [(top + (i, "reforms", j), item.phase, op) for j, op in enumerate(item.reforms)]
         else:
-            out.append((("reforms", i), None, item))
+            out.append((top + (i,), None, item))
     return out
 
 
 def apply_reforms(
-    org: Org, scenario: Scenario, upto: int | None = None, skip: Sequence[int] = ()
+    org: Org, scenario: Scenario, upto: int | None = None, skip: Sequence[int] = (), package: str | None = None
 ) -> ReformOutcome:
-    """Apply the scenario's reforms in order (the first ``upto``, leaving out ``skip``).
+    """Apply the scenario's reforms in order (the first ``upto``, leaving out ``skip``), or one of its packages.
 
     A failing operator raises :class:`ReformError` or
     :class:`OrgValidationError` whose problem names the file, the operator's
-    place in ``reforms`` and its line.
+    place in ``reforms`` (or ``packages``) and its line.
     """
     from orgsim.scenario.loader import format_path
 
+    _check_package(scenario, package)
     states: list[tuple[str, Org]] = []
     changes: list[Change] = []
     current = org
-    for k, (loc, phase, spec) in enumerate(_locations(scenario)):
+    for k, (loc, phase, spec) in enumerate(_locations(scenario, package)):
         if upto is not None and k >= upto:
             break
         if k in skip:
@@ -110,13 +118,29 @@ def apply_reforms(
         label = spec.label or (f"{phase}: {spec.op}" if phase else spec.op)
         states.append((label, current))
         changes += done
-    return ReformOutcome(org, current, tuple(states), tuple(changes))
+    return ReformOutcome(org, current, tuple(states), tuple(changes), package)
 
 
-def reform_scenario(scenario: Scenario, upto: int | None = None, skip: Sequence[int] = ()) -> ReformOutcome:
-    """Build the scenario's organisation, check it, and apply its reforms."""
+def _check_package(scenario: Scenario, package: str | None) -> None:
+    if package is None and scenario.packages:
+        raise ReformError(f"{scenario.source_file}: the scenario compares packages "
+                          f"{', '.join(scenario.packages)}: name one", [Problem(
+                              "packages", f"the scenario has packages {', '.join(scenario.packages)}: choose one "
+                              "(--package NAME)", scenario.source_file, scenario.line_of(("packages",)))])
+    if package is not None and package not in scenario.packages:
+        known = ", ".join(scenario.packages) or "none (the scenario has one reform list)"
+        raise ReformError(f"{scenario.source_file}: no package {package!r}", [Problem(
+            "packages", f"no package {package!r}; packages: {known}", scenario.source_file,
+            scenario.line_of(("packages",)))])
+
+
+def reform_scenario(
+    scenario: Scenario, upto: int | None = None, skip: Sequence[int] = (), package: str | None = None
+) -> ReformOutcome:
+    """Build the scenario's organisation, check it, and apply its reforms (or the package ``package``)."""
     from orgsim.scenario.loader import format_path
 
+    _check_package(scenario, package)
     org = build_org(scenario)
     found = org_problem_locations(org)
     if found:
@@ -125,7 +149,18 @@ def reform_scenario(scenario: Scenario, upto: int | None = None, skip: Sequence[
             where = _file_location(scenario, loc)
             problems.append(Problem(format_path(where), message, scenario.source_file, scenario.line_of(where)))
         raise OrgValidationError(f"{scenario.source_file}: {len(problems)} invariant(s) broken", problems)
-    return apply_reforms(org, scenario, upto, skip)
+    return apply_reforms(org, scenario, upto, skip, package)
+
+
+def reform_packages(scenario: Scenario) -> dict[str, ReformOutcome]:
+    """Every reformed state of the scenario by name: ``{"after": ...}``, or one per package (same ``before``)."""
+    if not scenario.packages:
+        return {"after": reform_scenario(scenario)}
+    first = reform_scenario(scenario, package=next(iter(scenario.packages)))
+    out = {next(iter(scenario.packages)): first}
+    for name in list(scenario.packages)[1:]:
+        out[name] = apply_reforms(first.before, scenario, package=name)
+    return out
 
 
 def _file_location(scenario: Scenario, loc: tuple[str, ...]) -> tuple[str | int, ...]:

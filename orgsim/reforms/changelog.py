@@ -8,6 +8,7 @@ __all__ = ["Change", "ACTIONS"]
 
 ACTIONS = (
     "function_moved",
+    "function_created",
     "function_awaiting_acceptance",
     "staff_moved",
     "staff_released",
@@ -20,6 +21,8 @@ ACTIONS = (
     "signoff_changed",
     "path_changed",
     "rework_changed",
+    "handoff_changed",
+    "resolution_changed",
     "no_change",
 )
 

@@ -1,4 +1,5 @@
-"""Operators that rewrite approval paths: parallelize, merge_steps, agency_service."""
+"""Operators that rewrite approval paths and how files travel them: parallelize, merge_steps,
+agency_service, coordinate."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from orgsim.reforms._edit import Edit
 from orgsim.reforms.changelog import Change
 from orgsim.scenario import schema as s
 
-__all__ = ["parallelize", "merge_steps", "agency_service"]
+__all__ = ["parallelize", "merge_steps", "agency_service", "coordinate"]
 
 
 def _select_flows(ed: Edit, spec: s._PathSelector, steps: list[str]) -> list[int]:
@@ -75,7 +76,7 @@ def parallelize(org: o.Org, spec: s.Parallelize, phase: str | None = None) -> tu
         _check_no_detour(ed, flow, spec.steps)
         after = _regroup(flow, spec.steps, {m: [] for m in spec.steps})
         if set(after) != set(flow.after):
-            flows[i] = replace(flow, after=after)
+            flows[i] = _rework_within_path(ed, replace(flow, after=after))
             ed.log("path_changed", flow.id, note=f"steps {', '.join(spec.steps)} run in parallel")
     ed.org.flows = tuple(flows)
     return ed.finish()
@@ -96,16 +97,61 @@ def merge_steps(org: o.Org, spec: s.MergeSteps, phase: str | None = None) -> tup
         if spec.into in {st.id for st in flow.steps} - set(spec.steps):
             raise ed.fail(f"project type {flow.id!r} already has a step {spec.into!r}")
         _check_no_detour(ed, flow, spec.steps)
-        functions = tuple(dict.fromkeys(f for sid in spec.steps for f in flow.step(sid).functions))
-        merged = o.Step(spec.into, functions, spec.combine)
+        functions, needs = _merged_functions(ed, flow, spec.steps)
+        merged = o.Step(spec.into, functions, spec.combine, needs=needs,
+                        rework_to=_merged_rework_target(ed, flow, spec.steps))
         after = _regroup(flow, spec.steps, {spec.into: []})
         position = min(k for k, st in enumerate(flow.steps) if st.id in spec.steps)
-        steps = [st for st in flow.steps if st.id not in spec.steps]
+        steps = [st if st.rework_to not in spec.steps else replace(st, rework_to=spec.into)
+                 for st in flow.steps if st.id not in spec.steps]
         steps.insert(position, merged)
         flows[i] = replace(flow, steps=tuple(steps), after=after)
         ed.log("path_changed", flow.id, note=f"steps {', '.join(spec.steps)} merged into {spec.into!r}")
     ed.org.flows = tuple(flows)
     return ed.finish()
+
+
+def _merged_functions(ed: Edit, flow: o.Flow, group: list[str]) -> tuple[tuple[str, ...], tuple[o.Need | None, ...]]:
+    """The merged step's functions, each with when it is needed (a member's own condition)."""
+    need_of: dict[str, o.Need | None] = {}
+    owner: dict[str, str] = {}
+    for sid in group:
+        step = flow.step(sid)
+        for k, f in enumerate(step.functions):
+            need = step.need(k)
+            if f in need_of and need_of[f] != need:
+                raise ed.fail(
+                    f"in {flow.id!r}, function {f!r} is needed by steps {owner[f]!r} and {sid!r} under different "
+                    "conditions (probability or when); a merged step does each function once: give the steps "
+                    "the same condition, or merge other steps")
+            need_of.setdefault(f, need)
+            owner.setdefault(f, sid)
+    functions = tuple(need_of)
+    needs = tuple(need_of.values())
+    return functions, (needs if any(n is not None for n in needs) else ())
+
+
+def _merged_rework_target(ed: Edit, flow: o.Flow, group: list[str]) -> str | None:
+    """Where the merged step sends files back: the members' one target outside the group, or itself."""
+    targets = list(dict.fromkeys(
+        flow.step(sid).rework_to for sid in group if flow.step(sid).rework_to not in (None, *group)))
+    if len(targets) > 1:
+        raise ed.fail(f"in {flow.id!r}, steps {', '.join(group)} send files back to different steps "
+                      f"({', '.join(map(repr, targets))}); a merged step returns files to one place")
+    return targets[0] if targets else None
+
+
+def _rework_within_path(ed: Edit, flow: o.Flow) -> o.Flow:
+    """Files sent back to a step that no longer comes before the sender go back to the sender itself."""
+    dag = flow.dag()
+    steps = []
+    for st in flow.steps:
+        if st.rework_to is not None and st.rework_to not in nx.ancestors(dag, st.id):
+            ed.log("path_changed", flow.id, note=f"step {st.rework_to!r} no longer comes before {st.id!r}: "
+                   f"files sent back from {st.id!r} return to it")
+            st = replace(st, rework_to=None)
+        steps.append(st)
+    return replace(flow, steps=tuple(steps))
 
 
 def agency_service(org: o.Org, spec: s.AgencyService, phase: str | None = None) -> tuple[o.Org, list[Change]]:
@@ -128,3 +174,40 @@ def agency_service(org: o.Org, spec: s.AgencyService, phase: str | None = None) 
                note=f"rework x{spec.rework_factor}, resubmission delay x{spec.delay_factor}")
     ed.org.flows = tuple(flows)
     return ed.finish()
+
+
+def coordinate(org: o.Org, spec: s.Coordinate, phase: str | None = None) -> tuple[o.Org, list[Change]]:
+    """Coordination (功能区吹哨、部门报到; 直通车): hand-offs between two sides set or scaled.
+
+    Each side is units (each with every unit below it, matched later by the
+    ids they came from, so a merged unit stays covered) and jurisdictions.
+    From now on every hand-off from a step at one side to a step at the other
+    (and back, with ``both_ways``) takes ``factor`` times its delay, or a new
+    delay ``handoff``; rules apply in the order they were made. The delays
+    keep their random numbers' names, so a factor scales the same draws.
+    """
+    ed = Edit(org, "coordinate", phase)
+    sides = []
+    for side in spec.between:
+        ids: set[str] = set()
+        for u in side.units:
+            ed.require_unit(u)
+            for x in ed.org.subtree(u):
+                ids.add(x)
+                ids.update(ed.g.nodes[x].get(o.ORIGIN, ()))
+        sides.append(o.HandoffSide(tuple(sorted(ids)), tuple(dict.fromkeys(side.jurisdictions))))
+    rule = o.HandoffRule((sides[0], sides[1]), spec.both_ways, 1.0 if spec.factor is None else spec.factor,
+                         spec.handoff)
+    ed.org.handoff_rules = ed.org.handoff_rules + (rule,)
+    crossing = [flow.id for flow in ed.org.flows for a, b in flow.after
+                if rule.applies(ed.org, ed.org.owner(flow.step(a).functions[0]),
+                                ed.org.owner(flow.step(b).functions[0]))]
+    what = f"hand-offs x{spec.factor:g}" if spec.factor is not None else f"hand-offs now {spec.handoff}"
+    where = " and ".join(_side_text(side) for side in spec.between)
+    ed.log("handoff_changed", where, note=f"{what}{' both ways' if spec.both_ways else ''}; "
+           + (f"paths crossing now: {', '.join(dict.fromkeys(crossing))}" if crossing else "no path crosses them now"))
+    return ed.finish()
+
+
+def _side_text(side: s.HandoffSide) -> str:
+    return "+".join([*side.units, *side.jurisdictions])

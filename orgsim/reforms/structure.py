@@ -68,6 +68,7 @@ def _merge_units(
         non_case_share=share,
     )
     ed.changes.pop()  # logged again below under its final id
+    _merged_support_work(ed, staging, units, data, frontline)
     for u in units:
         for f in functions[u]:
             ed.move_function(f, staging)
@@ -102,6 +103,21 @@ def _merge_units(
     g.nodes[into.id][o.SUPPORT] = kept_support
     ed.release(into.id, "support", sum(supports) - kept_support, subject=f"{into.id} support")
     return into.id
+
+
+def _merged_support_work(ed: Edit, unit: str, units: list[str], data: dict[str, dict],
+                         frontline: dict[str, int]) -> None:
+    """The merged unit's support work: the default when every merged unit had it, else their
+    officer-weighted mean (the largest, without officers)."""
+    keys = (o.SUPPORT_HOURS_PER_CASE, o.SUPPORT_HOURS_PER_OFFICER)
+    if all(data[u].get(k) is None for u in units for k in keys):
+        return
+    default = ed.g.graph.get(o.SUPPORT_WORK, (0.0, 0.0))
+    weights = sum(frontline.values())
+    for k, key in enumerate(keys):
+        values = {u: default[k] if data[u].get(key) is None else data[u][key] for u in units}
+        ed.g.nodes[unit][key] = (sum(values[u] * frontline[u] for u in units) / weights if weights
+                                 else max(values.values()))
 
 
 def _rename(change: Change, old: str, new: str) -> Change:
@@ -223,7 +239,7 @@ def cap_headcount(org: o.Org, spec: s.CapHeadcount, phase: str | None = None) ->
     if excess <= 0:
         ed.log("no_change", root, note=f"headcount {current} already within cap {spec.cap}")
         return ed.finish()
-    case_functions = {f for flow in ed.org.flows for f in flow.functions()}
+    case_functions = ed.org.case_functions()
     support_holders = [(u, g.nodes[u][o.SUPPORT]) for u in units]
     officer_holders = []
     for u in units:

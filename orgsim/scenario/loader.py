@@ -574,6 +574,14 @@ def check_references(s: Scenario) -> list[tuple[Loc, str]]:
         if f.owner not in unit_ids:
             problems.append((("functions", i, "owner"), f"unknown unit {f.owner!r}"))
 
+    if s.packages and s.reforms:
+        problems.append((("packages",), "give either reforms (one package) or packages (several side by side), "
+                         "not both"))
+    for name in s.packages:
+        if name in ("before", "after"):
+            problems.append((("packages", name), f"package name {name!r} is reserved for the states of a "
+                             "scenario with one reform list; choose another"))
+
     if s.workload is not None:
         functions = {f.id: f for f in s.functions}
         units = {u.id: u for u in s.units}
@@ -621,11 +629,83 @@ def check_references(s: Scenario) -> list[tuple[Loc, str]]:
                 members = " -> ".join([a for a, _ in cycle] + [cycle[0][0]])
                 problems.append((loc_t + ("steps",), f"approval path has a cycle: {members}"))
             except nx.NetworkXNoCycle:
-                pass
+                problems += _routing_problems(pt, path, loc_t)
             if pt.arrivals.rate is not None:
                 expected = pt.arrivals.rate_per_day() * horizon
                 if expected > MAX_APPLICANTS:
                     problems.append((loc_t + ("arrivals", "rate"),
                                      f"would bring {expected:.3g} applicants per replication; "
                                      f"more than {MAX_APPLICANTS:,} is not a study this tool can run"))
+        problems += _enforcement_problems(s, functions, units)
     return problems
+
+
+def _enforcement_problems(s: Scenario, functions: dict[str, Any], units: dict[str, Any]) -> list[tuple[Loc, str]]:
+    """Enforcement cases: known functions with officers, ids that name no project type."""
+    from orgsim.model.org import RESOLUTIONS
+
+    assert s.workload is not None
+    problems: list[tuple[Loc, str]] = _duplicates(s.workload.enforcement_cases, ("workload", "enforcement_cases"),
+                                                  "enforcement case")
+    types = {pt.id for pt in s.workload.project_types}
+    for k, c in enumerate(s.workload.enforcement_cases):
+        loc: Loc = ("workload", "enforcement_cases", k)
+        for name in [c.id] + [f"{c.id}.{r}" for r in RESOLUTIONS]:
+            if name in types:
+                problems.append((loc + ("id",), f"{name!r} is also a project type id; enforcement case types are "
+                                 f"named {c.id}.service, {c.id}.management and {c.id}.enforcement"))
+        f = functions.get(c.function)
+        if f is None:
+            problems.append((loc + ("function",), f"unknown function {c.function!r}"
+                             + _suggest(c.function, list(functions))))
+            continue
+        owner = units.get(f.owner)
+        if owner is not None and f.officers == 0 and not (
+            owner.pooled and any(g.officers for g in s.functions if g.owner == owner.id)
+        ):
+            problems.append((loc + ("function",), f"function {c.function!r} receives cases but has no officers "
+                             f"(give it officers, or pool its unit {owner.id!r})"))
+        expected = c.rate_per_day() * s.simulation.horizon_days
+        if expected > MAX_APPLICANTS:
+            problems.append((loc + ("rate",), f"would bring {expected:.3g} cases per replication; more than "
+                             f"{MAX_APPLICANTS:,} is not a study this tool can run"))
+    return problems
+
+
+def _routing_problems(pt: Any, path: nx.DiGraph, loc_t: Loc) -> list[tuple[Loc, str]]:
+    """Conditions and rework targets of a project type's steps (its path is a DAG)."""
+    problems: list[tuple[Loc, str]] = []
+    for k, st in enumerate(pt.steps):
+        if st.when is not None and st.when not in pt.attributes:
+            known = ", ".join(pt.attributes) or "none (give them in the project type's attributes)"
+            problems.append((loc_t + ("steps", k, "when"),
+                             f"unknown attribute {st.when!r}{_suggest(st.when, list(pt.attributes))}; "
+                             f"project type {pt.id!r} has attributes: {known}"))
+        target = st.rework_to
+        if target is None:
+            continue
+        if target == st.id:
+            problems.append((loc_t + ("steps", k, "rework_to"),
+                             f"step {st.id!r} sends files back to itself by default; rework_to names an "
+                             "earlier step"))
+        elif target not in path:
+            problems.append((loc_t + ("steps", k, "rework_to"), f"unknown step {target!r}"))
+        elif target not in nx.ancestors(path, st.id):
+            problems.append((loc_t + ("steps", k, "rework_to"),
+                             f"step {target!r} does not come before {st.id!r} on the path; rework_to "
+                             "must name a step it waits for (directly or through others)"))
+    if not problems:
+        from orgsim.model.org import rework_conflicts
+
+        where = {st.id: k for k, st in enumerate(pt.steps)}
+        targets = {st.id: st.rework_to for st in pt.steps if st.rework_to is not None}
+        for a, b, shared in rework_conflicts(path, targets):
+            problems.append((loc_t + ("steps", where[b], "rework_to"), _conflict_message(a, b, shared)))
+    return problems
+
+
+def _conflict_message(a: str, b: str, shared: str) -> str:
+    return (f"steps {a!r} and {b!r} may both be in progress and both send files back through "
+            f"{shared!r}; "
+            "orgsim cannot combine two returns of one file: send one of them back to itself (no rework_to), "
+            "or put one after the other")

@@ -21,6 +21,8 @@ from pydantic import (
     Field,
     PrivateAttr,
     Tag,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -42,6 +44,7 @@ __all__ = [
     "StepSpec",
     "ProjectType",
     "Handoff",
+    "SupportWork",
     "Workload",
     "CalendarSpec",
     "SimulationSpec",
@@ -58,6 +61,15 @@ __all__ = [
     "MergeZones",
     "CapHeadcount",
     "SetLeadership",
+    "Coordinate",
+    "HandoffSide",
+    "OneWindow",
+    "NewFunction",
+    "EnforcementBureau",
+    "ResolutionShares",
+    "Resolution",
+    "Resolutions",
+    "EnforcementCases",
     "ReformOp",
     "Phase",
 ]
@@ -101,12 +113,14 @@ UnitKind = Literal[
     "park",
     "sub_district",
     "township",
+    "district",  # a district government (区)
+    "county",  # a county or county-level city government (县, 县级市)
     "city_department",
     "company",
 ]
 UNIT_KINDS: tuple[str, ...] = get_args(UnitKind)
 
-Jurisdiction = Literal["zone", "city", "district", "province", "company"]
+Jurisdiction = Literal["zone", "city", "district", "county", "province", "company"]
 JURISDICTIONS: tuple[str, ...] = get_args(Jurisdiction)
 
 #: The ten categories of administrative power (行政权力事项) the articles count.
@@ -200,8 +214,8 @@ class UnitSpec(_Model):
     parent: Id | None = Field(None, description="The unit this one reports to; none for a root.")
     jurisdiction: Jurisdiction = Field(
         None,  # type: ignore[arg-type]  # never None once validated: filled from `kind` by _default_jurisdiction
-        description="Default by kind: city_department -> city, sub_district/township -> district, "
-        "company -> company, anything else -> zone.",
+        description="Default by kind: city_department -> city, sub_district/township/district -> district, "
+        "county -> county, company -> company, anything else -> zone.",
     )
     leaders: Leadership = Field(default_factory=Leadership)
     support: Count = Field(0, description="Support staff: office, HR, finance.")
@@ -213,7 +227,16 @@ class UnitSpec(_Model):
     non_case_share: Share = Field(
         0.0, description="Share of frontline working time taken by duties that are not cases."
     )
-
+    support_hours_per_case: Annotated[float, Field(ge=0, le=1000)] | None = Field(
+        None,
+        description="Support staff hours (office, HR, finance) each case at this unit's officers needs; "
+        "default: workload.support_work.hours_per_case.",
+    )
+    support_hours_per_officer_per_year: Annotated[float, Field(ge=0, le=2000)] | None = Field(
+        None,
+        description="Support staff hours a year each frontline officer of this unit needs; default: "
+        "workload.support_work.hours_per_officer_per_year.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -230,6 +253,8 @@ DEFAULT_JURISDICTION = {
     "city_department": "city",
     "sub_district": "district",
     "township": "district",
+    "district": "district",
+    "county": "county",
     "company": "company",
 }
 
@@ -294,6 +319,17 @@ class StepSpec(_Model):
         "sum",
         description="Service time of a merged step: sum, max, or a factor times the sum.",
     )
+    probability: Probability = Field(
+        1.0, description="Share of this type's applications that need the step; the others skip it."
+    )
+    when: Id | None = Field(
+        None, description="Only applications with this attribute (of the project type) need the step."
+    )
+    rework_to: Id | None = Field(
+        None,
+        description="An earlier step on the path: a file sent back from this step goes back to it "
+        "and comes forward again through the steps between (default: to this step).",
+    )
 
 
 class ProjectType(_Model):
@@ -305,12 +341,83 @@ class ProjectType(_Model):
     statutory_limit_days: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Statutory limit in working days; overrides the workload default."
     )
+    attributes: dict[Id, Probability] = Field(
+        default_factory=dict,
+        description="Named attributes drawn once per application with these probabilities "
+        "(e.g. heavy_industry: 0.3); steps with `when` follow them, so correlated steps go together.",
+    )
 
 
 class Handoff(_Model):
     within_unit: Distribution | None = None
     between_units: Distribution | None = None
     between_jurisdictions: Distribution | None = None
+
+
+class Resolution(_Model):
+    """One way of resolving enforcement cases: its share of them and the officer time each takes."""
+
+    share: Probability = Field(description="Share of the cases resolved this way.")
+    time: Distribution = Field(description="Officer working time per case resolved this way.")
+
+
+class ResolutionShares(_Model):
+    """Shares of enforcement cases resolved by service, management and enforcement (they add up to 1)."""
+
+    service: Probability = Field(description="Share resolved by service: advice, guidance (服务).")
+    management: Probability = Field(description="Share resolved by management: warnings, orders (管理).")
+    enforcement: Probability = Field(description="Share resolved by enforcement: penalty procedures (执法).")
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> ResolutionShares:
+        total = self.service + self.management + self.enforcement
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"the shares add up to {total:g}; they must add up to 1 (e.g. 0.7, 0.2, 0.1)")
+        return self
+
+
+class Resolutions(_Model):
+    """How enforcement cases are resolved: by service, management or enforcement (the 721 method)."""
+
+    service: Resolution
+    management: Resolution
+    enforcement: Resolution
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Resolutions:
+        total = self.service.share + self.management.share + self.enforcement.share
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"the shares add up to {total:g}; they must add up to 1 (e.g. 0.7, 0.2, 0.1)")
+        return self
+
+
+class EnforcementCases(_Model):
+    """Enforcement cases (问题, 案件) arriving for one enforcement power, resolved three ways."""
+
+    id: Id
+    name: Name
+    name_en: Name | None = None
+    function: Id = Field(description="The power whose officers handle the cases, wherever it is performed.")
+    rate: Annotated[float, Field(ge=1e-6, le=1e6)] = Field(description="Cases per `per` of working time (Poisson).")
+    per: Literal["day", "week", "month", "year"] = Field("year", description="Period of `rate`.")
+    resolution: Resolutions
+    statutory_limit_days: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
+        None, description="Time limit in working days for these cases, if any."
+    )
+
+    def rate_per_day(self) -> float:
+        return self.rate / WORKING_DAYS_PER[self.per]
+
+
+class SupportWork(_Model):
+    """Work that support staff (office, HR, finance) do for a unit's case officers."""
+
+    hours_per_case: Annotated[float, Field(ge=0, le=1000)] = Field(
+        0.0, description="Support hours per case handled by the unit's officers (each visit of a file)."
+    )
+    hours_per_officer_per_year: Annotated[float, Field(ge=0, le=2000)] = Field(
+        0.0, description="Support hours a year per frontline officer (pay, leave, supplies, documents)."
+    )
 
 
 class Workload(_Model):
@@ -322,6 +429,15 @@ class Workload(_Model):
     )
     statutory_limit_days: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Statutory time limit in working days (e.g. 120)."
+    )
+    enforcement_cases: list[EnforcementCases] = Field(
+        default_factory=list,
+        description="Enforcement cases: they take officers' time and are reported as case types of their own.",
+    )
+    support_work: SupportWork = Field(
+        default_factory=SupportWork,
+        description="Support work per case and per officer, for units that give none of their own; "
+        "what a unit's support staff cannot do, its officers do instead of cases.",
     )
 
 
@@ -525,6 +641,105 @@ class OneStop(_Op, _FunctionSelector):
     )
 
 
+class NewFunction(_Model):
+    """A function an operator creates (its officers are hired)."""
+
+    id: Id
+    name: Name
+    name_en: Name | None = None
+    category: FunctionCategory = "service"
+    officers: Count = Field(1, description="Officers hired for it.")
+    service_time: Distribution = Field(description="Officer time per case.")
+    signoff_levels: Annotated[int, Field(ge=0, le=10)] = 0
+    rework_probability: ReworkProbability = 0.0
+
+
+class OneWindow(_Op):
+    """One window (一个窗口): one intake step in front of every approval path; approvals stay put."""
+
+    op: Literal["one_window"]
+    window: NewUnit | Id = Field(
+        description="New unit for the window (kind window by default), or the id of an existing unit."
+    )
+    intake: NewFunction | Id = Field(
+        description="The intake function: a new one (its officers hired) or an existing one, moved to the "
+        "window with its officers."
+    )
+    project_types: list[Id] = Field(
+        default_factory=list, description="Project types that start at the window; empty means all."
+    )
+    leadership: Leadership = Field(
+        default_factory=lambda: Leadership(chief=1, deputies=0), description="Leadership of a new window (hired)."
+    )
+    support: Count = Field(0, description="Support staff a new window hires.")
+    step: Id = Field("window", description="Id of the intake step put in front of each path.")
+
+
+def _enforcement_categories() -> list[FunctionCategory]:
+    return ["penalty", "coercion"]
+
+
+class EnforcementBureau(_Op, _FunctionSelector):
+    """Comprehensive enforcement bureau (综合执法局): enforcement powers gathered in one bureau."""
+
+    op: Literal["enforcement_bureau"]
+    categories: list[FunctionCategory] = Field(
+        default_factory=_enforcement_categories,
+        description="Categories of power gathered (default: penalty and coercion).",
+    )
+    bureau: NewUnit | Id = Field(
+        description="New bureau, or the id of an existing unit (then `leadership` is not applied)."
+    )
+    leadership: Leadership = Field(
+        default_factory=lambda: Leadership(chief=1, deputies=2), description="Leadership of a new bureau (hired)."
+    )
+    pooled: bool = Field(True, description="The bureau's officers share one queue.")
+    support: Count = Field(0, description="Support staff a new bureau hires.")
+    non_case_share: Share | None = Field(
+        None, description="Non-case share of a new bureau; default: the moving officers' former shares, weighted."
+    )
+    resolution: ResolutionShares | None = Field(
+        None,
+        description="New shares of the gathered powers' enforcement cases resolved by service, management and "
+        "enforcement (the 721 method: 0.7, 0.2, 0.1); default: unchanged.",
+    )
+
+
+class HandoffSide(_Model):
+    """Units (each with every unit below it) and jurisdictions on one side of a coordination."""
+
+    units: list[Id] = Field(default_factory=list, description="These units and every unit below them.")
+    jurisdictions: list[Jurisdiction] = Field(default_factory=list, description="Every unit of these jurisdictions.")
+
+    @model_validator(mode="after")
+    def _something(self) -> HandoffSide:
+        if not self.units and not self.jurisdictions:
+            raise ValueError("give 'units' or 'jurisdictions'")
+        return self
+
+
+class Coordinate(_Op):
+    """Coordination (吹哨报到, 直通车): hand-offs between two groups of units set or scaled."""
+
+    op: Literal["coordinate"]
+    between: list[HandoffSide] = Field(min_length=2, max_length=2, description="The two sides.")
+    factor: Annotated[float, Field(ge=0, le=10)] | None = Field(
+        None, description="Multiplies the hand-off delays between the sides (0.5: half as long)."
+    )
+    handoff: Distribution | None = Field(
+        None, validate_default=True, description="A new delay for the hand-offs between the sides."
+    )
+    both_ways: bool = Field(True, description="Also the hand-offs from the second side to the first.")
+
+    @field_validator("handoff", mode="after")
+    @classmethod
+    def _one_of(cls, handoff: Any, info: ValidationInfo) -> Any:
+        # On the field, so that the message points at it (a model's own error would point at `op`).
+        if (info.data.get("factor") is None) == (handoff is None):
+            raise ValueError("give exactly one of 'factor' (scale the hand-offs) or 'handoff' (a new delay)")
+        return handoff
+
+
 class _PathSelector(_Model):
     project_types: list[Id] = Field(
         default_factory=list, description="Project types affected; empty means all that have the steps."
@@ -621,6 +836,9 @@ ReformOp = Annotated[
         | MergeZones
         | CapHeadcount
         | SetLeadership
+        | Coordinate
+        | OneWindow
+        | EnforcementBureau
     ),
     Field(discriminator="op"),
 ]
@@ -660,6 +878,11 @@ class Scenario(_Model):
     workload: Workload | None = None
     reforms: list[ReformItem] = Field(
         default_factory=list, description="Operators in order, optionally grouped in phases."
+    )
+    packages: dict[Id, list[ReformItem]] = Field(
+        default_factory=dict,
+        description="Several reform packages compared side by side (instead of `reforms`): name -> "
+        "operators in order, optionally grouped in phases.",
     )
     simulation: SimulationSpec = Field(default_factory=SimulationSpec)
 
@@ -721,12 +944,16 @@ class Scenario(_Model):
         """Line in the scenario file of a field path, when loaded from a file."""
         return self._lines(loc) if self._lines is not None else None
 
-    def operators(self) -> list[tuple[str | None, ReformOp]]:
-        """The reform operators in order, each with its phase (or None)."""
+    def operators(self, package: str | None = None) -> list[tuple[str | None, ReformOp]]:
+        """The reform operators in order, each with its phase (or None): of ``reforms``, or of a package."""
         out: list[tuple[str | None, ReformOp]] = []
-        for item in self.reforms:
+        for item in self.reforms if package is None else self.packages[package]:
             if isinstance(item, Phase):
                 out.extend((item.phase, op) for op in item.reforms)
             else:
                 out.append((None, item))
         return out
+
+    def state_names(self) -> list[str]:
+        """The states a comparison simulates: ``before`` and ``after``, or ``before`` and each package."""
+        return ["before", *(self.packages or ["after"])]

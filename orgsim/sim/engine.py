@@ -27,7 +27,7 @@ import numpy as np
 
 from orgsim.errors import SimulationError
 from orgsim.scenario.schema import Engine
-from orgsim.sim.plan import Plan
+from orgsim.sim.plan import Plan, at_capacity
 from orgsim.sim.results import COMPONENTS, PoolStats, RunResult
 from orgsim.sim.run_io import MAX_WORK_IN_PROGRESS, RunInput, RunOutput, build_run_input
 from orgsim.sim.streams import RandomStreams
@@ -96,9 +96,11 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: WorkingCale
     """What an engine measured in ``run`` of ``plan``, as a RunResult."""
     window = run.horizon - run.warmup
     span = run.horizon - run.window_start  # the queues' measurement window
-    n = len(out.t_end)
+    pooled = tuple(f.kind == "approval" for f in plan.flows)
+    # The pooled figures are the project types' (case types are measured on their own).
+    n = len(out.t_end) if all(pooled) else int(np.count_nonzero(np.asarray(pooled)[out.flow_index]))
     offered = plan.offered_load()
-    overloaded = sorted(k for k, rho in offered.items() if rho >= 1.0)
+    overloaded = sorted(k for k, rho in offered.items() if at_capacity(rho))
     calendar_days = _calendar_days(calendar, out.t_start, out.t_end)
     return RunResult(
         arrived=out.arrived,
@@ -117,6 +119,7 @@ def read_result(plan: Plan, run: RunInput, out: RunOutput, calendar: WorkingCale
         flow_index=out.flow_index,
         flow_limits=tuple(math.nan if f.statutory_limit_days is None else f.statutory_limit_days
                           for f in plan.flows),
+        flow_pooled=pooled,
         component_days={name: (v / n if n else math.nan)
                         for name, v in zip(COMPONENTS, out.component_totals, strict=True)},
         component_days_by_flow=_per_flow_components(out, len(plan.flows)),

@@ -22,7 +22,11 @@ cpdef long long arrival_key(long long flow) noexcept
 cpdef long long officers_key(long long no, long long step) noexcept
 cpdef long long signoff_key(long long no, long long step, long long level) noexcept
 
+@cython.locals(c=int)
+cdef inline void _copy5(double[::1] dst, Py_ssize_t d, double[::1] src, Py_ssize_t s) noexcept
 
+
+@cython.final
 cdef class FifoLoop:
     # --- the run
     cdef double horizon, warmup, t0
@@ -39,26 +43,41 @@ cdef class FifoLoop:
     cdef int[::1] step_rework_start, rework_column, rework_stream
     cdef int[::1] step_signoff_start, signoff_queue, signoff_column
     cdef int[::1] step_successor_start, successor_step, successor_column
+    cdef int[::1] step_reach_start, reach_step, reach_column, reach_redraw
+    cdef int[::1] service_condition, rework_condition, signoff_redraw
+    cdef int[::1] step_rework_to, step_redo_start, redo_step, redo_pending
     # --- project types
     cdef int n_flows
     cdef int[::1] flow_first_step, flow_root_start, root_step, flow_arrivals, trace_next, next_row
     cdef double[::1] flow_delay_factor, flow_first_arrival
     cdef long long[::1] flow_applicants
+    cdef int[::1] flow_conditional, flow_simple, flow_pooled, flow_attribute_start, attribute_column, flow_condition_start
+    cdef int[::1] condition_attribute, condition_column
+    cdef double[::1] attribute_probability, condition_probability
     cdef list arrival_traces, first_visit, row_blocks, revisit_service, revisit_rework, resubmission, arrival_gaps
+    cdef list redraw
     # --- applications in slots
     cdef Py_ssize_t width, steps
     cdef int n_slots, n_free
+    cdef Py_ssize_t conds
     cdef int[::1] free_slots, a_flow, a_left, a_last, a_handoffs, a_crit, a_visits, a_pending
+    cdef int[::1] a_needed, a_done, a_cond, a_fired
+    cdef Py_ssize_t reach
     cdef long long[::1] a_k, a_no
-    cdef double[::1] a_t_arrive, a_t_last, a_draws, a_acc, a_handoff_in, a_t_ready
+    cdef double[::1] a_t_arrive, a_t_last, a_draws, a_comp, a_cand, a_t_ready, a_base_t, a_base_comp
     cdef tuple blank
+    cdef list no_fired
+    # --- scratch: a walk through skipped steps, a cascade of them
+    cdef int[::1] attr_true, stack
+    cdef long long[::1] mark, reached
+    cdef long long walk
     # --- events
     cdef object ev_store
     cdef Event[::1] ev
     cdef Py_ssize_t n_ev
     cdef list heap  # in Python: a heapq list of tuples
     # --- accounts
-    cdef long long admitted, wip, measured_left, arrived, completed_in_window, handoffs, visits
+    cdef long long admitted, wip, measured_left, in_system, arrived, completed_in_window, handoffs, visits
     cdef double wip_area, wip_last
     cdef bint admitting, truncated
     cdef double c_wait, c_proc, c_sign, c_hand, c_back
@@ -96,25 +115,41 @@ cdef class FifoLoop:
     cdef void _grow(self, int n) except *
     @cython.locals(r=int, base=Py_ssize_t, c=Py_ssize_t, rows="double[:, ::1]")
     cdef void _take_row(self, int slot, int f) except *
-    @cython.locals(b=Py_ssize_t, i=int)
-    cdef void _reset_slot(self, int slot, int g, int n) except *
+    @cython.locals(b=Py_ssize_t, i=int, c=Py_ssize_t)
+    cdef void _reset_slot(self, int slot, int g, int n, bint simple) except *
     @cython.locals(s=double, e=double, t0=double, horizon=double)
     cdef double _serve(self, int q, double t, double work) except? -1
+    cdef inline bint _needed(self, int slot, int c) noexcept
     @cython.locals(f=int, g=int, b=Py_ssize_t, d=Py_ssize_t, visit=int, lo=int, hi=int, m=int, end=int, q=int,
-                   back=bint, work=double, delay=double, s=double, e=double)
+                   back=bint, work=double, delay=double, s=double, e=double, k=Py_ssize_t)
     cdef void _officers(self, double t, int slot, int i) except *
-    @cython.locals(total=double, best=double, x=double, m=int)
-    cdef double _combined(self, int g, Py_ssize_t d, int lo, int hi, bint first) except? -1
-    @cython.locals(g=int, m=int, d=double, s=double, e=double)
+    @cython.locals(total=double, best=double, x=double, m=int, seen=bint)
+    cdef double _combined(self, int slot, int g, Py_ssize_t d, int lo, int hi, bint first) except? -1
+    @cython.locals(f=int, g=int, m=int, b=Py_ssize_t, d=double, s=double, e=double)
     cdef void _signoff(self, double t, int slot, int i, int level) except *
-    @cython.locals(b=Py_ssize_t, m=int, end=int, j=int, k=int, delay=double, at=double)
+    @cython.locals(b=Py_ssize_t, fb=Py_ssize_t, bj=Py_ssize_t, dst=Py_ssize_t, f=int, m=int, end=int, start=int, r0=int,
+                   r=Py_ssize_t, j=int, first=bint)
     cdef void _step_done(self, double e, int slot, int i, int g) except *
+    @cython.locals(w="long long", g0=int, top=int, m=int, end=int, direct=int, j=int, k=int, r=int, r0=int)
+    cdef void _walk(self, int slot, Py_ssize_t b, Py_ssize_t fb, int i, int g, double e, bint first) except *
+    @cython.locals(column=int, delay=double, at=double, bk=Py_ssize_t, dst=Py_ssize_t)
+    cdef inline void _hand(self, int slot, Py_ssize_t b, int i, int k, int r, double e, bint first,
+                           bint simple) except *
+    @cython.locals(b=Py_ssize_t, g0=int, fb=Py_ssize_t, top=int, bj=Py_ssize_t, dst=Py_ssize_t, at=double,
+                   m=int, end=int, k=int, r=Py_ssize_t)
+    cdef void _release(self, int slot, int j) except *
+    @cython.locals(b=Py_ssize_t, g0=int, fb=Py_ssize_t, w="long long", start=int, m=int,
+                   end=int, y=int, by=Py_ssize_t, r=int, rend=int)
+    cdef void _send_back(self, int slot, int i, int g, double e, double delay) except *
     @cython.locals(since=double)
     cdef void _in_system_change(self, double now, long long delta) noexcept
-    @cython.locals(slot=int, g=int, n=int, r=int, end=int)
+    @cython.locals(slot=int, g=int, n=int, r=int, end=int, pooled=bint)
     cdef void _arrive(self, int f, double t) except *
+    @cython.locals(d=Py_ssize_t, a=int, c=int, end=int, first=int, ok=int, at=int, column=int, b=Py_ssize_t,
+                   left=int, i=int, need=int, m=int)
+    cdef int _draw_needs(self, int slot, int f, int g, int n) except? -1
     @cython.locals(wait=double, proc=double, sign=double, hand=double, back=double, b=Py_ssize_t, i=Py_ssize_t,
-                   end=Py_ssize_t, k=Py_ssize_t, f=int, visits=long, n=Py_ssize_t, more=Py_ssize_t)
+                   end=Py_ssize_t, k=Py_ssize_t, f=int, visits=long, n=Py_ssize_t, more=Py_ssize_t, pooled=bint)
     cdef void _complete(self, double now, int slot, int last) except *
     cdef void _poisson_arrival(self, double t, int f) except *
     @cython.locals(times="double[::1]", i=Py_ssize_t, n=Py_ssize_t)

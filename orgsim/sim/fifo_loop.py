@@ -143,6 +143,15 @@ def _output_zeros(n: int, typecode: str) -> Any:
         return array(typecode, bytes(n * array(typecode).itemsize))
 
 
+def _copy5(dst: Any, d: int, src: Any, s: int) -> None:
+    """The five parts of a path from ``src[s:s + 5]`` to ``dst[d:d + 5]``."""
+    if cython.compiled:
+        for c in range(5):
+            dst[d + c] = src[s + c]
+    else:
+        dst[d:d + 5] = src[s:s + 5]
+
+
 def _array(values: Any, n: int, typecode: str) -> np.ndarray:
     """The first ``n`` values of an output array as a numpy array (a view, no copy)."""
     return np.asarray(values)[:n] if cython.compiled else np.frombuffer(values, dtype=typecode)[:n]
@@ -180,6 +189,17 @@ class FifoLoop:
         self.step_successor_start = _local(run.step_successor_start)
         self.successor_step = _local(run.successor_step)
         self.successor_column = _local(run.successor_column)
+        self.step_reach_start = _local(run.step_reach_start)
+        self.reach_step = _local(run.reach_step)
+        self.reach_column = _local(run.reach_column)
+        self.reach_redraw = _local(run.reach_redraw)
+        self.service_condition = _local(run.service_condition)
+        self.rework_condition = _local(run.rework_condition)
+        self.signoff_redraw = _local(run.signoff_redraw)
+        self.step_rework_to = _local(run.step_rework_to)
+        self.step_redo_start = _local(run.step_redo_start)
+        self.redo_step = _local(run.redo_step)
+        self.redo_pending = _local(run.redo_pending)
         # Project types.
         self.n_flows = run.n_flows
         self.flow_first_step = _local(run.flow_first_step)
@@ -188,6 +208,23 @@ class FifoLoop:
         self.flow_delay_factor = _local(run.flow_delay_factor)
         self.flow_arrivals = _local(run.flow_arrivals)
         self.flow_first_arrival = _local(run.flow_first_arrival)
+        self.flow_conditional = _local(run.flow_conditional)
+        self.flow_pooled = _local(run.flow_pooled)
+        # A simple project type needs every step and sends no file back to an earlier one: its files
+        # take the direct paths (no record of pairs handed across, of rounds, or of steps needed).
+        simple = [int(c == 0) for c in run.flow_conditional.tolist()]
+        first = run.flow_first_step.tolist()
+        for f in range(run.n_flows):
+            if (run.step_rework_to[first[f]:first[f + 1]] >= 0).any():
+                simple[f] = 0
+        self.flow_simple = _local(np.array(simple, dtype=np.int32))
+        self.flow_attribute_start = _local(run.flow_attribute_start)
+        self.attribute_column = _local(run.attribute_column)
+        self.attribute_probability = _local(run.attribute_probability)
+        self.flow_condition_start = _local(run.flow_condition_start)
+        self.condition_attribute = _local(run.condition_attribute)
+        self.condition_column = _local(run.condition_column)
+        self.condition_probability = _local(run.condition_probability)
         self.flow_applicants = _zeros(run.n_flows, "q")  # arrived so far, admitted or not
         self.trace_next = _zeros(run.n_flows, "i")
         self.arrival_traces: list[Any] = [None if x is None else _local(x) for x in run.arrival_traces]
@@ -198,6 +235,7 @@ class FifoLoop:
         self.revisit_service: list[Any] = list(run.revisit_service)
         self.revisit_rework: list[Any] = list(run.revisit_rework)
         self.resubmission: list[Any] = list(run.resubmission)
+        self.redraw: list[Any] = list(run.redraw)
         self.arrival_gaps: list[Any] = list(run.arrival_gaps)
         # Applications in slots.
         self.width = run.max_width
@@ -214,14 +252,30 @@ class FifoLoop:
         self.a_t_arrive = _zeros(0, "d")
         self.a_t_last = _zeros(0, "d")
         self.a_draws = _zeros(0, "d")
-        self.a_acc = _zeros(0, "d")
-        self.a_handoff_in = _zeros(0, "d")
+        self.a_comp = _zeros(0, "d")
+        self.a_cand = _zeros(0, "d")
         self.a_t_ready = _zeros(0, "d")
         self.a_crit = _zeros(0, "i")
         self.a_visits = _zeros(0, "i")
         self.a_pending = _zeros(0, "i")
+        self.a_needed = _zeros(0, "i")
+        self.a_done = _zeros(0, "i")
+        self.a_cond = _zeros(0, "i")
+        self.a_fired = _zeros(0, "i")
+        self.a_base_t = _zeros(0, "d")
+        self.a_base_comp = _zeros(0, "d")
+        self.conds = run.max_conditions
+        self.reach = run.max_reach
         s = run.max_steps
-        self.blank = ([0.0] * (4 * s), [0.0] * s, [-1.0] * s, [0] * s, [-1] * s)  # for _reset_slot in Python
+        # For _reset_slot in Python: the whole per-step stride at once.
+        self.blank = ([0.0] * (5 * s), [-1.0] * s, [0] * s, [-1] * s, [1] * s)
+        self.no_fired = [0] * run.max_reach
+        # Scratch for one walk through skipped steps, or one cascade of them.
+        self.attr_true = _zeros(run.max_attributes, "i")
+        self.mark = _zeros(s, "q")
+        self.reached = _zeros(s, "q")
+        self.walk = 0
+        self.stack = _zeros(s, "i")
         self._grow(1024)
         self._init_events()
         # Accounts.
@@ -230,6 +284,7 @@ class FifoLoop:
         self.wip_area = 0.0
         self.wip_last = 0.0
         self.measured_left = 0  # applications that arrived in the window and are not done
+        self.in_system = 0  # applications and cases of every type: the safety limit counts them all
         self.arrived = 0
         self.completed_in_window = 0
         self.handoffs = 0
@@ -389,12 +444,18 @@ class FifoLoop:
         self.a_t_arrive = _grown(self.a_t_arrive, extra, "d")
         self.a_t_last = _grown(self.a_t_last, extra, "d")
         self.a_draws = _grown(self.a_draws, extra * w, "d")
-        self.a_acc = _grown(self.a_acc, extra * 4 * s, "d")
-        self.a_handoff_in = _grown(self.a_handoff_in, extra * s, "d")
+        self.a_comp = _grown(self.a_comp, extra * 5 * s, "d")
+        self.a_cand = _grown(self.a_cand, extra * 5 * s, "d")
         self.a_t_ready = _grown(self.a_t_ready, extra * s, "d")
         self.a_crit = _grown(self.a_crit, extra * s, "i")
         self.a_visits = _grown(self.a_visits, extra * s, "i")
         self.a_pending = _grown(self.a_pending, extra * s, "i")
+        self.a_needed = _grown(self.a_needed, extra * s, "i")
+        self.a_done = _grown(self.a_done, extra * s, "i")
+        self.a_cond = _grown(self.a_cond, extra * self.conds, "i")
+        self.a_fired = _grown(self.a_fired, extra * self.reach, "i")
+        self.a_base_t = _grown(self.a_base_t, extra, "d")
+        self.a_base_comp = _grown(self.a_base_comp, extra * 5, "d")
         self.free_slots = _grown(self.free_slots, extra, "i")
         for k in range(n - 1, self.n_slots - 1, -1):  # lowest last, so that it is used first
             self.free_slots[self.n_free] = k
@@ -422,29 +483,46 @@ class FifoLoop:
             row = block[r]
             self.a_draws[base:base + len(row)] = row
 
-    def _reset_slot(self, slot: int, g: int, n: int) -> None:
-        """Clear ``slot``'s per-step accounts for ``n`` steps, which wait for step_predecessors[g:g + n]."""
+    def _reset_slot(self, slot: int, g: int, n: int, simple: bool) -> None:
+        """Clear ``slot``'s per-step accounts for ``n`` steps, which wait for step_predecessors[g:g + n].
+
+        A simple project type's files read none of the routing's accounts (steps needed,
+        rounds, pairs handed across, the base of a new round): those are left as they are.
+        """
         b = slot * self.steps
         if cython.compiled:
             for i in range(n):
-                self.a_acc[4 * (b + i)] = 0.0
-                self.a_acc[4 * (b + i) + 1] = 0.0
-                self.a_acc[4 * (b + i) + 2] = 0.0
-                self.a_acc[4 * (b + i) + 3] = 0.0
-                self.a_handoff_in[b + i] = 0.0
+                for c in range(5):
+                    self.a_comp[5 * (b + i) + c] = 0.0
                 self.a_t_ready[b + i] = -1.0
                 self.a_crit[b + i] = -1
                 self.a_visits[b + i] = 0
                 self.a_pending[b + i] = self.step_predecessors[g + i]
+                if not simple:
+                    self.a_done[b + i] = 0
+                    self.a_needed[b + i] = 1
         else:  # the whole stride at once, from lists made once
             s = self.steps
-            zeros4, zeros, minus_ones, int_zeros, int_minus_ones = self.blank
-            self.a_acc[4 * b:4 * (b + s)] = zeros4
-            self.a_handoff_in[b:b + s] = zeros
+            zeros5, minus_ones, int_zeros, int_minus_ones, ones = self.blank
+            self.a_comp[5 * b:5 * (b + s)] = zeros5
             self.a_t_ready[b:b + s] = minus_ones
             self.a_crit[b:b + s] = int_minus_ones
             self.a_visits[b:b + s] = int_zeros
             self.a_pending[b:b + n] = self.step_predecessors[g:g + n]
+            if not simple:
+                self.a_done[b:b + s] = int_zeros
+                self.a_needed[b:b + s] = ones
+        if simple:
+            return
+        if cython.compiled:
+            for c in range(self.reach):
+                self.a_fired[slot * self.reach + c] = 0
+            for c in range(5):
+                self.a_base_comp[5 * slot + c] = 0.0
+        else:
+            self.a_fired[slot * self.reach:(slot + 1) * self.reach] = self.no_fired
+            self.a_base_comp[5 * slot:5 * slot + 5] = self.blank[0][:5]
+        self.a_base_t[slot] = 0.0
 
     # ------------------------------------------------------------ event log
     def _log(self, kind: int, slot: int, step: int, other: int, t0: float, t1: float, t2: float) -> None:
@@ -494,6 +572,10 @@ class FifoLoop:
             self.waiting[q] += min(s, horizon) - max(t, t0)
         return s
 
+    def _needed(self, slot: int, c: int) -> bool:
+        """Whether the application in ``slot`` meets condition ``c`` of its project type (-1: always)."""
+        return c < 0 or self.a_cond[slot * self.conds + c] != 0
+
     def _officers(self, t: float, slot: int, i: int) -> None:
         """The application in ``slot`` reaches the officers of its step ``i`` at ``t``."""
         f = self.a_flow[slot]
@@ -505,21 +587,26 @@ class FifoLoop:
         lo, hi = self.step_service_start[g], self.step_service_start[g + 1]
         back = False
         if visit == 0:  # the first visit's draws are in the application's row
-            work = self.a_draws[d + self.service_column[lo]] if hi - lo == 1 else self._combined(g, d, lo, hi, True)
+            if hi - lo == 1:
+                work = self.a_draws[d + self.service_column[lo]]
+            else:
+                work = self._combined(slot, g, d, lo, hi, True)
             m, end = self.step_rework_start[g], self.step_rework_start[g + 1]
             while m < end:
-                if self.a_draws[d + self.rework_column[m]] < self.rework_probability[m]:
+                if self.a_draws[d + self.rework_column[m]] < self.rework_probability[m] and (
+                        self.flow_conditional[f] == 0 or self._needed(slot, self.rework_condition[m])):
                     back = True
                 m += 1
         else:
             if hi - lo == 1:
                 work = self.revisit_service[self.service_stream[lo]].take()
             else:
-                work = self._combined(g, d, lo, hi, False)
+                work = self._combined(slot, g, d, lo, hi, False)
             m, end = self.step_rework_start[g], self.step_rework_start[g + 1]
             while m < end:
-                # Draw for every function (no short cut) so stream positions never depend on order.
-                if self.revisit_rework[self.rework_stream[m]].take() < self.rework_probability[m]:
+                # Draw for every function needed (no short cut) so stream positions never depend on order.
+                if (self.flow_conditional[f] == 0 or self._needed(slot, self.rework_condition[m])) and (
+                        self.revisit_rework[self.rework_stream[m]].take() < self.rework_probability[m]):
                     back = True
                 m += 1
         q = self.step_queue[g]
@@ -530,30 +617,38 @@ class FifoLoop:
             delay = 0.0 if resubmission is None else resubmission.take() * self.flow_delay_factor[f]
         s = self._serve(q, t, work)
         e = s + work
-        self.a_acc[4 * b] += s - t  # this step's accounts: waiting, processing, sign-off, applicant
-        self.a_acc[4 * b + 1] += work
+        k = 5 * b  # the path's parts so far: waiting, processing, sign-off, hand-off, applicant
+        self.a_comp[k] += s - t
+        self.a_comp[k + 1] += work
         if self.log_on:
             self._log(LOG_SERVICE, slot, i, visit, t, s, e)
             if delay >= 0:
                 self._log(LOG_APPLICANT, slot, i, visit, e, e, e + delay)
-        if delay >= 0:  # back to the applicant, then to the same step
-            self.a_acc[4 * b + 3] += delay
-            self._push(e + delay, officers_key(self.a_no[slot], i), OFFICERS, slot, i)
+        if delay >= 0:
+            if self.step_rework_to[g] < 0:  # back to the applicant, then to the same step
+                self.a_comp[k + 4] += delay
+                self._push(e + delay, officers_key(self.a_no[slot], i), OFFICERS, slot, i)
+            else:  # back to the applicant, then to an earlier step
+                self._send_back(slot, i, g, e, delay)
         elif self.step_signoff_start[g + 1] > self.step_signoff_start[g]:
             self._push(e, signoff_key(self.a_no[slot], i, 0), SIGNOFF, slot, i)
         else:
             self._step_done(e, slot, i, g)
 
-    def _combined(self, g: int, d: int, lo: int, hi: int, first: bool) -> float:
-        """The working time of step ``g`` with several functions: their times combined."""
+    def _combined(self, slot: int, g: int, d: int, lo: int, hi: int, first: bool) -> float:
+        """The working time of step ``g`` with several functions: the times of those needed, combined."""
         total = best = 0.0
+        seen = False
         for m in range(lo, hi):
+            if not self._needed(slot, self.service_condition[m]):
+                continue
             if first:
                 x = self.a_draws[d + self.service_column[m]]
             else:
                 x = self.revisit_service[self.service_stream[m]].take()
-            if m == lo or x > best:
+            if not seen or x > best:
                 best = x
+            seen = True
             total = total + x
         if self.step_combine[g] == COMBINE_MAX:
             return best
@@ -563,12 +658,17 @@ class FifoLoop:
 
     def _signoff(self, t: float, slot: int, i: int, level: int) -> None:
         """The application in ``slot``: its step ``i`` reaches its sign-off at ``level`` at ``t``."""
-        g = self.flow_first_step[self.a_flow[slot]] + i
+        f = self.a_flow[slot]
+        g = self.flow_first_step[f] + i
         m = self.step_signoff_start[g] + level
-        d = self.a_draws[slot * self.width + self.signoff_column[m]]
+        b = slot * self.steps + i
+        if self.flow_simple[f] or self.a_done[b] == 0:  # the first round's sign-offs are in the application's row
+            d = self.a_draws[slot * self.width + self.signoff_column[m]]
+        else:
+            d = self.redraw[self.signoff_redraw[m]].take()
         s = self._serve(self.signoff_queue[m], t, d)
         e = s + d
-        self.a_acc[4 * (slot * self.steps + i) + 2] += s - t + d
+        self.a_comp[5 * b + 2] += s - t + d
         if self.log_on:
             self._log(LOG_SIGNOFF, slot, i, level, t, s, e)
         if m + 1 < self.step_signoff_start[g + 1]:
@@ -579,11 +679,13 @@ class FifoLoop:
     def _step_done(self, e: float, slot: int, i: int, g: int) -> None:
         """Step ``i`` (``g`` of all steps) of the application in ``slot`` ends at ``e``.
 
-        Hand the file on, or finish it.
+        Hand the file on, or finish it. The file is handed across a pair of
+        steps once (``a_fired``), and again after a send-back that redoes
+        both; a step the application skips passes it on to the steps after
+        it, each paying the hand-off from this step.
         """
-        # The latest step end so far, and when each step's last predecessor hands
-        # over: ties go to the lower step index, so that the result does not
-        # depend on the order of simultaneous events.
+        # The latest step end so far: ties go to the lower step index, so that
+        # the result does not depend on the order of simultaneous events.
         if e > self.a_t_last[slot] or (e == self.a_t_last[slot] and i < self.a_last[slot]):
             self.a_t_last[slot] = e
             self.a_last[slot] = i
@@ -592,23 +694,204 @@ class FifoLoop:
             self._push(self.a_t_last[slot], done_key(self.a_no[slot]), DONE, slot, self.a_last[slot])
             return
         b = slot * self.steps
+        f = self.a_flow[slot]
+        start, end = self.step_successor_start[g], self.step_successor_start[g + 1]
+        r0 = self.step_reach_start[g]
+        if self.flow_simple[f]:
+            # Every step is needed, each done once: hand over to each successor and queue the
+            # file there once the last hand-off is in, with the parts of the path through it.
+            m = start
+            while m < end:  # successors come first in the reach list, in the same order
+                j = self.successor_step[m]
+                self._hand(slot, b, i, j, r0 + m - start, e, True, True)
+                bj = b + j
+                self.a_pending[bj] -= 1
+                if self.a_pending[bj] == 0:  # the parts through the last to hand over, and its hand-off
+                    dst = 5 * bj
+                    _copy5(self.a_comp, dst, self.a_comp, 5 * (b + self.a_crit[bj]))
+                    self.a_comp[dst + 3] += self.a_cand[dst + 3]
+                    self._push(self.a_t_ready[bj], officers_key(self.a_no[slot], j), OFFICERS, slot, j)
+                m += 1
+            return
+        fb = slot * self.reach - self.step_reach_start[self.flow_first_step[f]]  # a_fired[fb + r]: reach entry r
+        first = self.a_done[b + i] == 0
+        self.a_done[b + i] += 1
+        if self.flow_conditional[f] == 0:
+            # Every step is needed: hand over to each successor and count it done for it at once.
+            m = start
+            while m < end:  # successors come first in the reach list, in the same order
+                j = self.successor_step[m]
+                r = fb + r0 + m - start
+                if self.a_fired[r] == 0:
+                    self._hand(slot, b, i, j, r0 + m - start, e, first, False)
+                    self.a_fired[r] = 1
+                    self.a_pending[b + j] -= 1
+                    if self.a_pending[b + j] == 0:
+                        self._release(slot, j)
+                m += 1
+            return
+        self._walk(slot, b, fb, i, g, e, first)
+        m = start
+        while m < end:  # the successors: one predecessor fewer to wait for
+            j = self.successor_step[m]
+            r = fb + r0 + m - start
+            if self.a_fired[r] == 0:
+                self.a_fired[r] = 1
+                self.a_pending[b + j] -= 1
+                if self.a_pending[b + j] == 0:
+                    self._release(slot, j)
+            m += 1
+
+    def _walk(self, slot: int, b: int, fb: int, i: int, g: int, e: float, first: bool) -> None:
+        """Hand the file from step ``i`` to the steps it reaches through those the application skips."""
+        self.walk += 1
+        w = self.walk
+        g0 = g - i
+        top = 0
         m, end = self.step_successor_start[g], self.step_successor_start[g + 1]
+        direct = end - m
         while m < end:
             j = self.successor_step[m]
-            k = self.successor_column[m]
-            self.a_handoffs[slot] += 1
-            delay = self.a_draws[slot * self.width + k] if k >= 0 else 0.0
-            at = e + delay
-            if self.log_on:
-                self._log(LOG_HANDOFF, slot, i, j, e, e, at)
-            if at > self.a_t_ready[b + j] or (at == self.a_t_ready[b + j] and i < self.a_crit[b + j]):
-                self.a_t_ready[b + j] = at
-                self.a_crit[b + j] = i
-                self.a_handoff_in[b + j] = delay
-            self.a_pending[b + j] -= 1
-            if self.a_pending[b + j] == 0:
-                self._push(self.a_t_ready[b + j], officers_key(self.a_no[slot], j), OFFICERS, slot, j)
+            if self.mark[j] != w:
+                self.mark[j] = w
+                self.stack[top] = j
+                top += 1
             m += 1
+        while top > 0:
+            top -= 1
+            j = self.stack[top]
+            if self.a_needed[b + j]:
+                self.reached[j] = w
+                continue
+            m, end = self.step_successor_start[g0 + j], self.step_successor_start[g0 + j + 1]
+            while m < end:
+                k = self.successor_step[m]
+                if self.mark[k] != w:
+                    self.mark[k] = w
+                    self.stack[top] = k
+                    top += 1
+                m += 1
+        r, end = self.step_reach_start[g], self.step_reach_start[g + 1]
+        r0 = r
+        while r < end:  # in the order of the reach list: the order of second-round draws
+            k = self.reach_step[r]
+            if self.reached[k] == w and self.a_fired[fb + r] == 0:
+                self._hand(slot, b, i, k, r, e, first, False)
+                if r - r0 >= direct:  # past a skipped step (a successor is marked with its predecessors)
+                    self.a_fired[fb + r] = 1
+            r += 1
+
+    def _hand(self, slot: int, b: int, i: int, k: int, r: int, e: float, first: bool, simple: bool) -> None:
+        """Step ``i``, ended at ``e``, hands the file to step ``k`` (entry ``r`` of its reach list).
+
+        The candidate parts of the path to step ``k`` are those through step
+        ``i`` plus the hand-off; in a ``simple`` project type step ``i``'s parts
+        are final once it is done, so only the hand-off is kept and step ``k``
+        adds it to them when it is queued.
+        """
+        column = self.reach_column[r]
+        if column < 0:
+            delay = 0.0
+        elif first:
+            delay = self.a_draws[slot * self.width + column]
+        else:
+            delay = self.redraw[self.reach_redraw[r]].take()
+        self.a_handoffs[slot] += 1
+        at = e + delay
+        if self.log_on:
+            self._log(LOG_HANDOFF, slot, i, k, e, e, at)
+        bk = b + k
+        # When each step's last predecessor hands over (ties to the lower step
+        # index), and the parts of the path through it.
+        if at > self.a_t_ready[bk] or (at == self.a_t_ready[bk] and i < self.a_crit[bk]):
+            self.a_t_ready[bk] = at
+            self.a_crit[bk] = i
+            dst = 5 * bk
+            if simple:
+                self.a_cand[dst + 3] = delay
+            else:
+                _copy5(self.a_cand, dst, self.a_comp, 5 * (b + i))
+                self.a_cand[dst + 3] += delay
+
+    def _release(self, slot: int, j: int) -> None:
+        """Every predecessor of step ``j`` has handed over (or it has none): queue the file, or pass it on.
+
+        A step the application needs is queued when its last hand-off
+        arrives, with the parts of the path through it; one without a hand-off
+        (no step done before it in this round) gets the file from the
+        applicant, at the slot's base time. A step it skips counts as done
+        for the successors that wait for it in this round.
+        """
+        b = slot * self.steps
+        g0 = self.flow_first_step[self.a_flow[slot]]
+        fb = slot * self.reach - self.step_reach_start[g0]
+        self.stack[0] = j
+        top = 1
+        while top > 0:
+            top -= 1
+            j = self.stack[top]
+            bj = b + j
+            if self.a_needed[bj]:
+                dst = 5 * bj
+                if self.a_crit[bj] < 0:
+                    at = self.a_base_t[slot]
+                    _copy5(self.a_comp, dst, self.a_base_comp, 5 * slot)
+                else:
+                    at = self.a_t_ready[bj]
+                    _copy5(self.a_comp, dst, self.a_cand, dst)
+                self._push(at, officers_key(self.a_no[slot], j), OFFICERS, slot, j)
+                continue
+            m, end = self.step_successor_start[g0 + j], self.step_successor_start[g0 + j + 1]
+            r = fb + self.step_reach_start[g0 + j] - m
+            while m < end:
+                k = self.successor_step[m]
+                if self.a_fired[r + m] == 0:
+                    self.a_fired[r + m] = 1
+                    self.a_pending[b + k] -= 1
+                    if self.a_pending[b + k] == 0:
+                        self.stack[top] = k
+                        top += 1
+                m += 1
+
+    def _send_back(self, slot: int, i: int, g: int, e: float, delay: float) -> None:
+        """Step ``i`` sends the file back at ``e``; after ``delay`` it goes to the step's ``rework_to`` target.
+
+        The steps on a path from the target to step ``i`` start a new round,
+        waiting for their predecessors among them (the file is handed across
+        each pair of them again; pairs from other steps stay handed across),
+        and draw their visits, sign-offs and hand-offs again; the path goes on
+        from step ``i``'s, plus the applicant's time.
+        """
+        b = slot * self.steps
+        g0 = g - i
+        fb = slot * self.reach - self.step_reach_start[g0]
+        _copy5(self.a_base_comp, 5 * slot, self.a_comp, 5 * (b + i))
+        self.a_base_comp[5 * slot + 4] += delay
+        self.a_base_t[slot] = e + delay
+        self.walk += 1
+        w = self.walk
+        start, end = self.step_redo_start[g], self.step_redo_start[g + 1]
+        m = start
+        while m < end:
+            y = self.redo_step[m]
+            self.mark[y] = w
+            by = b + y
+            if y != i and self.a_needed[by]:
+                self.a_left[slot] += 1  # done, and to be done again
+            self.a_pending[by] = self.redo_pending[m]
+            self.a_t_ready[by] = -1.0
+            self.a_crit[by] = -1
+            m += 1
+        m = start
+        while m < end:  # the pairs within the steps done again are handed across again
+            y = self.redo_step[m]
+            r, rend = self.step_reach_start[g0 + y], self.step_reach_start[g0 + y + 1]
+            while r < rend:
+                if self.mark[self.reach_step[r]] == w:
+                    self.a_fired[fb + r] = 0
+                r += 1
+            m += 1
+        self._release(slot, self.step_rework_to[g])
 
     # ------------------------------------------------------------ applications
     def _in_system_change(self, now: float, delta: int) -> None:
@@ -630,56 +913,100 @@ class FifoLoop:
         self._take_row(slot, f)
         g = self.flow_first_step[f]
         n = self.flow_first_step[f + 1] - g
-        self._reset_slot(slot, g, n)
+        self._reset_slot(slot, g, n, self.flow_simple[f] != 0)
+        self.a_base_t[slot] = t
         self.a_flow[slot] = f
         self.a_k[slot] = self.flow_applicants[f] - 1  # the k-th applicant of its project type
         self.a_no[slot] = self.admitted  # the no-th admitted in the run: orders simultaneous events
         self.admitted += 1
         self.a_t_arrive[slot] = t
-        self.a_left[slot] = n
+        self.a_left[slot] = n if self.flow_conditional[f] == 0 else self._draw_needs(slot, f, g, n)
         self.a_handoffs[slot] = 0
         self.a_t_last[slot] = -1.0
         self.a_last[slot] = -1
-        self._in_system_change(t, 1)
+        # The pooled accounts (work in progress, arrivals, ...) count approvals; every
+        # type is measured and counts towards the safety limit.
+        pooled = self.flow_pooled[f] != 0
+        if pooled:
+            self._in_system_change(t, 1)
         if t >= self.warmup:
-            self.arrived += 1
+            if pooled:
+                self.arrived += 1
             self.measured_left += 1
-        if self.wip >= self.max_in_system:  # unstable: more would only cost memory
+        self.in_system += 1
+        if self.in_system >= self.max_in_system:  # unstable: more would only cost memory
             self.admitting = False
             self.truncated = True
+        if self.a_left[slot] == 0:  # it needs none of the steps
+            self._push(t, done_key(self.a_no[slot]), DONE, slot, -1)
+            return
         r, end = self.flow_root_start[f], self.flow_root_start[f + 1]
         while r < end:
-            self._push(t, officers_key(self.a_no[slot], self.root_step[r]), OFFICERS, slot, self.root_step[r])
+            if self.flow_conditional[f] == 0:  # from the applicant, with no parts yet (the slot's are zero)
+                self._push(t, officers_key(self.a_no[slot], self.root_step[r]), OFFICERS, slot, self.root_step[r])
+            else:
+                self._release(slot, self.root_step[r])
             r += 1
+
+    def _draw_needs(self, slot: int, f: int, g: int, n: int) -> int:
+        """Which of its ``n`` steps the new application in ``slot`` needs (from its row); how many."""
+        d = slot * self.width
+        a, end = self.flow_attribute_start[f], self.flow_attribute_start[f + 1]
+        first = a
+        while a < end:
+            drawn = self.a_draws[d + self.attribute_column[a]]
+            self.attr_true[a - first] = 1 if drawn < self.attribute_probability[a] else 0
+            a += 1
+        c, end = self.flow_condition_start[f], self.flow_condition_start[f + 1]
+        first = c
+        while c < end:
+            ok = 1
+            at = self.condition_attribute[c]
+            if at >= 0 and self.attr_true[at] == 0:
+                ok = 0
+            column = self.condition_column[c]
+            if ok == 1 and column >= 0 and not self.a_draws[d + column] < self.condition_probability[c]:
+                ok = 0
+            self.a_cond[slot * self.conds + c - first] = ok
+            c += 1
+        b = slot * self.steps
+        left = 0
+        for i in range(n):
+            need = 0
+            m, end = self.step_service_start[g + i], self.step_service_start[g + i + 1]
+            while m < end:
+                if self._needed(slot, self.service_condition[m]):
+                    need = 1
+                    break
+                m += 1
+            self.a_needed[b + i] = need
+            left += need
+        return left
 
     def _complete(self, now: float, slot: int, last: int) -> None:
         """The application in ``slot`` is finished at ``now`` with step ``last``: book it, free its slot."""
-        self._in_system_change(now, -1)
+        f = self.a_flow[slot]
+        pooled = self.flow_pooled[f] != 0
+        self.in_system -= 1
+        if pooled:
+            self._in_system_change(now, -1)
+            if self.warmup <= now <= self.horizon:
+                self.completed_in_window += 1
         if self.log_on:
             self._log(LOG_DONE, slot, last, -1, self.a_t_arrive[slot], self.a_t_arrive[slot], now)
-        if self.warmup <= now <= self.horizon:
-            self.completed_in_window += 1
         if self.a_t_arrive[slot] >= self.warmup:  # arrived in the window: measured
             self.measured_left -= 1
-            # Walk the critical path back from the last step: its parts add up to the lead time.
+            # The parts of the path through the last step: they add up to the lead time.
             wait = proc = sign = hand = back = 0.0
             b = slot * self.steps
-            i = last
-            while i >= 0:
-                k = 4 * (b + i)
-                wait += self.a_acc[k]
-                proc += self.a_acc[k + 1]
-                sign += self.a_acc[k + 2]
-                back += self.a_acc[k + 3]
-                hand += self.a_handoff_in[b + i]
-                i = self.a_crit[b + i]
-            self.c_wait += wait
-            self.c_proc += proc
-            self.c_sign += sign
-            self.c_hand += hand
-            self.c_back += back
-            f = self.a_flow[slot]
-            k = 5 * f
+            if last >= 0:
+                k = 5 * (b + last)
+                wait = self.a_comp[k]
+                proc = self.a_comp[k + 1]
+                sign = self.a_comp[k + 2]
+                hand = self.a_comp[k + 3]
+                back = self.a_comp[k + 4]
+            k = 5 * f  # every type's own sums, case types too
             self.c_flow[k] += wait
             self.c_flow[k + 1] += proc
             self.c_flow[k + 2] += sign
@@ -690,8 +1017,14 @@ class FifoLoop:
             while i < end:
                 visits += self.a_visits[i]
                 i += 1
-            self.handoffs += self.a_handoffs[slot]
-            self.visits += visits
+            if pooled:
+                self.c_wait += wait
+                self.c_proc += proc
+                self.c_sign += sign
+                self.c_hand += hand
+                self.c_back += back
+                self.handoffs += self.a_handoffs[slot]
+                self.visits += visits
             n = self.n_out
             if n == len(self.out_end):
                 more = n // 2 + 1

@@ -65,6 +65,10 @@ class RunResult:
     offered_load: dict[str, float]
     window_days: float
     records: tuple[dict, ...] = field(default=(), repr=False)
+    #: Per project type (index into the plan's flows): True for an approval type, counted in the
+    #: pooled figures; False for a case type (enforcement cases), measured on its own. The arrays
+    #: above hold every type; ``completed`` and the per-application figures count the pooled ones.
+    flow_pooled: tuple[bool, ...] = ()
 
     # ------------------------------------------------------------ stability
     @property

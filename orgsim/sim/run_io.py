@@ -24,17 +24,26 @@ whatever the organisation looks like; :func:`_first_visit_layout` defines
 which column is which, once. Second visits, resubmission delays and Poisson
 gaps come from their own named streams, in the order an engine reaches them.
 
+Routing. An application draws, on arrival, its attributes and the
+conditions of the steps it may skip (first-visit columns named after the
+attribute, or after the step that states the condition); a step is needed
+when one of its functions' conditions holds. A file goes from each step it
+does to each step it does next, through any it skips, paying the hand-off of
+that pair (``step_reach``: every pair a file may be handed across, each
+step's successors first, in the order both engines take their draws). A
+step that sends a file back to an earlier one (``step_rework_to``) starts a
+new round of the steps between (``redo_step``, with the number of their
+predecessors among them); a file is handed across a pair of steps once per
+round of the target: a step done again hands it on only to the steps done
+again, and to those it never handed it to. A second round's sign-offs and
+hand-offs draw from streams of their own (``redraw``, named after the first round's column), in the order
+files reach the queue whose end decides them.
+
 Adding to the model means adding here, then a few lines in the FIFO loop's
 handlers and in the SimPy reference (which the tests hold to the same
-numbers). For instance: a step needed only with some probability is a
-per-step probability and a first-visit column for its draw (in
-:func:`_first_visit_layout`), and the loop ends a skipped step at once
-(``_step_done`` at its arrival time); rework sent back to an earlier step is
-a target per rework entry; hand-off times per pair of units, or a "one
-window" intake step, are only other columns and steps built here; capacity
-that changes at given dates is a list of (time, queue, servers) taken as
-events of their own, with room in each queue's heap of server free times for
-its largest size.
+numbers). For instance, capacity that changes at given dates is a list of
+(time, queue, servers) taken as events of their own, with room in each
+queue's heap of server free times for its largest size.
 """
 
 from __future__ import annotations
@@ -50,7 +59,8 @@ import numpy as np
 from orgsim.budget import MAX_WORK_IN_PROGRESS
 from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
-from orgsim.sim.plan import FlowPlan, Plan
+from orgsim.model.org import Need
+from orgsim.sim.plan import FlowPlan, Plan, StepPlan
 from orgsim.sim.streams import BlockStream, RandomStreams, RowStream
 
 __all__ = ["RunInput", "RunOutput", "build_run_input", "MAX_WORK_IN_PROGRESS",
@@ -137,6 +147,26 @@ class RunInput:
     step_successor_start: np.ndarray
     successor_step: np.ndarray
     successor_column: np.ndarray
+    #: Each step a file may be handed to from this one (its successors first, in
+    #: the same order, then those beyond successors some applications skip): its
+    #: index k, the delay's column (-1: no delay) and its second-round stream (-1: none).
+    step_reach_start: np.ndarray
+    reach_step: np.ndarray
+    reach_column: np.ndarray
+    reach_redraw: np.ndarray
+    #: Per function entry of a step (as service_*) and per rework entry: the
+    #: condition (index within the project type) under which it is needed; -1: always.
+    service_condition: np.ndarray
+    rework_condition: np.ndarray
+    #: Per sign-off entry: its second-round stream (-1: none).
+    signoff_redraw: np.ndarray
+    #: Where a file sent back from the step goes: j within the project type, or -1 (itself).
+    step_rework_to: np.ndarray
+    #: The steps done again after it sends a file back to ``step_rework_to`` (their
+    #: index j and how many of their predecessors are among them).
+    step_redo_start: np.ndarray
+    redo_step: np.ndarray
+    redo_pending: np.ndarray
     # --- project types
     flow_first_step: np.ndarray  # F + 1 entries
     flow_root_start: np.ndarray  # F + 1 entries into root_step
@@ -144,11 +174,31 @@ class RunInput:
     flow_delay_factor: np.ndarray  # multiplies resubmission delays
     flow_arrivals: np.ndarray  # NO_ARRIVALS, POISSON or TRACE
     flow_first_arrival: np.ndarray  # time of the first arrival (inf: none)
+    #: 1 when some applications skip some steps: needs are drawn on arrival.
+    flow_conditional: np.ndarray
+    #: 1 for a project type (counted in the pooled accounts: arrivals, work in progress,
+    #: components, hand-offs, visits), 0 for a case type measured on its own.
+    flow_pooled: np.ndarray
+    #: Attributes drawn per application: column and probability (true when the draw is below it).
+    flow_attribute_start: np.ndarray
+    attribute_column: np.ndarray
+    attribute_probability: np.ndarray
+    #: Conditions: the attribute they need (index within the project type, -1: none) and
+    #: their own draw's column (-1: none) and probability.
+    flow_condition_start: np.ndarray
+    condition_attribute: np.ndarray
+    condition_column: np.ndarray
+    condition_probability: np.ndarray
+    #: Most attributes and conditions, and most entries of the reach lists, of any project type.
+    max_attributes: int
+    max_conditions: int
+    max_reach: int
     # --- random numbers (named streams; see the module docstring)
     first_visit: tuple[RowStream, ...]  # per project type
     revisit_service: tuple[BlockStream, ...]
     revisit_rework: tuple[BlockStream, ...]
     resubmission: tuple[BlockStream | None, ...]  # per project type (None: no delay)
+    redraw: tuple[BlockStream, ...]  # second-round sign-off and hand-off delays
     arrival_gaps: tuple[BlockStream | None, ...]  # per project type, Poisson arrivals
     arrival_traces: tuple[np.ndarray | None, ...]  # per project type, traced arrival times
     # --- optional: per-visit events for an event log (orgsim.eventlog.events); None: none recorded
@@ -167,7 +217,8 @@ class RunInput:
 class RunOutput:
     """What an engine measured in one replication (read into a RunResult by simulate_plan)."""
 
-    #: Per application that arrived in the window and finished, in order of finishing.
+    #: Per application that arrived in the window and finished, in order of finishing (every
+    #: type; the other accounts count project types only, RunInput.flow_pooled).
     t_start: np.ndarray
     t_end: np.ndarray
     applicant_days: np.ndarray
@@ -204,7 +255,9 @@ class _RowLayout(NamedTuple):
     service: list[int]  # per function
     rework: list[int]  # per function
     signoff: list[list[int]]  # per step, per level
-    handoff: list[list[int]]  # per step, per successor (-1: no delay)
+    handoff: dict[tuple[int, int], int]  # per pair of steps a file may be handed across (-1: no delay)
+    attribute: dict[str, int]  # per attribute a condition uses
+    need: dict[str, int]  # per source of a condition with a probability below 1
 
 
 def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
@@ -236,15 +289,30 @@ def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
         signoff.append([] if plan.signoff_time is None else [
             column(_in_working_days(plan.signoff_time, h), "signoff", fid, st.functions[0], str(level))
             for level in range(len(st.signoff))])
-    handoff: list[list[int]] = []
-    for i, succ in enumerate(flow.successors):
-        handoff.append([])
-        for j, kind in succ:
-            dist = plan.handoff[kind]
-            handoff[i].append(-1 if dist is None else column(
-                _in_working_days(dist, h), "handoff", fid, flow.steps[i].functions[0], flow.steps[j].functions[0],
-                kind))
-    return _RowLayout(sources, dists, service, rework, signoff, handoff)
+    handoff: dict[tuple[int, int], int] = {}
+    for (i, k), hand in flow.handoffs.items():
+        handoff[(i, k)] = -1 if hand.dist is None else column(
+            _scaled(hand.dist, hand.factor, h), "handoff", fid, flow.steps[i].functions[0],
+            flow.steps[k].functions[0], hand.kind)
+    # Conditions: an attribute's draw and each conditional step's own draw, by name.
+    attribute: dict[str, int] = {}
+    need: dict[str, int] = {}
+    for st in flow.steps:
+        for n in st.needs:
+            if n is None:
+                continue
+            if n.when is not None and n.when not in attribute:
+                attribute[n.when] = column(_uniform, "attribute", fid, n.when)
+            if n.probability < 1 and n.source not in need:
+                need[n.source] = column(_uniform, "need", fid, n.source)
+    return _RowLayout(sources, dists, service, rework, signoff, handoff, attribute, need)
+
+
+def _scaled(dist: _Dist, factor: float, hours_per_day: float) -> _Fill:
+    """A sampler of ``dist`` in working days, times ``factor`` (the same draws, scaled: CRN holds)."""
+    if factor == 1.0:
+        return _in_working_days(dist, hours_per_day)
+    return lambda rng, n: dist.draw(rng, n, hours_per_day) * factor
 
 
 def _ints(values: list[int]) -> np.ndarray:
@@ -272,6 +340,18 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
     rework_start, rework_column, rework_stream, rework_p = [0], [], [], []
     signoff_start, signoff_queue, signoff_column = [0], [], []
     successor_start, successor_step, successor_column = [0], [], []
+    reach_start, reach_step, reach_column, reach_redraw = [0], [], [], []
+    service_condition: list[int] = []
+    rework_condition: list[int] = []
+    signoff_redraw: list[int] = []
+    rework_to: list[int] = []
+    redo_start, redo_step, redo_pending = [0], [], []
+    conditional: list[int] = []
+    pooled: list[int] = []
+    attribute_start, attribute_column, attribute_p = [0], [], []
+    condition_start, condition_attribute, condition_column, condition_p = [0], [], [], []
+    redraw: list[BlockStream] = []
+    max_attributes = max_conditions = max_reach = 1
     first_step, root_start = [0], [0]
     roots: list[int] = []
     delay_factor: list[float] = []
@@ -299,6 +379,45 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         for f, dist in layout.functions.items():
             revisit_service.append(streams.stream(_in_working_days(dist, h), "revisit_service", fid, f))
             revisit_rework.append(streams.stream(_uniform, "revisit_rework", fid, f))
+        # Attributes and conditions of this project type, numbered within it.
+        attributes = dict(flow.attributes)
+        attribute_index = {name: a for a, name in enumerate(layout.attribute)}
+        for name, column in layout.attribute.items():
+            attribute_column.append(column)
+            attribute_p.append(attributes[name])
+        attribute_start.append(len(attribute_column))
+        condition_index: dict[Need, int] = {}
+        for st in flow.steps:
+            for n in st.needs:
+                if n is not None and n not in condition_index:
+                    condition_index[n] = len(condition_index)
+                    condition_attribute.append(-1 if n.when is None else attribute_index[n.when])
+                    condition_column.append(layout.need[n.source] if n.probability < 1 else -1)
+                    condition_p.append(n.probability)
+        condition_start.append(len(condition_column))
+        max_attributes = max(max_attributes, len(layout.attribute))
+        max_conditions = max(max_conditions, len(condition_index))
+        conditional.append(int(flow.optional))
+        pooled.append(int(flow.kind == "approval"))
+        # A second round of a step (after a file went back to an earlier one) draws its
+        # sign-offs and hand-offs again, from streams named after the first round's columns.
+        again: dict[int, int] = {}
+        if flow.reworks_earlier:
+            columns = [c for levels in layout.signoff for c in levels] + [c for c in layout.handoff.values() if c >= 0]
+            for c in columns:
+                fill, source = layout.sources[c]
+                again[c] = len(redraw)
+                redraw.append(streams.stream(fill, "revisit", *source))
+
+        preds: list[list[int]] = [[] for _ in flow.steps]
+        for a, succ in enumerate(flow.successors):
+            for j, _ in succ:
+                preds[j].append(a)
+
+        def cond(st: StepPlan, k: int, condition_index: dict[Need, int] = condition_index) -> int:
+            n = st.need_of(k)
+            return -1 if n is None else condition_index[n]
+
         for i, st in enumerate(flow.steps):
             step_queue.append(queue_index[st.pool])
             if st.combine in ("sum", "max"):
@@ -308,24 +427,41 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
                 combine.append(COMBINE_FACTOR)
                 factor.append(float(st.combine))
             predecessors.append(flow.n_predecessors[i])
-            for f in st.functions:
+            for k, f in enumerate(st.functions):
                 service_column.append(layout.service[index_of[f]])
                 service_stream.append(base + index_of[f])
+                service_condition.append(cond(st, k))
             service_start.append(len(service_column))
-            for f, p in zip(st.functions, st.rework, strict=True):
+            for k, (f, p) in enumerate(zip(st.functions, st.rework, strict=True)):
                 if p > 0:
                     rework_column.append(layout.rework[index_of[f]])
                     rework_stream.append(base + index_of[f])
                     rework_p.append(p)
+                    rework_condition.append(cond(st, k))
             rework_start.append(len(rework_column))
             for level, column in enumerate(layout.signoff[i]):
                 signoff_queue.append(queue_index[st.signoff[level]])
                 signoff_column.append(column)
+                signoff_redraw.append(again.get(column, -1))
             signoff_start.append(len(signoff_column))
-            for (j, _), column in zip(flow.successors[i], layout.handoff[i], strict=True):
+            for j, _ in flow.successors[i]:
                 successor_step.append(j)
-                successor_column.append(column)
+                successor_column.append(layout.handoff[(i, j)])
             successor_start.append(len(successor_step))
+            for (a, k), column in layout.handoff.items():
+                if a == i:
+                    reach_step.append(k)
+                    reach_column.append(column)
+                    reach_redraw.append(again.get(column, -1))
+            reach_start.append(len(reach_step))
+            rework_to.append(st.rework_to)
+            if st.rework_to >= 0:
+                among = set(st.redo)
+                for y in st.redo:
+                    redo_step.append(y)
+                    redo_pending.append(sum(1 for x in preds[y] if x in among))
+            redo_start.append(len(redo_step))
+        max_reach = max(max_reach, len(reach_step) - reach_start[first_step[-1]])
         first_step.append(len(step_queue))
         roots.extend(flow.roots)
         root_start.append(len(roots))
@@ -369,10 +505,20 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         signoff_column=_ints(signoff_column),
         step_successor_start=_ints(successor_start), successor_step=_ints(successor_step),
         successor_column=_ints(successor_column),
+        step_reach_start=_ints(reach_start), reach_step=_ints(reach_step), reach_column=_ints(reach_column),
+        reach_redraw=_ints(reach_redraw), service_condition=_ints(service_condition),
+        rework_condition=_ints(rework_condition), signoff_redraw=_ints(signoff_redraw),
+        step_rework_to=_ints(rework_to), step_redo_start=_ints(redo_start), redo_step=_ints(redo_step),
+        redo_pending=_ints(redo_pending),
+        flow_conditional=_ints(conditional), flow_pooled=_ints(pooled), flow_attribute_start=_ints(attribute_start),
+        attribute_column=_ints(attribute_column), attribute_probability=_doubles(attribute_p),
+        flow_condition_start=_ints(condition_start), condition_attribute=_ints(condition_attribute),
+        condition_column=_ints(condition_column), condition_probability=_doubles(condition_p),
+        max_attributes=max_attributes, max_conditions=max_conditions, max_reach=max_reach,
         flow_first_step=_ints(first_step), flow_root_start=_ints(root_start), root_step=_ints(roots),
         flow_delay_factor=_doubles(delay_factor), flow_arrivals=_ints(arrivals),
         flow_first_arrival=_doubles(first_arrival),
         first_visit=tuple(first_visit), revisit_service=tuple(revisit_service),
-        revisit_rework=tuple(revisit_rework), resubmission=tuple(resubmission),
+        revisit_rework=tuple(revisit_rework), resubmission=tuple(resubmission), redraw=tuple(redraw),
         arrival_gaps=tuple(gaps), arrival_traces=tuple(traces), event_sink=event_sink,
     )

@@ -114,7 +114,8 @@ class _Queue:
 class _Step:
     """A step of a project type, read from the RunInput's arrays."""
 
-    __slots__ = ("queue", "combine", "factor", "service", "rework", "signoff", "successors", "predecessors")
+    __slots__ = ("queue", "combine", "factor", "service", "rework", "signoff", "successors", "reach", "rework_to",
+                 "redo", "every_service", "every_rework")
 
     def __init__(self, run: RunInput, g: int) -> None:
         def entries(start: np.ndarray, *columns: np.ndarray) -> list[tuple]:
@@ -123,44 +124,100 @@ class _Step:
         self.queue = int(run.step_queue[g])
         self.combine = int(run.step_combine[g])
         self.factor = float(run.step_factor[g])
-        self.predecessors = int(run.step_predecessors[g])
-        #: (column in the first-visit row, revisit stream) per function
-        self.service = entries(run.step_service_start, run.service_column, run.service_stream)
-        #: (column, revisit stream, probability) per function that may send the file back
-        self.rework = entries(run.step_rework_start, run.rework_column, run.rework_stream, run.rework_probability)
-        #: (leaders' queue, column) per sign-off level, lowest first
-        self.signoff = entries(run.step_signoff_start, run.signoff_queue, run.signoff_column)
-        #: (step index, column of the hand-off delay or -1) per step that waits for this one
-        self.successors = entries(run.step_successor_start, run.successor_step, run.successor_column)
+        #: (column in the first-visit row, revisit stream, condition) per function
+        self.service = entries(run.step_service_start, run.service_column, run.service_stream, run.service_condition)
+        #: (column, revisit stream, probability, condition) per function that may send the file back
+        self.rework = entries(run.step_rework_start, run.rework_column, run.rework_stream, run.rework_probability,
+                              run.rework_condition)
+        #: the same, for a file that needs every function: (column, stream), (column, stream, probability)
+        self.every_service = [(column, stream) for column, stream, _ in self.service]
+        self.every_rework = [(column, stream, p) for column, stream, p, _ in self.rework]
+        #: (leaders' queue, column, second-round stream) per sign-off level, lowest first
+        self.signoff = entries(run.step_signoff_start, run.signoff_queue, run.signoff_column, run.signoff_redraw)
+        #: the steps that wait for this one
+        self.successors = [j for j, _ in entries(run.step_successor_start, run.successor_step, run.successor_column)]
+        #: every step a file may be handed to from this one, in the order of second-round draws:
+        #: k -> (column of the delay or -1, second-round stream)
+        self.reach = {k: (c, s) for k, c, s in entries(run.step_reach_start, run.reach_step, run.reach_column,
+                                                        run.reach_redraw)}
+        self.rework_to = int(run.step_rework_to[g])
+        #: the steps done again when this one sends a file back to rework_to
+        self.redo = [y for y, _ in entries(run.step_redo_start, run.redo_step, run.redo_pending)]
 
 
 class _File:
-    """One application in the system."""
+    """One application in the system, with the path it takes through the steps it needs."""
 
-    __slots__ = ("flow", "k", "no", "t_arrive", "draws", "pending", "left", "acc", "handoff_in", "crit_pred",
-                 "visits", "handoffs", "t_ready", "t_last", "last")
+    __slots__ = ("flow", "k", "no", "t_arrive", "draws", "needs", "needed", "after", "before", "pending", "fired",
+                 "left", "comp", "cand", "visits", "rounds", "handoffs", "t_ready", "crit_pred", "t_last", "last",
+                 "ahead")
 
-    def __init__(self, flow: int, k: int, no: int, t_arrive: float, draws: list[float], steps: list[_Step]) -> None:
+    def __init__(self, flow: int, k: int, no: int, t_arrive: float, draws: list[float], needs: list[bool],
+                 needed: list[bool], steps: list[_Step],
+                 paths: tuple[list[list[int]], list[list[int]]]) -> None:
         n = len(steps)
         self.flow = flow
         self.k = k  # the k-th applicant of its project type
         self.no = no  # the no-th admitted in the run: orders simultaneous events
         self.t_arrive = t_arrive
         self.draws = draws  # its first-visit row
-        self.pending = [s.predecessors for s in steps]
-        self.left = n
-        # acc[4 i + c]: waiting, processing, sign-off and applicant time of step i.
-        self.acc = [0.0] * (4 * n)
-        self.handoff_in = [0.0] * n
-        self.crit_pred = [-1] * n
+        self.needs = needs  # per condition of its project type: met or not
+        self.needed = needed  # per step
+        # after[i]: the needed steps the file goes to from needed step i (through
+        # those it skips), in the order of the step's reach list; before[k]: the
+        # needed steps it comes to k from (read only: shared by the files that need every step).
+        self.after, self.before = paths
+        self.pending = [len(self.before[i]) for i in range(n)]
+        self.fired: set[tuple[int, int]] = set()  # pairs handed across (again after a send-back redoing both)
+        self.left = sum(needed)
+        # comp[i]: the parts (waiting, processing, sign-off, hand-off, applicant) of
+        # the path up to where step i is; cand[i]: those through the step that handed
+        # it the file last (crit_pred[i]), when it did (t_ready[i]).
+        self.comp = [[0.0] * 5 for _ in range(n)]
+        self.cand = [[0.0] * 5 for _ in range(n)]
         self.visits = [0] * n
+        self.rounds = [0] * n  # times each step was completed
         self.handoffs = 0
-        # When step i's last predecessor hands over (crit_pred[i] is that one),
-        # and the latest step end so far (last is that step); ties go to the
-        # lower step index, so that the result does not depend on event order.
         self.t_ready = [-1.0] * n
+        self.crit_pred = [-1] * n
+        # The latest step end so far (last is that step); ties go to the lower
+        # step index, so that the result does not depend on event order.
         self.t_last = -1.0
         self.last = -1
+        # ahead[i]: the hand-offs (step, delay) step i makes when its round ends, drawn
+        # when the file reached the queue whose end decides it.
+        self.ahead: dict[int, list[tuple[int, float]]] = {}
+
+
+def _paths(needed: list[bool], steps: list[_Step]) -> tuple[list[list[int]], list[list[int]]]:
+    """For each step, the needed steps the file goes to from it (``after``) and comes to it from (``before``)."""
+    n = len(steps)
+    after: list[list[int]] = [[] for _ in range(n)]
+    before: list[list[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        if needed[i]:
+            reached = _reached(i, needed, steps)
+            after[i] = [x for x in steps[i].reach if x in reached]
+            for x in after[i]:
+                before[x].append(i)
+    return after, before
+
+
+def _reached(i: int, needed: list[bool], steps: list[_Step]) -> set[int]:
+    """The needed steps a file reaches from step ``i``: its successors, and past those it skips."""
+    out: set[int] = set()
+    seen: set[int] = set()
+    todo = list(steps[i].successors)
+    while todo:
+        j = todo.pop()
+        if j in seen:
+            continue
+        seen.add(j)
+        if needed[j]:
+            out.add(j)
+        else:
+            todo.extend(steps[j].successors)
+    return out
 
 
 class _SimPyRun:
@@ -177,13 +234,26 @@ class _SimPyRun:
         self.roots = [run.root_step[run.flow_root_start[f]:run.flow_root_start[f + 1]].tolist()
                       for f in range(run.n_flows)]
         self.rows: list[list[list[float]]] = [[] for _ in range(run.n_flows)]
+        # The paths of a file that needs every step, made once per project type.
+        self.full_paths = [_paths([True] * len(steps), steps) for steps in self.steps]
+        self.every_step = [[True] * len(steps) for steps in self.steps]
         self.applicants = [0] * run.n_flows
+        # Attributes (column, probability) and conditions (attribute, column, probability) per project type.
+        a, c = run.flow_attribute_start.tolist(), run.flow_condition_start.tolist()
+        self.attributes = [list(zip(run.attribute_column[a[f]:a[f + 1]].tolist(),
+                                    run.attribute_probability[a[f]:a[f + 1]].tolist(), strict=True))
+                           for f in range(run.n_flows)]
+        self.conditions = [list(zip(run.condition_attribute[c[f]:c[f + 1]].tolist(),
+                                    run.condition_column[c[f]:c[f + 1]].tolist(),
+                                    run.condition_probability[c[f]:c[f + 1]].tolist(), strict=True))
+                           for f in range(run.n_flows)]
         # Accounts.
         self.admitted = 0
         self.wip = 0
         self.wip_area = 0.0
         self.wip_last = 0.0
         self.measured_left = 0
+        self.in_system = 0
         self.admitting = True
         self.truncated = False
         self.arrived = 0
@@ -245,6 +315,13 @@ class _SimPyRun:
         self.wip_last = now
         self.wip += delta
 
+    def _needs(self, f: int, draws: list[float]) -> tuple[list[bool], list[bool]]:
+        """Which conditions an application meets, and which steps it needs (from its row)."""
+        true = [draws[column] < p for column, p in self.attributes[f]]
+        needs = [(a < 0 or true[a]) and (column < 0 or draws[column] < p) for a, column, p in self.conditions[f]]
+        needed = [any(c < 0 or needs[c] for _, _, c in step.service) for step in self.steps[f]]
+        return needs, needed
+
     def _arrive(self, f: int) -> None:
         now = self.env.now
         k = self.applicants[f]
@@ -253,37 +330,62 @@ class _SimPyRun:
             return
         if not self.rows[f]:  # the project type's first-visit rows, a block at a time, next one last
             self.rows[f] = self.run_input.first_visit[f].block().tolist()[::-1]
-        file = _File(f, k, self.admitted, now, self.rows[f].pop(), self.steps[f])
+        draws = self.rows[f].pop()
+        if self.conditions[f]:
+            needs, needed = self._needs(f, draws)
+        else:  # it needs every step (read only: shared by the project type's files)
+            needs, needed = [], self.every_step[f]
+        paths = self.full_paths[f] if all(needed) else _paths(needed, self.steps[f])
+        file = _File(f, k, self.admitted, now, draws, needs, needed, self.steps[f], paths)
         self.admitted += 1
-        self._wip_change(now, +1)
+        # Approvals make the pooled accounts; case types are measured on their own. The
+        # safety limit counts every file in the system.
+        pooled = bool(self.run_input.flow_pooled[f])
+        if pooled:
+            self._wip_change(now, +1)
         if now >= self.run_input.warmup:
-            self.arrived += 1
+            self.arrived += pooled
             self.measured_left += 1
-        if self.wip >= self.run_input.max_in_system:
+        self.in_system += 1
+        if self.in_system >= self.run_input.max_in_system:
             self.admitting = False
             self.truncated = True
-        for i in self.roots[f]:
-            self._queue_after(0.0, file, i)
+        if file.left == 0:  # it needs none of the steps
+            self._at(0.0, self.keys.done_key(file.no), self._done, file)
+            return
+        # The first steps it needs: those it does not come to from another.
+        for i in range(len(needed)):
+            if needed[i] and not file.before[i]:
+                self._queue_after(0.0, file, i)
 
     # ------------------------------------------------------------ one step
     def _queue_after(self, delay: float, file: _File, i: int) -> None:
         self._at(delay, self.keys.officers_key(file.no, i), self._request, file, i)
 
     def _request(self, file: _File, i: int) -> None:
-        # The visit is drawn when the file reaches the queue.
-        self.queues[self.steps[file.flow][i].queue].request(self.env.now, self._serve, file, i, self._visit(file, i))
+        # The visit is drawn when the file reaches the queue; so are the hand-offs
+        # it will make, when this queue's end is the end of the step's round.
+        visit = self._visit(file, i)
+        if visit[1] < 0 and not self.steps[file.flow][i].signoff:
+            self._draw_ahead(file, i)
+        self.queues[self.steps[file.flow][i].queue].request(self.env.now, self._serve, file, i, visit)
 
     def _visit(self, file: _File, i: int) -> tuple[float, float]:
         """Draw a visit of ``file`` to step ``i``: (working time, resubmission delay, or -1: the file goes on)."""
         run, step = self.run_input, self.steps[file.flow][i]
         first = file.visits[i] == 0
         file.visits[i] += 1
+        if file.needs:  # only the functions this file needs
+            service = [(column, stream) for column, stream, c in step.service if c < 0 or file.needs[c]]
+            rework = [(column, stream, p) for column, stream, p, c in step.rework if c < 0 or file.needs[c]]
+        else:
+            service, rework = step.every_service, step.every_rework
         if first:  # from the application's row (common random numbers)
-            times = [file.draws[column] for column, _ in step.service]
-            back = any(file.draws[column] < p for column, _, p in step.rework)
+            times = [file.draws[column] for column, _ in service]
+            back = any(file.draws[column] < p for column, _, p in rework)
         else:  # from the revisit streams, in the order files reach the queue
-            times = [run.revisit_service[stream].take() for _, stream in step.service]
-            draws = [run.revisit_rework[stream].take() < p for _, stream, p in step.rework]  # all of them, always
+            times = [run.revisit_service[stream].take() for _, stream in service]
+            draws = [run.revisit_rework[stream].take() < p for _, stream, p in rework]  # all of them, always
             back = any(draws)
         if len(times) == 1:
             work = times[0]
@@ -300,10 +402,30 @@ class _SimPyRun:
             delay = 0.0 if resubmission is None else resubmission.take() * float(run.flow_delay_factor[file.flow])
         return work, delay
 
+    def _draw_ahead(self, file: _File, i: int) -> None:
+        """The hand-offs step ``i`` will make at the end of this round, with their delays: to each step it
+        reaches that it has not handed the file to (since a send-back that redoes both)."""
+        step = self.steps[file.flow][i]
+        first = file.rounds[i] == 0
+        out = []
+        for k in file.after[i]:
+            if (i, k) in file.fired:
+                continue
+            file.fired.add((i, k))
+            column, stream = step.reach[k]
+            if column < 0:
+                delay = 0.0
+            elif first:
+                delay = file.draws[column]
+            else:
+                delay = self.run_input.redraw[stream].take()
+            out.append((k, delay))
+        file.ahead[i] = out
+
     def _serve(self, now: float, file: _File, i: int, entered: float, visit: tuple[float, float]) -> None:
         work, delay = visit
-        file.acc[4 * i] += now - entered
-        file.acc[4 * i + 1] += work
+        file.comp[i][0] += now - entered
+        file.comp[i][1] += work
         if self.log is not None:
             end = now + work
             self.log.emit(SERVICE, file.no, file.k, file.flow, i, file.visits[i] - 1, entered, now, end)
@@ -315,22 +437,49 @@ class _SimPyRun:
         now = self.env.now
         step = self.steps[file.flow][i]
         self.queues[step.queue].release(now)
-        if delay >= 0:  # back to the applicant, then to the same step
-            file.acc[4 * i + 3] += delay
-            self._queue_after(delay, file, i)
+        if delay >= 0:
+            if step.rework_to < 0:  # back to the applicant, then to the same step
+                file.comp[i][4] += delay
+                self._queue_after(delay, file, i)
+            else:
+                self._send_back(file, i, delay)
         elif step.signoff:
             self._at(0.0, self.keys.signoff_key(file.no, i, 0), self._sign_request, file, i, 0)
         else:
             self._step_done(now, file, i)
 
-    def _sign_request(self, file: _File, i: int, level: int) -> None:
-        queue, _ = self.steps[file.flow][i].signoff[level]
-        self.queues[queue].request(self.env.now, self._sign_start, file, i, level)
+    def _send_back(self, file: _File, i: int, delay: float) -> None:
+        """Back to the applicant, then to an earlier step: the steps between start a new round.
 
-    def _sign_start(self, now: float, file: _File, i: int, entered: float, level: int) -> None:
-        _, column = self.steps[file.flow][i].signoff[level]
-        d = file.draws[column]
-        file.acc[4 * i + 2] += now - entered + d
+        The file is handed across each pair of them again; pairs from other
+        steps into them stay handed across (those steps are not done again).
+        """
+        base = list(file.comp[i])
+        base[4] += delay
+        again = [y for y in self.steps[file.flow][i].redo if file.needed[y]]
+        file.left += len(again) - 1  # all done but this one, and to be done again
+        redone = set(again)
+        file.fired -= {(x, y) for x, y in file.fired if x in redone and y in redone}
+        for y in again:
+            file.t_ready[y] = -1.0
+            file.crit_pred[y] = -1
+        for y in again:
+            file.pending[y] = sum(1 for x in file.before[y] if x in again)
+        for y in again:
+            if file.pending[y] == 0:  # the target, or the first steps after it that this file needs
+                file.comp[y] = list(base)
+                self._queue_after(delay, file, y)
+
+    def _sign_request(self, file: _File, i: int, level: int) -> None:
+        queue, column, stream = self.steps[file.flow][i].signoff[level]
+        d = file.draws[column] if file.rounds[i] == 0 else self.run_input.redraw[stream].take()
+        if level + 1 == len(self.steps[file.flow][i].signoff):
+            self._draw_ahead(file, i)
+        self.queues[queue].request(self.env.now, self._sign_start, file, i, (level, d))
+
+    def _sign_start(self, now: float, file: _File, i: int, entered: float, what: tuple[int, float]) -> None:
+        level, d = what
+        file.comp[i][2] += now - entered + d
         if self.log is not None:
             self.log.emit(SIGNOFF, file.no, file.k, file.flow, i, level, entered, now, now + d)
         self._after(d, self._signed, file, i, level)
@@ -352,55 +501,54 @@ class _SimPyRun:
         if file.left == 0:
             self._at(0.0, self.keys.done_key(file.no), self._done, file)
             return
-        for j, column in self.steps[file.flow][i].successors:
+        file.rounds[i] += 1
+        path = list(file.comp[i])  # as it is now: the step may start again before a hand-off arrives
+        for k, delay in file.ahead.pop(i):
             file.handoffs += 1
             if self.log is not None:
-                self.log.emit(HANDOFF, file.no, file.k, file.flow, i, j, now, now,
-                              now + (file.draws[column] if column >= 0 else 0.0))
-            if column < 0:
-                self._handed(file, i, j, 0.0)
+                self.log.emit(HANDOFF, file.no, file.k, file.flow, i, k, now, now, now + delay)
+            if self.steps[file.flow][i].reach[k][0] < 0:
+                self._handed(file, i, k, 0.0, path)
             else:
-                delay = file.draws[column]
-                self._after(delay, self._handed, file, i, j, delay)
+                self._after(delay, self._handed, file, i, k, delay, path)
 
-    def _handed(self, file: _File, i: int, j: int, delay: float) -> None:
+    def _handed(self, file: _File, i: int, k: int, delay: float, path: list[float]) -> None:
         now = self.env.now
-        if now > file.t_ready[j] or (now == file.t_ready[j] and i < file.crit_pred[j]):
-            file.t_ready[j] = now
-            file.crit_pred[j] = i
-            file.handoff_in[j] = delay
-        file.pending[j] -= 1
-        if file.pending[j] == 0:
-            self._queue_after(0.0, file, j)
+        if now > file.t_ready[k] or (now == file.t_ready[k] and i < file.crit_pred[k]):
+            file.t_ready[k] = now
+            file.crit_pred[k] = i
+            file.cand[k] = list(path)
+            file.cand[k][3] += delay
+        file.pending[k] -= 1
+        if file.pending[k] == 0:
+            file.comp[k] = list(file.cand[k])
+            self._queue_after(0.0, file, k)
 
     def _done(self, file: _File) -> None:
         now = self.env.now
         run = self.run_input
-        self._wip_change(now, -1)
+        pooled = bool(run.flow_pooled[file.flow])
+        self.in_system -= 1
+        if pooled:
+            self._wip_change(now, -1)
+            if run.warmup <= now <= run.horizon:
+                self.completed_in_window += 1
         if self.log is not None:
             self.log.emit(DONE, file.no, file.k, file.flow, file.last, -1, file.t_arrive, file.t_arrive, now)
-        if run.warmup <= now <= run.horizon:
-            self.completed_in_window += 1
         if file.t_arrive < run.warmup:
             return
         self.measured_left -= 1
-        # Walk the critical path back from the last step: its parts add up to the lead time.
-        parts = [0.0] * 5  # waiting, processing, sign-off, hand-off, applicant
-        i = file.last
-        while i >= 0:
-            parts[0] += file.acc[4 * i]
-            parts[1] += file.acc[4 * i + 1]
-            parts[2] += file.acc[4 * i + 2]
-            parts[4] += file.acc[4 * i + 3]
-            parts[3] += file.handoff_in[i]
-            i = file.crit_pred[i]
-        mine = self.flow_components[file.flow]
-        for c, v in enumerate(parts):
-            self.components[c] += v
-            mine[c] += v
+        # The parts of the path through the last step: they add up to the lead time.
+        parts = list(file.comp[file.last]) if file.last >= 0 else [0.0] * 5
         visits = sum(file.visits)
-        self.handoffs += file.handoffs
-        self.visits += visits
+        mine = self.flow_components[file.flow]  # every type's own sums, case types too
+        for c, v in enumerate(parts):
+            mine[c] += v
+        if pooled:
+            for c, v in enumerate(parts):
+                self.components[c] += v
+            self.handoffs += file.handoffs
+            self.visits += visits
         self.t_start.append(file.t_arrive)
         self.t_end.append(now)
         self.t_applicant.append(parts[4])

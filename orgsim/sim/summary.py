@@ -114,6 +114,8 @@ class ProjectTypeSummary:
     #: Mean working days per application on each part of the critical path (COMPONENTS),
     #: from the engine's per-type sums (NaN for a type without applications).
     time_split: Mapping[str, float]
+    #: "approval" (a project type: in the pooled figures) or "enforcement" (a case type of its own).
+    kind: str = "approval"
 
     @property
     def stats(self) -> dict[str, float]:
@@ -215,11 +217,17 @@ def summarise_run(run: RunResult, plan: Plan | None) -> RunSummary:
     working = run.t_end - run.t_start
     statutory = working - run.applicant_days
     over, counts = _over_limit(statutory, run)
-    limited = [k for k, limit in enumerate(run.flow_limits) if not math.isnan(limit)]
+    pooled = run.flow_pooled or (True,) * len(run.flow_limits)
+    limited = [k for k, limit in enumerate(run.flow_limits) if not math.isnan(limit) and pooled[k]]
     total = sum(counts[k] for k in limited)
     # As the share of a boolean array: whole counts divided once, the same number.
     share = sum(over[k] for k in limited) / total if total else math.nan
-    lead = {"working": _stats(working), "calendar": _stats(run.lead_calendar_days), "statutory": _stats(statutory)}
+    if all(pooled):
+        lead = {"working": _stats(working), "calendar": _stats(run.lead_calendar_days), "statutory": _stats(statutory)}
+    else:  # the pooled lead times are the project types'; case types are measured on their own
+        mask = np.asarray(pooled)[run.flow_index] if len(run.flow_index) else np.zeros(0, bool)
+        lead = {"working": _stats(working[mask]), "calendar": _stats(run.lead_calendar_days[mask]),
+                "statutory": _stats(statutory[mask])}
     types: tuple[ProjectTypeSummary, ...] = ()
     if plan is not None:
         clocks = {"working": working, "calendar": run.lead_calendar_days, "statutory": statutory}
@@ -351,6 +359,7 @@ def _by_project_type(
                               else over[k] / int(counts[k])),
             throughput_per_working_day=int(counts[k]) / run.window_days,
             time_split=dict(run.component_days_by_flow[k]),
+            kind="approval" if not run.flow_pooled or run.flow_pooled[k] else "enforcement",
         )
         for k, type_id in enumerate(ids)
     )

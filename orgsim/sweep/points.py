@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orgsim.errors import OrgsimError, Problem, ScenarioError
+from orgsim.errors import OrgsimError, Problem, ScenarioError, SweepError
 from orgsim.scenario.schema import Scenario, SimulationSpec
 from orgsim.sweep.levers import Loc, Vary, describe_settings
 
@@ -68,6 +68,10 @@ def load_base(scenario: str | Path | Scenario, *, allow_outside: bool = False, m
 
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(
         scenario, allow_outside=allow_outside, max_memory_bytes=max_memory)
+    if loaded.packages:
+        raise SweepError(f"{loaded.source_file}: the scenario compares packages {', '.join(loaded.packages)}; a "
+                         "sweep compares the state before with one reform list: write the package to sweep as "
+                         "`reforms` in a scenario of its own")
     # The document as the loader read it (YAML 1.2 core types), not as another YAML reader would.
     return Base(loaded.document(), loaded.source_file, loaded.base_dir, loaded.sha256, loaded.traces,
                 allow_outside, max_memory)

@@ -119,3 +119,104 @@ def test_preconditions_name_the_offending_step_or_project_type(tutorial):
     assert "project type 'industrial' already has a step 'permit'" in rejection(
         tutorial, {"op": "merge_steps", "steps": ["planning", "environment"], "into": "permit"}
     )
+
+
+# ---------------------------------------------------------------- conditions and send-backs
+
+
+def _conditional_org():
+    """intake -> design -> (eia | fire) -> permit; eia for heavy industry only, fire for 60%;
+    permit sends files back to design."""
+    fs = [{"id": x, "owner": "z", "officers": 1, "service_time": True, "rework_probability": 0.2}
+          for x in ("fi", "fd", "fe", "ff", "fp")]
+    return make_org(
+        [{"id": "z", "kind": "committee"}],
+        fs,
+        [{"id": "t", "attributes": {"heavy": 0.3}, "steps": [
+            {"id": "intake", "function": "fi"},
+            {"id": "design", "function": "fd", "after": ["intake"]},
+            {"id": "eia", "function": "fe", "after": ["design"], "when": "heavy"},
+            {"id": "fire", "function": "ff", "after": ["design"], "probability": 0.6},
+            {"id": "permit", "function": "fp", "after": ["eia", "fire"], "rework_to": "design"},
+        ]}],
+    )
+
+
+def test_a_merged_step_keeps_each_function_s_condition():
+    new, _ = apply_checked(_conditional_org(), {"op": "merge_steps", "steps": ["eia", "fire"], "into": "joint"})
+    joint = new.flows[0].step("joint")
+    assert joint.functions == ("fe", "ff")
+    assert [(n.source, n.probability, n.when) for n in joint.needs] == [("eia", 1.0, "heavy"), ("fire", 0.6, None)]
+    assert joint.optional and new.flows[0].step("permit").rework_to == "design"
+
+
+def test_merging_a_step_with_its_target_keeps_the_send_back_inside():
+    new, _ = apply_checked(_conditional_org(), {"op": "merge_steps", "steps": ["eia", "fire", "permit"],
+                                                "into": "permit"})
+    assert new.flows[0].step("permit").rework_to == "design"
+    new, _ = apply_checked(_conditional_org(), {"op": "merge_steps", "steps": ["design", "eia", "fire", "permit"],
+                                                "into": "joint"})
+    assert new.flows[0].step("joint").rework_to is None  # its target is inside: back to itself
+
+
+def test_a_step_sent_back_to_by_others_keeps_them_when_merged():
+    org = make_org(
+        [{"id": "z", "kind": "committee"}],
+        [{"id": x, "owner": "z", "officers": 1, "service_time": True} for x in ("f1", "f2", "f3")],
+        [{"id": "t", "steps": [{"id": "a", "function": "f1"}, {"id": "b", "function": "f2", "after": ["a"]},
+                               {"id": "c", "function": "f3", "after": ["b"], "rework_to": "a"}]}],
+    )
+    new, _ = apply_checked(org, {"op": "merge_steps", "steps": ["a", "b"], "into": "ab"})
+    assert new.flows[0].step("c").rework_to == "ab"
+
+
+def test_one_function_under_two_conditions_cannot_be_merged():
+    org = make_org(
+        [{"id": "z", "kind": "committee"}],
+        [{"id": x, "owner": "z", "officers": 1, "service_time": True} for x in ("f1", "f2")],
+        [{"id": "t", "steps": [{"id": "a", "function": "f1"},
+                               {"id": "b", "function": "f2", "after": ["a"], "probability": 0.5},
+                               {"id": "c", "function": "f2", "after": ["a"]}]}],
+    )
+    message = rejection(org, {"op": "merge_steps", "steps": ["b", "c"], "into": "bc"})
+    assert "function 'f2' is needed by steps 'b' and 'c' under different conditions" in message
+
+
+def test_members_sending_files_to_different_steps_cannot_be_merged():
+    org = make_org(
+        [{"id": "z", "kind": "committee"}],
+        [{"id": x, "owner": "z", "officers": 1, "service_time": True} for x in ("f1", "f2", "f3", "f4")],
+        [{"id": "t", "steps": [{"id": "a", "function": "f1"}, {"id": "b", "function": "f2", "after": ["a"]},
+                               {"id": "c", "function": "f3", "after": ["b"], "rework_to": "a"},
+                               {"id": "d", "function": "f4", "after": ["c"], "rework_to": "b"}]}],
+    )
+    assert "send files back to different steps ('a', 'b')" in rejection(
+        org, {"op": "merge_steps", "steps": ["c", "d"], "into": "cd"})
+
+
+def test_parallelizing_a_step_with_its_target_sends_files_back_to_itself():
+    org = make_org(
+        [{"id": "z", "kind": "committee"}],
+        [{"id": x, "owner": "z", "officers": 1, "service_time": True} for x in ("f1", "f2", "f3")],
+        [{"id": "t", "steps": [{"id": "a", "function": "f1"}, {"id": "b", "function": "f2", "after": ["a"]},
+                               {"id": "c", "function": "f3", "after": ["b"], "rework_to": "b"}]}],
+    )
+    new, changes = apply_checked(org, {"op": "parallelize", "steps": ["b", "c"]})
+    assert new.flows[0].step("c").rework_to is None
+    assert any("files sent back from 'c' return to it" in c.note for c in changes)
+
+
+def test_parallelizing_two_steps_that_send_back_through_one_step_is_refused():
+    from orgsim.errors import OrgValidationError
+    from orgsim.reforms import apply_reform
+    from strategies import spec
+
+    org = make_org(
+        [{"id": "z", "kind": "committee"}],
+        [{"id": x, "owner": "z", "officers": 1, "service_time": True} for x in ("f1", "f2", "f3")],
+        [{"id": "t", "steps": [{"id": "a", "function": "f1"},
+                               {"id": "b", "function": "f2", "after": ["a"], "rework_to": "a"},
+                               {"id": "c", "function": "f3", "after": ["b"], "rework_to": "a"}]}],
+    )
+    with pytest.raises(OrgValidationError, match="steps 'b' and 'c' may both be in progress"):
+        apply_reform(org, spec({"op": "parallelize", "steps": ["b", "c"]}))

@@ -21,6 +21,14 @@ SPECS = {
     "spin_off": {"op": "spin_off", "functions": ["investment"], "company": {"id": "co", "name": "co"}},
     "cap_headcount": {"op": "cap_headcount", "within": "committee", "cap": 50, "policy": "proportional"},
     "set_leadership": {"op": "set_leadership", "kinds": ["bureau"], "deputies": 1},
+    "coordinate": {"op": "coordinate", "between": [{"units": ["committee"]}, {"jurisdictions": ["city"]}],
+                   "factor": 0.5},
+    "one_window": {"op": "one_window", "window": {"id": "w", "name": "政务服务窗口"},
+                   "intake": {"id": "acceptance", "name": "综合受理", "officers": 2,
+                              "service_time": {"dist": "exponential", "mean": 30, "unit": "minutes"}}},
+    "enforcement_bureau": {"op": "enforcement_bureau", "within": "committee",
+                           "bureau": {"id": "eb", "name": "综合执法局"},
+                           "resolution": {"service": 0.7, "management": 0.2, "enforcement": 0.1}},
 }
 
 

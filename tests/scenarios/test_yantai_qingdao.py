@@ -185,12 +185,29 @@ def test_qingdao_154_powers_per_zone_and_approvals_stay_in_the_zone(
         zone = next(u for u in after.chain(after.owner(f)) if after.parent(u) == "qingdao")
         per_zone[zone] += before.graph.nodes[f][o.POWER_ITEMS]
     assert per_zone == {z: 154 for z in QINGDAO_LARGE + QINGDAO_SMALL}
-    assert structure_metrics(after).power_items_city == 0
-    # "No. 2 approval seal": before, every project crosses to the city; after, no step does
+    # only the (assumed) fire acceptance, not in the first batch, stays with the city
+    assert structure_metrics(after).power_items_city == before.attr("city_fire_acceptance", o.POWER_ITEMS) == 5
+    # "No. 2 approval seal": before, four approvals of every project are at the city; after, only the
+    # fire acceptance is
     steps_before = [s for flow in compile_plan(before, scenario).flows for s in flow.steps]
     steps_after = [s for flow in compile_plan(after, scenario).flows for s in flow.steps]
-    assert {s.jurisdiction for s in steps_before} == {"zone", "city"}
-    assert {s.jurisdiction for s in steps_after} == {"zone"}
+    assert {s.id for s in steps_before if s.jurisdiction == "city"} == {
+        "landplan", "eia", "engplan", "permit", "fire_acceptance"}
+    assert {s.id for s in steps_after if s.jurisdiction == "city"} == {"fire_acceptance"}
+
+
+def test_qingdao_whistle_and_direct_line_shorten_the_city_legs(qingdao: tuple[Scenario, ReformOutcome]) -> None:
+    # 功能区吹哨、部门报到 (zone -> city x0.5) and the direct line (both ways x0.5): the hand-offs to and
+    # from the city's fire acceptance take a quarter and a half of their time; every other is unchanged.
+    scenario, outcome = qingdao
+    labels = [c.subject for c in outcome.changes if c.op == "coordinate"]
+    assert labels == ["zone and city", "gx+lg+zc+zd+ze and city"]
+    for flow in compile_plan(outcome.after, scenario).flows:
+        steps = [s.id for s in flow.steps]
+        factors = {(steps[i], steps[k]): h.factor for (i, k), h in flow.handoffs.items()}
+        assert factors[("permit", "fire_acceptance")] == 0.25
+        assert factors[("fire_acceptance", "completion")] == 0.5
+        assert all(f == 1.0 for pair, f in factors.items() if "fire_acceptance" not in pair)
 
 
 # ---------------------------------------------------------------- both

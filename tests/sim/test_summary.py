@@ -49,14 +49,22 @@ def yizheng_run():  # noqa: ANN201
     return _run(YIZHENG)
 
 
+def _approvals(run, plan) -> np.ndarray:  # noqa: ANN001
+    """Which applications are of a project type (the pooled figures'), not of a case type."""
+    return np.array([f.kind == "approval" for f in plan.flows])[run.flow_index]
+
+
 def test_flat_statistics_are_those_of_the_arrays(yizheng_run) -> None:  # noqa: ANN001
     run, plan = yizheng_run
     stats = summarise_run(run, plan).stats
+    pooled = _approvals(run, plan)
+    assert 0 < pooled.sum() < len(pooled)  # Yizheng's enforcement cases are not pooled with its approvals
     for clock in ("working", "calendar"):
-        for k, v in _expected(_clock(run, clock)).items():
+        for k, v in _expected(_clock(run, clock)[pooled]).items():
             assert stats[f"lead_{clock}_{k}"] == v, (clock, k)
+    assert stats["completed"] == pooled.sum()
     limits = np.asarray(run.flow_limits)[run.flow_index]
-    has = ~np.isnan(limits)
+    has = ~np.isnan(limits) & pooled
     assert stats["share_over_limit"] == float(np.mean(_clock(run, "statutory")[has] > limits[has]))
     assert stats["throughput_per_working_day"] == run.completed_in_window / run.window_days
     assert [k for k in stats][:9] == ["arrived", "completed", "backlog_end", "backlog_growth_per_100_days", "stable",
@@ -70,7 +78,7 @@ def test_each_project_type_as_its_own_arrays_give(yizheng_run) -> None:  # noqa:
     run, plan = yizheng_run
     summary = summarise_run(run, plan)
     assert [t.project_type for t in summary.project_types] == [f.id for f in plan.flows]
-    assert len(plan.flows) == 4
+    assert [t.kind for t in summary.project_types] == ["approval"] * 4 + ["enforcement"] * 9
     for k, t in enumerate(summary.project_types):
         mine = run.flow_index == k
         assert t.count == int(mine.sum()) > 0
@@ -87,7 +95,8 @@ def test_each_project_type_as_its_own_arrays_give(yizheng_run) -> None:  # noqa:
         assert t.throughput_per_working_day == t.count / run.window_days
         assert set(t.time_split) == set(COMPONENTS)  # from the engine's per-type sums, records or not
         assert sum(t.time_split.values()) == pytest.approx(t.lead["working"].mean, rel=1e-9)
-    assert sum(t.count for t in summary.project_types) == run.completed
+    assert sum(t.count for t in summary.project_types if t.kind == "approval") == run.completed
+    assert sum(t.count for t in summary.project_types) == len(run.t_end)
     limits = {t.statutory_limit_days for t in summary.project_types}
     assert len(limits) >= 2  # the scenario gives types different limits: the test sees them apart
 
@@ -129,7 +138,9 @@ def test_time_split_per_type_is_the_records_split() -> None:
     """The engine's per-type sums give what each application's record gives, to the last bit."""
     run, plan = _run(YIZHENG, keep_records=True)
     summary = summarise_run(run, plan)
-    assert summary.records and len(summary.records) == run.completed
+    assert summary.records and len(summary.records) == len(run.t_end)  # records of every type, case types too
+    assert sum(r["project_type"] in {f.id for f in plan.flows if f.kind == "approval"}
+               for r in summary.records) == run.completed
     without, _ = _run(YIZHENG)
     assert summarise_run(without, plan).project_types == summary.project_types
     total = {c: 0.0 for c in COMPONENTS}
@@ -142,9 +153,10 @@ def test_time_split_per_type_is_the_records_split() -> None:
         assert dict(t.time_split) == {c: sums[c] / len(mine) for c in COMPONENTS}
         mean_lead = t.lead["working"].mean
         assert sum(t.time_split.values()) == pytest.approx(mean_lead, rel=1e-9)  # the parts add up
-        for c in COMPONENTS:
-            total[c] += t.time_split[c] * t.count
-    for c in COMPONENTS:  # weighted by their counts, the types give the pooled split
+        if t.kind == "approval":
+            for c in COMPONENTS:
+                total[c] += t.time_split[c] * t.count
+    for c in COMPONENTS:  # weighted by their counts, the project types give the pooled split
         assert total[c] / run.completed == pytest.approx(summary.time_split[c], rel=1e-9)
 
 

@@ -108,6 +108,20 @@ def test_littles_law_in_every_run():
         assert run.mean_in_system == pytest.approx(lam_w, rel=0.01)
 
 
+@pytest.mark.slow
+def test_jackson_network_with_rework_to_an_earlier_step():
+    # The issue's case: intake (2 officers, mu 3/day), review (2, mu 1.5/day; 25%
+    # of reviews send the file back to intake, no resubmission delay), decision
+    # (1, mu 4/day), 1.5 arrivals a day. Visits 4/3 at intake and review:
+    # E[T] = 4/3 (T_intake + T_review) + T_decision = 2.5 days.
+    from sim.test_routing_exact import jackson_scenario
+
+    exact = (4 / 3) * (mmc_sojourn(2.0, 3.0, 2) + mmc_sojourn(2.0, 1.5, 2)) + mmc_sojourn(1.5, 4.0, 1)
+    assert exact == pytest.approx(2.5, abs=1e-12)
+    runs = run_replications(jackson_scenario(replications=24, horizon=12000.0), "before")
+    _agrees([r.summary()["lead_working_mean"] for r in runs], exact, power=0.02)
+
+
 def _two_types_one_desk(replications: int = 20):
     """Two project types, 1.6 and 0.8 a day, through one M/M/3 desk (mu = 1): the same service, so
     FIFO serves them alike and each type's mean wait is Erlang C's Wq(2.4, 1, 3), its sojourn Wq + 1."""
