@@ -73,7 +73,7 @@ class Run:
     def execute(self) -> Comparison | None:
         """Simulate, in the calling thread: the result, or None when cancelled or failed (the error is kept in
         :attr:`error`)."""
-        from orgsim.experiment import compare
+        from orgsim.experiment import Comparison, compare
 
         req = self.request
         self.total = 2 * req.replications
@@ -82,8 +82,9 @@ class Run:
                 self.after.wait()
             if self._stop.is_set():
                 raise RunCancelled
-            self.result = compare(req.scenario, replications=req.replications, seed=req.seed,
-                                  progress=self._progress)
+            result = compare(req.scenario, replications=req.replications, seed=req.seed, progress=self._progress)
+            assert isinstance(result, Comparison), "orgsim app refuses scenarios with packages"
+            self.result = result
             return self.result
         except RunCancelled:
             self.cancelled = True

@@ -60,6 +60,10 @@ def app_command(file: str, port: int, host: str, lang: str | None, allow_outside
     Needs the app extra: pip install "orgsim[app]".
     """
     scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
+    if scenario.packages:
+        raise click.BadParameter(
+            f"{file}: the scenario compares packages ({', '.join(scenario.packages)}); the app shows one reform list "
+            "as switches: copy one package into `reforms` (docs/app.md)", param_hint="FILE")
     reform_scenario(scenario)  # a reform that does not apply is the file's mistake: said now, exit 2
     chosen = language_of(lang, scenario)
     try:

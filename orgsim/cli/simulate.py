@@ -305,8 +305,8 @@ def estimate(file: str, state: str, as_json: bool, lang: str | None, allow_outsi
     from orgsim.presentation.names import Names
 
     with use_language(language_of(lang, scenario)):
-        names = Names(scenario, [org for o in outcomes.values() for org in (o.before, *[s for _, s in o.states])]).add_queues(
-            pool for plan in plans.values() for pool in plan.pools.values())
+        orgs_shown = [org for o in outcomes.values() for org in (o.before, *[s for _, s in o.states])]
+        names = Names(scenario, orgs_shown).add_queues(pool for plan in plans.values() for pool in plan.pools.values())
         for name, est in results.items():
             click.echo(_("{scenario}, {state} (analytic estimate)").format(
                 scenario=names.title(), state=r.state_phrase(name)))

@@ -42,7 +42,20 @@ def test_a_reform_that_does_not_apply_is_said_before_serving(tmp_path: Path) -> 
     broken = tmp_path / "broken.yaml"
     broken.write_text(TUTORIAL.read_text(encoding="utf-8").replace("to: lpc", "to: nowhere"), encoding="utf-8")
     done = CliRunner().invoke(main, ["app", str(broken), "--port", "0"])
-    assert done.exit_code == 2 and "broken.yaml:106: reforms[0].reforms[1]: devolve" in done.stderr
+    line = 1 + broken.read_text(encoding="utf-8").splitlines().index("      - op: devolve")  # where it starts
+    assert done.exit_code == 2 and f"broken.yaml:{line}: reforms[0].reforms[1]: devolve" in done.stderr, done.output
+
+
+def test_a_scenario_with_packages_is_refused_before_serving(tmp_path: Path) -> None:
+    import yaml
+
+    doc = yaml.safe_load(TUTORIAL.read_text(encoding="utf-8"))
+    doc["packages"] = {"full": doc.pop("reforms"), "none": []}
+    path = tmp_path / "packages.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert CliRunner().invoke(main, ["validate", str(path)]).exit_code == 0
+    done = CliRunner().invoke(main, ["app", str(path), "--port", "0"])
+    assert done.exit_code == 2 and "compares packages (full, none)" in done.stderr, done.output
 
 
 @pytest.mark.slow  # a fresh interpreter
