@@ -86,20 +86,27 @@ class MemoryEstimate:
         return BASE_BYTES * processes + self.per_run * processes + (self.records if records else 0.0)
 
 
-def _applications(scenario: Scenario, traces: Mapping[tuple[str, str], Any]) -> tuple[float, list[tuple[int, float]]]:
-    """Expected applications per replication, and each project type's share (index, applications)."""
+#: Where a part of the workload is written, its applications (or enforcement cases) per replication, its steps.
+_Part = tuple[Loc, float, int]
+
+
+def _applications(scenario: Scenario, traces: Mapping[tuple[str, str], Any]) -> tuple[float, list[_Part]]:
+    """Expected applications per replication, and each project type's and flow of enforcement cases' share."""
     workload = scenario.workload
     if workload is None:
         return 0.0, []
     horizon = scenario.simulation.horizon_days
-    parts = []
+    parts: list[_Part] = []
     for t, pt in enumerate(workload.project_types):
+        loc = ("workload", "project_types", t)
         if pt.arrivals.rate is not None:
-            parts.append((t, pt.arrivals.rate_per_day() * horizon))
+            parts.append((loc, pt.arrivals.rate_per_day() * horizon, len(pt.steps)))
         else:
             trace = traces.get((pt.arrivals.trace or "", pt.arrivals.column))
-            parts.append((t, float(len(trace.dates)) if trace is not None else 0.0))
-    return sum(n for _, n in parts), parts
+            parts.append((loc, float(len(trace.dates)) if trace is not None else 0.0, len(pt.steps)))
+    for k, cases in enumerate(workload.enforcement_cases):  # one step each, in the engine like applications
+        parts.append((("workload", "enforcement_cases", k), cases.rate_per_day() * horizon, 1))
+    return sum(n for _, n, _ in parts), parts
 
 
 def _steps(scenario: Scenario) -> int:
@@ -107,7 +114,8 @@ def _steps(scenario: Scenario) -> int:
     if scenario.workload is None:
         return 0
     longest = max(len(pt.steps) for pt in scenario.workload.project_types)
-    intake = any(getattr(op, "intake", None) for _, op in scenario.operators())
+    operators = [op for package in (None, *scenario.packages) for _, op in scenario.operators(package)]
+    intake = any(getattr(op, "intake", None) for op in operators)
     return longest + int(intake)
 
 
@@ -115,7 +123,8 @@ def estimate_memory(scenario: Scenario, traces: Mapping[tuple[str, str], Any] | 
                     replications: int | None = None) -> MemoryEstimate:
     """The memory a comparison of ``scenario`` is expected to need (see the module notes)."""
     applications, _ = _applications(scenario, traces if traces is not None else scenario.traces)
-    return MemoryEstimate(applications, _steps(scenario), replications or scenario.simulation.replications)
+    return MemoryEstimate(applications, _steps(scenario), replications or scenario.simulation.replications,
+                          len(scenario.state_names()))
 
 
 def _gib(n: float) -> str:
@@ -123,13 +132,9 @@ def _gib(n: float) -> str:
 
 
 def _memory_problem(scenario: Scenario, estimate: MemoryEstimate, need: float, limit: float,
-                    parts: list[tuple[int, float]], what: str) -> tuple[Loc, str]:
-    # Point at the project type that brings the most applications times steps.
-    if parts:
-        t, _ = max(parts, key=lambda p: p[1] * len(scenario.workload.project_types[p[0]].steps))  # type: ignore[union-attr]
-        loc: Loc = ("workload", "project_types", t)
-    else:
-        loc = ("simulation", "horizon_days")
+                    parts: list[_Part], what: str) -> tuple[Loc, str]:
+    # Point at the project type (or flow of enforcement cases) that brings the most applications times steps.
+    loc: Loc = max(parts, key=lambda p: p[1] * p[2])[0] if parts else ("simulation", "horizon_days")
     return loc, (
         f"{what} would need about {_gib(need)} of memory ({estimate.applications:,.0f} applications per "
         f"replication, up to {estimate.steps:,} steps each); the limit is {_gib(limit)}: shorten the horizon, "
@@ -145,7 +150,8 @@ def check_budget(scenario: Scenario, traces: Mapping[tuple[str, str], Any],
         return problems
     limit = DEFAULT_MAX_MEMORY_BYTES if max_memory_bytes is None else max_memory_bytes
     applications, parts = _applications(scenario, traces)
-    estimate = MemoryEstimate(applications, _steps(scenario), scenario.simulation.replications)
+    estimate = MemoryEstimate(applications, _steps(scenario), scenario.simulation.replications,
+                              len(scenario.state_names()))
     need = estimate.total(1)
     if need > limit:
         problems.append(_memory_problem(scenario, estimate, need, limit, parts, "a run"))

@@ -323,9 +323,14 @@ class StateResult:
             share += s.count * s.cdf(days)
         return days, share / total, total
 
-    def project_types(self) -> list[str]:
-        """Ids of the project types, in the scenario's order."""
-        return [t.project_type for t in self.runs[0].project_types] if self.runs else []
+    def project_types(self, kind: str | None = None) -> list[str]:
+        """Ids of the project types, in the scenario's order, then the case types of enforcement cases.
+
+        ``kind``: only those of this kind, ``approval`` (the project types) or ``enforcement``.
+        """
+        if not self.runs:
+            return []
+        return [t.project_type for t in self.runs[0].project_types if kind is None or t.kind == kind]
 
     def by_project_type(self) -> dict[str, dict[str, Any]]:
         """The state's results per project type, by id: lead times, limit, share over it, throughput, time split.

@@ -603,7 +603,8 @@ def plot_lead_times(
         raise ValueError(f"style must be 'ecdf' or 'hist', got {style!r}")
     ctx = _comparison_ctx(comparison, lang, english)
     states = (comparison.before, comparison.after)
-    types = comparison.after.project_types() or comparison.before.project_types()
+    # The project types' (approvals'): enforcement case types are in the tables, not here.
+    types = comparison.after.project_types("approval") or comparison.before.project_types("approval")
     panels: list[str | None] = [None] + list(types) if len(types) > 1 else (list(types) or [None])
     ncols = 1 if len(panels) == 1 else 2
     nrows = math.ceil(len(panels) / ncols)
@@ -923,7 +924,7 @@ def plot_time_split(result: Comparison, *, lang: str | None = None, english: boo
     comparison = _require_comparison(result)
     ctx = _comparison_ctx(comparison, lang, english)
     states = (comparison.before, comparison.after)
-    types = comparison.after.project_types()
+    types = comparison.after.project_types("approval")  # enforcement case types are in the tables
     groups: list[str | None] = [None] + (list(types) if len(types) > 1 else [])
     rows: list[tuple[str, StateResult, dict[str, float]]] = []
     with use_language(ctx.lang):

@@ -147,14 +147,17 @@ def _context(c: Comparison, sweep: pd.DataFrame | None, lang: str, dpi: int, out
         r.time_split_table(d, names),
         r.structure_table(c.before.structure, c.after.structure),
         r.staffing_table(d, names, sim.utilisation_target),
+        r.support_table(d, names),
         r.queue_table(c.before, names),
         r.queue_table(c.after, names),
     ]
-    unstable = [_("{state} the reforms: {why}").format(state=r.state_label(s.name), why=r.instability_text(s, names))
+    tables = [t for t in tables if t is not None]
+    unstable = [_("{state}: {why}").format(state=r.state_phrase(s.name), why=r.instability_text(s, names))
                 for s in (c.before, c.after) if not s.stable]
     changes = change_sentences(c.outcome, c.scenario, names)
     n_ops = len(c.outcome.states)
-    reproduce = (f"orgsim report {c.scenario.source_file} --seed {c.seed} --replications {c.replications} "
+    package = f" --package {c.outcome.package}" if c.outcome.package else ""
+    reproduce = (f"orgsim report {c.scenario.source_file}{package} --seed {c.seed} --replications {c.replications} "
                  f"--lang {lang} -o {output_name}")
     run = [
         (_("scenario file"), c.scenario.source_file),

@@ -73,6 +73,9 @@ UNIT_COLUMNS: tuple[Column, ...] = (
     Column("support", "Support staff", "综合保障人员", "int", False, ("辅助人员",)),
     Column("pooled", "Shared case queue", "统一调配办件", "bool"),
     Column("non_case_share", "Share of time not on cases", "非办件时间占比", "float"),
+    Column("support_hours_per_case", "Support hours per case", "每件综合保障小时", "float"),
+    Column("support_hours_per_officer_per_year", "Support hours per officer per year", "每名办事人员综合保障小时/年",
+           "float"),
 )
 
 FUNCTION_COLUMNS: tuple[Column, ...] = (
@@ -100,7 +103,8 @@ KIND_WORDS = {
     "管委会": "committee", "党工委": "party_committee", "部门": "department", "局": "bureau",
     "办公室": "office", "事业单位": "institution", "中心": "centre", "窗口": "window", "园区": "park",
     "街道": "sub_district", "街道办事处": "sub_district", "镇": "township", "乡镇": "township",
-    "市直部门": "city_department", "公司": "company",
+    "市直部门": "city_department", "公司": "company", "区政府": "district", "区": "district",
+    "县级市": "county", "县": "county", "县政府": "county",
 }
 CATEGORY_WORDS = {
     "行政许可": "licensing", "行政处罚": "penalty", "行政强制": "coercion", "行政征收": "levy",
@@ -110,7 +114,7 @@ CATEGORY_WORDS = {
     "开发运营": "development_operation", "服务": "service", "综合保障": "support",
 }
 JURISDICTION_WORDS = {"开发区": "zone", "园区": "zone", "市": "city", "区": "district", "区县": "district",
-                      "省": "province", "公司": "company"}
+                      "县": "county", "县级市": "county", "省": "province", "公司": "company"}
 _TRUE = {"true", "yes", "y", "1", "是", "对", "√"}
 _FALSE = {"false", "no", "n", "0", "否", "", "×"}
 
@@ -671,18 +675,30 @@ def result_tables(summary: Mapping[str, Any], replications: Any, records: Any | 
     are read as they are, nothing is computed again. Sheets: ``about`` (the
     scenario, seed, replications, version and hash), ``summary`` (every
     statistic of each state, one row each, a column per state), ``difference``
-    (compare: after minus before with its 95% CI), ``bottlenecks`` (run),
-    ``replications`` and, when kept, ``records``.
+    (compare: after minus before with its 95% CI; with packages, a column per
+    package), ``bottlenecks`` (run), ``replications`` and, when kept, ``records``.
     """
-    states = [k for k in ("before", "after") if isinstance(summary.get(k), Mapping)]
+    packages = list(summary.get("packages") or [])
+    if packages:  # compare with packages: before and each package
+        states = ["before", *packages]
+        parts: Mapping[str, Any] = summary["states"]
+    else:
+        states = [k for k in ("before", "after") if isinstance(summary.get(k), Mapping)]
+        parts = summary
     about_keys = [k for k, v in summary.items() if not isinstance(v, (Mapping, list)) and k not in states]
     tables: dict[str, Any] = {"about": (["field", "value"], [[k, summary[k]] for k in about_keys])}
     if states:  # compare
-        flats = {s: _flat(summary[s]) for s in states}
+        flats = {s: _flat(parts[s]) for s in states}
         keys = list(dict.fromkeys(k for s in states for k in flats[s]))
         tables["summary"] = (["statistic", *states], [[k, *(flats[s].get(k) for s in states)] for k in keys])
-        diff = _flat(summary.get("difference", {}))
-        tables["difference"] = (["statistic", "after minus before"], [[k, v] for k, v in diff.items()])
+        if packages:
+            diffs = {p: _flat(summary["difference"][p]) for p in packages}
+            keys = list(dict.fromkeys(k for p in packages for k in diffs[p]))
+            tables["difference"] = (["statistic", *(f"{p} minus before" for p in packages)],
+                                    [[k, *(diffs[p].get(k) for p in packages)] for k in keys])
+        else:
+            diff = _flat(summary.get("difference", {}))
+            tables["difference"] = (["statistic", "after minus before"], [[k, v] for k, v in diff.items()])
     else:  # run
         flat = _flat({k: v for k, v in summary.items() if k not in about_keys and k not in _STATE_TABLES})
         tables["summary"] = (["statistic", str(summary.get("state", "value"))], [[k, v] for k, v in flat.items()])

@@ -191,28 +191,39 @@ def yizheng_comparison():  # noqa: ANN201
 
 
 def test_pooled_mean_is_the_arrival_weighted_mean_of_the_type_means(yizheng_comparison) -> None:  # noqa: ANN001
-    """In each replication, pooled mean = sum(count_t * mean_t) / sum(count_t), on every clock."""
+    """In each replication, pooled mean = sum(count_t * mean_t) / sum(count_t), on every clock.
+
+    The pooled figures are the project types' (approvals); Yizheng's enforcement case types are not in them.
+    """
     for state in (yizheng_comparison.before, yizheng_comparison.after):
-        assert len(state.project_types()) == 4
+        assert len(state.project_types()) == 4 + 9  # four project types, three ways for three flows of cases
         for run in state.runs:
-            counts = np.array([t.count for t in run.project_types], dtype=float)
+            approvals = [t for t in run.project_types if t.kind == "approval"]
+            assert len(approvals) == 4
+            counts = np.array([t.count for t in approvals], dtype=float)
             assert counts.sum() == run.completed and (counts > 0).all()
             for clock in ("working", "calendar", "statutory"):
-                means = np.array([t.lead[clock].mean for t in run.project_types])
+                means = np.array([t.lead[clock].mean for t in approvals])
                 assert float(counts @ means / counts.sum()) == pytest.approx(run.lead[clock].mean, rel=1e-12)
-                assert max(t.lead[clock].max for t in run.project_types) == run.lead[clock].max
+                assert max(t.lead[clock].max for t in approvals) == run.lead[clock].max
             for c, pooled in run.time_split.items():  # the time split too
-                split = np.array([t.time_split[c] for t in run.project_types])
+                split = np.array([t.time_split[c] for t in approvals])
                 assert float(counts @ split / counts.sum()) == pytest.approx(pooled, rel=1e-12, abs=1e-12)
-            limited = [t for t in run.project_types if t.statutory_limit_days is not None]
+            limited = [t for t in approvals if t.statutory_limit_days is not None]
             over = sum(t.share_over_limit * t.count for t in limited) / sum(t.count for t in limited)
             assert over == pytest.approx(run.share_over_limit, rel=1e-12)
 
 
 def test_compare_json_per_project_type(yizheng_comparison) -> None:  # noqa: ANN001
+    from orgsim.sim.plan import RESOLUTION_NAMES, case_type_id, case_type_names
+
     c = yizheng_comparison
     doc = c.to_dict()
-    ids = [p.id for p in c.scenario.workload.project_types]
+    workload = c.scenario.workload
+    names = {p.id: (p.name, p.name_en) for p in workload.project_types}
+    cases = {case_type_id(e.id, way): case_type_names(e.name, e.name_en, way)
+             for e in workload.enforcement_cases for way in RESOLUTION_NAMES}
+    ids = list(names) + list(cases)  # the project types, then the case types
     for name, state in (("before", c.before), ("after", c.after)):
         per_type = doc[name]["by_project_type"]
         assert list(per_type) == ids
@@ -220,7 +231,8 @@ def test_compare_json_per_project_type(yizheng_comparison) -> None:  # noqa: ANN
             for key in ("lead_time_working_days", "lead_time_calendar_days"):
                 assert set(row[key]) == set(doc[name][key])  # the same fields as the state's
                 assert row[key]["ci95"][0] <= row[key]["mean"] <= row[key]["ci95"][1]
-            assert row["name"] == next(p.name for p in c.scenario.workload.project_types if p.id == type_id)
+            assert (row["name"], row["name_en"]) == (names | cases)[type_id]
+            assert row["kind"] == ("enforcement" if type_id in cases else "approval")
             limit = row["statutory_limit_days"]
             over = state.project_type_metric(type_id, "share_over_limit")
             assert row["share_over_statutory_limit"] == pytest.approx(float(np.mean(over)), rel=1e-12)
@@ -246,7 +258,9 @@ def test_replication_table_has_per_type_columns(yizheng_comparison) -> None:  # 
         assert column in frame.columns
         got = frame.loc[frame["state"] == "after", column].to_numpy()
         np.testing.assert_array_equal(got, [r.project_type(type_id).lead["working"].mean for r in c.after.runs])
-    weights = frame[[f"type.{t}.applications" for t in c.after.project_types()]].to_numpy()
-    means = frame[[f"type.{t}.lead_working_mean" for t in c.after.project_types()]].to_numpy()
+    approvals = [t for t, row in c.after.by_project_type().items() if row["kind"] == "approval"]
+    assert len(approvals) == 4  # the pooled figures are theirs, not the enforcement cases'
+    weights = frame[[f"type.{t}.applications" for t in approvals]].to_numpy()
+    means = frame[[f"type.{t}.lead_working_mean" for t in approvals]].to_numpy()
     np.testing.assert_allclose((weights * means).sum(axis=1) / weights.sum(axis=1), frame["lead_working_mean"],
                                rtol=1e-12)

@@ -129,16 +129,17 @@ def test_the_checker_sees_an_overlap() -> None:
 
 
 def test_lead_times_have_a_panel_per_project_type_with_its_own_limit() -> None:
-    c = comparison_of(SCENARIOS[-1])  # Yizheng: four project types, limits 120 and 30
-    assert len(c.after.project_types()) == 4
+    c = comparison_of(SCENARIOS[-1])  # Yizheng: four project types, limits 120 and 30; enforcement cases
+    approvals = c.after.project_types("approval")
+    assert len(approvals) == 4 and len(c.after.project_types()) == 4 + 9
     fig = plotting.plot_lead_times(c, lang="en")
     visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert len(visible) == 5  # pooled, then one per type
+    assert len(visible) == 5  # pooled, then one per project type (the case types are in the tables)
     titles = [ax.get_title() for ax in visible]
     assert titles[0] == "all project types (pooled)"
     names = {p.id: p.name_en for p in c.scenario.workload.project_types}
-    assert titles[1:] == [names[t] for t in c.after.project_types()]
-    for ax, type_id in zip(visible[1:], c.after.project_types(), strict=True):
+    assert titles[1:] == [names[t] for t in approvals]
+    for ax, type_id in zip(visible[1:], approvals, strict=True):
         limit = c.after.by_project_type()[type_id]["statutory_limit_days"]
         legend = [t.get_text() for t in ax.get_legend().get_texts()]
         assert any(f"statutory limit {limit:g} working days" in t for t in legend), legend

@@ -82,7 +82,9 @@ def test_the_document_of_packages(side_by_side):
     assert doc["packages"] == ["A", "B"] and list(doc["states"]) == ["before", "A", "B"]
     assert doc["before"] == doc["states"]["before"] and "after" not in doc
     assert set(doc["difference"]) == {"A", "B"}
-    assert set(doc["difference"]["A"]) == {"headcount", "lead_time_working_days", "lead_time_calendar_days"}
+    assert set(doc["difference"]["A"]) == {"headcount", "lead_time_working_days", "lead_time_calendar_days",
+                                           "by_project_type"}
+    assert list(doc["difference"]["A"]["by_project_type"]) == list(doc["states"]["A"]["by_project_type"])
     # A merges three bureaus and adds a bureau; B moves no post in the zone
     assert doc["difference"]["A"]["headcount"] != 0
 
@@ -100,8 +102,14 @@ def test_the_cli_compares_the_packages(tmp_path):
     result = CliRunner().invoke(main, ["compare", str(path), "-r", "2", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("示范高新区（教程）: packages A, B against the organisation before them")
-    assert any(line.startswith("metric") and line.split()[1:] == ["before", "A", "B"] for line in lines)
+    assert lines[0].startswith("Demo high-tech zone (tutorial): packages A and B against the organisation before "
+                               "them")
+    assert any(line.startswith("metric") and line.split()[1:] == ["before", "package", "A", "package", "B"]
+               for line in lines)
+    assert any(line.startswith("measure") and "package B (95% CI)" in line and "change, package B" in line
+               for line in lines)
+    zh = CliRunner().invoke(main, ["compare", str(path), "-r", "2", "--lang", "zh"])
+    assert zh.exit_code == 0 and zh.stdout.splitlines()[0].startswith("示范高新区（教程）：方案A、B与改革前的机构对比")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["packages"] == ["A", "B"] and sorted(summary["states"]) == ["A", "B", "before"]  # keys sorted
     import pandas as pd

@@ -30,6 +30,7 @@ def _comparison_text(c: Comparison | PackageComparison, d: dict[str, Any]) -> st
     package's change from before paired replication by replication.
     """
     from orgsim.presentation import results as r
+    from orgsim.presentation.names import join_names
     from orgsim.presentation.tables import states_structure_table
 
     names = r.names_for(c)
@@ -38,7 +39,7 @@ def _comparison_text(c: Comparison | PackageComparison, d: dict[str, Any]) -> st
     if isinstance(c, PackageComparison):
         title = _("{scenario}: packages {packages} against the organisation before them; {n} replications, seed "
                   "{seed}, {horizon:g} working days (warm-up {warmup:g})").format(
-            scenario=names.title(), packages=_(", ").join(c.packages), n=c.replications, seed=c.seed,
+            scenario=names.title(), packages=join_names(c.packages), n=c.replications, seed=c.seed,
             horizon=sim.horizon_days, warmup=sim.warmup_days)
         structure = states_structure_table({s: c.states[s].structure for s in states},
                                              {s: r.state_label(s) for s in states})

@@ -102,8 +102,11 @@ def states_structure_table(metrics: Mapping[str, StructureMetrics], labels: Mapp
         row = [Cell("  " * indent + _(label)), Cell(str(b), isinstance(b, int))]
         for other in names[1:]:
             a = get(metrics[other])
-            change = _change(b, a)
-            row.append(Cell(f"{a} ({change})" if change else str(a), isinstance(a, int)))
+            if isinstance(a, int) and isinstance(b, int):
+                change = f"{a - b:+d}" + (f", {(a - b) / b:+.1%}" if b else "")
+                row.append(Cell(f"{a} ({change})", True))
+            else:
+                row.append(Cell(str(a)))
         rows.append(row)
     return Table(_("structure and headcount"), [_("metric"), *(labels[n] for n in names)], rows,
                  note=_("In brackets: the change from {first}.").format(first=labels[names[0]]))

@@ -21,9 +21,9 @@ from factory import exp, fixed, network_scenario
 HOURS = 8.0
 
 
-def _cases(rate: float = 200.0, shares=(0.3, 0.3, 0.4), times=(2.0, 8.0, 40.0)) -> dict:
+def _cases(rate: float = 200.0, shares=(0.3, 0.3, 0.4), times=(2.0, 8.0, 40.0), per: str = "year") -> dict:
     """Safety problems: service 2 hours, management a day, enforcement five days (fixed)."""
-    return {"id": "safety", "name": "安全生产问题", "function": "a", "rate": rate, "per": "year",
+    return {"id": "safety", "name": "安全生产问题", "function": "a", "rate": rate, "per": per,
             "resolution": {r: {"share": s, "time": {"dist": "deterministic", "value": h, "unit": "hours"}}
                            for r, s, h in zip(("service", "management", "enforcement"), shares, times, strict=True)}}
 
@@ -99,3 +99,17 @@ def test_enforcement_cases_need_a_staffed_power():
         network_scenario([{"id": "a", "servers": 1, "service": exp(1.0)}], rate_per_day=0.1,
                          enforcement_cases=[{**_cases(), "function": "ghost"}])
     assert [p.message for p in info.value.problems] == ["unknown function 'ghost'"]
+
+
+def test_enforcement_cases_count_in_the_resource_budget_which_points_at_them():
+    """Cases take the engine's memory like applications: a flow of them too large to run is refused, located."""
+    from orgsim.budget import estimate_memory
+    from orgsim.errors import ScenarioError
+
+    few, more = _scenario(rate=200.0), _scenario(rate=1000.0)
+    # 800 more cases a year over the 400-day horizon (250 working days a year), one step each
+    assert estimate_memory(more).applications - estimate_memory(few).applications == pytest.approx(800 * 400 / 250)
+    with pytest.raises(ScenarioError) as caught:
+        _scenario(rate=1e5, per="day")  # 40 million cases a replication: about 5 GiB, over the 4 GiB budget
+    (problem,) = caught.value.problems
+    assert problem.path == "workload.enforcement_cases[0]" and "the limit is 4.0 GiB" in problem.message

@@ -113,3 +113,37 @@ def test_small_batches_give_the_same_events(implementation: str) -> None:
     if implementation != "simpy":  # the SimPy engine's buffer size is EventBuffer's own
         assert max(len(b) for b in batches) == 7 and len(batches) > 100
     np.testing.assert_array_equal(_canonical(batches), whole)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("name", ["jinan_hitech_2016", "yizheng_one_zone_many_parks_2021"])
+def test_events_follow_the_routing_skipped_steps_send_backs_and_cases(name: str, implementation: str) -> None:
+    """Steps not every file needs, files sent back to an earlier step, enforcement cases: the events of each
+    finished file or case add up to its record, and a file back from the applicant reaches a queue at once."""
+    scenario = _short(ROOT / "scenarios" / f"{name}.yaml", 300.0)
+    run, batches = _events(scenario, "before", implementation)
+    events = np.concatenate(batches)
+    plan = Runner(scenario).setup(reform_scenario(scenario).before).plan
+    flows = [f.id for f in plan.flows]
+    done = events[events["kind"] == ev.DONE]
+    measured = done[done["t_enable"] >= scenario.simulation.warmup_days]
+    records = {(r["project_type"], r["applicant"]): r for r in run.records}
+    assert len(measured) == len(records) == len(run.t_end)  # case types too
+    by_case = {int(c): events[events["case"] == c] for c in measured["case"]}
+    earlier = 0
+    for d in measured:
+        r = records[(flows[d["flow"]], int(d["k"]))]
+        assert d["t_end"] - d["t_enable"] == r["lead_time_working_days"]
+        mine = by_case[int(d["case"])]
+        service = mine[mine["kind"] == ev.SERVICE]
+        assert len(service) == r["visits"]
+        assert (mine["kind"] == ev.HANDOFF).sum() == r["handoffs"]
+        for back in mine[mine["kind"] == ev.APPLICANT]:
+            again = service[service["t_enable"] == back["t_end"]]
+            assert len(again) >= 1, (name, r)  # to the step itself, or to the first needed steps from its target
+            earlier += bool((again["step"] != back["step"]).any())
+    if name == "jinan_hitech_2016":
+        assert earlier > 0  # the permit sends designs back to the scheme review
+        assert any(r["visits"] < len(plan.flows[flows.index(r["project_type"])].steps) for r in run.records)
+    else:
+        assert {plan.flows[int(f)].kind for f in measured["flow"]} == {"approval", "enforcement"}
