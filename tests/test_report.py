@@ -266,7 +266,7 @@ def _named_ids(c: Comparison) -> set[str]:
 def test_report_escapes_the_scenarios_text() -> None:
     c = comparison_of(TUTORIAL)
     meta = c.scenario.scenario.model_copy(update={
-        "name_en": "<script>alert('x')</script>", "description": "A & B <b>bold</b>",
+        "name_en": "<script>alert('x')</script>", "description_en": "A & B <b>bold</b>",
     })
     scenario = c.scenario.model_copy(update={"scenario": meta})
     evil = Comparison(scenario, c.before, c.after, c.seed, c.replications, c.outcome)
