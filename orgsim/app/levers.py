@@ -122,7 +122,7 @@ class Levers:
             for where, op in ops:
                 sentence = sentences[k]
                 self.switches.append(ReformSwitch(k, f"{where}.enabled", sentence.phase, op.op,
-                                                  op.label or sentence.head, sentence.text))
+                                                  sentence.label or sentence.head, sentence.text))
                 if op.op == "cap_headcount":
                     within = [op.within] if isinstance(op.within, str) else list(op.within)
                     org = states[k]  # just before this operator

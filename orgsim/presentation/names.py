@@ -13,7 +13,7 @@ from typing import Any
 from orgsim.i18n import N_, _, current_language, pgettext
 from orgsim.model import org as o
 
-__all__ = ["Names", "join_names", "KIND_LABELS", "RESOLUTION_LABELS"]
+__all__ = ["Names", "pick_text", "join_names", "KIND_LABELS", "RESOLUTION_LABELS"]
 
 #: Unit kinds as a reader calls them (English; translate with ``_``).
 KIND_LABELS = {
@@ -26,6 +26,20 @@ KIND_LABELS = {
 #: The ways enforcement cases are resolved (the 721 method), as a reader calls them.
 RESOLUTION_LABELS = {"service": N_("resolved by service"), "management": N_("resolved by management"),
                      "enforcement": N_("resolved by enforcement")}
+
+
+def pick_text(text: str | None, text_en: str | None, lang: str | None = None) -> str | None:
+    """A scenario's text in a language: ``text_en`` in English, ``text`` (the scenario's own language)
+    otherwise, each falling back to the other when it is missing (names, descriptions, reasons, labels).
+
+    >>> pick_text("国土规划建设局", "Land, planning and construction bureau", "en")
+    'Land, planning and construction bureau'
+    >>> pick_text("国土规划建设局", None, "en")
+    '国土规划建设局'
+    """
+    if (lang or current_language()) == "zh":
+        return text or text_en
+    return text_en or text
 
 
 def _has_cjk(text: str) -> bool:
@@ -103,10 +117,8 @@ class Names:
         """The name to show for ``ident`` with these names, in this language."""
         if self.ascii_only:
             chosen = name_en or (name if name and not _has_cjk(name) else ident)
-        elif self.lang != "zh":
-            chosen = name_en or name or ident
         else:
-            chosen = name or name_en or ident
+            chosen = pick_text(name, name_en, self.lang) or ident
         return chosen.replace("$", r"\$") if self.mathtext_safe else chosen
 
     def node(self, ident: str | None) -> str:
