@@ -26,7 +26,7 @@ from pathlib import Path
 
 __all__ = [
     "atomic_write", "atomic_write_text", "json_text", "write_output_set", "output_errors", "SET_MANIFEST",
-    "write_csv", "neutralise_cell",
+    "write_csv", "neutralise_cell", "restore_cell",
 ]
 
 
@@ -251,6 +251,13 @@ def neutralise_cell(value: object) -> object:
         float(value)
     except ValueError:
         return "'" + value
+    return value
+
+
+def restore_cell(value: object) -> object:
+    """The text :func:`neutralise_cell` was given, from what it returned (a table orgsim wrote, read back)."""
+    if isinstance(value, str) and value.startswith("'") and neutralise_cell(value[1:]) == value:
+        return value[1:]
     return value
 
 

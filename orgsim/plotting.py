@@ -45,7 +45,7 @@ from orgsim.experiment import Comparison, StateResult, confidence_interval
 from orgsim.i18n import N_, _, check_language, ngettext, resolve_language, use_language
 from orgsim.model import org as o
 from orgsim.presentation.names import KIND_LABELS, Names
-from orgsim.presentation.results import COMPONENT_LABELS, clock_unit, state_label
+from orgsim.presentation.results import COMPONENT_LABELS, clock_unit, queues_of, state_label
 from orgsim.reforms import ReformOutcome
 from orgsim.scenario.schema import UNIT_KINDS, Scenario
 from orgsim.sim.results import COMPONENTS
@@ -214,7 +214,9 @@ def _context(scenario: Scenario | None, orgs: Sequence[o.Org], lang: str | None,
 
 def _comparison_ctx(c: Comparison, lang: str | None, english: bool | None) -> _Ctx:
     orgs = [c.outcome.before, *[org for _label, org in c.outcome.states]]
-    return _context(c.scenario, orgs, lang, english)
+    ctx = _context(c.scenario, orgs, lang, english)
+    ctx.names.add_queues(queues_of(c))
+    return ctx
 
 
 @contextmanager

@@ -32,6 +32,7 @@ from orgsim.i18n import N_, _, check_language, ngettext, resolve_language, use_l
 from orgsim.presentation import results as r
 from orgsim.presentation.changes import change_sentences
 from orgsim.presentation.tables import destinations_text
+from orgsim.presentation.texts import scenario_texts
 
 if TYPE_CHECKING:
     import jinja2
@@ -171,12 +172,13 @@ def _context(c: Comparison, sweep: pd.DataFrame | None, lang: str, dpi: int, out
         (_("reform operators"), str(n_ops)),
     ]
     chinese = lang == "zh"
+    texts = scenario_texts(meta, lang)
     return {
         "lang_tag": r.language_tag(),
         "css": _css(),
         "title": names.title(),
         "subtitle": (meta.name_en if chinese else meta.name) if meta.name_en else None,
-        "description": meta.description.strip(),
+        "description": texts.description,
         "unstable": unstable,
         "headline": r.headline(c, d, names),
         "figures": shown,
@@ -185,8 +187,8 @@ def _context(c: Comparison, sweep: pd.DataFrame | None, lang: str, dpi: int, out
         "changes_intro": ngettext("{n} reform operator, in order:", "{n} reform operators, in order:", n_ops).format(
             n=n_ops) if n_ops else _("The scenario has no reform."),
         "changes": changes,
-        "sources": meta.sources,
-        "assumptions": meta.assumptions,
+        "sources": texts.sources,
+        "assumptions": texts.assumptions,
         "run": run,
         "method_note": _("Means with Student-t 95% confidence intervals across replications; percentiles are "
                          "means of each replication's percentile. Changes are paired replication by replication "

@@ -18,7 +18,7 @@ document (with the other sections of a base scenario, when given);
 :func:`write_org_workbook` writes a scenario's organisation to the same
 tables, so that writing and reading back gives the same organisation.
 :func:`write_workbook` writes any tables as a workbook, one sheet each, with
-numbers as numbers (``results.xlsx``).
+numbers as numbers and text as text, never a formula (``results.xlsx``).
 
 openpyxl is imported only inside the functions that read or write ``.xlsx``.
 """
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orgsim._io import neutralise_cell, restore_cell
 from orgsim.errors import Problem, ScenarioError
 
 __all__ = [
@@ -258,7 +259,7 @@ def _cell(value: Any, column: Column, words: Mapping[str, str] | None) -> Any:
     if column.kind in ("text", "id"):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        text = str(value).strip()
+        text = str(restore_cell(value)).strip()  # a name written as '=... (export-org) reads back as =...
         return words.get(text, text) if words else text
     if column.kind == "int":
         if isinstance(value, bool):
@@ -575,8 +576,8 @@ def write_org_csv(scenario: Any, folder: str | Path, chinese: bool = False) -> l
     for name, (headers, rows) in org_rows(scenario, chinese).items():
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        writer.writerow([neutralise_cell(h) for h in headers])
+        writer.writerows([["" if v is None else neutralise_cell(v) for v in row] for row in rows])
         out.append(atomic_write_text(Path(folder) / f"{name}.csv", buffer.getvalue()))
     return out
 
@@ -585,9 +586,10 @@ def write_workbook(path: str | Path, sheets: Mapping[str, Any]) -> Path:
     """Write tables to an .xlsx workbook, one sheet each, whole or not at all.
 
     ``sheets`` maps a sheet name to a pandas DataFrame or to ``(headers, rows)``.
-    Numbers stay numbers (NaN and None become empty cells). A table longer
-    than a sheet holds (:data:`MAX_SHEET_ROWS`) is cut there, and the sheet's
-    last row says so.
+    Numbers stay numbers (NaN and None become empty cells); text that Excel
+    would run as a formula gets a leading ``'``, as in every CSV orgsim writes
+    (:func:`orgsim._io.neutralise_cell`). A table longer than a sheet holds
+    (:data:`MAX_SHEET_ROWS`) is cut there, and the sheet's last row says so.
     """
     import openpyxl
 
@@ -598,7 +600,7 @@ def write_workbook(path: str | Path, sheets: Mapping[str, Any]) -> Path:
         for name, table in sheets.items():
             headers, rows = _headers_rows(table)
             sheet = book.create_sheet(title=_sheet_title(name))
-            sheet.append(headers)
+            sheet.append([neutralise_cell(h) for h in headers])
             limit = MAX_SHEET_ROWS - 2
             for i, row in enumerate(rows):
                 if i == limit:
@@ -637,13 +639,14 @@ def _excel_value(value: Any) -> Any:
         pass
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, (int, float, str)):
+    if isinstance(value, (int, float)):
         return value
     if isinstance(value, (list, tuple, dict)):
         import json
 
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    # openpyxl writes a str starting with "=" as a formula: text stays text, as in orgsim's CSV files.
+    return neutralise_cell(str(value))
 
 
 # ---------------------------------------------------------------- results

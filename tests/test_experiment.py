@@ -126,6 +126,21 @@ def test_by_project_type() -> None:
     assert limits == {120.0, 30.0, 90.0}
 
 
+def test_one_replication_gives_differences_without_intervals(tutorial) -> None:  # noqa: ANN001
+    """-r 1: each paired difference has its mean and no interval (null, never NaN), pooled and per type."""
+    from orgsim._io import json_text
+
+    c = compare(tutorial, replications=1, seed=9)
+    doc = c.to_dict()
+    json_text(doc)  # strict JSON: raises on NaN
+    assert doc["difference"]["lead_time_working_days"]["mean"]["ci95"] is None
+    for type_id, diff in doc["difference"]["by_project_type"].items():
+        after = c.after.project_type_metric(type_id, "lead_working_mean")
+        before = c.before.project_type_metric(type_id, "lead_working_mean")
+        assert diff["lead_time_working_days"]["mean"] == {"mean": pytest.approx(float(after[0] - before[0])),
+                                                          "ci95": None}
+
+
 def test_pooled_distribution_from_sketches() -> None:
     """The ECDF a figure draws (sketches of every type and replication) is the pooled one, to within 1/200."""
     scenario = quick(load_scenario(YIZHENG), 300.0)

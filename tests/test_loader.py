@@ -151,6 +151,48 @@ def test_every_reference_problem_is_reported_at_once() -> None:
     ]
 
 
+_WORKLOAD = """\
+    workload:
+      project_types:
+        - id: p
+          name: 项目
+          arrivals: {rate: 1, per: day}
+          steps:
+            - {id: first, function: busy}
+            - {id: second, function: free, after: [first]}
+    """
+
+
+def test_standing_duties_that_take_all_are_said_once_at_the_function_that_has_them() -> None:
+    """The function named is the one whose duties take the time, wherever it is in the file."""
+    got = problems(HEAD, """\
+          - {id: bureau, name: 局, kind: bureau, parent: committee}
+        functions:
+          - {id: busy, name: 甲, category: licensing, owner: bureau, officers: 2, standing_hours_per_year: 4000,
+             service_time: {dist: exponential, mean: 1, unit: days}}
+          - {id: free, name: 乙, category: licensing, owner: bureau, officers: 2,
+             service_time: {dist: exponential, mean: 1, unit: days}}
+        """, _WORKLOAD)
+    assert [str(p) for p in got] == [
+        "t.yaml:7: functions[0].standing_hours_per_year: function 'busy' receives cases, but standing duties take "
+        "all of its officers' time (4,000 of 4,000 officer-hours a year)"]
+
+
+def test_a_pooled_units_standing_duties_are_one_problem() -> None:
+    """Two functions sharing one pool of officers: one queue, one message."""
+    got = problems(HEAD, """\
+          - {id: bureau, name: 局, kind: bureau, parent: committee, pooled: true}
+        functions:
+          - {id: busy, name: 甲, category: licensing, owner: bureau, officers: 2, standing_hours_per_year: 4000,
+             service_time: {dist: exponential, mean: 1, unit: days}}
+          - {id: free, name: 乙, category: licensing, owner: bureau, officers: 0,
+             service_time: {dist: exponential, mean: 1, unit: days}}
+        """, _WORKLOAD)
+    assert [str(p) for p in got] == [
+        "t.yaml:7: functions[0].standing_hours_per_year: function 'busy' receives cases, but standing duties take "
+        "all of its unit 'bureau''s pooled officers' time (4,000 of 4,000 officer-hours a year)"]
+
+
 def test_duplicate_keys_are_all_reported() -> None:
     got = where("""\
         scenario: {name: a, name: b}

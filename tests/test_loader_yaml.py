@@ -301,7 +301,9 @@ def test_a_sweep_reads_the_file_as_validate_does(tmp_path: Path) -> None:
     ("name_en: Demo high-tech zone (tutorial)", "name_en: No"),  # YAML 1.1: false; 1.2: text
     ("    - id: domain\n", "    - id: domain\n      file: =\n"),  # YAML 1.1: a 'value' tag
     # Text that YAML 1.2 would read as numbers unless the point is written with quotes.
-    ('figures: ["the kinds', 'figures: [yes, "0o17", "1e3", 1:30, "010", "the kinds'),
+    ('figures: ["仅取改革的种类，不取任何数字"]\n      figures_en: ["the kinds',
+     'figures: [yes, "0o17", "1e3", 1:30, "010", "仅取改革的种类，不取任何数字"]\n'
+     '      figures_en: [yes, "0o17", "1e3", 1:30, "010", "the kinds'),
 ])
 def test_a_sweep_point_reads_back_as_the_file(tmp_path: Path, edit: tuple[str, str]) -> None:
     from orgsim.sweep.points import load_base, parse_point

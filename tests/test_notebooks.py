@@ -79,7 +79,6 @@ def test_runs_top_to_bottom(path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     nbformat = pytest.importorskip("nbformat", reason="the test extra installs nbformat")
     nbclient = pytest.importorskip("nbclient", reason="the test extra installs nbclient")
     pytest.importorskip("ipykernel", reason="the test extra installs ipykernel (the notebooks' kernel)")
-    pytest.importorskip("ipywidgets", reason="the test extra installs ipywidgets (04_training_demo)")
 
     # Prefer the kernel of this environment to one of the same name in the user's Jupyter folders.
     monkeypatch.setenv("JUPYTER_PREFER_ENV_PATH", "1")

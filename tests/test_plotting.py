@@ -324,7 +324,7 @@ def test_utilisation_marks_each_states_bottleneck() -> None:
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     queues = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     names = {"environment/eia": "Environment bureau · Environmental impact approval",
-             "lpc/officers": "Land, planning and construction bureau · officers"}
+             "lpc:officers": "Land, planning and construction bureau · officers"}
     for state in (c.before, c.after):
         top = state.bottlenecks()[0]
         queue = names.get(top["pool"], top["pool"])
@@ -496,7 +496,7 @@ def quick_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """``orgsim plot`` and ``report`` load scenarios with a short horizon."""
     import orgsim.cli.present as cli_present
 
-    monkeypatch.setattr(cli_present, "load_scenario", lambda path: quick(load_scenario(path)))
+    monkeypatch.setattr(cli_present, "load_scenario", lambda path, **options: quick(load_scenario(path, **options)))
 
 
 MAGIC = {".png": b"\x89PNG", ".svg": b"<?xml", ".pdf": b"%PDF"}

@@ -17,11 +17,13 @@ import re
 import shutil
 import struct
 import subprocess
+from itertools import zip_longest
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 
 from orgsim.cli import main
 from orgsim.experiment import Comparison
@@ -78,6 +80,14 @@ def orgsim_text(html: str) -> str:
     return visible_text(body)
 
 
+def page_text(html: str) -> str:
+    """The whole visible page, the scenario's own text included, less the run details: the section on how the
+    numbers were made (hash, seed, version), the footer's reproduce command and the sources' file names."""
+    body = html.split('<section id="run">', 1)[0]
+    body = re.sub(r'<td class="file">.*?</td>', " ", body, flags=re.S)
+    return visible_text(body)
+
+
 def cjk_share(text: str) -> float:
     """Share of CJK characters among letters (numbers, punctuation and spaces left out)."""
     cjk = len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]", text))
@@ -129,10 +139,10 @@ def test_report_tables_carry_confidence_intervals() -> None:
     assert "95% CI of the change" in html
     typed = d["after"]["by_project_type"]["industrial"]["lead_time_working_days"]
     assert f"{typed['mean']:.1f} [{typed['ci95'][0]:.1f}, {typed['ci95'][1]:.1f}]" in html
-    for source in c.scenario.scenario.sources:
-        assert source.title in html
+    for source in c.scenario.scenario.sources:  # in English, as the report is
+        assert str(escape(source.title_en or source.title)) in html
     for assumption in c.scenario.scenario.assumptions:
-        assert assumption.reason in html
+        assert str(escape(assumption.reason_en or assumption.reason)) in html
     assert "Demo high-tech zone (tutorial)" in html and '<meta charset="utf-8">' in html
     style = html.split("<style>", 1)[1].split("</style>", 1)[0]
     assert 'font-family: "Noto Sans CJK SC"' in style and "&#34;" not in style  # styles are not escaped
@@ -167,7 +177,10 @@ def test_chinese_report_is_mostly_chinese_with_names_not_ids(path: Path) -> None
     assert '<html lang="zh-Hans">' in html
     text = orgsim_text(html)
     share = cjk_share(text)
-    assert share > 0.95, f"only {share:.0%} of the letters are Chinese"
+    assert share > 0.95, f"only {share:.0%} of orgsim's own letters are Chinese"
+    # and the whole page, with what it quotes from the scenario (description, sources, assumptions, labels)
+    page = cjk_share(page_text(html))
+    assert page > 0.8, f"only {page:.0%} of the page's letters are Chinese"
     ids = _named_ids(c)
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
     assert not (ids & words), sorted(ids & words)[:10]
@@ -188,6 +201,57 @@ def test_english_report_uses_english_names(path: Path) -> None:
     assert not (ids & words), sorted(ids & words)[:10]
 
 
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_report_quotes_the_scenario_in_the_readers_language(path: Path) -> None:
+    """Every text of the scenario that has an English companion shows in it in English and not in Chinese."""
+    meta = load_scenario(path).scenario
+    pairs = [(meta.description.strip(), meta.description_en)]
+    for s in meta.sources:
+        pairs += [(s.title, s.title_en), *zip_longest(s.figures, s.figures_en)]
+    for a in meta.assumptions:
+        pairs += [(a.about, a.about_en), (a.reason, a.reason_en)]
+        if isinstance(a.value, str):
+            pairs.append((a.value, a.value_en))
+    pairs = [(zh, en.strip()) for zh, en in pairs if en and en.strip() != zh]
+    assert len(pairs) >= 5  # every bundled scenario gives its texts in both languages
+    html = {lang: page_text(report_of(path, lang=lang)) for lang in ("zh", "en")}
+    for zh, en in pairs:
+        assert zh in html["zh"] and en not in html["zh"], en
+        assert en in html["en"] and zh not in html["en"], zh
+
+
+def test_report_command_picks_the_texts_by_lang(tmp_path: Path, quick_cli: None) -> None:
+    """``--lang`` chooses the scenario's own texts too; a text missing in one language shows in the other."""
+    import yaml
+
+    doc = yaml.safe_load(TUTORIAL.read_text(encoding="utf-8"))
+    meta = doc["scenario"]
+    meta["description"], meta["description_en"] = "中文的说明。", "An English description."
+    meta["sources"] = [{"id": "a", "title": "某篇文章", "figures": ["精简机构 52%", "下放权力 154 项"],
+                        "figures_en": ["bodies cut by 52%", "154 powers devolved"]}]  # no title_en
+    meta["assumptions"] = [{"about": "每年项目数", "about_en": "projects a year", "value": "每年 120 个",
+                            "value_en": "120 a year", "reason": "假设", "reason_en": "assumed"},
+                           {"about": "workload.handoff", "value": 3, "reason": "假设，只有中文"}]
+    first = doc["reforms"][0]["reforms"][0]
+    first["label"], first["label_en"] = "组建国土规划建设局", "Land planning construction bureau formed"
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    shown = {}
+    for lang in ("zh", "en"):
+        out = tmp_path / f"{lang}.html"
+        result = CliRunner().invoke(main, ["report", str(scenario), "-o", str(out), "--dpi", "20", "--lang", lang])
+        assert result.exit_code == 0, result.output
+        shown[lang] = page_text(out.read_text(encoding="utf-8"))
+    chinese = ["中文的说明。", "精简机构 52%；下放权力 154 项", "每年项目数", "每年 120 个", "组建国土规划建设局"]
+    english = ["An English description.", "bodies cut by 52%; 154 powers devolved", "projects a year", "120 a year",
+               "Land planning construction bureau formed"]
+    for zh, en in zip(chinese, english, strict=True):
+        assert zh in shown["zh"] and en not in shown["zh"], zh
+        assert en in shown["en"] and zh not in shown["en"], en
+    for lang in ("zh", "en"):  # given in one language only: shown in both
+        assert "某篇文章" in shown[lang] and "假设，只有中文" in shown[lang] and "workload.handoff" in shown[lang]
+
+
 def _named_ids(c: Comparison) -> set[str]:
     """Ids of units, functions and project types that have a name (every one: names are required)."""
     s = c.scenario
@@ -202,7 +266,7 @@ def _named_ids(c: Comparison) -> set[str]:
 def test_report_escapes_the_scenarios_text() -> None:
     c = comparison_of(TUTORIAL)
     meta = c.scenario.scenario.model_copy(update={
-        "name_en": "<script>alert('x')</script>", "description": "A & B <b>bold</b>",
+        "name_en": "<script>alert('x')</script>", "description_en": "A & B <b>bold</b>",
     })
     scenario = c.scenario.model_copy(update={"scenario": meta})
     evil = Comparison(scenario, c.before, c.after, c.seed, c.replications, c.outcome)
@@ -227,7 +291,7 @@ def test_report_says_when_a_state_is_unstable() -> None:
 def quick_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     import orgsim.cli.present as cli_present
 
-    monkeypatch.setattr(cli_present, "load_scenario", lambda path: quick(load_scenario(path)))
+    monkeypatch.setattr(cli_present, "load_scenario", lambda path, **options: quick(load_scenario(path, **options)))
 
 
 def test_report_command_writes_the_file(tmp_path: Path, quick_cli: None) -> None:

@@ -161,7 +161,8 @@ def test_kill_9_during_compare_out_leaves_the_old_set_or_the_new_one(tmp_path: P
     args = ["compare", str(scenario), "-r", "3", "--records", "--out", str(out)]
     assert CliRunner().invoke(main, ["compare", str(scenario), "-r", "2", "--out", str(out)]).exit_code == 0
     old = {p.name: p.read_bytes() for p in out.iterdir()}
-    new_names = {"manifest.json", "summary.json", "replications.csv", "records.csv"}
+    # The whole set, results.xlsx included (issue 18 added it to every --out).
+    new_names = {"manifest.json", "summary.json", "replications.csv", "records.csv", "results.xlsx"}
     seen = {"old": 0, "new": 0}
 
     def check() -> None:
@@ -252,6 +253,11 @@ def test_a_memory_limit_can_be_raised_and_validate_says_the_same_as_compare(monk
     refused = CliRunner().invoke(main, ["validate", name])
     assert refused.exit_code == 2 and "the limit is 4.0 GiB" in refused.stderr
     assert CliRunner().invoke(main, ["validate", "--max-memory", "64G", name]).exit_code == 0
+    from orgsim.cli import COMMANDS
+
+    for command in set(COMMANDS) - {"schema"}:  # every command that reads a scenario
+        usage = CliRunner().invoke(main, [command, "--help"]).stdout
+        assert "--max-memory SIZE" in usage and "--allow-outside" in usage, command
     bad = CliRunner().invoke(main, ["validate", "--max-memory", "lots", name])
     assert bad.exit_code == 2 and "'lots' is not a size" in bad.stderr
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -157,9 +158,84 @@ def test_results_xlsx_holds_the_csv_tables_with_numbers_as_numbers(tmp_path: Pat
         "about", "summary", "bottlenecks", "replications"]
 
 
+def _formula_cells(path: Path) -> list[str]:
+    book = openpyxl.load_workbook(path)  # not read-only: each cell's data_type, "f" for a formula
+    return [f"{sheet.title}!{cell.coordinate}" for sheet in book.worksheets for row in sheet.iter_rows()
+            for cell in row if cell.data_type == "f"]
+
+
+def test_workbook_text_that_excel_would_run_is_text_as_in_csv(tmp_path: Path) -> None:
+    """The CSV writer's rule, the same function: a leading ' on =, +, -, @, tab, CR; numbers stay numbers."""
+    from orgsim._io import neutralise_cell
+
+    rows = [["=1+1", 1.5], ["+cmd", -2], ["-x", None], ["@SUM(A1)", 3], ["\tz", 4], ["-1.5", 5], ["plain", 6]]
+    path = write_workbook(tmp_path / "t.xlsx", {"t": (["=HYPERLINK(\"x\")", "n"], rows)})
+    assert _formula_cells(path) == []
+    got = [list(r) for r in openpyxl.load_workbook(path)["t"].iter_rows(values_only=True)]
+    assert got == [["'=HYPERLINK(\"x\")", "n"], ["'=1+1", 1.5], ["'+cmd", -2], ["'-x", None], ["'@SUM(A1)", 3],
+                   ["'\tz", 4], ["-1.5", 5], ["plain", 6]]
+    assert [r[0] for r in got[1:]] == [neutralise_cell(r[0]) for r in rows]
+
+
+def test_results_xlsx_never_holds_a_formula_from_a_scenarios_names(tmp_path: Path) -> None:
+    import yaml
+
+    doc = yaml.safe_load(TUTORIAL.read_text(encoding="utf-8"))
+    doc["scenario"]["name"] = "=HYPERLINK(\"http://x\",\"y\")"
+    doc["workload"]["project_types"][0]["name_en"] = "@SUM(1)"
+    doc["workload"]["project_types"][0]["name"] = "+cmd"
+    doc["simulation"]["horizon_days"] = 300
+    scenario = tmp_path / "evil.yaml"
+    scenario.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    assert run("compare", scenario, "-r", "2", "--out", out).exit_code == 0
+    assert _formula_cells(out / "results.xlsx") == []
+    book = openpyxl.load_workbook(out / "results.xlsx")
+    about = {r[0]: r[1] for r in book["about"].iter_rows(min_row=2, values_only=True)}
+    assert about["scenario"] == "'=HYPERLINK(\"http://x\",\"y\")"
+    summary = {r[0]: r[1:] for r in book["summary"].iter_rows(min_row=2, values_only=True)}
+    first = doc["workload"]["project_types"][0]["id"]
+    assert summary[f"by_project_type.{first}.name_en"] == ("'@SUM(1)", "'@SUM(1)")
+    assert summary[f"by_project_type.{first}.name"] == ("'+cmd", "'+cmd")
+
+
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+def test_names_excel_would_run_are_written_as_text_and_read_back_as_they_were(tmp_path: Path, form: str) -> None:
+    import yaml
+
+    doc = yaml.safe_load(TUTORIAL.read_text(encoding="utf-8"))
+    doc["units"][0]["name_en"] = "=HYPERLINK(\"http://x\",\"y\")"
+    doc["units"][1]["name"] = "-管委会"
+    scenario = tmp_path / "evil.yaml"
+    scenario.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    target = tmp_path / ("org.xlsx" if form == "xlsx" else "tables")
+    assert run("export-org", scenario, "-o", target).exit_code == 0
+    if form == "xlsx":
+        assert _formula_cells(target) == []
+        units = list(openpyxl.load_workbook(target)["units"].iter_rows(values_only=True))
+        tables = [target]
+    else:
+        units = list(csv.reader((target / "units.csv").read_text(encoding="utf-8").splitlines()))
+        tables = sorted(target.glob("*.csv"))
+    assert any(cell == "'=HYPERLINK(\"http://x\",\"y\")" for row in units for cell in row)
+    assert any(cell == "'-管委会" for row in units for cell in row)
+    out = tmp_path / "zone.yaml"
+    assert run("import", *tables, "-o", out).exit_code == 0
+    assert organisation(out) == organisation(scenario)
+
+
 @pytest.mark.parametrize("tables", [["tutorial-org.xlsx"], ["tutorial-org/单位.csv", "tutorial-org/职能.csv"]])
 def test_the_example_tables_in_docs_are_the_tutorials_organisation(tmp_path: Path, tables: list[str]) -> None:
     out = tmp_path / "zone.yaml"
     result = run("import", *(ROOT / "docs" / "examples" / t for t in tables), "-o", out, "--base", TUTORIAL)
     assert result.exit_code == 0, result.output
     assert organisation(out) == organisation(TUTORIAL)
+
+
+def test_export_org_in_chinese_on_request(tmp_path: Path) -> None:
+    english, chinese = tmp_path / "en.xlsx", tmp_path / "zh.xlsx"
+    assert run("export-org", TUTORIAL, "-o", english, "--lang", "en").exit_code == 0
+    result = run("export-org", TUTORIAL, "-o", chinese, "--lang", "zh")
+    assert result.exit_code == 0 and "已写入" in result.stderr, result.output
+    assert openpyxl.load_workbook(english).sheetnames == ["units", "functions"]
+    assert openpyxl.load_workbook(chinese).sheetnames == ["单位", "职能"]

@@ -31,6 +31,9 @@ SIMULATION = {
     "orgsim.plotting", "orgsim.report", "orgsim.theory",
     "orgsim.cli.simulate", "orgsim.cli.sweep", "orgsim.cli.present",
 }
+#: The web app and the animation (the app extra's framework, its server, matplotlib's animation).
+WEB = {"shiny", "uvicorn", "starlette", "htmltools", "orgsim.app", "orgsim.animation", "orgsim.cli.app",
+       "orgsim.cli.animate"}
 #: Reading and reforming scenarios.
 SCENARIOS = {"networkx", "yaml", "orgsim.scenario.loader", "orgsim.model", "orgsim.reforms"}
 #: The scenario format.
@@ -55,10 +58,10 @@ def modules_loaded_by(*args: str) -> set[str]:
 
 @pytest.mark.slow  # a fresh interpreter
 @pytest.mark.parametrize(("args", "forbidden"), [
-    (["--version"], SIMULATION | SCENARIOS | SCHEMA),
-    (["--help"], SIMULATION | SCENARIOS | SCHEMA),
+    (["--version"], SIMULATION | SCENARIOS | SCHEMA | WEB),
+    (["--help"], SIMULATION | SCENARIOS | SCHEMA | WEB),
     (["schema"], SIMULATION | SCENARIOS),
-    (["validate", str(JINAN)], SIMULATION),
+    (["validate", str(JINAN)], SIMULATION | WEB),
     (["show", str(JINAN)], SIMULATION),
     (["show", "--after", "--json", str(JINAN)], SIMULATION),
 ], ids=["version", "help", "schema", "validate", "show", "show-after-json"])

@@ -35,6 +35,8 @@ COMMANDS = {
     "import": "orgsim.cli.data:import_command",
     "export-org": "orgsim.cli.data:export_org",
     "calibrate": "orgsim.cli.data:calibrate",
+    "app": "orgsim.cli.app:app_command",
+    "animate": "orgsim.cli.animate:animate",
 }
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from orgsim.cli._common import _user_errors
+from orgsim.cli._common import _user_errors, input_options, lang_option, language_of
+from orgsim.i18n import _, ngettext, use_language
 
 __all__ = ["import_command", "export_org", "calibrate"]
 
@@ -22,8 +23,11 @@ __all__ = ["import_command", "export_org", "calibrate"]
 @click.option("--base", type=click.Path(dir_okay=False),
               help="A scenario whose other sections (workload, reforms, simulation, sources) the new file keeps.")
 @click.option("--name", help="Name of the scenario (without --base; default: the first table's file name).")
+@lang_option
+@input_options
 @_user_errors
-def import_command(tables: tuple[str, ...], output: Path, base: str | None, name: str | None) -> None:
+def import_command(tables: tuple[str, ...], output: Path, base: str | None, name: str | None, lang: str | None,
+                   allow_outside: bool, max_memory: int | None) -> None:
     """Build a scenario from a planner's tables: units and functions (.xlsx sheets or CSV files).
 
     Headers and kinds may be in English or Chinese (docs/data.md). Every
@@ -35,33 +39,46 @@ def import_command(tables: tuple[str, ...], output: Path, base: str | None, name
     from orgsim.spreadsheets import org_document, read_org_tables
 
     org = read_org_tables(tables)
-    data = read_document(base)[1] if base is not None else None
+    data = read_document(base, allow_outside=allow_outside, max_memory_bytes=max_memory)[1] if base else None
     doc = org_document(org, data, title=name or Path(tables[0]).stem)
     made_from = f"from {', '.join(tables)}" + (f" and {base}" if base else "")
     text = document_text(doc, f"Written by orgsim import {made_from}.")
-    check_document(text, str(output), output.parent if base is None else Path(base).parent)
+    scenario = check_document(text, str(output), output.parent if base is None else Path(base).parent,
+                              allow_outside=allow_outside, max_memory_bytes=max_memory)
     atomic_write_text(output, text)
-    click.echo(f"wrote {output} ({len(org.units)} units, {len(org.functions)} functions)", err=True)
+    with use_language(language_of(lang, scenario)):
+        click.echo(_("wrote {file} ({units}, {functions})").format(
+            file=output, units=ngettext("{n} unit", "{n} units", len(org.units)).format(n=len(org.units)),
+            functions=ngettext("{n} function", "{n} functions", len(org.functions)).format(
+                n=len(org.functions))), err=True)
 
 
 @click.command("export-org")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="An .xlsx workbook (sheets units and functions), or a folder for two CSV files.")
-@click.option("--chinese", is_flag=True, help="Chinese headers and sheet names (单位, 职能).")
+@click.option("--chinese", is_flag=True, help="Chinese headers and sheet names (单位, 职能); the default with "
+                                               "--lang zh.")
+@lang_option
+@input_options
 @_user_errors
-def export_org(file: str, output: Path, chinese: bool) -> None:
+def export_org(file: str, output: Path, chinese: bool, lang: str | None, allow_outside: bool,
+               max_memory: int | None) -> None:
     """Write a scenario's organisation (before its reforms) as the tables orgsim import reads."""
     from orgsim.scenario import load_scenario
     from orgsim.spreadsheets import write_org_csv, write_org_workbook
 
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
+    language = language_of(lang, scenario)
+    # Tables in Chinese when asked for by --chinese, or by an explicit --lang zh / $ORGSIM_LANG=zh.
+    chinese = chinese or (lang is not None and language == "zh")
     if output.suffix.lower() == ".xlsx":
         paths = [write_org_workbook(scenario, output, chinese)]
     else:
         paths = write_org_csv(scenario, output, chinese)
-    for path in paths:
-        click.echo(f"wrote {path}", err=True)
+    with use_language(language):
+        for path in paths:
+            click.echo(_("wrote {file}").format(file=path), err=True)
 
 
 @click.command()
@@ -87,10 +104,13 @@ def export_org(file: str, output: Path, chinese: bool) -> None:
 @click.option("--state-column", default="case:state", show_default=True, help="(optional)")
 @click.option("-r", "--replications", type=click.IntRange(1, 1000), default=5, show_default=True,
               help="Replications of the fitted model simulated to compare its lead times with the log's.")
+@lang_option
+@input_options
 @_user_errors
 def calibrate(log: str, base: str, output: Path, report: Path | None, state: str | None, case_column: str,
               activity_column: str, start_column: str, end_column: str, enable_column: str, role_column: str,
-              project_type_column: str, replication_column: str, state_column: str, replications: int) -> None:
+              project_type_column: str, replication_column: str, state_column: str, replications: int,
+              lang: str | None, allow_outside: bool, max_memory: int | None) -> None:
     """Fit a scenario's numbers to a zone's event log (arrival rates, service times, rework, delays).
 
     Durations are taken in working time on the scenario's calendar; service
@@ -107,31 +127,37 @@ def calibrate(log: str, base: str, output: Path, report: Path | None, state: str
     columns = ColumnMap(case=case_column, activity=activity_column, start=start_column, end=end_column,
                         enable=enable_column, role=role_column, project_type=project_type_column,
                         state=state_column, replication=replication_column)
-    result = fit_log(log, base, columns, state, output)
+    # The fitted scenario's own text (its sources and assumptions) is written in English, as data;
+    # what the command says, and the report, are in the language asked for.
+    result = fit_log(log, base, columns, state, output, allow_outside=allow_outside, max_memory_bytes=max_memory)
     text = document_text(result.document, f"Calibrated by orgsim calibrate from {log} on {base}.\n"
                                           "Every fitted number is cited in scenario.sources (the event log).")
-    fitted = check_document(text, str(output), output.parent)
+    fitted = check_document(text, str(output), output.parent, allow_outside=allow_outside, max_memory_bytes=max_memory)
     fitted._base_dir = Path(base).parent  # traces named by the base scenario are found beside it
     check = None
     if report is not None or replications:
         from orgsim.eventlog.fit_report import check_lead_times
 
         check = check_lead_times(result, fitted, replications)
-    written = [atomic_write_text(output, text)]
-    if report is not None:
-        from orgsim.eventlog.fit_report import render_fit_report
+    from orgsim.eventlog.fit_report import fit_names, fitted_text, render_fit_report
 
-        written.append(atomic_write_text(report, render_fit_report(result, check, fitted.scenario.name)))
-    for f in result.fitted:
-        click.echo(f"fitted {f.figure_text()}")
-    for path, why in result.not_fitted:
-        click.echo(f"not fitted {path}: {why}")
-    for first, last, n in result.idle_stretches:
-        click.echo(f"warning: no activity in the log from {first} to {last} ({n} working days): a closure? "
-                   "List it in simulation.calendar.extra_holidays", err=True)
-    if check is not None:
-        quantiles = ", ".join(f"p{int(q * 100)} {a:.1f}/{b:.1f}" for q, a, b in check.quantiles())
-        click.echo(f"lead times, log/fitted model (working days): {quantiles}; KS distance {check.ks:.3f} "
-                   f"(1% critical {check.ks_critical_1pct:.3f})")
-    for written_path in written:
-        click.echo(f"wrote {written_path}", err=True)
+    with use_language(language_of(lang, result.base)):
+        page = render_fit_report(result, check, result.base.scenario.name) if report is not None else None
+        written = [atomic_write_text(output, text)]
+        if page is not None and report is not None:
+            written.append(atomic_write_text(report, page))
+        names = fit_names(result)
+        for f in result.fitted:
+            click.echo(_("fitted {figure}").format(figure=fitted_text(f, names)))
+        for item in result.not_fitted:
+            click.echo(_("not fitted {field}: {why}").format(field=item.path, why=item.why()))
+        for first, last, n in result.idle_stretches:
+            click.echo(_("warning: no activity in the log from {first} to {last} ({n} working days): a closure? "
+                         "List it in simulation.calendar.extra_holidays").format(first=first, last=last, n=n),
+                       err=True)
+        if check is not None:
+            quantiles = ", ".join(f"p{int(q * 100)} {a:.1f}/{b:.1f}" for q, a, b in check.quantiles())
+            click.echo(_("lead times, log/fitted model (working days): {quantiles}; KS distance {ks:.3f} (1% critical "
+                         "{critical:.3f})").format(quantiles=quantiles, ks=check.ks, critical=check.ks_critical_1pct))
+        for written_path in written:
+            click.echo(_("wrote {file}").format(file=written_path), err=True)

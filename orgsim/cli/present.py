@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from orgsim._io import atomic_write
-from orgsim.cli._common import _progress, _user_errors, english_option, lang_option, language_of
+from orgsim.cli._common import _progress, _user_errors, english_option, input_options, lang_option, language_of
 from orgsim.experiment import Comparison, compare
 from orgsim.i18n import _, use_language
 from orgsim.plotting import KINDS, SWEEP_COLUMNS
@@ -106,6 +106,7 @@ _sim_options = [
     click.option("--seed", type=click.IntRange(0), help="Seed (default: the scenario's)."),
     lang_option,
     english_option,
+    input_options,
 ]
 
 
@@ -129,7 +130,8 @@ def _with_sim_options(func: F) -> F:
 @_with_sim_options
 @_user_errors
 def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, dpi: int, package: str | None,
-         replications: int | None, seed: int | None, lang: str | None, english: bool) -> None:
+         replications: int | None, seed: int | None, lang: str | None, english: bool, allow_outside: bool,
+         max_memory: int | None) -> None:
     """Draw one figure of a scenario: org chart, lead times, utilisation, headcount
     waterfall, where the time goes, or sweep curves.
 
@@ -150,7 +152,7 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
     if kind != "sweep" and sweep_file is not None:
         raise click.UsageError("--sweep is used only with --kind sweep")
     frame = _read_sweep(sweep_file) if sweep_file is not None else None
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     chosen = language_of(lang, scenario, english)
     _use_agg()
     from orgsim import plotting
@@ -186,14 +188,15 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
 @_with_sim_options
 @_user_errors
 def report(file: str, out: Path, sweep_file: Path | None, dpi: int, package: str | None,
-           replications: int | None, seed: int | None, lang: str | None, english: bool) -> None:
+           replications: int | None, seed: int | None, lang: str | None, english: bool, allow_outside: bool,
+           max_memory: int | None) -> None:
     """Write one self-contained HTML report: the headline, every figure, tables per project type
     with confidence intervals, the change log as sentences, then sources, assumptions and run details.
     """
     if out.suffix.lower() not in (".html", ".htm"):
         raise click.BadParameter(f"{out}: the file name must end in .html", param_hint="-o/--out")
     frame = _read_sweep(sweep_file) if sweep_file is not None else None
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
     chosen = language_of(lang, scenario, english)
     with use_language(chosen):
         result = _simulate(scenario, replications, seed, package)

@@ -296,7 +296,8 @@ def estimate(file: str, state: str, as_json: bool, lang: str | None, allow_outsi
     outcomes = reform_packages(scenario)
     orgs = {"before": next(iter(outcomes.values())).before} | {name: o.after for name, o in outcomes.items()}
     target = scenario.simulation.utilisation_target
-    results = {name: estimate_plan(compile_plan(orgs[name], scenario), target) for name in chosen}
+    plans = {name: compile_plan(orgs[name], scenario) for name in chosen}
+    results = {name: estimate_plan(plan, target) for name, plan in plans.items()}
     if as_json:
         _echo_json({name: est.to_dict() for name, est in results.items()} | {"utilisation_target": target})
         return
@@ -304,7 +305,8 @@ def estimate(file: str, state: str, as_json: bool, lang: str | None, allow_outsi
     from orgsim.presentation.names import Names
 
     with use_language(language_of(lang, scenario)):
-        names = Names(scenario, [org for o in outcomes.values() for org in (o.before, *[s for _, s in o.states])])
+        orgs_shown = [org for o in outcomes.values() for org in (o.before, *[s for _, s in o.states])]
+        names = Names(scenario, orgs_shown).add_queues(pool for plan in plans.values() for pool in plan.pools.values())
         for name, est in results.items():
             click.echo(_("{scenario}, {state} (analytic estimate)").format(
                 scenario=names.title(), state=r.state_phrase(name)))

@@ -40,12 +40,15 @@ from typing import Any
 import numpy as np
 
 from orgsim.errors import EventLogError, Problem
+from orgsim.i18n import N_, _
 from orgsim.eventlog.fit import Fit, fit_durations
 from orgsim.eventlog.read import ColumnMap, LogRows, _some, read_log
 
-__all__ = ["Fitted", "Calibration", "calibrate", "blank_document", "HANDOFF_KINDS", "MIN_OBSERVATIONS"]
+__all__ = ["Fitted", "NotFitted", "Calibration", "calibrate", "blank_document", "HANDOFF_KINDS", "MIN_OBSERVATIONS"]
 
 HANDOFF_KINDS = ("within_unit", "between_units", "between_jurisdictions")
+HANDOFF_QUANTITIES = {"within_unit": N_("hand-off within a unit"), "between_units": N_("hand-off between units"),
+                      "between_jurisdictions": N_("hand-off between jurisdictions")}
 #: Fewer observations than this leave a number unfitted (an assumption).
 MIN_OBSERVATIONS = 5
 #: Consecutive working days without activity reported as a possible closure.
@@ -60,6 +63,10 @@ class Fitted:
     path: str  # the field, as the loader names it: functions[3].service_time
     label: str  # the same, by id: functions[land_supply].service_time
     n: int
+    #: What the number is, for people: a message (marked N_, translated where shown) ...
+    quantity: str
+    #: ... of what: ("function", id), ("project_type", id), or None for the whole workload.
+    subject: tuple[str, str] | None
     #: The value written (a distribution's mapping, a probability or a rate per year).
     value: Any
     #: The duration fit, for distributions.
@@ -72,11 +79,25 @@ class Fitted:
     observed: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def figure_text(self) -> str:
+        """The fit in one line, by field (the text cited in the fitted scenario's sources)."""
         if self.fit is not None:
             lo, hi = self.fit.mean_ci()
             return (f"{self.label}: {self.fit.describe()} (n={self.n}; mean {self.fit.mean_days:.4g} working days, "
                     f"95% CI {lo:.4g}-{hi:.4g}; chosen by AIC; KS distance {self.fit.ks:.3f})")
         return f"{self.label}: {self.value} (n={self.n}; 95% CI {self.ci[0]:.4g}-{self.ci[1]:.4g}){self.note}"
+
+
+@dataclass(frozen=True)
+class NotFitted:
+    """A number the log could not give: kept from the base scenario, and why (a message, translated where shown)."""
+
+    path: str
+    reason: str  # marked N_, with {placeholders} filled from params
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def why(self) -> str:
+        """The reason in the language in force."""
+        return _(self.reason).format(**self.params)
 
 
 @dataclass
@@ -86,7 +107,7 @@ class Calibration:
     base: Any  # Scenario
     log: LogRows
     fitted: list[Fitted]
-    not_fitted: list[tuple[str, str]]
+    not_fitted: list[NotFitted]
     document: dict[str, Any]
     replications: int
     cases: int
@@ -136,11 +157,13 @@ def _poisson_ci(n: int, exposure: float) -> tuple[float, float]:
 
 
 def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | None = None,
-              state: str | None = None, output: str | Path | None = None) -> Calibration:
+              state: str | None = None, output: str | Path | None = None, *, allow_outside: bool = False,
+              max_memory_bytes: float | None = None) -> Calibration:
     """Fit ``base_path``'s numbers to the log at ``log_path``; :class:`EventLogError` on a bad log.
 
     ``output`` (the fitted scenario's path) only makes the log's path in
-    ``sources`` relative to it.
+    ``sources`` relative to it; ``allow_outside`` and ``max_memory_bytes``
+    are the base scenario's, as in :func:`orgsim.load_scenario`.
     """
     import pandas as pd
 
@@ -149,7 +172,7 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
     from orgsim.sim.plan import compile_plan
 
     columns = columns or ColumnMap()
-    base, data = read_document(base_path)
+    base, data = read_document(base_path, allow_outside=allow_outside, max_memory_bytes=max_memory_bytes)
     if base.workload is None:
         raise EventLogError(f"{base_path}: no workload", [Problem("workload", "the base scenario has no workload "
                                                                   "(project types and their steps) to calibrate",
@@ -218,7 +241,7 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
     h = base.simulation.calendar.hours_per_day
 
     fitted: list[Fitted] = []
-    not_fitted: list[tuple[str, str]] = []
+    not_fitted: list[NotFitted] = []
     doc = _deep_copy(data)
     functions_index = {f["id"]: i for i, f in enumerate(doc.get("functions", []))}
     type_index = {pt["id"]: i for i, pt in enumerate(doc["workload"]["project_types"])}
@@ -235,14 +258,16 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
         n = int((cases["project_type"] == fid).sum())
         path = f"workload.project_types[{t}].arrivals"
         if n < MIN_OBSERVATIONS or exposure <= 0:
-            not_fitted.append((f"{path}.rate", f"{n} cases of {fid} in the log: too few to fit an arrival rate"))
+            not_fitted.append(NotFitted(f"{path}.rate", N_("{n} cases of this project type in the log: too few "
+                                                            "to fit an arrival rate"), {"n": n}))
             continue
         rate_day = n / exposure
         lo, hi = _poisson_ci(n, exposure)
         per_year = _round(rate_day * 250.0)
         doc["workload"]["project_types"][t]["arrivals"] = {"rate": per_year, "per": "year"}
         fitted.append(Fitted(f"{path}.rate", f"workload.project_types[{fid}].arrivals.rate", n,
-                             per_year, ci=(lo * 250, hi * 250), estimate=rate_day * 250,
+                             N_("arrivals per year"), ("project_type", fid), per_year, ci=(lo * 250, hi * 250),
+                             estimate=rate_day * 250,
                              note=f" per year (cases per working day of the log's window x 250; "
                                   f"{replications} replication(s), {exposure:.1f} working days)"))
         monthly[fid] = _monthly(cases[cases["project_type"] == fid], calendar, replications)
@@ -260,8 +285,9 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
             mine = rows[rows["step"] == st.id]
             step_shares[fid][st.id] = (mine["case_key"].nunique() / n_cases) if n_cases else math.nan
             if len(st.functions) > 1:
-                not_fitted.append((f"steps {fid}.{st.id}", f"a merged step ({', '.join(st.functions)}): the log "
-                                   "has their combined time only; their service times stay as they were"))
+                not_fitted.append(NotFitted(f"steps {fid}.{st.id}", N_(
+                    "a step of {n} merged functions: the log has their combined time only; their service times "
+                    "stay as they were"), {"n": len(st.functions)}))
                 continue
             f = st.functions[0]
             availability = plan.pools[st.pool].availability
@@ -274,17 +300,19 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
         i = functions_index[f]
         path = f"functions[{i}].service_time"
         if len(x) < MIN_OBSERVATIONS:
-            not_fitted.append((path, f"{len(x)} visits in the log: too few"))
+            not_fitted.append(NotFitted(path, N_("{n} visits in the log: too few"), {"n": len(x)}))
         else:
             fit = fit_durations(x, h)
             doc["functions"][i]["service_time"] = fit.distribution
-            fitted.append(Fitted(path, f"functions[{f}].service_time", fit.n, fit.distribution, fit,
+            fitted.append(Fitted(path, f"functions[{f}].service_time", fit.n, N_("service time"), ("function", f),
+                                 fit.distribution, fit,
                                  fit.mean_ci(), fit.mean_days, observed=x))
         total, repeats = visits[f]
         if total >= MIN_OBSERVATIONS:
             p = _round(repeats / total)
             doc["functions"][i]["rework_probability"] = p
-            fitted.append(Fitted(f"functions[{i}].rework_probability", f"functions[{f}].rework_probability", total, p,
+            fitted.append(Fitted(f"functions[{i}].rework_probability", f"functions[{f}].rework_probability", total,
+                                 N_("rework probability"), ("function", f), p,
                                  ci=_wilson(repeats, total), estimate=repeats / total,
                                  note=" (visits sent back over all visits; back to the same step)"))
 
@@ -292,14 +320,15 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
     ordered = officers.sort_values(["case_key", "step", "t_start"])
     same = (ordered["case_key"].shift(-1) == ordered["case_key"]) & (ordered["step"].shift(-1) == ordered["step"])
     back = (ordered["t_enable"].shift(-1) - ordered["t_end"])[same].to_numpy()
-    _fit_into(doc["workload"], "resubmission_delay", "workload.resubmission_delay", back, h, fitted, not_fitted,
-              "needs the enable column and files sent back"
-              if "enable" not in log.present else "files sent back in the log")
+    _fit_into(doc["workload"], "resubmission_delay", "workload.resubmission_delay", N_("resubmission delay"), back,
+              h, fitted, not_fitted, N_("needs the enable column") if "enable" not in log.present
+              else N_("{n} observations of files sent back in the log: too few"))
 
     # Sign-off time: the leaders' rows.
     signoff = frame[leader]
-    _fit_into(doc["workload"], "signoff_time", "workload.signoff_time",
-              (signoff["t_end"] - signoff["t_start"]).to_numpy(), h, fitted, not_fitted, "leaders' rows (role leader)")
+    _fit_into(doc["workload"], "signoff_time", "workload.signoff_time", N_("sign-off time"),
+              (signoff["t_end"] - signoff["t_start"]).to_numpy(), h, fitted, not_fitted,
+              N_("{n} leaders' rows (role leader) in the log: too few"))
 
     # Hand-offs: a step's end (its last row: sign-off or officers') to the next step's first enable.
     handoffs: dict[str, list[float]] = {k: [] for k in HANDOFF_KINDS}
@@ -319,8 +348,9 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
                     handoffs[kind] += gap[np.isfinite(gap)].tolist()
     handoff_doc = doc["workload"].setdefault("handoff", {})
     for kind in HANDOFF_KINDS:
-        _fit_into(handoff_doc, kind, f"workload.handoff.{kind}", np.asarray(handoffs[kind]), h, fitted, not_fitted,
-                  "needs the enable column" if "enable" not in log.present else f"hand-offs {kind.replace('_', ' ')}")
+        _fit_into(handoff_doc, kind, f"workload.handoff.{kind}", HANDOFF_QUANTITIES[kind], np.asarray(handoffs[kind]),
+                  h, fitted, not_fitted, N_("needs the enable column") if "enable" not in log.present
+                  else N_("{n} hand-offs of this kind in the log: too few"))
 
     # Days of the window with no activity at all: a closure the calendar may not know.
     day_table = calendar.working_day_table
@@ -339,16 +369,18 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
                        step_shares, (cases["done"] - cases["arrival"]).to_numpy(), stretches, h)
 
 
-def _fit_into(section: dict[str, Any], key: str, path: str, x: np.ndarray, h: float, fitted: list[Fitted],
-              not_fitted: list[tuple[str, str]], source: str) -> None:
+def _fit_into(section: dict[str, Any], key: str, path: str, quantity: str, x: np.ndarray, h: float,
+              fitted: list[Fitted], not_fitted: list[NotFitted], too_few: str) -> None:
+    """Fit one workload-wide duration, or say why not (``too_few``: a message with {n})."""
     x = x[np.isfinite(x)] if len(x) else x
     if len(x) < MIN_OBSERVATIONS:
-        not_fitted.append((path, f"{len(x)} observations of {source}: too few"))
+        not_fitted.append(NotFitted(path, too_few, {"n": len(x)}))
         return
     x = np.clip(x, 0.0, None)
     fit = fit_durations(x, h)
     section[key] = fit.distribution
-    fitted.append(Fitted(path, path, fit.n, fit.distribution, fit, fit.mean_ci(), fit.mean_days, observed=x))
+    fitted.append(Fitted(path, path, fit.n, quantity, None, fit.distribution, fit, fit.mean_ci(), fit.mean_days,
+                         observed=x))
 
 
 def _monthly(cases: Any, calendar: Any, replications: int) -> dict[str, Any]:
@@ -385,7 +417,7 @@ def _deep_copy(data: Any) -> Any:
     return copy.deepcopy(data)
 
 
-def _cite(doc: dict[str, Any], log: LogRows, fitted: list[Fitted], not_fitted: list[tuple[str, str]],
+def _cite(doc: dict[str, Any], log: LogRows, fitted: list[Fitted], not_fitted: list[NotFitted],
           monthly: dict[str, dict[str, Any]], replications: int, cases: int, first: Any, last: Any,
           output: str | Path | None) -> None:
     """Cite the log for every fitted number; keep every other assumption, and add the ones calibration makes."""
@@ -406,8 +438,9 @@ def _cite(doc: dict[str, Any], log: LogRows, fitted: list[Fitted], not_fitted: l
     })
     done = {f.path for f in fitted}
     kept = [a for a in meta.get("assumptions", []) if a.get("about") not in done]
-    for path, why in not_fitted:
-        kept.append({"about": path, "reason": f"not fitted from the log ({why}); kept from the base scenario"})
+    for item in not_fitted:
+        kept.append({"about": item.path,
+                     "reason": f"not fitted from the log ({item.why()}); kept from the base scenario"})
     varying = {fid: m for fid, m in monthly.items() if m["p"] == m["p"] and m["p"] < 0.05}
     if varying:
         kept.append({"about": "arrival rates by month", "reason": (

@@ -3,11 +3,14 @@
 :func:`check_lead_times` simulates the fitted scenario (before its reforms)
 and compares its lead-time distribution with the log's: the two-sample
 Kolmogorov-Smirnov distance and quantiles. :func:`render_fit_report` makes a
-self-contained HTML page (styles inline, figures as base64 PNG, text
-escaped): per fitted number its observations, family, parameters, mean with
-its 95% CI and KS distance, and a figure of the durations against the
-fitted distribution; the arrivals by month; what stayed assumed; and the
-lead times simulated against logged.
+self-contained HTML page from a Jinja2 template
+(``orgsim/templates/fit_report.html``, autoescaped; styles inline, figures as
+base64 PNG), in Chinese or English like the main report, with names, not ids:
+per fitted number its observations, family, parameters, mean with its 95% CI
+and KS distance, and a figure of the durations against the fitted
+distribution; the arrivals by month; what stayed assumed; and the lead times
+simulated against logged. :func:`fitted_text` and :func:`distribution_text`
+say a fitted number in one line, for the command's output too.
 """
 
 from __future__ import annotations
@@ -15,15 +18,18 @@ from __future__ import annotations
 import base64
 import io
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 import numpy as np
 
-from orgsim.eventlog.calibrate import Calibration
+from orgsim.eventlog.calibrate import Calibration, Fitted
+from orgsim.i18n import N_, _, current_language, pgettext, use_language
 
-__all__ = ["LeadTimeCheck", "check_lead_times", "render_fit_report", "QUANTILES"]
+__all__ = ["LeadTimeCheck", "check_lead_times", "render_fit_report", "fitted_text", "distribution_text",
+           "fit_names", "QUANTILES"]
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
@@ -59,27 +65,84 @@ def check_lead_times(calibration: Calibration, fitted: Any, replications: int = 
     return LeadTimeCheck(simulated, logged, ks, critical, replications)
 
 
-_CSS = """
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", system-ui, sans-serif; max-width: 1200px; margin: 2em auto;
-       padding: 0 1.5em; color: #222; line-height: 1.45; }
-h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
-th, td { border: 1px solid #d0d0d0; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-.warning { background: #fff3cd; border: 1px solid #e0c060; padding: 0.6em 1em; }
-"""
+#: Distribution families and parameters as people read them (translated where shown).
+_FAMILIES = {"exponential": N_("exponential"), "gamma": N_("gamma"), "lognormal": N_("lognormal"),
+             "uniform": N_("uniform"), "triangular": N_("triangular"), "deterministic": N_("fixed")}
+_PARAMETERS = {"mean": N_("mean"), "cv": N_("cv"), "low": N_("low"), "high": N_("high"), "mode": N_("mode"),
+               "value": N_("value")}
+
+
+def _num(x: float | None, digits: int = 4) -> str:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
+
+
+def distribution_text(d: dict[str, Any]) -> str:
+    """A fitted distribution in words: "gamma, mean 3.2, cv 0.8 (working days)"."""
+    family = _(_FAMILIES.get(d["dist"], d["dist"]))
+    params = _(", ").join(f"{_(_PARAMETERS.get(k, k))} {_num(v) if isinstance(v, float) else v}"
+                       for k, v in d.items() if k not in ("dist", "unit"))
+    unit = pgettext("duration unit", "hours") if d.get("unit") == "hours" else pgettext("duration unit", "days")
+    return _("{family}, {parameters} ({unit})").format(family=family, parameters=params, unit=unit)
+
+
+def fit_names(calibration: Calibration, ascii_only: bool = False) -> Any:
+    """Names (not ids) for the base scenario's functions, units and project types, in the language in force.
+
+    ``ascii_only`` for figures drawn without a font with Chinese glyphs.
+    """
+    from orgsim.model.build import build_org
+    from orgsim.presentation.names import Names
+
+    return Names(calibration.base, [build_org(calibration.base)], ascii_only=ascii_only)
+
+
+def _what(f: Fitted, names: Any) -> str:
+    """What a fitted number is, by name: "Land supply · service time"."""
+    quantity = _(f.quantity)
+    if f.subject is None:
+        return quantity
+    kind, ident = f.subject
+    who = names.project_type(ident) if kind == "project_type" else names.node(ident)
+    return f"{who} · {quantity}"
+
+
+def _value_text(f: Fitted) -> str:
+    if f.fit is not None:
+        return distribution_text(f.fit.distribution)
+    return _num(f.value) if isinstance(f.value, float) else str(f.value)
+
+
+def fitted_text(f: Fitted, names: Any) -> str:
+    """One fitted number in one line, by name, with the field it was written to."""
+    lo, hi = f.fit.mean_ci() if f.fit is not None else f.ci
+    if f.fit is not None:
+        return _("{what} ({field}): {value}; n={n}, mean {mean} working days, 95% CI {low}-{high}, KS distance "
+                 "{ks:.3f}").format(what=_what(f, names), field=f.label, value=_value_text(f), n=f.n,
+                                    mean=_num(f.fit.mean_days), low=_num(lo), high=_num(hi), ks=f.fit.ks)
+    return _("{what} ({field}): {value}; n={n}, 95% CI {low}-{high}").format(
+        what=_what(f, names), field=f.label, value=_value_text(f), n=f.n, low=_num(lo), high=_num(hi))
+
+
+@contextmanager
+def _figure_font() -> Iterator[None]:
+    """Chinese glyphs in the figures (names can be Chinese in either language) with a CJK font, if one is installed.
+
+    Without one the figures are in English (as orgsim's other figures), with names in ASCII (:func:`fit_names`).
+    """
+    import matplotlib as mpl
+
+    from orgsim.plotting import cjk_font
+
+    family = cjk_font()
+    language = current_language() if family else "en"
+    with mpl.rc_context({"font.family": [family, "DejaVu Sans"]} if family else {}), use_language(language):
+        yield
 
 
 def _png(fig: Any) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _num(x: float, digits: int = 4) -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
 
 
 def _fit_figure(calibration: Calibration) -> str:
@@ -89,114 +152,99 @@ def _fit_figure(calibration: Calibration) -> str:
     items = [f for f in calibration.fitted if f.fit is not None and f.observed is not None and len(f.observed)]
     if not items:
         return ""
+    from orgsim.plotting import cjk_font
+
     cols = 3
     rows = math.ceil(len(items) / cols)
-    fig = Figure(figsize=(4 * cols, 2.8 * rows), constrained_layout=True)
-    for k, item in enumerate(items):
-        assert item.fit is not None and item.observed is not None  # chosen above
-        ax = fig.add_subplot(rows, cols, k + 1)
-        x = np.sort(item.observed)
-        ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label="log", color="#4c72b0")
-        grid = np.linspace(0, x.max() * 1.05 if x.max() > 0 else 1, 200)
-        ax.plot(grid, item.fit.cdf(grid, calibration.hours_per_day), label="fitted", color="#dd8452")
-        ax.set_title(f"{item.label}\n{item.fit.family}, KS {item.fit.ks:.3f}", fontsize=8)
-        ax.set_xlabel("working days", fontsize=8)
-        ax.tick_params(labelsize=7)
-        if k == 0:
-            ax.legend(fontsize=7)
-    return _png(fig)
+    with _figure_font():
+        names = fit_names(calibration, ascii_only=cjk_font() is None)
+        fig = Figure(figsize=(4 * cols, 2.8 * rows), constrained_layout=True)
+        for k, item in enumerate(items):
+            assert item.fit is not None and item.observed is not None  # chosen above
+            ax = fig.add_subplot(rows, cols, k + 1)
+            x = np.sort(item.observed)
+            ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=_("log"), color="#4c72b0")
+            grid = np.linspace(0, x.max() * 1.05 if x.max() > 0 else 1, 200)
+            ax.plot(grid, item.fit.cdf(grid, calibration.hours_per_day), label=_("fitted"), color="#dd8452")
+            ax.set_title(_("{what}\n{family}, KS {ks:.3f}").format(
+                what=_what(item, names), family=_(_FAMILIES.get(item.fit.family, item.fit.family)), ks=item.fit.ks),
+                fontsize=8)
+            ax.set_xlabel(_("working days"), fontsize=8)
+            ax.tick_params(labelsize=7)
+            if k == 0:
+                ax.legend(fontsize=7)
+        return _png(fig)
 
 
 def _lead_figure(check: LeadTimeCheck) -> str:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(10, 3.8), constrained_layout=True)
-    ax = fig.add_subplot(1, 2, 1)
-    for data, label, colour in ((check.logged, "log", "#4c72b0"), (check.simulated, "fitted model", "#dd8452")):
-        x = np.sort(data)
-        ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=label, color=colour)
-    ax.set_xlabel("lead time (working days)")
-    ax.set_ylabel("share done within")
-    ax.legend()
-    ax.set_title(f"KS distance {check.ks:.3f}")
-    ax = fig.add_subplot(1, 2, 2)
-    q = np.linspace(0.01, 0.99, 99)
-    a, b = np.quantile(check.logged, q), np.quantile(check.simulated, q)
-    ax.plot(a, b, "o", ms=3, color="#4c72b0")
-    top = max(a.max(), b.max())
-    ax.plot([0, top], [0, top], color="#888", lw=1)
-    ax.set_xlabel("log quantile (working days)")
-    ax.set_ylabel("fitted model quantile")
-    ax.set_title("quantile plot")
-    return _png(fig)
+    with _figure_font():
+        fig = Figure(figsize=(10, 3.8), constrained_layout=True)
+        ax = fig.add_subplot(1, 2, 1)
+        for data, label, colour in ((check.logged, _("log"), "#4c72b0"),
+                                    (check.simulated, _("fitted model"), "#dd8452")):
+            x = np.sort(data)
+            ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=label, color=colour)
+        ax.set_xlabel(_("lead time (working days)"))
+        ax.set_ylabel(_("share done within"))
+        ax.legend()
+        ax.set_title(_("KS distance {ks:.3f}").format(ks=check.ks))
+        ax = fig.add_subplot(1, 2, 2)
+        q = np.linspace(0.01, 0.99, 99)
+        a, b = np.quantile(check.logged, q), np.quantile(check.simulated, q)
+        ax.plot(a, b, "o", ms=3, color="#4c72b0")
+        top = max(a.max(), b.max())
+        ax.plot([0, top], [0, top], color="#888", lw=1)
+        ax.set_xlabel(_("log quantile (working days)"))
+        ax.set_ylabel(_("fitted model quantile"))
+        ax.set_title(_("quantile plot"))
+        return _png(fig)
 
 
 def render_fit_report(calibration: Calibration, check: LeadTimeCheck | None, title: str) -> str:
-    """The calibration report as HTML text."""
-    c = calibration
-    out = ["<!DOCTYPE html>", '<html lang="zh-Hans"><head><meta charset="utf-8">',
-           f"<title>{escape(title)} — orgsim calibration</title><style>{_CSS}</style></head><body>",
-           f"<h1>{escape(title)}: calibration from an event log</h1>",
-           f"<p>Log <code>{escape(c.log.file)}</code> (SHA-256 <code>{escape(c.log.sha256)}</code>): "
-           f"{len(c.log.frame)} rows, {c.cases} cases, {c.first:%Y-%m-%d} to {c.last:%Y-%m-%d}, "
-           f"{c.replications} replication(s). Base scenario: <code>{escape(c.base.source_file)}</code>. "
-           "Every duration is in working time on the scenario's calendar; families are chosen by AIC among "
-           "exponential, gamma, lognormal, uniform and triangular.</p>"]
-    stretches = c.idle_stretches
-    if stretches:
-        out.append('<div class="warning"><b>Working days without any activity in the log:</b> '
-                   + ", ".join(f"{a} to {b} ({n} working days)" for a, b, n in stretches)
-                   + ". If the office was closed, list these days in <code>simulation.calendar.extra_holidays"
-                     "</code> and calibrate again, or they count as working time.</div>")
-    out.append("<h2>Fitted numbers</h2><table><tr><th>field</th><th>n</th><th>fitted</th><th>mean</th>"
-               "<th>95% CI</th><th>KS distance</th><th>AIC by family</th></tr>")
-    for f in c.fitted:
-        if f.fit is not None:
-            lo, hi = f.ci
-            aic = ", ".join(f"{k} {v:.1f}" for k, v in sorted(f.fit.aic.items(), key=lambda kv: kv[1]))
-            out.append(f"<tr><td>{escape(f.label)}</td><td class=num>{f.n}</td><td>{escape(f.fit.describe())}</td>"
-                       f"<td class=num>{_num(f.fit.mean_days)} days</td><td class=num>{_num(lo)}–{_num(hi)}</td>"
-                       f"<td class=num>{f.fit.ks:.3f}</td><td>{escape(aic) or 'all equal'}</td></tr>")
-        else:
-            out.append(f"<tr><td>{escape(f.label)}</td><td class=num>{f.n}</td><td>{escape(str(f.value))}</td>"
-                       f"<td class=num>{_num(f.estimate)}</td><td class=num>{_num(f.ci[0])}–{_num(f.ci[1])}</td>"
-                       f"<td></td><td>{escape(f.note)}</td></tr>")
-    out.append("</table>")
-    figure = _fit_figure(c)
-    if figure:
-        out.append(f'<figure><img src="data:image/png;base64,{figure}" alt="durations against fitted"><figcaption>'
-                   "Each fitted duration: the log's durations (ECDF, blue) against the fitted distribution "
-                   "(orange).</figcaption></figure>")
-    out.append("<h2>Arrivals by month</h2><p>Cases per working day in each calendar month. The scenario "
-               "format has one constant rate per project type, so a variation by month is reported here and "
-               "listed as an assumption, not written.</p>")
-    for fid, m in c.monthly.items():
-        rows = "".join(f"<tr><td>{escape(month)}</td><td class=num>{n}</td><td class=num>{days}</td>"
-                       f"<td class=num>{_num(rate)}</td></tr>" for month, n, days, rate in m["months"])
-        out.append(f"<h3>{escape(fid)}</h3><p>chi-square {_num(m['chi2'])} on {m['dof']} degrees of freedom, "
-                   f"p = {_num(m['p'], 2)}</p><table><tr><th>month</th><th>cases</th><th>working days</th>"
-                   f"<th>per working day</th></tr>{rows}</table>")
-    out.append("<h2>Steps visited</h2><p>Share of each project type's cases that visit each step (branch "
-               "probabilities, reported only: the scenario format has none yet).</p><table>"
-               "<tr><th>project type</th><th>step</th><th>share of cases</th></tr>")
-    for fid, shares in c.step_shares.items():
-        out += [f"<tr><td>{escape(fid)}</td><td>{escape(s)}</td><td class=num>{_num(v)}</td></tr>"
-                for s, v in shares.items()]
-    out.append("</table><h2>Not fitted (kept from the base scenario, listed as assumptions)</h2><ul>")
-    out += [f"<li><code>{escape(path)}</code>: {escape(why)}</li>" for path, why in c.not_fitted]
-    out.append("</ul>")
-    if check is not None:
-        rows = "".join(f"<tr><td class=num>p{int(q * 100)}</td><td class=num>{_num(a)}</td><td class=num>{_num(b)}</td>"
-                       f"</tr>" for q, a, b in check.quantiles())
-        out.append(
-            f"<h2>Lead times: fitted model against the log</h2><p>The fitted scenario, before its reforms, "
-            f"simulated for {check.replications} replications ({len(check.simulated)} applications) against the "
-            f"log's {len(check.logged)} cases, in working days. Kolmogorov-Smirnov distance "
-            f"<b>{check.ks:.3f}</b> (two samples of these sizes from one distribution stay below "
-            f"{check.ks_critical_1pct:.3f} 99% of the time).</p><table><tr><th>quantile</th><th>log</th>"
-            f"<th>fitted model</th></tr>{rows}</table>"
-            f'<figure><img src="data:image/png;base64,{_lead_figure(check)}" alt="lead times"></figure>')
+    """The calibration report as HTML text, in the language in force (:func:`orgsim.i18n.use_language`)."""
     from orgsim import __version__
+    from orgsim.report import _css, _environment
 
-    out.append(f"<hr><p>Made by orgsim {escape(__version__)}.</p></body></html>")
-    return "\n".join(out) + "\n"
+    c = calibration
+    names = fit_names(c)
+    fitted = []
+    for f in c.fitted:
+        lo, hi = f.ci
+        aic = _(", ").join(f"{_(_FAMILIES.get(k, k))} {v:.1f}" for k, v in sorted(f.fit.aic.items(),
+                                                                             key=lambda kv: kv[1])) \
+            if f.fit is not None else ""
+        fitted.append({
+            "what": _what(f, names), "field": f.label, "n": f.n, "value": _value_text(f),
+            "mean": _num(f.fit.mean_days if f.fit is not None else f.estimate),
+            "ci": f"{_num(lo)}–{_num(hi)}", "ks": f"{f.fit.ks:.3f}" if f.fit is not None else "",
+            "aic": (aic or _("all equal")) if f.fit is not None else "",
+        })
+    monthly = [{"name": names.project_type(fid), "chi2": _num(m["chi2"]), "dof": m["dof"], "p": _num(m["p"], 2),
+                "months": [(month, n, days, _num(rate)) for month, n, days, rate in m["months"]]}
+               for fid, m in c.monthly.items()]
+    shares = [(names.project_type(fid), names.step(fid, step), _num(v))
+              for fid, by_step in c.step_shares.items() for step, v in by_step.items()]
+    context = {
+        "lang_tag": "zh-Hans" if current_language() == "zh" else "en",
+        "css": _css(),
+        "title": title,
+        "log_file": c.log.file, "log_sha256": c.log.sha256, "rows": len(c.log.frame), "cases": c.cases,
+        "first": f"{c.first:%Y-%m-%d}", "last": f"{c.last:%Y-%m-%d}", "replications": c.replications,
+        "base_file": c.base.source_file,
+        "idle": [(str(a), str(b), n) for a, b, n in c.idle_stretches],
+        "fitted": fitted,
+        "fit_figure": _fit_figure(c),
+        "monthly": monthly,
+        "shares": shares,
+        "not_fitted": [(item.path, item.why()) for item in c.not_fitted],
+        "check": None if check is None else {
+            "replications": check.replications, "simulated": len(check.simulated), "logged": len(check.logged),
+            "ks": f"{check.ks:.3f}", "critical": f"{check.ks_critical_1pct:.3f}",
+            "quantiles": [(f"p{int(q * 100)}", _num(a), _num(b)) for q, a, b in check.quantiles()],
+            "figure": _lead_figure(check),
+        },
+        "version": __version__,
+    }
+    return _environment().get_template("fit_report.html").render(**context)

@@ -15,7 +15,7 @@ from typing import Any
 
 from orgsim.i18n import N_, _, ngettext
 from orgsim.model import org as o
-from orgsim.presentation.names import Names, join_names
+from orgsim.presentation.names import Names, join_names, pick_text
 
 __all__ = ["ChangeSentence", "change_sentences"]
 
@@ -28,9 +28,11 @@ class ChangeSentence:
     number: int
     phase: str | None
     op: str
-    #: The operator's free-text label in the scenario, if any.
+    #: The operator's free-text label in the scenario (``label`` or ``label_en``, by language), if any.
     label: str | None
     text: str
+    #: The operator's own clause (what kind of change, on what), without what followed from it.
+    head: str = ""
 
 
 def _posts(org: o.Org, units: Any) -> int:
@@ -179,10 +181,12 @@ def change_sentences(outcome: Any, scenario: Any, names: Names | None = None,
     pre = outcome.before
     operators = scenario.operators(package if package is not None else getattr(outcome, "package", None))
     for i, ((phase, spec), (_label, post)) in enumerate(zip(operators, outcome.states, strict=True), 1):
-        parts = [_head(spec.op, spec, pre, post, names), *_clauses(spec.op, spec, pre, post, names)]
+        head = _head(spec.op, spec, pre, post, names)
+        parts = [head, *_clauses(spec.op, spec, pre, post, names)]
         structural = spec.op not in ("parallelize", "merge_steps", "agency_service", "coordinate")
         if len(parts) == 1 and structural and not _moves(pre, post) and pre.units() == post.units():
             parts.append(_("no change"))
-        out.append(ChangeSentence(i, phase, spec.op, spec.label, sep.join(parts)))
+        label = pick_text(spec.label, spec.label_en, names.lang)
+        out.append(ChangeSentence(i, phase, spec.op, label, sep.join(parts), head))
         pre = post
     return out

@@ -13,7 +13,7 @@ from typing import Any
 from orgsim.i18n import N_, _, current_language, pgettext
 from orgsim.model import org as o
 
-__all__ = ["Names", "join_names", "KIND_LABELS", "RESOLUTION_LABELS"]
+__all__ = ["Names", "pick_text", "join_names", "KIND_LABELS", "RESOLUTION_LABELS"]
 
 #: Unit kinds as a reader calls them (English; translate with ``_``).
 KIND_LABELS = {
@@ -26,6 +26,20 @@ KIND_LABELS = {
 #: The ways enforcement cases are resolved (the 721 method), as a reader calls them.
 RESOLUTION_LABELS = {"service": N_("resolved by service"), "management": N_("resolved by management"),
                      "enforcement": N_("resolved by enforcement")}
+
+
+def pick_text(text: str | None, text_en: str | None, lang: str | None = None) -> str | None:
+    """A scenario's text in a language: ``text_en`` in English, ``text`` (the scenario's own language)
+    otherwise, each falling back to the other when it is missing (names, descriptions, reasons, labels).
+
+    >>> pick_text("国土规划建设局", "Land, planning and construction bureau", "en")
+    'Land, planning and construction bureau'
+    >>> pick_text("国土规划建设局", None, "en")
+    '国土规划建设局'
+    """
+    if (lang or current_language()) == "zh":
+        return text or text_en
+    return text_en or text
 
 
 def _has_cjk(text: str) -> bool:
@@ -69,6 +83,8 @@ class Names:
         #: Case types (enforcement cases resolved one way): id -> (the cases' id, the way).
         self._cases: dict[str, tuple[str, str]] = {}
         self._steps: dict[tuple[str, str], str] = {}
+        #: Queue key -> (unit, role, functions), from the plans' pools (add_queues).
+        self._queues: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         self.scenario = scenario
         if scenario is not None:
             for spec in list(scenario.units) + list(scenario.functions):
@@ -101,10 +117,8 @@ class Names:
         """The name to show for ``ident`` with these names, in this language."""
         if self.ascii_only:
             chosen = name_en or (name if name and not _has_cjk(name) else ident)
-        elif self.lang != "zh":
-            chosen = name_en or name or ident
         else:
-            chosen = name or name_en or ident
+            chosen = pick_text(name, name_en, self.lang) or ident
         return chosen.replace("$", r"\$") if self.mathtext_safe else chosen
 
     def node(self, ident: str | None) -> str:
@@ -160,20 +174,37 @@ class Names:
         meta = self.scenario.scenario
         return self.pick("", meta.name, meta.name_en) or _("scenario")
 
+    def add_queues(self, pools: Iterable[Any]) -> Names:
+        """Learn the queues to name: each with ``key``, ``unit``, ``role`` and ``functions`` (a plan's pools).
+
+        A key seen in several plans (before and after the reforms) is named from
+        the functions its queue serves in any of them.
+        """
+        for pool in pools:
+            unit, role, functions = self._queues.get(pool.key, (pool.unit, pool.role, ()))
+            self._queues[pool.key] = (unit, role, tuple(dict.fromkeys(functions + tuple(pool.functions))))
+        return self
+
     def queue(self, key: str) -> str:
-        """A queue (``unit/function``, ``unit/officers``, ``unit/deputies``, ``unit/chief``) as "unit · who"."""
-        unit, _sep, who = key.rpartition("/")
-        if not unit:
-            return self.node(key)
-        if who == "officers":
-            role = pgettext("queue", "officers")
-        elif who == "deputies":
-            role = pgettext("queue", "deputy leaders")
-        elif who == "chief":
-            role = pgettext("queue", "chief")
+        """A queue as "unit · who": the officers of one function by its name, else the unit's officers, deputy
+        leaders or chief.
+
+        Named from the queue's unit, role and functions (:meth:`add_queues`),
+        never from its key, whose syntax belongs to the engine; a queue not
+        learnt shows its key.
+        """
+        if key not in self._queues:
+            return key
+        unit, role, functions = self._queues[key]
+        if role == "officers":
+            who = self.node(functions[0]) if len(functions) == 1 else pgettext("queue", "officers")
+        elif role == "deputies":
+            who = pgettext("queue", "deputy leaders")
+        elif role == "chief":
+            who = pgettext("queue", "chief")
         else:
-            role = self.node(who)
-        return f"{self.unit(unit)} · {role}"
+            who = role
+        return f"{self.unit(unit)} · {who}"
 
     def units(self, idents: Sequence[str], limit: int = 6) -> str:
         """Several units or functions by name, as one list ("A、B、C" / "A, B and C")."""

@@ -25,6 +25,7 @@ __all__ = [
     "fmt",
     "ci_text",
     "names_for",
+    "queues_of",
     "structure_table",
     "lead_time_table",
     "project_type_table",
@@ -105,7 +106,14 @@ def names_for(comparison: Any, ascii_only: bool = False) -> Names:
         outcome = getattr(comparison, "outcome", None)
         outcomes = {"after": outcome} if outcome is not None else {}
     orgs = [org for o in outcomes.values() for org in (o.before, *[s for _label, s in o.states])]
-    return Names(comparison.scenario, orgs or [comparison.org], ascii_only=ascii_only)
+    return Names(comparison.scenario, orgs or [comparison.org], ascii_only=ascii_only).add_queues(queues_of(comparison))
+
+
+def queues_of(result: Any) -> list[Any]:
+    """The queues a comparison's states (or a single state) simulated: their plans' pools."""
+    states = list(result.states.values()) if hasattr(result, "states") else (
+        [result.before, result.after] if hasattr(result, "before") else [result])
+    return [pool for state in states if state.plan is not None for pool in state.plan.pools.values()]
 
 
 # ---------------------------------------------------------------- lead times

@@ -21,9 +21,10 @@ from orgsim.scenario.schema import Scenario
 __all__ = ["read_document", "document_text", "check_document"]
 
 
-def read_document(path: str | Path) -> tuple[Scenario, dict[str, Any]]:
-    """The scenario in ``path`` (validated) and its data, as the loader read it."""
-    scenario = load_scenario(path)
+def read_document(path: str | Path, *, allow_outside: bool = False,
+                  max_memory_bytes: float | None = None) -> tuple[Scenario, dict[str, Any]]:
+    """The scenario in ``path`` (validated, as :func:`load_scenario`) and its data, as the loader read it."""
+    scenario = load_scenario(path, allow_outside=allow_outside, max_memory_bytes=max_memory_bytes)
     text = Path(path).read_bytes().decode("utf-8-sig")
     data = _read_yaml(text, str(path))[2]
     return scenario, data
@@ -55,10 +56,11 @@ def document_text(doc: dict[str, Any], header: str = "") -> str:
     return comment + body
 
 
-def check_document(text: str, file: str, base_dir: Path | None = None) -> Scenario:
+def check_document(text: str, file: str, base_dir: Path | None = None, *, allow_outside: bool = False,
+                   max_memory_bytes: float | None = None) -> Scenario:
     """``text`` parsed and its reforms applied, as ``orgsim validate`` does; ScenarioError/ReformError if not."""
     from orgsim.reforms import reform_scenario
 
-    scenario = parse_scenario(text, file, base_dir)
+    scenario = parse_scenario(text, file, base_dir, allow_outside=allow_outside, max_memory_bytes=max_memory_bytes)
     reform_scenario(scenario)
     return scenario

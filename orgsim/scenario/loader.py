@@ -587,7 +587,7 @@ def check_references(s: Scenario) -> list[tuple[Loc, str]]:
         units = {u.id: u for u in s.units}
         problems += _duplicates(s.workload.project_types, ("workload", "project_types"), "project type")
         horizon = s.simulation.horizon_days
-        busy: set[str] = set()
+        busy: set[tuple[str, str]] = set()
         for t, pt in enumerate(s.workload.project_types):
             loc_t: Loc = ("workload", "project_types", t)
             problems += _duplicates(pt.steps, loc_t + ("steps",), "step")
@@ -611,9 +611,12 @@ def check_references(s: Scenario) -> list[tuple[Loc, str]]:
                         problems.append((loc_t + ("steps", k, "function"),
                                          f"function {fid!r} receives work but has no officers "
                                          f"(give it officers, or pool its unit {owner.id!r})"))
-                    elif owner is not None and fid not in busy:
-                        busy.add(fid)
-                        problems += _standing_duties_leave_time(s, f, owner)
+                    elif owner is not None:
+                        # One check per queue: a pooled unit's functions share its officers, so it is said once.
+                        queue = ("unit", owner.id) if owner.pooled else ("function", fid)
+                        if queue not in busy:
+                            busy.add(queue)
+                            problems += _standing_duties_leave_time(s, function, owner)
                 for dep in st.after:
                     if dep not in step_ids:
                         problems.append((loc_t + ("steps", k, "after"), f"unknown step {dep!r}"))

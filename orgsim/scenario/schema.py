@@ -168,19 +168,52 @@ class _Model(BaseModel):
 # ---------------------------------------------------------------- metadata
 
 
+#: Text a person reads, in English beside the scenario's own language (as ``name_en`` beside ``name``).
+EnglishText = Annotated[str, Field(min_length=1)]
+
+
 class Source(_Model):
     id: Id
     title: Name
+    title_en: Name | None = None
     file: str | None = Field(None, description="Path of the source document, if bundled.")
     figures: list[str] = Field(
         default_factory=list, description="Figures taken from this source, in words."
     )
+    figures_en: list[EnglishText] = Field(
+        default_factory=list,
+        description="The figures in English: one line for each line of `figures`, in the same order; "
+        "empty: none given.",
+    )
+
+    @field_validator("figures_en", mode="after")
+    @classmethod
+    def _one_line_per_figure(cls, figures_en: list[str], info: ValidationInfo) -> list[str]:
+        figures = info.data.get("figures")
+        if figures_en and figures is not None and len(figures_en) != len(figures):
+            lines = "1 English line" if len(figures_en) == 1 else f"{len(figures_en)} English lines"
+            raise ValueError(f"{len(figures)} figures but {lines}; give one English "
+                             "line for each line of `figures`, in the same order")
+        return figures_en
 
 
 class Assumption(_Model):
     about: str = Field(min_length=1, description="What the assumed number is (a field path or words).")
+    about_en: EnglishText | None = None
     value: str | float | None = None
+    value_en: EnglishText | None = Field(None, description="The value in English, when it is text.")
     reason: str = Field(min_length=1, description="Why this value; 'assumed' plus a reason.")
+    reason_en: EnglishText | None = None
+
+    @field_validator("value_en", mode="after")
+    @classmethod
+    def _value_is_text(cls, value_en: str | None, info: ValidationInfo) -> str | None:
+        # A value that failed its own check is not in info.data: it is reported there, not here.
+        if value_en is not None and "value" in info.data and not isinstance(info.data["value"], str):
+            value = info.data["value"]
+            shown = f"{value:g}" if isinstance(value, float) else repr(value)
+            raise ValueError(f"value is {shown}, not words: give value_en only beside a value in words")
+        return value_en
 
 
 class Meta(_Model):
@@ -192,6 +225,7 @@ class Meta(_Model):
         "says: zh (Chinese) or en (English, the default).",
     )
     description: str = ""
+    description_en: EnglishText | None = None
     sources: list[Source] = Field(default_factory=list)
     assumptions: list[Assumption] = Field(default_factory=list)
 
@@ -551,6 +585,7 @@ class NewUnit(_Model):
 
 class _Op(_Model):
     label: str | None = Field(None, description="Free text shown in the change log.")
+    label_en: EnglishText | None = Field(None, description="The label in English.")
 
 
 class _FunctionSelector(_Model):

@@ -175,3 +175,30 @@ def test_round_trip_recovers_the_parameters(tmp_path: Path) -> None:
     # (1.63 * sqrt(2 / 2700) = 0.044), plus room for the fitted numbers' own error.
     assert ks < 0.05, ks
     assert "KS distance" in (tmp_path / "fit.html").read_text(encoding="utf-8")
+
+
+def test_calibrate_speaks_the_language_asked_for_and_writes_the_same_scenario(tmp_path: Path) -> None:
+    import re
+
+    log = tmp_path / "log.csv"
+    _export(SMALL, log, 2)
+    out: dict[str, tuple[str, str, str]] = {}
+    for lang in ("en", "zh"):
+        fitted, report = tmp_path / f"fitted_{lang}.yaml", tmp_path / f"fit_{lang}.html"
+        result = cli("calibrate", log, "--scenario", SMALL, "-o", fitted, "--report", report, "-r", 1, "--lang", lang)
+        assert result.exit_code == 0, result.output
+        out[lang] = (result.stdout, fitted.read_text(encoding="utf-8"), report.read_text(encoding="utf-8"))
+    # The fitted scenario is data: the same text whatever the language of the command.
+    assert out["en"][1] == out["zh"][1]
+    base = load_scenario(SMALL)
+    ids = {f.id for f in base.functions} | {t.id for t in base.workload.project_types}
+    for lang, (stdout, _text, html) in out.items():
+        assert f'<html lang="{"zh-Hans" if lang == "zh" else "en"}">' in html
+        # Functions and project types by name; their ids only inside the field paths (<code>, and "[...]").
+        prose = re.sub(r"<code>.*?</code>|<[^>]+>|data:image/png;base64,[A-Za-z0-9+/=]+", " ", html, flags=re.S)
+        assert not ids & set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", prose)), lang
+        lines = [re.sub(r"\([^)]*\[[^]]*\][^)]*\)|（[^）]*\[[^]]*\][^）]*）", "", line) for line in stdout.splitlines()]
+        assert not ids & set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(lines))), lang
+    chinese = re.sub(r"[\w.\[\]/-]*\[[^]]*\][\w.]*", "", out["zh"][0])  # field paths are the file's own words
+    assert len(re.findall(r"[\u4e00-\u9fff]", chinese)) > len(re.findall(r"[A-Za-z]", chinese)), out["zh"][0]
+    assert "已拟合" in out["zh"][0] and "fitted" in out["en"][0]
