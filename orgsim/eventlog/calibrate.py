@@ -591,7 +591,9 @@ def blank_document(data: dict[str, Any]) -> dict[str, Any]:
     """A copy of a scenario document with every number calibration fits replaced by a placeholder.
 
     Service times and delays become exponential with mean 1 (day, or hour for
-    sign-offs), rework probabilities 0, arrival rates 1 a year: a scenario
+    sign-offs), rework probabilities 0, arrival rates 1 a year, branch
+    probabilities below 1 and attributes 0.5, and every ``rework_to`` is
+    dropped (files come back to the step that sent them): a scenario
     that still loads, and from which only a log can give the numbers (the
     round trip in tests/eventlog and benchmarks/calibration_round_trip.py).
     """
@@ -609,4 +611,10 @@ def blank_document(data: dict[str, Any]) -> dict[str, Any]:
     w["handoff"] = {k: dict(one_day) for k, v in (w.get("handoff") or {}).items() if v is not None}
     for pt in w["project_types"]:
         pt["arrivals"] = {"rate": 1, "per": "year"}
+        if pt.get("attributes"):
+            pt["attributes"] = {a: 0.5 for a in pt["attributes"]}
+        for st in pt["steps"]:
+            if float(st.get("probability", 1)) < 1:
+                st["probability"] = 0.5
+            st.pop("rework_to", None)
     return doc
