@@ -14,15 +14,20 @@ the log is the zone's record of how it works today. What is fitted:
   need that function alone: working time from start to end, times the
   queue's availability (a visit takes ``service / availability``), fitted
   among the supported families by AIC (:mod:`orgsim.eventlog.fit`);
-* **rework probabilities** per function: repeated visits of a step in a
-  case over all its visits (a file sent back comes back to the same step:
-  the only rework target the format has);
-* **resubmission delay**: from the end of a visit to the file's return to the
-  same step's queue (needs the enable column);
+* **rework probabilities** per function: files its single-function steps
+  sent back over their visits (:mod:`orgsim.eventlog.returns` tells a
+  return from the file coming forward again after one);
+* **rework targets** per step (``rework_to``): where most of its returns
+  came back to;
+* **branch probabilities** (``steps[].probability``) and **attributes**
+  (``when``): shares of each type's cases with rows of the steps;
+* **resubmission delay**: from the sending visit's end to the file's return
+  to its target's queue (needs the enable column);
 * **sign-off time**: the leaders' rows (role ``leader``);
 * **hand-off delays** per kind (within a unit, between units, between
-  jurisdictions): from the end of a step (its last sign-off) to the next
-  step's enable, for steps that wait for one step only.
+  jurisdictions): the log's hand-off rows, or from the end of a step (its
+  last sign-off) to the next step's enable, for steps that wait for one
+  step only.
 
 What the log cannot give (merged steps' separate times, anything without
 rows) keeps the base scenario's number and is listed as an assumption.
