@@ -14,15 +14,20 @@ the log is the zone's record of how it works today. What is fitted:
   need that function alone: working time from start to end, times the
   queue's availability (a visit takes ``service / availability``), fitted
   among the supported families by AIC (:mod:`orgsim.eventlog.fit`);
-* **rework probabilities** per function: repeated visits of a step in a
-  case over all its visits (a file sent back comes back to the same step:
-  the only rework target the format has);
-* **resubmission delay**: from the end of a visit to the file's return to the
-  same step's queue (needs the enable column);
+* **rework probabilities** per function: files its single-function steps
+  sent back over their visits (:mod:`orgsim.eventlog.returns` tells a
+  return from the file coming forward again after one);
+* **rework targets** per step (``rework_to``): where most of its returns
+  came back to;
+* **branch probabilities** (``steps[].probability``) and **attributes**
+  (``when``): shares of each type's cases with rows of the steps;
+* **resubmission delay**: from the sending visit's end to the file's return
+  to its target's queue (needs the enable column);
 * **sign-off time**: the leaders' rows (role ``leader``);
 * **hand-off delays** per kind (within a unit, between units, between
-  jurisdictions): from the end of a step (its last sign-off) to the next
-  step's enable, for steps that wait for one step only.
+  jurisdictions): the log's hand-off rows, or from the end of a step (its
+  last sign-off) to the next step's enable, for steps that wait for one
+  step only.
 
 What the log cannot give (merged steps' separate times, anything without
 rows) keeps the base scenario's number and is listed as an assumption.
@@ -43,6 +48,7 @@ from orgsim.errors import EventLogError, Problem
 from orgsim.i18n import N_, _
 from orgsim.eventlog.fit import Fit, fit_durations
 from orgsim.eventlog.read import ColumnMap, LogRows, _some, read_log
+from orgsim.eventlog.returns import BACK_TO_APPLICANT, Return, find_returns, step_ancestors
 
 __all__ = ["Fitted", "NotFitted", "Calibration", "calibrate", "blank_document", "HANDOFF_KINDS", "MIN_OBSERVATIONS"]
 
@@ -54,6 +60,7 @@ MIN_OBSERVATIONS = 5
 #: Consecutive working days without activity reported as a possible closure.
 IDLE_RUN = 5
 _SIGNOFF = re.compile(r"^(?P<step>.+) sign-off (?P<level>\d+)$")
+_HANDOFF = re.compile(r"^hand-off (?P<a>.+) -> (?P<b>.+)$")
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,9 @@ class Fitted:
     n: int
     #: What the number is, for people: a message (marked N_, translated where shown) ...
     quantity: str
-    #: ... of what: ("function", id), ("project_type", id), or None for the whole workload.
-    subject: tuple[str, str] | None
+    #: ... of what: ("function", id), ("project_type", id), ("step", project type, step),
+    #: ("attribute", project type, attribute), or None for the whole workload.
+    subject: tuple[str, ...] | None
     #: The value written (a distribution's mapping, a probability or a rate per year).
     value: Any
     #: The duration fit, for distributions.
@@ -254,6 +262,8 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
     windows = cases.groupby("replication")["arrival"].agg(["min", "max"])
     exposure = float((windows["max"] - windows["min"]).sum())
     monthly: dict[str, dict[str, Any]] = {}
+    #: Where the log contradicts the base's routing: assumptions of the fitted scenario ({about, reason}).
+    contradictions: list[dict[str, str]] = []
     for fid, t in type_index.items():
         n = int((cases["project_type"] == fid).sum())
         path = f"workload.project_types[{t}].arrivals"
@@ -272,29 +282,42 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
                                   f"{replications} replication(s), {exposure:.1f} working days)"))
         monthly[fid] = _monthly(cases[cases["project_type"] == fid], calendar, replications)
 
-    # Service times and rework, per function, from single-function steps.
+    # Files sent back: which step sent each, and where it came back to.
     officers = frame[officer]
+    applicant_rows = frame[frame["role"] == "applicant"]
+    sender = applicant_rows["activity"].str.extract(BACK_TO_APPLICANT)["step"]
+    applicant_rows = applicant_rows.assign(step=sender)[sender.notna()]
+    ancestors = {fid: step_ancestors(flow.steps, flow.successors) for fid, flow in types.items()}
+    returns = find_returns(officers, applicant_rows, ancestors)
+    returned_by: dict[tuple[str, str], list[Return]] = {}
+    for r in returns:
+        returned_by.setdefault((r.project_type, r.sender), []).append(r)
+
+    # Service times and rework, per function, from single-function steps.
     service: dict[str, list[np.ndarray]] = {}
     visits: dict[str, list[int]] = {}
     step_shares: dict[str, dict[str, float]] = {}
+    visited: dict[str, dict[str, set[str]]] = {}
     for fid, flow in types.items():
         rows = officers[officers["project_type"] == fid]
         n_cases = int((cases["project_type"] == fid).sum())
         step_shares[fid] = {}
+        visited[fid] = {}
         for st in flow.steps:
             mine = rows[rows["step"] == st.id]
-            step_shares[fid][st.id] = (mine["case_key"].nunique() / n_cases) if n_cases else math.nan
+            visited[fid][st.id] = set(mine["case_key"].unique())
+            step_shares[fid][st.id] = (len(visited[fid][st.id]) / n_cases) if n_cases else math.nan
             if len(st.functions) > 1:
                 not_fitted.append(NotFitted(f"steps {fid}.{st.id}", N_(
                     "a step of {n} merged functions: the log has their combined time only; their service times "
-                    "stay as they were"), {"n": len(st.functions)}))
+                    "and rework probabilities stay as they were"), {"n": len(st.functions)}))
                 continue
             f = st.functions[0]
             availability = plan.pools[st.pool].availability
             service.setdefault(f, []).append(((mine["t_end"] - mine["t_start"]) * availability).to_numpy())
             counts = visits.setdefault(f, [0, 0])
             counts[0] += len(mine)
-            counts[1] += len(mine) - mine["case_key"].nunique()
+            counts[1] += len(returned_by.get((fid, st.id), []))
     for f, parts in service.items():
         x = np.concatenate(parts)
         i = functions_index[f]
@@ -307,19 +330,25 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
             fitted.append(Fitted(path, f"functions[{f}].service_time", fit.n, N_("service time"), ("function", f),
                                  fit.distribution, fit,
                                  fit.mean_ci(), fit.mean_days, observed=x))
-        total, repeats = visits[f]
+        total, sent = visits[f]
         if total >= MIN_OBSERVATIONS:
-            p = _round(repeats / total)
+            p = _round(sent / total)
             doc["functions"][i]["rework_probability"] = p
             fitted.append(Fitted(f"functions[{i}].rework_probability", f"functions[{f}].rework_probability", total,
                                  N_("rework probability"), ("function", f), p,
-                                 ci=_wilson(repeats, total), estimate=repeats / total,
-                                 note=" (visits sent back over all visits; back to the same step)"))
+                                 ci=_wilson(sent, total), estimate=sent / total,
+                                 note=" (files this function's steps sent back over their visits)"))
 
-    # Resubmission delay: a visit's end to the file's return to the same step's queue.
-    ordered = officers.sort_values(["case_key", "step", "t_start"])
-    same = (ordered["case_key"].shift(-1) == ordered["case_key"]) & (ordered["step"].shift(-1) == ordered["step"])
-    back = (ordered["t_enable"].shift(-1) - ordered["t_end"])[same].to_numpy()
+    # Routing: branch probabilities and attributes, and where each step sends files back.
+    for fid, t in type_index.items():
+        n_cases = int((cases["project_type"] == fid).sum())
+        _fit_branches(doc["workload"]["project_types"][t], t, fid, visited[fid], n_cases, fitted, not_fitted,
+                      contradictions)
+        _fit_rework_targets(doc["workload"]["project_types"][t], t, fid, returned_by, fitted, not_fitted,
+                            contradictions)
+
+    # Resubmission delay: a sending visit's end to the file's return to its target's queue.
+    back = np.array([r.back - r.sent for r in returns])
     _fit_into(doc["workload"], "resubmission_delay", "workload.resubmission_delay", N_("resubmission delay"), back,
               h, fitted, not_fitted, N_("needs the enable column") if "enable" not in log.present
               else N_("{n} observations of files sent back in the log: too few"))
@@ -330,14 +359,28 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
               (signoff["t_end"] - signoff["t_start"]).to_numpy(), h, fitted, not_fitted,
               N_("{n} leaders' rows (role leader) in the log: too few"))
 
-    # Hand-offs: a step's end (its last row: sign-off or officers') to the next step's first enable.
+    # Hand-offs, per kind: the log's hand-off rows ("hand-off a -> b", role transfer) when it has them; otherwise
+    # a step's end (its last row: sign-off or officers') to the next step's first enable, in cases whose files
+    # never went back to an earlier step (there a step's rounds interleave with its successors').
     handoffs: dict[str, list[float]] = {k: [] for k in HANDOFF_KINDS}
-    if "enable" in log.present:
-        worked = frame[officer | leader]
+    transfer = frame[frame["role"] == "transfer"]
+    pair = transfer["activity"].str.extract(_HANDOFF)
+    if pair["a"].notna().any():
+        for fid, flow in types.items():
+            index = {st.id: i for i, st in enumerate(flow.steps)}
+            mine = (transfer["project_type"] == fid) & pair["a"].notna()
+            gaps = (transfer["t_end"] - transfer["t_start"])[mine].to_numpy()
+            for a, b, gap in zip(pair.loc[mine, "a"], pair.loc[mine, "b"], gaps, strict=True):
+                link = flow.handoffs.get((index.get(a, -1), index.get(b, -1)))
+                if link is not None:
+                    handoffs[link.kind].append(float(gap))
+    elif "enable" in log.present:
+        earlier = {r.case for r in returns if r.target != r.sender}
+        worked = frame[(officer | leader) & ~frame["case_key"].isin(earlier)]
         step_end = worked.groupby(["case_key", "step"])["t_end"].max()
         step_enable = officers.groupby(["case_key", "step"])["t_enable"].min()
         for fid, flow in types.items():
-            keys = cases.index[cases["project_type"] == fid]
+            keys = cases.index[(cases["project_type"] == fid) & ~cases.index.isin(earlier)]
             for i, succ in enumerate(flow.successors):
                 for j, kind in succ:
                     if flow.n_predecessors[j] != 1:
@@ -364,9 +407,107 @@ def calibrate(log_path: str | Path, base_path: str | Path, columns: ColumnMap | 
             stretches.append((np.datetime64(int(day_table[run[0]]), "D").item(),
                               np.datetime64(int(day_table[run[-1]]), "D").item(), len(run)))
 
-    _cite(doc, log, fitted, not_fitted, monthly, replications, len(cases), first, last, output)
+    _cite(doc, log, fitted, not_fitted, monthly, replications, len(cases), first, last, output, contradictions)
     return Calibration(base, log, fitted, not_fitted, doc, replications, len(cases), first, last, monthly,
                        step_shares, (cases["done"] - cases["arrival"]).to_numpy(), stretches, h)
+
+
+def _fit_branches(pt: dict[str, Any], t: int, fid: str, visited: dict[str, set[str]], n_cases: int,
+                  fitted: list[Fitted], not_fitted: list[NotFitted], contradictions: list[dict[str, str]]) -> None:
+    """Fit one project type's branch probabilities and attributes from the cases that visit each step.
+
+    A step without ``when`` is fitted when the base makes it optional or the
+    log shows cases without it: the share of the type's cases with a row of
+    it. An attribute is fitted from the steps that need it alone (``when``
+    without a probability): the share of cases with a row of any of them;
+    a step that needs the attribute and a probability, from those cases.
+    """
+    steps = pt["steps"]
+    base, label = f"workload.project_types[{t}]", f"workload.project_types[{fid}]"
+    for k, sd in enumerate(steps):
+        if sd.get("when") is not None:
+            continue
+        seen = len(visited.get(sd["id"], set()))
+        if float(sd.get("probability", 1)) >= 1 and seen == n_cases:
+            continue
+        _fit_share(sd, "probability", f"{base}.steps[{k}].probability", f"{label}.steps[{sd['id']}].probability",
+                   seen, n_cases, N_("branch probability"), ("step", fid, sd["id"]),
+                   " (share of the type's cases with a row of this step)", fitted, not_fitted)
+    for attribute in list(pt.get("attributes") or {}):
+        group = [(k, sd) for k, sd in enumerate(steps) if sd.get("when") == attribute]
+        if not group:
+            continue
+        path, where = f"{base}.attributes.{attribute}", f"{label}.attributes.{attribute}"
+        definite = [sd for _k, sd in group if float(sd.get("probability", 1)) >= 1]
+        if not definite:
+            reason = N_("every step that needs this attribute also needs a draw of its own: the log cannot tell "
+                        "the attribute's share from the steps' shares")
+            not_fitted.append(NotFitted(path, reason))
+            not_fitted.extend(NotFitted(f"{base}.steps[{k}].probability", reason) for k, _sd in group)
+            continue
+        sets = [visited.get(sd["id"], set()) for sd in definite]
+        having = set().union(*sets)
+        together = set.intersection(*sets)
+        stray = set().union(*(visited.get(sd["id"], set()) for _k, sd in group)) - having
+        if having - together or stray:
+            contradictions.append({"about": where, "reason": (
+                f"the base needs steps {', '.join(sd['id'] for sd in definite)} together (when: {attribute}), but "
+                f"{len(having - together)} of the log's {len(having)} cases with a row of one of them lack a row of "
+                f"another, and {len(stray)} visit a step that needs the attribute without any of them; the grouping "
+                "is kept, the attribute fitted as the share of cases with a row of any of them")})
+        _fit_share(pt["attributes"], attribute, path, where, len(having), n_cases,
+                   N_("share of applications with the attribute"), ("attribute", fid, attribute),
+                   f" (share of the type's cases with a row of {' or '.join(sd['id'] for sd in definite)})",
+                   fitted, not_fitted)
+        for k, sd in group:
+            if float(sd.get("probability", 1)) < 1:
+                _fit_share(sd, "probability", f"{base}.steps[{k}].probability",
+                           f"{label}.steps[{sd['id']}].probability", len(visited.get(sd["id"], set()) & having),
+                           len(having), N_("branch probability"), ("step", fid, sd["id"]),
+                           f" (share of the cases with the attribute {attribute} with a row of this step)",
+                           fitted, not_fitted)
+
+
+def _fit_share(section: dict[str, Any], key: str, path: str, label: str, k: int, n: int, quantity: str,
+               subject: tuple[str, ...], note: str, fitted: list[Fitted], not_fitted: list[NotFitted]) -> None:
+    """Write the share k/n into ``section[key]`` with its Wilson interval, or say why not."""
+    if n < MIN_OBSERVATIONS:
+        not_fitted.append(NotFitted(path, N_("{n} cases to count in the log: too few"), {"n": n}))
+        return
+    p = _round(k / n)
+    section[key] = p
+    fitted.append(Fitted(path, label, n, quantity, subject, p, ci=_wilson(k, n), estimate=k / n, note=note))
+
+
+def _fit_rework_targets(pt: dict[str, Any], t: int, fid: str, returned_by: dict[tuple[str, str], list[Return]],
+                        fitted: list[Fitted], not_fitted: list[NotFitted],
+                        contradictions: list[dict[str, str]]) -> None:
+    """Where each step sends files back: the step most of its returns come back to (``rework_to``)."""
+    from collections import Counter
+
+    base, label = f"workload.project_types[{t}]", f"workload.project_types[{fid}]"
+    for k, sd in enumerate(pt["steps"]):
+        sent = returned_by.get((fid, sd["id"]), [])
+        path, where = f"{base}.steps[{k}].rework_to", f"{label}.steps[{sd['id']}].rework_to"
+        if len(sent) < MIN_OBSERVATIONS:
+            if sent or sd.get("rework_to") is not None:
+                not_fitted.append(NotFitted(path, N_("{n} files sent back by this step in the log: too few to "
+                                                     "tell where they go"), {"n": len(sent)}))
+            continue
+        counts = Counter(r.target for r in sent).most_common()
+        target, n_target = counts[0]
+        if target == sd["id"]:
+            sd.pop("rework_to", None)
+        else:
+            sd["rework_to"] = target
+        if len(counts) > 1:
+            contradictions.append({"about": where, "reason": (
+                "the format has one target per step; the log's files sent back by this step came back to "
+                + ", ".join(f"{step} ({n})" for step, n in counts) + f": {target} is written")})
+        fitted.append(Fitted(path, where, len(sent), N_("rework target"), ("step", fid, sd["id"]), target,
+                             ci=_wilson(n_target, len(sent)), estimate=n_target / len(sent),
+                             note=f" ({n_target} of {len(sent)} files this step sent back came back to {target}; "
+                                  "the CI is that share's)"))
 
 
 def _fit_into(section: dict[str, Any], key: str, path: str, quantity: str, x: np.ndarray, h: float,
@@ -419,7 +560,7 @@ def _deep_copy(data: Any) -> Any:
 
 def _cite(doc: dict[str, Any], log: LogRows, fitted: list[Fitted], not_fitted: list[NotFitted],
           monthly: dict[str, dict[str, Any]], replications: int, cases: int, first: Any, last: Any,
-          output: str | Path | None) -> None:
+          output: str | Path | None, contradictions: list[dict[str, str]]) -> None:
     """Cite the log for every fitted number; keep every other assumption, and add the ones calibration makes."""
     meta = doc.setdefault("scenario", {})
     sources = meta.setdefault("sources", [])
@@ -441,6 +582,7 @@ def _cite(doc: dict[str, Any], log: LogRows, fitted: list[Fitted], not_fitted: l
     for item in not_fitted:
         kept.append({"about": item.path,
                      "reason": f"not fitted from the log ({item.why()}); kept from the base scenario"})
+    kept += contradictions
     varying = {fid: m for fid, m in monthly.items() if m["p"] == m["p"] and m["p"] < 0.05}
     if varying:
         kept.append({"about": "arrival rates by month", "reason": (
@@ -454,7 +596,9 @@ def blank_document(data: dict[str, Any]) -> dict[str, Any]:
     """A copy of a scenario document with every number calibration fits replaced by a placeholder.
 
     Service times and delays become exponential with mean 1 (day, or hour for
-    sign-offs), rework probabilities 0, arrival rates 1 a year: a scenario
+    sign-offs), rework probabilities 0, arrival rates 1 a year, branch
+    probabilities below 1 and attributes 0.5, and every ``rework_to`` is
+    dropped (files come back to the step that sent them): a scenario
     that still loads, and from which only a log can give the numbers (the
     round trip in tests/eventlog and benchmarks/calibration_round_trip.py).
     """
@@ -472,4 +616,10 @@ def blank_document(data: dict[str, Any]) -> dict[str, Any]:
     w["handoff"] = {k: dict(one_day) for k, v in (w.get("handoff") or {}).items() if v is not None}
     for pt in w["project_types"]:
         pt["arrivals"] = {"rate": 1, "per": "year"}
+        if pt.get("attributes"):
+            pt["attributes"] = {a: 0.5 for a in pt["attributes"]}
+        for st in pt["steps"]:
+            if float(st.get("probability", 1)) < 1:
+                st["probability"] = 0.5
+            st.pop("rework_to", None)
     return doc

@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BAD = ROOT / "tests" / "data" / "bad_logs"
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
 SMALL = ROOT / "tests" / "data" / "calibration" / "small_zone.yaml"
+#: The small zone with routing: an attribute two parallel steps need (when), a step for 40% of the
+#: applications (probability), a step that sends files back to the first (rework_to).
+BRANCHING = ROOT / "tests" / "data" / "calibration" / "branching_zone.yaml"
 EXPECTED = yaml.safe_load((BAD / "expected.yaml").read_text(encoding="utf-8"))
 
 
@@ -116,33 +119,53 @@ def test_columns_can_be_mapped(tmp_path: Path) -> None:
     assert "error" not in result.stderr
 
 
-def _blanked(tmp_path: Path) -> Path:
-    """The small zone with every number the log can give replaced by a placeholder."""
-    data = blank_document(yaml.safe_load(SMALL.read_text(encoding="utf-8")))
+def _blanked(tmp_path: Path, scenario: Path = SMALL) -> Path:
+    """The zone with every number the log can give replaced by a placeholder."""
+    data = blank_document(yaml.safe_load(scenario.read_text(encoding="utf-8")))
     path = tmp_path / "blank.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
-def test_round_trip_recovers_the_parameters(tmp_path: Path) -> None:
+def test_blank_document_blanks_the_routing() -> None:
+    data = blank_document(yaml.safe_load(BRANCHING.read_text(encoding="utf-8")))
+    build = data["workload"]["project_types"][0]
+    assert build["attributes"] == {"new_land": 0.5}
+    assert [st.get("probability") for st in build["steps"]] == [None, None, None, 0.5, None]
+    assert not any("rework_to" in st for st in build["steps"])
+
+
+# Per zone: the numbers fitted. Small: 1 rate, 4 service times, 4 rework probabilities, 2 rework targets (the
+# steps whose files come back), sign-off, resubmission, 3 hand-offs. Branching: 5 service times and rework
+# probabilities, 3 rework targets, the attribute and the branch probability besides.
+@pytest.mark.parametrize(("scenario", "expected_k"), [(SMALL, 16), (BRANCHING, 21)], ids=["serial", "branching"])
+def test_round_trip_recovers_the_parameters(tmp_path: Path, scenario: Path, expected_k: int) -> None:
     log = tmp_path / "log.csv"
-    _export(SMALL, log, 4)
+    _export(scenario, log, 4)
     fitted_path = tmp_path / "fitted.yaml"
-    result = cli("calibrate", log, "--scenario", _blanked(tmp_path), "-o", fitted_path, "--report",
+    result = cli("calibrate", log, "--scenario", _blanked(tmp_path, scenario), "-o", fitted_path, "--report",
                  tmp_path / "fit.html", "-r", 4)
     assert result.exit_code == 0, result.output
-    truth, fitted = load_scenario(SMALL), load_scenario(fitted_path)
-    calibration = calibrate(log, _blanked(tmp_path))
+    truth, fitted = load_scenario(scenario), load_scenario(fitted_path)
+    calibration = calibrate(log, _blanked(tmp_path, scenario))
     k = len(calibration.fitted)
-    assert k == 14  # 1 rate, 4 service times, 4 rework probabilities, sign-off, resubmission, 3 hand-offs
+    assert k == expected_k, [f.label for f in calibration.fitted]
     level = 1 - 0.05 / k
     z = stats.norm.ppf(1 - 0.025 / k)
     h = truth.simulation.calendar.hours_per_day
-    true = {f"functions[{f.id}].service_time": f.service_time.mean_days(h) for f in truth.functions}
+    true: dict[str, object] = {f"functions[{f.id}].service_time": f.service_time.mean_days(h) for f in truth.functions}
+    true |= {f"functions[{f.id}].rework_probability": f.rework_probability for f in truth.functions}
     true |= {"workload.signoff_time": truth.workload.signoff_time.mean_days(h),
              "workload.resubmission_delay": truth.workload.resubmission_delay.mean_days(h)}
     true |= {f"workload.handoff.{k_}": getattr(truth.workload.handoff, k_).mean_days(h)
              for k_ in ("within_unit", "between_units", "between_jurisdictions")}
+    for pt in truth.workload.project_types:
+        where = f"workload.project_types[{pt.id}]"
+        true[f"{where}.arrivals.rate"] = pt.arrivals.rate
+        true |= {f"{where}.attributes.{a}": p for a, p in pt.attributes.items()}
+        for st in pt.steps:
+            true[f"{where}.steps[{st.id}].probability"] = st.probability
+            true[f"{where}.steps[{st.id}].rework_to"] = st.rework_to or st.id
     for item in calibration.fitted:
         if item.fit is not None:
             lo, hi = item.fit.mean_ci(level)
@@ -150,17 +173,19 @@ def test_round_trip_recovers_the_parameters(tmp_path: Path) -> None:
                 assert item.fit.mean_days == pytest.approx(true[item.label], abs=1e-6), item.label
             else:
                 assert lo <= true[item.label] <= hi, (item.label, lo, true[item.label], hi)
-        elif item.label.endswith("rework_probability"):
-            f = next(f for f in truth.functions if f"[{f.id}]" in item.label)
-            p, n = item.estimate, item.n
-            half = z * math.sqrt(max(p * (1 - p), 1 / n) / n)
-            assert abs(p - f.rework_probability) <= half, item.label
-        else:  # the arrival rate, per year
+        elif item.label.endswith("rework_to"):
+            # Every file sent back comes back to the true target: the share is 1, the target exact.
+            assert item.value == true[item.label] and item.estimate == 1.0, item.label
+        elif item.label.endswith("arrivals.rate"):  # per year
             n = item.n
-            rate = truth.workload.project_types[0].arrivals.rate
+            rate = true[item.label]
             lo = stats.chi2.ppf((1 - level) / 2, 2 * n) / 2 / n * item.estimate
             hi = stats.chi2.ppf(1 - (1 - level) / 2, 2 * n + 2) / 2 / n * item.estimate
             assert lo <= rate <= hi, (lo, rate, hi)
+        else:  # shares: rework and branch probabilities, attributes
+            p, n = item.estimate, item.n
+            half = z * math.sqrt(max(p * (1 - p), 1 / n) / n)
+            assert abs(p - true[item.label]) <= half, (item.label, p, true[item.label], half)
     # Every fitted number is cited, and only the base's general assumption is left.
     source = fitted.scenario.sources[-1]
     assert source.id == "event_log" and len(source.figures) == k and source.file == "log.csv"
