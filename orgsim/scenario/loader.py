@@ -636,12 +636,16 @@ def check_references(s: Scenario) -> list[tuple[Loc, str]]:
                     problems.append((loc_t + ("arrivals", "rate"),
                                      f"would bring {expected:.3g} applicants per replication; "
                                      f"more than {MAX_APPLICANTS:,} is not a study this tool can run"))
-        problems += _enforcement_problems(s, functions, units)
+        problems += _enforcement_problems(s, functions, units, busy)
     return problems
 
 
-def _enforcement_problems(s: Scenario, functions: dict[str, Any], units: dict[str, Any]) -> list[tuple[Loc, str]]:
-    """Enforcement cases: known functions with officers, ids that name no project type."""
+def _enforcement_problems(s: Scenario, functions: dict[str, Any], units: dict[str, Any],
+                          busy: set[tuple[str, str]]) -> list[tuple[Loc, str]]:
+    """Enforcement cases: known functions with officers and time for them, ids that name no project type.
+
+    ``busy``: the queues whose standing duties were checked already (for the approval paths).
+    """
     from orgsim.model.org import RESOLUTIONS
 
     assert s.workload is not None
@@ -665,6 +669,11 @@ def _enforcement_problems(s: Scenario, functions: dict[str, Any], units: dict[st
         ):
             problems.append((loc + ("function",), f"function {c.function!r} receives cases but has no officers "
                              f"(give it officers, or pool its unit {owner.id!r})"))
+        elif owner is not None:
+            queue = ("unit", owner.id) if owner.pooled else ("function", f.id)
+            if queue not in busy:
+                busy.add(queue)
+                problems += _standing_duties_leave_time(s, f, owner)
         expected = c.rate_per_day() * s.simulation.horizon_days
         if expected > MAX_APPLICANTS:
             problems.append((loc + ("rate",), f"would bring {expected:.3g} cases per replication; more than "

@@ -174,7 +174,7 @@ class _File:
         # the path up to where step i is; cand[i]: those through the step that handed
         # it the file last (crit_pred[i]), when it did (t_ready[i]).
         self.comp = [[0.0] * 5 for _ in range(n)]
-        self.cand = [[0.0] * 5 for _ in range(n)]
+        self.cand: list[list[float]] = [[]] * n  # each made by the hand-off that sets it
         self.visits = [0] * n
         self.rounds = [0] * n  # times each step was completed
         self.handoffs = 0
@@ -237,6 +237,7 @@ class _SimPyRun:
         # The paths of a file that needs every step, made once per project type.
         self.full_paths = [_paths([True] * len(steps), steps) for steps in self.steps]
         self.every_step = [[True] * len(steps) for steps in self.steps]
+        self.reworks_none = [all(step.rework_to < 0 for step in steps) for steps in self.steps]
         self.applicants = [0] * run.n_flows
         # Attributes (column, probability) and conditions (attribute, column, probability) per project type.
         a, c = run.flow_attribute_start.tolist(), run.flow_condition_start.tolist()
@@ -502,7 +503,9 @@ class _SimPyRun:
             self._at(0.0, self.keys.done_key(file.no), self._done, file)
             return
         file.rounds[i] += 1
-        path = list(file.comp[i])  # as it is now: the step may start again before a hand-off arrives
+        # As it is now: after a send-back to an earlier step, the step may start again before a
+        # hand-off arrives (a project type that sends none back never changes it again).
+        path = file.comp[i] if self.reworks_none[file.flow] else list(file.comp[i])
         for k, delay in file.ahead.pop(i):
             file.handoffs += 1
             if self.log is not None:
@@ -521,7 +524,7 @@ class _SimPyRun:
             file.cand[k][3] += delay
         file.pending[k] -= 1
         if file.pending[k] == 0:
-            file.comp[k] = list(file.cand[k])
+            file.comp[k] = file.cand[k]  # a new round's hand-off makes a new candidate list
             self._queue_after(0.0, file, k)
 
     def _done(self, file: _File) -> None:
