@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from heapq import heappop, heappush, heapreplace
+from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
 
 import numpy as np
@@ -262,6 +262,13 @@ class FifoLoop:
         self.reached = _zeros(s, "q")
         self.walk = 0
         self.stack = _zeros(s, "i")
+        self.timed = run.timed
+        self.a_held = _zeros(0, "i")
+        self.a_held_t = _zeros(0, "d")
+        self.a_held_work = _zeros(0, "d")
+        self.a_held_delay = _zeros(0, "d")
+        if self.timed:
+            self._init_timed(run)
         self._grow(1024)
         self._init_events()
         # Accounts.
@@ -426,6 +433,11 @@ class FifoLoop:
         self.a_fired = _grown(self.a_fired, extra * self.reach, "i")
         self.a_base_t = _grown(self.a_base_t, extra, "d")
         self.a_base_comp = _grown(self.a_base_comp, extra * 5, "d")
+        if self.timed:
+            self.a_held = _grown(self.a_held, extra * s, "i")
+            self.a_held_t = _grown(self.a_held_t, extra * s, "d")
+            self.a_held_work = _grown(self.a_held_work, extra * s, "d")
+            self.a_held_delay = _grown(self.a_held_delay, extra * s, "d")
         self.free_slots = _grown(self.free_slots, extra, "i")
         for k in range(n - 1, self.n_slots - 1, -1):  # lowest last, so that it is used first
             self.free_slots[self.n_free] = k
@@ -490,6 +502,11 @@ class FifoLoop:
     def _serve(self, q: int, t: float, work: float) -> float:
         """A file reaches queue ``q`` at ``t`` needing ``work``: its start; the integrals, clipped to the window."""
         s = self._take_server(q, t, work)
+        self._account(q, t, s, work)
+        return s
+
+    def _account(self, q: int, t: float, s: float, work: float) -> None:
+        """A file reached queue ``q`` at ``t``, started at ``s`` and works ``work``: the integrals, clipped to the window."""
         e = s + work
         t0, horizon = self.t0, self.horizon
         if s >= t0 and e <= horizon:
@@ -498,7 +515,6 @@ class FifoLoop:
             self.busy[q] += min(e, horizon) - max(s, t0)
         if s > t and s > t0 and t < horizon:
             self.waiting[q] += min(s, horizon) - max(t, t0)
-        return s
 
     def _needed(self, slot: int, c: int) -> bool:
         """Whether the application in ``slot`` meets condition ``c`` of its project type (-1: always)."""
@@ -510,6 +526,9 @@ class FifoLoop:
         g = self.flow_first_step[f] + i
         b = slot * self.steps + i
         d = slot * self.width
+        if self.timed and self.a_held[b] != 0:  # held at a change: moves to its function's new queue
+            self._timed_officers(t, slot, i, g, b, self.a_held_work[b], self.a_held_delay[b])
+            return
         visit = self.a_visits[b]
         self.a_visits[b] = visit + 1
         lo, hi = self.step_service_start[g], self.step_service_start[g + 1]
@@ -537,16 +556,23 @@ class FifoLoop:
                     if self.revisit_rework[self.rework_stream[m]].take() < self.rework_probability[m]:
                         back = True
                 m += 1
-        q = self.step_queue[g]
-        work = work * self.queue_stretch[q]
         delay = -1.0
         if back:
             resubmission = self.resubmission[f]
             delay = 0.0 if resubmission is None else resubmission.take() * self.flow_delay_factor[f]
+        if self.timed:
+            self._timed_officers(t, slot, i, g, b, work, delay)
+            return
+        q = self.step_queue[g]
+        work = work * self.queue_stretch[q]
         s = self._serve(q, t, work)
-        e = s + work
+        self._officers_end(slot, i, g, b, s - t, work, s + work, delay)
+
+    def _officers_end(self, slot: int, i: int, g: int, b: int, wait: float, work: float, e: float,
+                      delay: float) -> None:
+        """Step ``i`` of the application in ``slot`` waited ``wait``, worked ``work`` and ended at ``e``: on to what follows."""
         k = 5 * b  # the path's parts so far: waiting, processing, sign-off, hand-off, applicant
-        self.a_comp[k] += s - t
+        self.a_comp[k] += wait
         self.a_comp[k + 1] += work
         if delay >= 0:
             if self.step_rework_to[g] < 0:  # back to the applicant, then to the same step
@@ -582,13 +608,21 @@ class FifoLoop:
         g = self.flow_first_step[self.a_flow[slot]] + i
         m = self.step_signoff_start[g] + level
         b = slot * self.steps + i
-        if self.a_done[b] == 0:  # the first round's sign-offs are in the application's row
+        if self.timed and self.a_held[b] != 0:
+            d = self.a_held_work[b]
+        elif self.a_done[b] == 0:  # the first round's sign-offs are in the application's row
             d = self.a_draws[slot * self.width + self.signoff_column[m]]
         else:
             d = self.redraw[self.signoff_redraw[m]].take()
+        if self.timed:
+            self._timed_signoff(t, slot, i, level, g, m, b, d)
+            return
         s = self._serve(self.signoff_queue[m], t, d)
-        e = s + d
-        self.a_comp[5 * b + 2] += s - t + d
+        self._signoff_end(slot, i, level, g, m, b, s - t + d, s + d)
+
+    def _signoff_end(self, slot: int, i: int, level: int, g: int, m: int, b: int, spent: float, e: float) -> None:
+        """The sign-off at ``level`` took ``spent`` (waiting and signing) and ended at ``e``: the next level, or on."""
+        self.a_comp[5 * b + 2] += spent
         if m + 1 < self.step_signoff_start[g + 1]:
             self._push(e, signoff_key(self.a_no[slot], i, level + 1), SIGNOFF + level + 1, slot, i)
         else:
@@ -783,6 +817,103 @@ class FifoLoop:
             m += 1
         self._release(slot, self.step_rework_to[g])
 
+    # ------------------------------------------------------------ a programme over time (timed runs)
+    # Servers are tenures (from, to, hired): a file arriving at t takes, among the servers whose
+    # tenure is not over, the one with the earliest max(free, t) (ties: the earlier free, then the
+    # lower tenure); a server whose max(free, t) reaches its `to` can never start again (arrivals
+    # come in time order) and is dropped. The work is stretched by the queue's pace in the phase
+    # at the start and by the server's learning curve then. A file whose start would fall at or
+    # after the next change of phase, where its step's queue changes, is held: at the change it
+    # joins the new queue (in the canonical order), with the draws it took when it arrived.
+    def _init_timed(self, run: RunInput) -> None:
+        self.n_phases = run.n_phases
+        self.phase_start = run.phase_start.tolist()
+        self.flow_next = run.flow_next.tolist()
+        self.flow_until = run.flow_until.tolist()
+        self.step_queue_at = run.step_queue_at.tolist()
+        self.signoff_queue_at = run.signoff_queue_at.tolist()
+        self.queue_stretch_at = run.queue_stretch_at.tolist()
+        self.tenure_to = run.tenure_to.tolist()
+        self.tenure_hired = run.tenure_hired.tolist()
+        self.learn_start = run.learn_start
+        self.learn_days = run.learn_days
+        heaps: list[list[tuple[float, int]]] = [[] for _ in range(run.n_queues)]
+        for k, (q, start) in enumerate(zip(run.tenure_queue.tolist(), run.tenure_from.tolist())):
+            heaps[q].append((start, k))
+        for h in heaps:
+            heapify(h)
+        self.tenures = heaps
+
+    def _phase_at(self, t: float) -> int:
+        p = 0
+        while p + 1 < self.n_phases and self.phase_start[p + 1] <= t:
+            p += 1
+        return p
+
+    def _earliest(self, q: int, t: float) -> tuple[float, int]:
+        """When a file arriving at queue ``q`` at ``t`` would start, and on which tenure (inf, -1: never)."""
+        h = self.tenures[q]
+        while h:
+            free, k = h[0]
+            s = free if free > t else t
+            if s < self.tenure_to[k]:
+                return s, k
+            heappop(h)
+        return math.inf, -1
+
+    def _pace(self, q: int, p: int, k: int, s: float) -> float:
+        """Elapsed working time per unit of work at queue ``q`` in phase ``p`` on tenure ``k`` starting at ``s``."""
+        stretch = self.queue_stretch_at[q * self.n_phases + p]
+        if self.learn_days > 0:
+            x = (s - self.tenure_hired[k]) / self.learn_days
+            if x < 1:
+                stretch = stretch / (self.learn_start + (1.0 - self.learn_start) * x)
+        return stretch
+
+    def _timed_place(self, t: float, slot: int, i: int, b: int, at: int, key: int, kind: int,
+                     raw: float, delay: float) -> tuple[float, float, float]:
+        """Serve a visit (``raw`` work) whose queue in phase p is ``queues_at[at + p]``; or hold it.
+
+        Returns (reached, start, work); start < 0 when the file is held (or never served).
+        """
+        p = self._phase_at(t)
+        queues_at = self.step_queue_at if kind == OFFICERS else self.signoff_queue_at
+        q = queues_at[at + p]
+        reached = self.a_held_t[b] if self.a_held[b] != 0 else t
+        s, k = self._earliest(q, t)
+        n = p + 1
+        while n < self.n_phases and s >= self.phase_start[n]:
+            if k < 0 or queues_at[at + n] != q:  # it would still wait at the change n: held until then
+                change = self.phase_start[n]
+                self._account(q, t, change, 0.0)  # waiting in the old queue until the change
+                self.a_held[b] = 1
+                self.a_held_t[b] = reached
+                self.a_held_work[b] = raw
+                self.a_held_delay[b] = delay
+                self._push(change, key, kind, slot, i)
+                return reached, -1.0, 0.0
+            n += 1
+        self.a_held[b] = 0
+        if k < 0:  # no one will ever serve this queue: the file never leaves it
+            self._account(q, t, math.inf, 0.0)
+            return reached, -1.0, 0.0
+        work = raw * self._pace(q, self._phase_at(s), k, s)
+        heapreplace(self.tenures[q], (s + work, k))
+        self._account(q, t, s, work)
+        return reached, s, work
+
+    def _timed_officers(self, t: float, slot: int, i: int, g: int, b: int, raw: float, delay: float) -> None:
+        reached, s, work = self._timed_place(t, slot, i, b, g * self.n_phases, officers_key(self.a_no[slot], i),
+                                             OFFICERS, raw, delay)
+        if s >= 0:
+            self._officers_end(slot, i, g, b, s - reached, work, s + work, delay)
+
+    def _timed_signoff(self, t: float, slot: int, i: int, level: int, g: int, m: int, b: int, d: float) -> None:
+        reached, s, work = self._timed_place(t, slot, i, b, m * self.n_phases,
+                                             signoff_key(self.a_no[slot], i, level), SIGNOFF + level, d, -1.0)
+        if s >= 0:
+            self._signoff_end(slot, i, level, g, m, b, s - reached + work, s + work)
+
     # ------------------------------------------------------------ applications
     def _in_system_change(self, now: float, delta: int) -> None:
         if now > self.warmup:
@@ -925,9 +1056,16 @@ class FifoLoop:
         self.n_free += 1
 
     # ------------------------------------------------------------ arrivals
+    def _version(self, f: int, t: float) -> int:
+        """The version of project type ``f`` in force at ``t`` (a timeline's phase; else ``f``)."""
+        if self.timed:
+            while self.flow_next[f] >= 0 and t >= self.flow_until[f]:
+                f = self.flow_next[f]
+        return f
+
     def _poisson_arrival(self, t: float, f: int) -> None:
         if t < self.horizon:
-            self._arrive(f, t)
+            self._arrive(self._version(f, t), t)
             self._push(t + self.arrival_gaps[f].take(), arrival_key(f), POISSON_ARRIVAL, f, 0)
 
     def _trace_arrival(self, t: float, f: int) -> None:
@@ -937,7 +1075,7 @@ class FifoLoop:
         n = len(times)
         while i < n and times[i] <= t:
             if times[i] < self.horizon:
-                self._arrive(f, t)
+                self._arrive(self._version(f, t), t)
             i += 1
         self.trace_next[f] = i
         if i < n and times[i] < self.horizon:
