@@ -32,6 +32,7 @@ COMMANDS = {
     "frontier": "orgsim.cli.sweep:frontier_command",
     "plot": "orgsim.cli.present:plot",
     "report": "orgsim.cli.present:report",
+    "timeline": "orgsim.cli.timeline:timeline_command",
 }
 
 
