@@ -96,7 +96,7 @@ cdef class FifoLoop:
     cdef list tenure_to, tenure_hired, tenures
     cdef double learn_start, learn_days
     cdef int[::1] a_held
-    cdef double[::1] a_held_t, a_held_work, a_held_delay
+    cdef double[::1] a_held_t, a_held_work, a_held_delay, a_ahead
 
     cdef void _init_events(self) except *
     @cython.locals(i=Py_ssize_t, p=Py_ssize_t)
@@ -132,9 +132,11 @@ cdef class FifoLoop:
     @cython.locals(b=Py_ssize_t, fb=Py_ssize_t, f=int, m=int, end=int, start=int, r0=int, r=Py_ssize_t, j=int,
                    first=bint)
     cdef void _step_done(self, double e, int slot, int i, int g) except *
-    @cython.locals(w="long long", g0=int, top=int, m=int, end=int, direct=int, j=int, k=int, r=int, r0=int)
+    @cython.locals(w="long long", direct=int, k=int, r=int, r0=int, end=int)
     cdef void _walk(self, int slot, Py_ssize_t b, Py_ssize_t fb, int i, int g, double e, bint first) except *
-    @cython.locals(column=int, delay=double, at=double, bk=Py_ssize_t, dst=Py_ssize_t)
+    @cython.locals(w="long long", top=int, m=int, end=int, j=int, k=int)
+    cdef long long _mark_reached(self, Py_ssize_t b, int g0, int g) except? -1
+    @cython.locals(column=int, delay=double, at=double, bk=Py_ssize_t, dst=Py_ssize_t, x=Py_ssize_t)
     cdef void _hand(self, int slot, Py_ssize_t b, int i, int k, int r, double e, bint first) except *
     @cython.locals(b=Py_ssize_t, g0=int, fb=Py_ssize_t, top=int, bj=Py_ssize_t, dst=Py_ssize_t, at=double,
                    m=int, end=int, k=int, r=Py_ssize_t)

@@ -267,6 +267,7 @@ class FifoLoop:
         self.a_held_t = _zeros(0, "d")
         self.a_held_work = _zeros(0, "d")
         self.a_held_delay = _zeros(0, "d")
+        self.a_ahead = _zeros(0, "d")  # per slot and reach entry: a held file's hand-off delay drawn ahead, or -1
         if self.timed:
             self._init_timed(run)
         self._grow(1024)
@@ -438,6 +439,9 @@ class FifoLoop:
             self.a_held_t = _grown(self.a_held_t, extra * s, "d")
             self.a_held_work = _grown(self.a_held_work, extra * s, "d")
             self.a_held_delay = _grown(self.a_held_delay, extra * s, "d")
+            self.a_ahead = _grown(self.a_ahead, extra * self.reach, "d")
+            for k in range(self.n_slots * self.reach, n * self.reach):
+                self.a_ahead[k] = -1.0
         self.free_slots = _grown(self.free_slots, extra, "i")
         for k in range(n - 1, self.n_slots - 1, -1):  # lowest last, so that it is used first
             self.free_slots[self.n_free] = k
@@ -497,6 +501,9 @@ class FifoLoop:
             self.a_fired[slot * self.reach:(slot + 1) * self.reach] = self.no_fired
             self.a_base_comp[5 * slot:5 * slot + 5] = self.blank[0][:5]
         self.a_base_t[slot] = 0.0
+        if self.timed:  # hand-off delays drawn ahead are used by the held file; a slot reused starts clear
+            for c in range(self.reach):
+                self.a_ahead[slot * self.reach + c] = -1.0
 
     # ------------------------------------------------------------ queues
     def _serve(self, q: int, t: float, work: float) -> float:
@@ -679,12 +686,24 @@ class FifoLoop:
 
     def _walk(self, slot: int, b: int, fb: int, i: int, g: int, e: float, first: bool) -> None:
         """Hand the file from step ``i`` to the steps it reaches through those the application skips."""
+        w = self._mark_reached(b, g - i, g)
+        direct = self.step_successor_start[g + 1] - self.step_successor_start[g]
+        r, end = self.step_reach_start[g], self.step_reach_start[g + 1]
+        r0 = r
+        while r < end:  # in the order of the reach list: the order of second-round draws
+            k = self.reach_step[r]
+            if self.reached[k] == w and self.a_fired[fb + r] == 0:
+                self._hand(slot, b, i, k, r, e, first)
+                if r - r0 >= direct:  # past a skipped step (a successor is marked with its predecessors)
+                    self.a_fired[fb + r] = 1
+            r += 1
+
+    def _mark_reached(self, b: int, g0: int, g: int) -> int:
+        """Mark (``reached[k] == w``, w returned) the needed steps a file reaches from step ``g`` past skipped ones."""
         self.walk += 1
         w = self.walk
-        g0 = g - i
         top = 0
         m, end = self.step_successor_start[g], self.step_successor_start[g + 1]
-        direct = end - m
         while m < end:
             j = self.successor_step[m]
             if self.mark[j] != w:
@@ -706,15 +725,7 @@ class FifoLoop:
                     self.stack[top] = k
                     top += 1
                 m += 1
-        r, end = self.step_reach_start[g], self.step_reach_start[g + 1]
-        r0 = r
-        while r < end:  # in the order of the reach list: the order of second-round draws
-            k = self.reach_step[r]
-            if self.reached[k] == w and self.a_fired[fb + r] == 0:
-                self._hand(slot, b, i, k, r, e, first)
-                if r - r0 >= direct:  # past a skipped step (a successor is marked with its predecessors)
-                    self.a_fired[fb + r] = 1
-            r += 1
+        return w
 
     def _hand(self, slot: int, b: int, i: int, k: int, r: int, e: float, first: bool) -> None:
         """Step ``i``, ended at ``e``, hands the file to step ``k`` (entry ``r`` of its reach list)."""
@@ -724,7 +735,12 @@ class FifoLoop:
         elif first:
             delay = self.a_draws[slot * self.width + column]
         else:
-            delay = self.redraw[self.reach_redraw[r]].take()
+            x = slot * self.reach + r - self.step_reach_start[self.flow_first_step[self.a_flow[slot]]]
+            if self.timed and self.a_ahead[x] >= 0:  # drawn when the file, held at a change, reached its queue
+                delay = self.a_ahead[x]
+                self.a_ahead[x] = -1.0
+            else:
+                delay = self.redraw[self.reach_redraw[r]].take()
         self.a_handoffs[slot] += 1
         at = e + delay
         bk = b + k
@@ -871,10 +887,12 @@ class FifoLoop:
         return stretch
 
     def _timed_place(self, t: float, slot: int, i: int, b: int, at: int, key: int, kind: int,
-                     raw: float, delay: float) -> tuple[float, float, float]:
+                     raw: float, delay: float, g: int, ends_round: bool) -> tuple[float, float, float]:
         """Serve a visit (``raw`` work) whose queue in phase p is ``queues_at[at + p]``; or hold it.
 
-        Returns (reached, start, work); start < 0 when the file is held (or never served).
+        ``ends_round``: the visit, when served, ends the round of step ``i`` (``g`` of all
+        steps) and hands the file on. Returns (reached, start, work); start < 0 when the
+        file is held (or never served).
         """
         p = self._phase_at(t)
         queues_at = self.step_queue_at if kind == OFFICERS else self.signoff_queue_at
@@ -886,6 +904,8 @@ class FifoLoop:
             if k < 0 or queues_at[at + n] != q:  # it would still wait at the change n: held until then
                 change = self.phase_start[n]
                 self._account(q, t, change, 0.0)  # waiting in the old queue until the change
+                if self.a_held[b] == 0 and ends_round:
+                    self._draw_ahead(slot, i, g)
                 self.a_held[b] = 1
                 self.a_held_t[b] = reached
                 self.a_held_work[b] = raw
@@ -902,15 +922,42 @@ class FifoLoop:
         self._account(q, t, s, work)
         return reached, s, work
 
+    def _draw_ahead(self, slot: int, i: int, g: int) -> None:
+        """The second-round hand-off delays of a file held at the visit that ends step ``i``'s round.
+
+        Every draw of a visit is taken when the file reaches the queue, in the
+        order files reach queues (the SimPy engine draws hand-offs there too);
+        a held file hands on only after the change, so its delays wait in
+        ``a_ahead`` (for ``_hand``). First-round delays are in the application's row.
+        """
+        b = slot * self.steps
+        if self.a_done[b + i] == 0:
+            return
+        f = self.a_flow[slot]
+        fb = slot * self.reach - self.step_reach_start[self.flow_first_step[f]]
+        r, end = self.step_reach_start[g], self.step_reach_start[g + 1]
+        w = -1
+        if self.flow_conditional[f] == 0:  # every step needed: the successors, first in the reach list
+            end = r + self.step_successor_start[g + 1] - self.step_successor_start[g]
+        else:
+            w = self._mark_reached(b, g - i, g)
+        while r < end:  # in the order of the reach list, as _hand takes them
+            if (w < 0 or self.reached[self.reach_step[r]] == w) and self.a_fired[fb + r] == 0 \
+                    and self.reach_column[r] >= 0:
+                self.a_ahead[fb + r] = self.redraw[self.reach_redraw[r]].take()
+            r += 1
+
     def _timed_officers(self, t: float, slot: int, i: int, g: int, b: int, raw: float, delay: float) -> None:
+        ends = delay < 0 and self.step_signoff_start[g + 1] == self.step_signoff_start[g]
         reached, s, work = self._timed_place(t, slot, i, b, g * self.n_phases, officers_key(self.a_no[slot], i),
-                                             OFFICERS, raw, delay)
+                                             OFFICERS, raw, delay, g, ends)
         if s >= 0:
             self._officers_end(slot, i, g, b, s - reached, work, s + work, delay)
 
     def _timed_signoff(self, t: float, slot: int, i: int, level: int, g: int, m: int, b: int, d: float) -> None:
         reached, s, work = self._timed_place(t, slot, i, b, m * self.n_phases,
-                                             signoff_key(self.a_no[slot], i, level), SIGNOFF + level, d, -1.0)
+                                             signoff_key(self.a_no[slot], i, level), SIGNOFF + level, d, -1.0,
+                                             g, m + 1 == self.step_signoff_start[g + 1])
         if s >= 0:
             self._signoff_end(slot, i, level, g, m, b, s - reached + work, s + work)
 
