@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from factory import exp, network_scenario
+from factory import exp, fixed, network_scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -31,10 +31,11 @@ def _dated_tutorial(first=dt.date(2020, 6, 1), second=dt.date(2021, 3, 1)):
     return s.model_copy(update={"reforms": reforms})
 
 
-def _run_all(programme, tenures, seed, **kw):
+def _run_all(programme, tenures, seed, arrival_times=None, **kw):
     outs = {}
     for name in ["simpy", *LOOPS]:
-        _, run = timeline_input(programme, tenures, RandomStreams(replication_seeds(seed, 1)[0]), 0.0, {}, **kw)
+        _, run = timeline_input(programme, tenures, RandomStreams(replication_seeds(seed, 1)[0]), 0.0,
+                                arrival_times or {}, **kw)
         outs[name] = run_simpy(run) if name == "simpy" else LOOPS[name](run).run()
     return outs
 
@@ -172,6 +173,27 @@ def test_random_programmes_agree(scenario, seed, vacancies):
     outs = _run_all(programme, tenures, seed, **kw)
     for name in LOOPS:
         _same(outs["simpy"], outs[name])
+
+
+def test_a_person_moving_with_their_function_is_free_in_the_new_queue_at_the_change():
+    # One officer (10 days a file); files filed on days 0 and 1; on working day 5 the bureau merges
+    # (not pooled), so the function's queue becomes ab/a, served by the same post. The officer
+    # finishes the first file in the old queue (day 10) and, by the documented simplification
+    # (docs/model.md: the backlog is not carried), is free in the new queue from the change: the
+    # second file, held at the change, starts on day 5, not day 10.
+    s = network_scenario(
+        [{"id": "a", "servers": 1, "service": fixed(10.0)}, {"id": "b", "servers": 1, "service": fixed(1.0)}],
+        rate_per_day=0.1, horizon=100.0, warmup=0.0, steps=[{"id": "s_a", "function": "a"}],
+        reforms=[{"phase": "merged", "effective": "2020-01-08", "reforms": [
+            {"op": "merge", "units": ["u_a", "u_b"], "into": {"id": "ab", "name": "合"}, "pooled": False}]}],
+        calendar={"holidays": "none", "start": "2020-01-01"})
+    programme = prepare_programme(s, WorkingCalendar.from_spec(s.simulation.calendar))
+    assert programme.starts == (0.0, 5.0)
+    tenures = fixed_tenures(programme)
+    assert sorted(t[:3] for t in tenures if t[0].endswith("/a")) == [("ab/a", 5.0, math.inf), ("u_a/a", 0.0, 5.0)]
+    outs = _run_all(programme, tenures, 1, arrival_times={"p": np.array([0.0, 1.0])})
+    for out in outs.values():
+        np.testing.assert_array_equal(out.t_end, [10.0, 15.0])
 
 
 def _desk_programme(lam: float, mean: float, c: int, horizon: float):
