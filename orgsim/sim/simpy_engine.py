@@ -118,19 +118,30 @@ class _Queue:
         self.busy_area = self.queue_area = 0.0
 
 
+#: Priority of a queue's dispatch: after every service end (NORMAL) at its time, before every
+#: canonical event (requests), so that servers falling free at one time are all idle by then.
+DISPATCH = NORMAL + 1
+
+
 class _TimedQueue:
     """Servers that come and go (tenures), with a first-in first-out line (a timeline run).
 
     A server joins at its tenure's start and leaves at its end, or, when busy
-    then, as it finishes its file. Idle servers are taken longest idle first
-    (then lowest tenure). Line entries are ``(start, file, step, entered, what, at, key)``:
-    ``start(now, entry, tenure)`` is called when a server takes the file; ``at`` and ``key``
-    say where the file goes at a change of phase and in which order.
+    then, as it finishes its file. Idle servers are taken longest idle first,
+    then lowest tenure; so servers falling free at one time (ends, joins) do
+    not take waiting files one by one as their events come, but together in
+    a dispatch after them (the FIFO loop's rule: earliest free, then lowest
+    tenure; tenures differ in their learning curves). Line entries are
+    ``(start, file, step, entered, what, at, key)``: ``start(now, entry, tenure)``
+    is called when a server takes the file; ``at`` and ``key`` say where the
+    file goes at a change of phase and in which order.
     """
 
-    __slots__ = ("idle", "busy", "line", "last", "busy_area", "queue_area")
+    __slots__ = ("idle", "busy", "line", "last", "busy_area", "queue_area", "env", "dispatching")
 
-    def __init__(self) -> None:
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.dispatching = False
         self.idle: list[tuple[float, int]] = []
         self.busy = 0
         self.line: deque[tuple] = deque()
@@ -154,17 +165,26 @@ class _TimedQueue:
         else:
             self.line.append(entry)
 
-    def _next(self, now: float, k: int) -> None:
-        if self.line:
+    def _free(self, now: float, k: int) -> None:
+        """Server ``k`` is idle from ``now``; waiting files are dispatched after every server freed now."""
+        heappush(self.idle, (now, k))
+        if self.line and not self.dispatching:
+            self.dispatching = True
+            _Call(self.env, 0.0, self._dispatch, (), DISPATCH)
+
+    def _dispatch(self) -> None:
+        now = self.env.now
+        self.dispatching = False
+        self.advance(now)
+        while self.line and self.idle:
+            _, k = heappop(self.idle)
             self.busy += 1
             entry = self.line.popleft()
             entry[0](now, entry, k)
-        else:
-            heappush(self.idle, (now, k))
 
     def join(self, now: float, k: int) -> None:
         self.advance(now)
-        self._next(now, k)
+        self._free(now, k)
 
     def leave(self, now: float, k: int) -> None:
         self.advance(now)
@@ -175,7 +195,7 @@ class _TimedQueue:
         self.advance(now)
         self.busy -= 1
         if now < until:
-            self._next(now, k)
+            self._free(now, k)
 
     def reset(self, now: float) -> None:
         self.advance(now)
@@ -296,7 +316,7 @@ class _SimPyRun:
         self.env = _Clock()
         self.keys = fifo_engine.LOOP  # the canonical order of simultaneous events
         self.timed = run.timed
-        self.queues: list[Any] = [_TimedQueue() for _ in range(run.n_queues)] if self.timed else \
+        self.queues: list[Any] = [_TimedQueue(self.env) for _ in range(run.n_queues)] if self.timed else \
             [_Queue(n) for n in run.queue_servers.tolist()]
         self.stretch = run.queue_stretch.tolist()
         first = run.flow_first_step.tolist()

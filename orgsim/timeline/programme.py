@@ -74,7 +74,7 @@ def prepare_programme(scenario: Scenario, calendar: WorkingCalendar) -> Programm
     start = scenario.simulation.calendar.start
     horizon = scenario.simulation.horizon_days
     # Operators are counted in order; a dated phase's first operator starts a new phase.
-    cuts: list[tuple[int, str, dt.date]] = []
+    cuts: list[tuple[int, str, dt.date, int]] = []  # first operator, phase, date, index in reforms
     k = 0
     last: dt.date | None = None
     for i, item in enumerate(scenario.reforms):
@@ -88,24 +88,86 @@ def prepare_programme(scenario: Scenario, calendar: WorkingCalendar) -> Programm
             if at >= horizon:
                 raise _problem(scenario, loc, f"{item.effective} is beyond the horizon ({horizon:g} working days "
                                f"from {start}, working day {at:g})")
-            cuts.append((k, item.phase, item.effective))
+            cuts.append((k, item.phase, item.effective, i))
             last = item.effective
         k += len(item.reforms) if isinstance(item, Phase) else 1
     outcome = reform_scenario(scenario)
     # outcome.states[j] is the organisation after operator j.
     orgs = [outcome.before if not cuts or cuts[0][0] == 0 else outcome.states[cuts[0][0] - 1][1]]
-    for n, (first, _, _) in enumerate(cuts):
+    for n, (first, _, _, _) in enumerate(cuts):
         upto = cuts[n + 1][0] if n + 1 < len(cuts) else len(outcome.states)
         orgs.append(outcome.states[upto - 1][1] if upto > 0 else outcome.before)
     names = ("before", *(c[1] for c in cuts))
     dates = (start, *(c[2] for c in cuts))
     starts = (0.0, *(float(calendar.calendar_to_working(np.array([c[2]], dtype="datetime64[D]"))[0]) for c in cuts))
     plans = tuple(compile_plan(org, scenario) for org in orgs)
+    _check_routes(scenario, plans, names, dates, [("reforms", c[3], "effective") for c in cuts])
     return Programme(names, dates, starts, tuple(orgs), plans, horizon)
 
 
 def _function_pools(plan: Plan) -> dict[str, str]:
     return {f: key for key, pool in plan.pools.items() if pool.role == "officers" for f in pool.functions}
+
+
+def _routes(plans: tuple[Plan, ...], v: int, plan: Plan) -> list[list[list[str]]]:
+    """Where the steps of phase ``v``'s project types are served in each phase: per project type and
+    step, [officers' queue per phase, then each sign-off level's leaders' queue per phase].
+
+    Up to phase ``v`` a step is served where its procedure says; from a later phase on by
+    whoever performs its function then (the queue of its function's officers, the leaders of
+    the sign-off chain of a step with that function), or where it was before when the later
+    organisation does not say (the function no longer receives cases there).
+    """
+    n = len(plans)
+    fpools = [_function_pools(p) for p in plans]
+    chains: list[dict[str, tuple[str, ...]]] = []
+    for later in plans:
+        chain: dict[str, tuple[str, ...]] = {}
+        for flow in later.flows:
+            for st in flow.steps:
+                chain.setdefault(st.functions[0], st.signoff)
+        chains.append(chain)
+    out = []
+    for flow in plan.flows:
+        for st in flow.steps:
+            key = st.pool
+            officers = []
+            for p in range(n):
+                if p > v:
+                    key = fpools[p].get(st.functions[0], key)
+                officers.append(st.pool if p <= v else key)
+            route = [officers]
+            for level, leader in enumerate(st.signoff):
+                key = leader
+                leaders = []
+                for p in range(n):
+                    chain = chains[p].get(st.functions[0]) if p > v else None
+                    if chain:
+                        key = chain[min(level, len(chain) - 1)]
+                    leaders.append(leader if p <= v else key)
+                route.append(leaders)
+            out.append(route)
+    return out
+
+
+def _check_routes(scenario: Scenario, programme_plans: tuple[Plan, ...], names: tuple[str, ...],
+                  dates: tuple[dt.date, ...], locs: list[tuple]) -> None:
+    """Every step of every phase's procedure has a queue with people in every later phase (else files strand)."""
+    for v, plan in enumerate(programme_plans):
+        routes = _routes(programme_plans, v, plan)
+        steps = [(flow, st) for flow in plan.flows for st in flow.steps]
+        for (flow, st), route in zip(steps, routes):
+            for level, keys in enumerate(route):
+                for p in range(v + 1, len(programme_plans)):
+                    if keys[p] in programme_plans[p].pools:
+                        continue
+                    who = f"the officers of function {st.functions[0]!r}" if level == 0 else \
+                        f"the sign-off leaders ({keys[p]}) of function {st.functions[0]!r}"
+                    raise _problem(scenario, locs[p - 1],
+                                   f"phase {names[p]!r} (from {dates[p]}) leaves no queue for {who}: applications "
+                                   f"of project type {flow.id.split('@')[0]!r} filed in phase {names[v]!r} still need "
+                                   f"step {st.id!r} ({keys[p]} no longer serves cases), and would wait forever; "
+                                   f"let a step of this phase's procedure keep the function")
 
 
 def fixed_tenures(programme: Programme) -> list[Tenure]:
@@ -157,34 +219,13 @@ def timeline_input(programme: Programme, tenures: list[Tenure], streams: RandomS
         if p > 0 and (p - 1, fid) in index:  # its earlier version takes the arrivals and hands them on
             arrivals[i] = NO_ARRIVALS
     queue_index = {k: q for q, k in enumerate(pools)}
-    fpools = [_function_pools(plan) for plan in plans]
-    chains: list[dict[str, tuple[str, ...]]] = []
-    for plan in plans:
-        chain: dict[str, tuple[str, ...]] = {}
-        for flow in plan.flows:
-            for st in flow.steps:
-                chain.setdefault(st.functions[0], st.signoff)
-        chains.append(chain)
     step_at: list[int] = []
     signoff_at: list[int] = []
-    for (v, _), flow in zip(version, flows):
-        for st in flow.steps:
-            own = queue_index[st.pool]
-            q = own
-            for p in range(n):
-                if p > v:
-                    key = fpools[p].get(st.functions[0])
-                    if key is not None:
-                        q = queue_index[key]
-                step_at.append(own if p <= v else q)
-            for level, leader in enumerate(st.signoff):
-                q = queue_index[leader]
-                for p in range(n):
-                    if p > v:
-                        chain = chains[p].get(st.functions[0])
-                        if chain:
-                            q = queue_index[chain[min(level, len(chain) - 1)]]
-                    signoff_at.append(queue_index[leader] if p <= v else q)
+    for v, plan in enumerate(plans):
+        for officers, *leaders in _routes(plans, v, plan):  # per step: officers, then each sign-off level
+            step_at.extend(queue_index[k] for k in officers)
+            for keys in leaders:
+                signoff_at.extend(queue_index[k] for k in keys)
     stretch = [1.0 / plans[p].pools[k].availability if k in plans[p].pools else 1.0 for k in pools for p in range(n)]
     known = [t for t in tenures if t[0] in queue_index and t[2] > t[1]]
     missing = sorted(set(t[0] for t in tenures) - set(queue_index))

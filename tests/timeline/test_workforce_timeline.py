@@ -188,6 +188,31 @@ def test_bad_input_is_a_located_error_exit_2_nothing_written(tmp_path, old, new,
     assert not out.exists()
 
 
+def test_a_later_phase_without_a_queue_for_a_step_in_flight_is_a_located_error(tmp_path):
+    # From 2021 the planning and environment reviews are one step served by the planning officers:
+    # no queue serves eia any more, yet applications filed before still need their environment step.
+    text = Path("scenarios/tutorial.yaml").read_text(encoding="utf-8")
+    text = text.replace('  - phase: "2020"\n', '  - phase: "2020"\n    effective: 2020-06-01\n')
+    old = '  - phase: "2021"\n    reforms:\n      - op: parallelize\n        steps: [planning, environment]\n'
+    assert old in text
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace(old, '  - phase: "2021"\n    effective: 2021-03-01\n    reforms:\n'
+                                      '      - op: merge_steps\n        steps: [planning, environment]\n'
+                                      '        into: review\n'), encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["timeline", str(path), "-r", "1", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    line = text.splitlines().index('  - phase: "2021"') + 2  # the effective line, 1-based
+    assert f"{path}:{line}: reforms[1].effective: phase '2021'" in res.output, res.output
+    assert "function 'eia'" in res.output and "step 'environment'" in res.output and "Traceback" not in res.output
+    assert not out.exists()
+    # Undated, the same reforms are a before/after comparison with nothing in flight: no error.
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(path.read_text(encoding="utf-8").replace("    effective: 2021-03-01\n", "")
+                     .replace("    effective: 2020-06-01\n", ""), encoding="utf-8")
+    assert CliRunner().invoke(main, ["validate", str(plain)]).exit_code == 0
+
+
 def test_cli_writes_json_with_periods(tmp_path):
     path = _write(tmp_path, "simulation:\n", "simulation:\n")
     res = CliRunner().invoke(main, ["timeline", str(path), "-r", "2", "--period", "year", "--json",
