@@ -94,7 +94,7 @@ def prepare_programme(scenario: Scenario, calendar: WorkingCalendar) -> Programm
     outcome = reform_scenario(scenario)
     # outcome.states[j] is the organisation after operator j.
     orgs = [outcome.before if not cuts or cuts[0][0] == 0 else outcome.states[cuts[0][0] - 1][1]]
-    for n, (first, _, _, _) in enumerate(cuts):
+    for n in range(len(cuts)):
         upto = cuts[n + 1][0] if n + 1 < len(cuts) else len(outcome.states)
         orgs.append(outcome.states[upto - 1][1] if upto > 0 else outcome.before)
     names = ("before", *(c[1] for c in cuts))
@@ -122,11 +122,11 @@ def _routes(plans: tuple[Plan, ...], v: int, plan: Plan) -> list[list[list[str]]
     fpools = [_function_pools(p) for p in plans]
     chains: list[dict[str, tuple[str, ...]]] = []
     for later in plans:
-        chain: dict[str, tuple[str, ...]] = {}
+        by_function: dict[str, tuple[str, ...]] = {}
         for flow in later.flows:
             for st in flow.steps:
-                chain.setdefault(st.functions[0], st.signoff)
-        chains.append(chain)
+                by_function.setdefault(st.functions[0], st.signoff)
+        chains.append(by_function)
     out = []
     for flow in plan.flows:
         for st in flow.steps:
@@ -156,7 +156,7 @@ def _check_routes(scenario: Scenario, programme_plans: tuple[Plan, ...], names: 
     for v, plan in enumerate(programme_plans):
         routes = _routes(programme_plans, v, plan)
         steps = [(flow, st) for flow in plan.flows for st in flow.steps]
-        for (flow, st), route in zip(steps, routes):
+        for (flow, st), route in zip(steps, routes, strict=True):
             for level, keys in enumerate(route):
                 for p in range(v + 1, len(programme_plans)):
                     if keys[p] in programme_plans[p].pools:
@@ -209,8 +209,8 @@ def timeline_input(programme: Programme, tenures: list[Tenure], streams: RandomS
             flows.append(flow if p == 0 else replace(flow, id=f"{flow.id}@{p}"))
             version.append((p, flow.id))
     union = replace(plans[0], pools=pools, flows=tuple(flows))
-    run = build_run_input(union, streams, programme.horizon_days, warmup, keep_records,
-                          {f.id: arrival_times[f.id.split("@")[0]] for f in flows if f.id.split("@")[0] in arrival_times})
+    traced = {f.id: arrival_times[f.id.split("@")[0]] for f in flows if f.id.split("@")[0] in arrival_times}
+    run = build_run_input(union, streams, programme.horizon_days, warmup, keep_records, traced)
     index = {v: i for i, v in enumerate(version)}
     flow_next = [index.get((p + 1, fid), -1) for p, fid in version]
     flow_until = [programme.starts[p + 1] if p + 1 < n else math.inf for p, _ in version]

@@ -95,8 +95,9 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
     # People in post as a period opens, before its first day's changes: hires and exits at its
     # start are the period's own, so headcount(next) = headcount + hires - exits.
     headcount = np.array([sum(1 for s in stints if _in_post(s, t)) for t in lo])
-    hires = np.array([sum(1 for s in stints if s.hired == s.start and a <= s.start < b) for a, b in zip(lo, hi)])
-    exits = {c: np.array([sum(1 for s in stints if s.cause == c and a <= s.end < b) for a, b in zip(lo, hi)])
+    spans = list(zip(lo, hi, strict=True))
+    hires = np.array([sum(1 for s in stints if s.hired == s.start and a <= s.start < b) for a, b in spans])
+    exits = {c: np.array([sum(1 for s in stints if s.cause == c and a <= s.end < b) for a, b in spans])
              for c in EXIT_CAUSES}
     learn_until = learn_days if learn_days > 0 else 0.0
     learners = np.array([sum(1 for s in stints if s.start <= t < s.end and t - s.hired < learn_until) for t in lo])
@@ -215,5 +216,5 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
             "cost_per_completed_yuan": None if _mean(payroll) is None or not completed else _mean(payroll) / completed,
         })
     phases = tuple({"name": n, "effective": d.isoformat(), "start_working_day": t}
-                   for n, d, t in zip(programme.names, programme.dates, programme.starts))
+                   for n, d, t in zip(programme.names, programme.dates, programme.starts, strict=True))
     return TimelineResult(scenario.source_file, seed, reps, period, phases, tuple(periods))

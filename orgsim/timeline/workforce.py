@@ -163,7 +163,7 @@ def simulate_workforce(programme: Programme, spec: Workforce | None, streams: Ra
                            + [(c, "reappoint") for c in changes])
             m = 0
 
-            def close(end: float, cause: str) -> None:
+            def close(end: float, cause: str, post: Post = post) -> None:
                 nonlocal holder, person
                 assert holder is not None
                 stints.append(Stint(post, person, holder[0], end, holder[1], cause, holder[3]))

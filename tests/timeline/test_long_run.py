@@ -63,6 +63,7 @@ def test_orgsim_timeline_is_lazy_and_callable_as_the_module():
             "assert 'orgsim.timeline' not in sys.modules and 'orgsim.sim' not in sys.modules\n"
             "f = orgsim.timeline\n"
             "import orgsim.timeline.run\n"
-            "print(callable(orgsim.timeline), orgsim.timeline is sys.modules['orgsim.timeline'], 'timeline' in dir(orgsim))\n")
+            "print(callable(orgsim.timeline), orgsim.timeline is sys.modules['orgsim.timeline'],\n"
+            "      'timeline' in dir(orgsim))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True", "True"]

@@ -54,7 +54,7 @@ def test_no_post_holds_two_people_and_nobody_holds_two_posts(seed):
         by_post.setdefault(s.post, []).append((s.start, s.end))
     for spans in by_post.values():
         spans.sort()
-        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
     alive = set().union(*(posts_of(org) for org in prog.orgs))
     assert {s.post for s in stints} <= alive
 
@@ -63,7 +63,7 @@ def test_no_post_holds_two_people_and_nobody_holds_two_posts(seed):
 def test_people_are_conserved_in_every_period_in_total(period):
     r = timeline(_scenario(), replications=3, period=period)
     rows = r.periods
-    for a, b in zip(rows, rows[1:]):
+    for a, b in zip(rows, rows[1:], strict=False):
         assert b["headcount"] == pytest.approx(a["headcount"] + a["hires"] - a["exits"], abs=1e-9)
         assert a["vacancies"] == pytest.approx(a["posts"] - a["headcount"], abs=1e-9)
 
@@ -81,7 +81,7 @@ def test_people_are_conserved_per_unit_with_moves_between_units():
 
     bounds = sorted({0.0, *prog.starts, 150.0, 300.0, 500.0, prog.horizon_days - 1})
     names = {u for m in units for u in m.values()}
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in zip(bounds, bounds[1:], strict=False):
         change = {u: 0 for u in names}
         for s in stints:
             here_a, here_b = _in_post(s, a), _in_post(s, b)
@@ -143,7 +143,7 @@ def test_same_seed_same_timeline_on_both_engines():
     simpy = s.model_copy(update={"simulation": s.simulation.model_copy(update={"engine": "simpy"})})
     a = timeline(s, replications=2, period="quarter").to_dict()["periods"]
     b = timeline(simpy, replications=2, period="quarter").to_dict()["periods"]
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert x["lead_time_working_days"]["mean"] == y["lead_time_working_days"]["mean"]
         assert x["completed"] == y["completed"] and x["headcount"] == y["headcount"]
 
