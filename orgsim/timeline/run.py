@@ -88,12 +88,12 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
     done_k = np.searchsorted(bounds, end, side="right") - 1
     completed = np.bincount(done_k[(done_k >= 0) & (done_k < len(lo))], minlength=len(lo))
     backlog = np.cumsum(arrived) - np.cumsum(completed)
-    # People.
-    phase_at = np.searchsorted(np.array(prog.starts), lo, side="right") - 1
+    # People in post as a period opens, before its first day's changes: hires and exits at its
+    # start are the period's own, so headcount(next) = headcount + hires - exits. Posts likewise:
+    # a phase taking effect on a period's first working day counts from the next period.
+    phase_at = np.maximum(np.searchsorted(np.array(prog.starts), lo, side="left") - 1, 0)
     posts = [posts_of(org) for org in prog.orgs]
     n_posts = np.array([len(posts[p]) for p in phase_at])
-    # People in post as a period opens, before its first day's changes: hires and exits at its
-    # start are the period's own, so headcount(next) = headcount + hires - exits.
     headcount = np.array([sum(1 for s in stints if _in_post(s, t)) for t in lo])
     spans = list(zip(lo, hi, strict=True))
     hires = np.array([sum(1 for s in stints if s.hired == s.start and a <= s.start < b) for a, b in spans])
