@@ -266,3 +266,39 @@ def test_jinan_payroll_follows_the_people_in_post(jinan: Scenario) -> None:
     assert prog.starts[-1] <= 250.0  # the second year runs under the last phase's posts
     full = sum(jinan.pay.annual_yuan[c] for c, *_ in posts_of(prog.orgs[-1]))
     assert 0.95 * full < got[1] <= full  # few posts vacant (3 % attrition, 2-6 months to fill)
+
+
+# ---------------------------------------------------------------- Yantai
+
+
+@pytest.fixture(scope="module")
+def yantai() -> Scenario:
+    return _load("yantai")
+
+
+def test_yantai_appraisal_fails_at_least_2_percent_a_year(yantai: Scenario) -> None:
+    rate = yantai.workforce.elimination_per_year
+    assert rate >= 0.02  # 年度末位淘汰率均不低于2%
+    prog, runs = _workforce_runs(yantai, 60)
+    appraised, failed = _failures(yantai, prog, runs)
+    _assert_rate(failed, appraised, rate)
+
+
+def test_yantai_pay_multiples_per_rank(yantai: Scenario) -> None:
+    """+0.1 per rank gained, -0.2 per rank lost (奖少罚多): a failed appraisal costs a fifth of pay."""
+    from orgsim.timeline.pay import pay_ratio, payroll
+
+    pay = yantai.pay
+    assert (pay.rank_gained_multiple, pay.rank_lost_multiple) == (0.1, -0.2)
+    values = pay.annual_yuan.values()
+    assert pay_ratio(pay) == pytest.approx(max(values) * 1.1 / (min(values) * 0.8))
+    _, runs = _workforce_runs(yantai, 4)
+    demoted = [s for stints in runs for s in stints if s.demoted < s.end]
+    assert demoted, "no failed appraisal to check"
+    for s in demoted[:20]:
+        bounds = np.array([s.start, s.demoted, s.end])
+        before, after = payroll(pay, [s], bounds, np.full(2, 0.3))
+        per_day = pay.annual_yuan[s.post[0]] / WORKING_DAYS_PER["year"]
+        assert before == pytest.approx(per_day * (s.demoted - s.start))
+        # The lowered multiple, and no performance part after a failure (performance_paid_on_failure 0).
+        assert after == pytest.approx(per_day * 0.8 * 0.7 * (s.end - s.demoted))
