@@ -260,8 +260,8 @@ def test_jinan_payroll_follows_the_people_in_post(jinan: Scenario) -> None:
     bounds = np.array([0.0, 250.0, 500.0])
     got = payroll(jinan.pay, stints, bounds, np.zeros(2))
     for k in range(2):
-        want = sum(jinan.pay.annual_yuan[s.post[0]] / 250 * max(0.0, min(s.end, bounds[k + 1]) - max(s.start, bounds[k]))
-                   for s in stints)
+        want = sum(jinan.pay.annual_yuan[s.post[0]] / WORKING_DAYS_PER["year"]
+                   * max(0.0, min(s.end, bounds[k + 1]) - max(s.start, bounds[k])) for s in stints)
         assert got[k] == pytest.approx(want)
     assert prog.starts[-1] <= 250.0  # the second year runs under the last phase's posts
     full = sum(jinan.pay.annual_yuan[c] for c, *_ in posts_of(prog.orgs[-1]))
