@@ -41,9 +41,9 @@ files reach the queue whose end decides them.
 
 Adding to the model means adding here, then a few lines in the FIFO loop's
 handlers and in the SimPy reference (which the tests hold to the same
-numbers). For instance, capacity that changes at given dates is a list of
-(time, queue, servers) taken as events of their own, with room in each
-queue's heap of server free times for its largest size.
+numbers). Capacity that changes over time (a timeline, :mod:`orgsim.timeline`)
+is given as tenures: each server of a queue exists from a time to a time;
+with phases, a step's queue and a queue's pace depend on the phase.
 """
 
 from __future__ import annotations
@@ -203,6 +203,32 @@ class RunInput:
     arrival_traces: tuple[np.ndarray | None, ...]  # per project type, traced arrival times
     # --- optional: per-visit events for an event log (orgsim.eventlog.events); None: none recorded
     event_sink: Callable[[np.ndarray], None] | None = None
+    # --- a programme over time (orgsim.timeline): phases and officers' tenures. None: a fixed organisation.
+    #: Phase p runs from phase_start[p] (phase_start[0] = -inf); a project type's version of phase p
+    #: takes the applications filed in it (flow_next: the next phase's version, -1 none; flow_until: its end).
+    n_phases: int = 1
+    phase_start: np.ndarray | None = None
+    flow_next: np.ndarray | None = None
+    flow_until: np.ndarray | None = None
+    #: The queue of step g in phase p (``g * n_phases + p``), of sign-off entry m, and each queue's
+    #: stretch (1 / availability) in each phase (``q * n_phases + p``).
+    step_queue_at: np.ndarray | None = None
+    signoff_queue_at: np.ndarray | None = None
+    queue_stretch_at: np.ndarray | None = None
+    #: Servers as tenures: the queue, from (free from then), to (starts nothing at or after it), hired
+    #: (the learning curve's origin). A newcomer works at learn_start of full pace, rising linearly to
+    #: full pace over learn_days working days.
+    tenure_queue: np.ndarray | None = None
+    tenure_from: np.ndarray | None = None
+    tenure_to: np.ndarray | None = None
+    tenure_hired: np.ndarray | None = None
+    learn_start: float = 1.0
+    learn_days: float = 0.0
+
+    @property
+    def timed(self) -> bool:
+        """True when queues are served by tenures over phases (a timeline run)."""
+        return self.tenure_queue is not None
 
     @property
     def n_queues(self) -> int:
