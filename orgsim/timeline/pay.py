@@ -29,7 +29,7 @@ def _overlap(a: float, b: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 def payroll(pay: Pay, stints: list[Stint], bounds: np.ndarray, performance_share: np.ndarray) -> np.ndarray:
     """Yuan paid in each period ``[bounds[k], bounds[k + 1])``; ``performance_share`` per period."""
     lo, hi = bounds[:-1], bounds[1:]
-    per_day = {c: v / WORKING_DAYS_PER["year"] for c, v in pay.annual_yuan.items()}
+    per_day: dict[str, float] = {c: v / WORKING_DAYS_PER["year"] for c, v in pay.annual_yuan.items()}
     out = np.zeros(len(lo))
     if pay.fixed_pool_yuan_per_year is not None:
         return pay.fixed_pool_yuan_per_year / WORKING_DAYS_PER["year"] * (hi - lo)

@@ -232,7 +232,7 @@ def timeline_input(programme: Programme, tenures: list[Tenure], streams: RandomS
     if missing:
         raise SimulationError(f"tenures for queues that no phase has: {', '.join(missing)}")
     run = replace(
-        run, flow_arrivals=arrivals, n_phases=n, phase_start=np.array([-math.inf, *programme.starts[1:]]),
+        run, flow_arrivals=arrivals, timed=True, n_phases=n, phase_start=np.array([-math.inf, *programme.starts[1:]]),
         flow_next=np.array(flow_next, dtype=np.int32), flow_until=np.array(flow_until),
         step_queue_at=np.array(step_at, dtype=np.int32), signoff_queue_at=np.array(signoff_at, dtype=np.int32),
         queue_stretch_at=np.array(stretch), tenure_queue=np.array([queue_index[t[0]] for t in known], dtype=np.int32),

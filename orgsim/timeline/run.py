@@ -178,7 +178,7 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
     dates, bounds = _period_dates(programme.dates[0], _MONTHS[period], calendar, programme.horizon_days)
     job = _Job(scenario, programme, calendar, bounds, seed, reps)
     with open_executor(executor) as ex:
-        done = list(ex.map_unordered(_one, [(job, r) for r in range(reps)]))  # type: ignore[arg-type]
+        done = list(ex.map_unordered(_one, [(job, r) for r in range(reps)]))
     runs = [v for (_, r), v in sorted(done, key=lambda x: x[0][1])]  # in replication order, on every executor
     periods = []
     for i, d in enumerate(dates):
@@ -186,15 +186,16 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
         ci = confidence_interval(means[~np.isnan(means)].tolist())
         exits = {c: float(np.mean([r["exits"][c][i] for r in runs])) for c in EXIT_CAUSES}
         desks = sorted({k for r in runs for k in r["desks"]})
-        payroll = np.array([r["payroll"][i] for r in runs])
+        payroll = _mean(np.array([r["payroll"][i] for r in runs]))
         completed = float(np.mean([r["completed"][i] for r in runs]))
+        headcount = float(np.mean([r["headcount"][i] for r in runs]))
         periods.append({
             "start": d.isoformat(),
             "start_working_day": float(bounds[i]),
             "in_warmup": bool(bounds[i] < sim.warmup_days),
             "phase": programme.names[int(np.searchsorted(np.array(programme.starts), bounds[i], side="right") - 1)],
             "posts": float(np.mean([r["posts"][i] for r in runs])),
-            "headcount": float(np.mean([r["headcount"][i] for r in runs])),
+            "headcount": headcount,
             "vacancies": float(np.mean([r["posts"][i] - r["headcount"][i] for r in runs])),
             "hires": float(np.mean([r["hires"][i] for r in runs])),
             "exits": float(sum(exits.values())),
@@ -210,10 +211,9 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
                 "ci95": None if math.isnan(ci[0]) else [ci[0], ci[1]],
                 "p90": _mean(np.array([r["p90"][i] for r in runs])),
             },
-            "payroll_yuan": _mean(payroll),
-            "payroll_per_head_yuan": None if _mean(payroll) is None or not np.mean([r["headcount"][i] for r in runs])
-            else _mean(payroll) / float(np.mean([r["headcount"][i] for r in runs])),
-            "cost_per_completed_yuan": None if _mean(payroll) is None or not completed else _mean(payroll) / completed,
+            "payroll_yuan": payroll,
+            "payroll_per_head_yuan": None if payroll is None or not headcount else payroll / headcount,
+            "cost_per_completed_yuan": None if payroll is None or not completed else payroll / completed,
         })
     phases = tuple({"name": n, "effective": d.isoformat(), "start_working_day": t}
                    for n, d, t in zip(programme.names, programme.dates, programme.starts, strict=True))

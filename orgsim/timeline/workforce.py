@@ -97,7 +97,7 @@ def _server_of(programme: Programme, p: int) -> dict[Post, str]:
 
 def _appraisals(programme: Programme, calendar: object, month: int) -> list[float]:
     start = programme.dates[0]
-    out = []
+    out: list[float] = []
     year = start.year
     while True:
         day = np.datetime64(f"{year:04d}-{month:02d}-01")
