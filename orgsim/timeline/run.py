@@ -26,11 +26,12 @@ from orgsim.sim.streams import RandomStreams, replication_seeds
 from orgsim.timeline.programme import Programme, prepare_programme, timeline_input
 from orgsim.timeline.workforce import EXIT_CAUSES, posts_of, simulate_workforce, tenures_of
 
-__all__ = ["timeline", "TimelineResult", "PERIODS"]
+__all__ = ["timeline", "TimelineResult", "PERIODS", "PERIOD_MONTHS"]
 
 Period = Literal["month", "quarter", "year"]
 PERIODS: tuple[str, ...] = ("month", "quarter", "year")
-_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+#: Months in each kind of period.
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
 def _period_dates(start: dt.date, months: int, calendar: Any, horizon: float) -> tuple[list[dt.date], np.ndarray]:
@@ -138,10 +139,12 @@ class TimelineResult:
     period: str
     phases: tuple[dict[str, Any], ...]
     periods: tuple[dict[str, Any], ...]
+    #: The first day after the horizon (ISO date): the last period ends there, often part-way through.
+    end: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "seed": self.seed, "replications": self.replications,
-                "period": self.period, "phases": list(self.phases), "periods": list(self.periods)}
+                "period": self.period, "end": self.end, "phases": list(self.phases), "periods": list(self.periods)}
 
     def to_frame(self) -> Any:
         """The periods as a pandas DataFrame (one row per period; nested fields flattened)."""
@@ -175,7 +178,7 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
     reps = replications or sim.replications
     calendar = _calendar(scenario)
     programme = prepare_programme(scenario, calendar)
-    dates, bounds = _period_dates(programme.dates[0], _MONTHS[period], calendar, programme.horizon_days)
+    dates, bounds = _period_dates(programme.dates[0], PERIOD_MONTHS[period], calendar, programme.horizon_days)
     job = _Job(scenario, programme, calendar, bounds, seed, reps)
     with open_executor(executor) as ex:
         done = list(ex.map_unordered(_one, [(job, r) for r in range(reps)]))
@@ -217,4 +220,5 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
         })
     phases = tuple({"name": n, "effective": d.isoformat(), "start_working_day": t}
                    for n, d, t in zip(programme.names, programme.dates, programme.starts, strict=True))
-    return TimelineResult(scenario.source_file, seed, reps, period, phases, tuple(periods))
+    end = calendar.to_date(programme.horizon_days).isoformat()
+    return TimelineResult(scenario.source_file, seed, reps, period, phases, tuple(periods), end)
