@@ -128,20 +128,20 @@ cdef class FifoLoop:
     @cython.locals(s=double, e=double, t0=double, horizon=double)
     cdef double _serve(self, int q, double t, double work) except? -1
     @cython.locals(e=double, t0=double, horizon=double)
-    cdef void _account(self, int q, double t, double s, double work) noexcept
+    cdef inline void _account(self, int q, double t, double s, double work) noexcept
     cdef inline bint _needed(self, int slot, int c) noexcept
     @cython.locals(f=int, g=int, b=Py_ssize_t, d=Py_ssize_t, visit=int, lo=int, hi=int, m=int, end=int, q=int,
                    back=bint, work=double, delay=double, s=double, e=double, k=Py_ssize_t)
     cdef void _officers(self, double t, int slot, int i) except *
     @cython.locals(k=Py_ssize_t, e=double, visit=int)
-    cdef void _officers_end(self, int slot, int i, int g, Py_ssize_t b, double t, double s, double work,
+    cdef inline void _officers_end(self, int slot, int i, int g, Py_ssize_t b, double t, double s, double work,
                             double delay) except *
     @cython.locals(total=double, best=double, x=double, m=int, seen=bint)
     cdef double _combined(self, int slot, int g, Py_ssize_t d, int lo, int hi, bint first) except? -1
     @cython.locals(f=int, g=int, m=int, b=Py_ssize_t, d=double, s=double, e=double)
     cdef void _signoff(self, double t, int slot, int i, int level) except *
     @cython.locals(e=double)
-    cdef void _signoff_end(self, int slot, int i, int level, int g, int m, Py_ssize_t b, double t, double s,
+    cdef inline void _signoff_end(self, int slot, int i, int level, int g, int m, Py_ssize_t b, double t, double s,
                            double work) except *
     @cython.locals(b=Py_ssize_t, fb=Py_ssize_t, bj=Py_ssize_t, dst=Py_ssize_t, f=int, m=int, end=int, start=int, r0=int,
                    r=Py_ssize_t, j=int, first=bint)
@@ -169,7 +169,7 @@ cdef class FifoLoop:
     @cython.locals(wait=double, proc=double, sign=double, hand=double, back=double, b=Py_ssize_t, i=Py_ssize_t,
                    end=Py_ssize_t, k=Py_ssize_t, f=int, visits=long, n=Py_ssize_t, more=Py_ssize_t, pooled=bint)
     cdef void _complete(self, double now, int slot, int last) except *
-    cdef int _version(self, int f, double t) except? -1
+    cdef inline int _version(self, int f, double t) except? -1
     cdef void _poisson_arrival(self, double t, int f) except *
     @cython.locals(times="double[::1]", i=Py_ssize_t, n=Py_ssize_t)
     cdef void _trace_arrival(self, double t, int f) except *
