@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from orgsim.cli._common import _echo_json, _user_errors
+from orgsim.cli._common import _echo_json, _user_errors, english_option, input_options, lang_option, language_of
 
 __all__ = ["timeline_command"]
 
@@ -22,16 +22,23 @@ __all__ = ["timeline_command"]
 @click.option("--executor", type=click.Choice(["serial", "processes", "dask"]), default=None,
               help="Where replications run (same numbers on every executor).")
 @click.option("--jobs", type=click.IntRange(1), help="Worker processes (with --executor processes).")
+@lang_option
+@english_option
+@input_options
 @_user_errors
 def timeline_command(file: Path, as_json: bool, out_dir: Path | None, replications: int | None, seed: int | None,
-                     period: str, executor: str | None, jobs: int | None) -> None:
+                     period: str, executor: str | None, jobs: int | None, lang: str | None, english: bool,
+                     allow_outside: bool, max_memory: int | None) -> None:
     """Simulate FILE's reform as a programme over time: posts, people, lead times and pay per period."""
     from orgsim.errors import SimulationError
     from orgsim.executors import open_executor
+    from orgsim.i18n import use_language
+    from orgsim.presentation.timeline import phase_label
     from orgsim.scenario import load_scenario
     from orgsim.timeline.run import timeline
 
-    scenario = load_scenario(file)
+    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
+    chosen = language_of(lang, scenario, english)
     with open_executor(executor, workers=jobs, error=SimulationError) as ex:
         result = timeline(scenario, seed=seed, replications=replications, period=period,  # type: ignore[arg-type]
                           executor=ex)
@@ -49,7 +56,9 @@ def timeline_command(file: Path, as_json: bool, out_dir: Path | None, replicatio
     for p in data["periods"]:
         lead = p["lead_time_working_days"]
         fmt = lambda v, w, d=1: f"{v:>{w}.{d}f}" if v is not None else f"{'-':>{w}}"  # noqa: E731
-        click.echo(f"{p['start']:<11}{p['phase'][:13]:<14}{p['posts']:>7.0f}{p['headcount']:>8.1f}"
+        with use_language(chosen):
+            phase = phase_label(p["phase"])
+        click.echo(f"{p['start']:<11}{phase[:13]:<14}{p['posts']:>7.0f}{p['headcount']:>8.1f}"
                    f"{p['vacancies']:>7.1f}{p['hires']:>6.1f}{p['exits']:>6.1f}{p['arrived']:>8.1f}"
                    f"{p['completed']:>6.1f}{p['backlog']:>8.1f}{fmt(lead['mean'], 8)}{fmt(lead['p90'], 8)}"
                    f"{fmt(p['payroll_yuan'], 14, 0)}")
