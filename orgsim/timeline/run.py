@@ -24,7 +24,7 @@ from orgsim.intervals import confidence_interval
 from orgsim.scenario.schema import Scenario
 from orgsim.sim.streams import RandomStreams, replication_seeds
 from orgsim.timeline.programme import Programme, prepare_programme, timeline_input
-from orgsim.timeline.workforce import EXIT_CAUSES, posts_of, simulate_workforce, tenures_of
+from orgsim.timeline.workforce import EXIT_CAUSES, Post, posts_of, simulate_workforce, tenures_of
 
 __all__ = ["timeline", "TimelineResult", "PERIODS", "PERIOD_MONTHS"]
 
@@ -60,6 +60,9 @@ class _Job:
     bounds: np.ndarray
     seed: int
     replications: int
+    #: Computed once here, the same in every replication: each phase's posts, the traced arrival times.
+    posts: tuple[dict[Post, str], ...]
+    arrivals: dict[str, np.ndarray]
 
 
 def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
@@ -71,12 +74,13 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
     sc, prog, bounds = job.scenario, job.programme, job.bounds
     streams = RandomStreams(replication_seeds(job.seed, job.replications)[r])
     hours = sc.simulation.calendar.hours_per_day
-    stints = simulate_workforce(prog, sc.workforce, streams, job.calendar, hours)
+    stints = simulate_workforce(prog, sc.workforce, streams, job.calendar, hours, posts=job.posts)
     learning = sc.workforce.learning if sc.workforce else None
     learn_days = learning.months_to_full * 250.0 / 12 if learning else 0.0
     learn_start = learning.start if learning else 1.0
-    union, run = timeline_input(prog, tenures_of(prog, stints), streams, 0.0, _arrivals(job),
-                                learn_start=learn_start, learn_days=learn_days)
+    tenures = tenures_of(prog, stints)
+    union, run = timeline_input(prog, tenures, streams, 0.0, job.arrivals, learn_start=learn_start,
+                                learn_days=learn_days)
     out = _engine(sc.simulation.engine)(run)
     lo, hi = bounds[:-1], bounds[1:]
     pooled = np.array([f.kind == "approval" for f in union.flows])[out.flow_index]
@@ -93,19 +97,22 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
     # start are the period's own, so headcount(next) = headcount + hires - exits. Posts likewise:
     # a phase taking effect on a period's first working day counts from the next period.
     phase_at = np.maximum(np.searchsorted(np.array(prog.starts), lo, side="left") - 1, 0)
-    posts = [posts_of(org) for org in prog.orgs]
-    n_posts = np.array([len(posts[p]) for p in phase_at])
-    headcount = np.array([sum(1 for s in stints if _in_post(s, t)) for t in lo])
-    spans = list(zip(lo, hi, strict=True))
-    hires = np.array([sum(1 for s in stints if s.hired == s.start and a <= s.start < b) for a, b in spans])
-    exits = {c: np.array([sum(1 for s in stints if s.cause == c and a <= s.end < b) for a, b in spans])
-             for c in EXIT_CAUSES}
+    n_posts = np.array([len(job.posts[p]) for p in phase_at])
+    # Stints x periods at once: each count is the number of stints meeting the condition in that period.
+    s_start = np.array([s.start for s in stints], dtype=float)[:, None]
+    s_end = np.array([s.end for s in stints], dtype=float)[:, None]
+    s_hired = np.array([s.hired for s in stints], dtype=float)[:, None]
+    causes = np.array([s.cause for s in stints], dtype=object)[:, None]
+    t, a, b = lo[None, :], lo[None, :], hi[None, :]
+    headcount = _holding(s_start, s_end, s_hired, t).sum(axis=0)
+    hires = ((s_hired == s_start) & (a <= s_start) & (s_start < b)).sum(axis=0)
+    exits = {c: ((causes == c) & (a <= s_end) & (s_end < b)).sum(axis=0) for c in EXIT_CAUSES}
     learn_until = learn_days if learn_days > 0 else 0.0
-    learners = np.array([sum(1 for s in stints if s.start <= t < s.end and t - s.hired < learn_until) for t in lo])
+    learners = ((s_start <= t) & (t < s_end) & (t - s_hired < learn_until)).sum(axis=0)
     desks: dict[str, np.ndarray] = {}
-    for key, a, b, _ in tenures_of(prog, stints):
+    for key, a0, b0, _ in tenures:
         desks.setdefault(key, np.zeros(len(lo)))
-        desks[key] += (a <= lo) & (lo < b)
+        desks[key] += (a0 <= lo) & (lo < b0)
     share = np.zeros(len(lo))
     payroll_yuan = np.full(len(lo), math.nan)
     if sc.pay is not None:
@@ -118,15 +125,23 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
             "desks": desks, "payroll": payroll_yuan, "drained": bool(out.drained)}
 
 
+def _holding(start: Any, end: Any, hired: Any, t: Any) -> Any:
+    """Whether a stint holds its post as time ``t`` opens (the staff on hand at the start at 0).
+
+    Elementwise on arrays (stints x periods in ``_one``) or on numbers (``_in_post``).
+    """
+    return ((start < t) & (t <= end)) | ((t == 0.0) & (start == 0.0) & (hired == -math.inf) & (end > 0.0))
+
+
 def _in_post(s: Any, t: float) -> bool:
-    """Whether stint ``s`` holds its post as time ``t`` opens (the staff on hand at the start at 0)."""
-    return (s.start < t <= s.end) or (t == 0.0 and s.start == 0.0 and s.hired == -math.inf and s.end > 0.0)
+    """Whether stint ``s`` holds its post as time ``t`` opens."""
+    return bool(_holding(s.start, s.end, s.hired, t))
 
 
-def _arrivals(job: _Job) -> dict[str, np.ndarray]:
+def _arrivals(scenario: Scenario, programme: Programme, calendar: Any) -> dict[str, np.ndarray]:
     from orgsim.experiment import _arrival_times
 
-    return _arrival_times(job.scenario, job.programme.plans[0], job.calendar)[0]
+    return _arrival_times(scenario, programme.plans[0], calendar)[0]
 
 
 @dataclass(frozen=True)
@@ -179,7 +194,8 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
     calendar = _calendar(scenario)
     programme = prepare_programme(scenario, calendar)
     dates, bounds = _period_dates(programme.dates[0], PERIOD_MONTHS[period], calendar, programme.horizon_days)
-    job = _Job(scenario, programme, calendar, bounds, seed, reps)
+    job = _Job(scenario, programme, calendar, bounds, seed, reps, tuple(posts_of(org) for org in programme.orgs),
+               _arrivals(scenario, programme, calendar))
     with open_executor(executor) as ex:
         done = list(ex.map_unordered(_one, [(job, r) for r in range(reps)]))
     runs = [v for (_, r), v in sorted(done, key=lambda x: x[0][1])]  # in replication order, on every executor

@@ -30,6 +30,7 @@ duties, so a vacancy there does not slow cases: an assumption).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,12 +111,16 @@ def _appraisals(programme: Programme, calendar: object, month: int) -> list[floa
 
 
 def simulate_workforce(programme: Programme, spec: Workforce | None, streams: RandomStreams, calendar: object,
-                       hours_per_day: float) -> list[Stint]:
-    """Every stint of every post over the programme (with no workforce section: every post filled throughout)."""
+                       hours_per_day: float, posts: Sequence[dict[Post, str]] | None = None) -> list[Stint]:
+    """Every stint of every post over the programme (with no workforce section: every post filled throughout).
+
+    ``posts``: each phase's :func:`posts_of`, when the caller has them (they are the same in every replication).
+    """
     spec = spec or Workforce()
     n = programme.n_phases
     ends = (*programme.starts[1:], programme.horizon_days)
-    posts = [posts_of(org) for org in programme.orgs]
+    if posts is None:
+        posts = [posts_of(org) for org in programme.orgs]
     reappoint = {programme.starts[programme.names.index(r.phase)]: r for r in spec.reappointments
                  if r.phase in programme.names}
     appraisals = _appraisals(programme, calendar, spec.appraisal_month) if spec.elimination_per_year > 0 else []
