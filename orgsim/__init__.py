@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from orgsim.reforms import apply_reform, apply_reforms, reform_scenario
     from orgsim.scenario import Scenario, load_scenario, parse_scenario
     from orgsim.sweep import sweep
+    from orgsim.timeline import timeline
 
 __version__ = "0.1.0"
 
@@ -54,6 +55,7 @@ __all__ = [
     "run_replications",
     "sweep",
     "frontier",
+    "timeline",
 ]
 
 # Everything but the errors is imported on first use, so that `import orgsim`
@@ -74,6 +76,7 @@ _LAZY = {
     "run_replications": "orgsim.experiment",
     "sweep": "orgsim.sweep",
     "frontier": "orgsim.frontier",
+    "timeline": "orgsim.timeline",
 }
 
 

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from markupsafe import Markup
     from matplotlib.figure import Figure
 
+    from orgsim.timeline.run import TimelineResult
+
 __all__ = ["render_report", "write_report", "report_figures", "DEFAULT_DPI"]
 
 #: Resolution of the embedded figures: print quality.
@@ -124,8 +126,36 @@ def _css() -> Markup:
     return Markup(resources.files("orgsim").joinpath("templates/report.css").read_text(encoding="utf-8"))
 
 
+_TIMELINE_TITLE = N_("The programme over time")
+_TIMELINE_CAPTION = N_(
+    "Top: posts, people in post and newcomers still learning as each period opens. Bottom: the mean lead time "
+    "of the applications filed in each period with its 95% confidence band across replications, and the p90. "
+    "Dotted lines mark the dated phases, numbered as in the legend.")
+
+
+def _programme(timeline: TimelineResult, c: Comparison, dpi: int, figures_lang: str | None,
+               english: bool | None) -> dict[str, Any]:
+    """The report's section on a programme over time: its phases, figure and table."""
+    from orgsim import plotting
+    from orgsim.presentation.timeline import phases_text, timeline_table
+
+    fig = plotting.plot_timeline(timeline, c.scenario, lang=figures_lang, english=english)
+    data, width, height = _figure_png(fig, dpi)
+    fig.clear()
+    return {
+        "intro": _("The reforms take effect in dated phases; one simulation run spans the programme, with the "
+                   "people in post over time (orgsim timeline, the same seed, {n} replications).").format(
+            n=timeline.replications),
+        "phases": phases_text(timeline),
+        "figure": {"kind": "timeline", "data": data, "width": width, "height": height, "title": _(_TIMELINE_TITLE),
+                   "caption": _(_TIMELINE_CAPTION)},
+        "table": timeline_table(timeline),
+    }
+
+
 def _context(c: Comparison, sweep: pd.DataFrame | None, lang: str, dpi: int, output_name: str,
-             figures_lang: str | None, english: bool | None) -> dict[str, Any]:
+             figures_lang: str | None, english: bool | None, timeline: TimelineResult | None = None
+             ) -> dict[str, Any]:
     from orgsim import __version__
 
     d = c.to_dict()
@@ -183,6 +213,7 @@ def _context(c: Comparison, sweep: pd.DataFrame | None, lang: str, dpi: int, out
         "headline": r.headline(c, d, names),
         "figures": shown,
         "tables": tables,
+        "programme": None if timeline is None else _programme(timeline, c, dpi, figures_lang, english),
         "destinations": destinations_text(c.after.structure),
         "changes_intro": ngettext("{n} reform operator, in order:", "{n} reform operators, in order:", n_ops).format(
             n=n_ops) if n_ops else _("The scenario has no reform."),
@@ -204,12 +235,16 @@ def render_report(
     comparison: Comparison,
     *,
     sweep: pd.DataFrame | None = None,
+    timeline: TimelineResult | None = None,
     lang: str | None = None,
     english: bool | None = None,
     dpi: int = DEFAULT_DPI,
     output_name: str = "report.html",
 ) -> str:
     """The HTML report of ``comparison`` (and of a sweep's frame, when given), as text.
+
+    ``timeline``, the scenario's programme over time (:func:`orgsim.timeline`)
+    when its phases are dated, adds a section with its figure and table.
 
     ``lang`` is ``zh`` or ``en`` (default: ``$ORGSIM_LANG``, else the
     scenario's ``scenario.language``, else English; ``english=True`` is
@@ -222,7 +257,7 @@ def render_report(
     else:
         chosen = resolve_language(None, comparison.scenario)
     with use_language(chosen):
-        context = _context(comparison, sweep, chosen, dpi, output_name, chosen, english)
+        context = _context(comparison, sweep, chosen, dpi, output_name, chosen, english, timeline)
         return _environment().get_template("report.html").render(**context)
 
 
@@ -231,10 +266,12 @@ def write_report(
     comparison: Comparison,
     *,
     sweep: pd.DataFrame | None = None,
+    timeline: TimelineResult | None = None,
     lang: str | None = None,
     english: bool | None = None,
     dpi: int = DEFAULT_DPI,
 ) -> Path:
     """Write the report to ``path``, whole or not at all."""
-    text = render_report(comparison, sweep=sweep, lang=lang, english=english, dpi=dpi, output_name=Path(path).name)
+    text = render_report(comparison, sweep=sweep, timeline=timeline, lang=lang, english=english, dpi=dpi,
+                         output_name=Path(path).name)
     return atomic_write_text(path, text)

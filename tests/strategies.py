@@ -44,6 +44,7 @@ __all__ = [
     "OPERATOR_NAMES", "LEDGER_FIELDS", "scenarios", "orgs", "applicable", "weighted",
     "operator_specs", "mutated_specs", "wild_specs", "cap_room",
     "make_org", "spec", "apply_checked", "rejection", "graph_dump", "org_dump", "check_step",
+    "dated_networks",
 ]
 
 OPERATOR_NAMES = (
@@ -867,3 +868,56 @@ def wild_specs(draw: Any, org: o.Org) -> Any:
         data = {"units": draw(some(unit_id)), "kinds": draw(some(st.sampled_from(s.UNIT_KINDS), 1, 2)),
                 "deputies": draw(st.integers(0, 3))}
     return spec({"op": op, **data})
+
+
+# ---------------------------------------------------------------- timed runs (a programme over time)
+_TIMED_SERVICE = st.sampled_from([
+    {"dist": "exponential", "mean": 1.0, "unit": "days"},
+    {"dist": "gamma", "mean": 0.8, "cv": 0.5, "unit": "days"},
+])
+_EXP = {"dist": "exponential", "mean": 0.5, "unit": "days"}
+
+
+@st.composite
+def dated_networks(draw: Any) -> s.Scenario:
+    """A small network (2-4 desks, one bureau each) whose bureaus merge at one or two dates mid-run.
+
+    Steps some applications skip (probability, attribute), files sent back to
+    earlier steps, sign-offs, and random hand-off and resubmission delays, so
+    that files held at a change carry second-round draws of every kind.
+    """
+    from factory import network_scenario
+
+    n = draw(st.integers(2, 4))
+    nodes = [{"id": f"n{k}", "servers": draw(st.integers(1, 2)), "service": draw(_TIMED_SERVICE),
+              "rework": draw(st.sampled_from([0.0, 0.3, 0.5])), "signoff": draw(st.integers(0, 2)),
+              "leaders": {"chief": 1, "deputies": draw(st.integers(1, 2))}} for k in range(n)]
+    steps: list[dict[str, Any]] = []
+    above: list[set[str]] = []
+    for k in range(draw(st.integers(2, 5))):
+        after = draw(st.lists(st.sampled_from([f"s{j}" for j in range(k)]), unique=True, min_size=1, max_size=2)) \
+            if k else []
+        step: dict[str, Any] = {"id": f"s{k}", "function": draw(st.sampled_from([x["id"] for x in nodes])),
+                                "after": after, "probability": draw(st.sampled_from([1.0, 1.0, 0.6]))}
+        if draw(st.integers(0, 3)) == 0:
+            step["when"] = "a0"
+        reach = set(after).union(*(above[int(a[1:])] for a in after))
+        above.append(reach)
+        if reach and draw(st.booleans()):
+            step["rework_to"] = draw(st.sampled_from(sorted(reach)))
+        steps.append(step)
+    _drop_rework_conflicts(steps)
+    merged = draw(st.lists(st.sampled_from([x["id"] for x in nodes]), unique=True, min_size=2, max_size=n))
+    phases = [{"phase": "first", "effective": "2020-02-14", "reforms": [
+        {"op": "merge", "units": [f"u_{x}" for x in merged], "into": {"id": "m1", "name": "合一"},
+         "pooled": draw(st.booleans())}]}]
+    rest = [x["id"] for x in nodes if x["id"] not in merged]
+    if rest and draw(st.booleans()):
+        phases.append({"phase": "second", "effective": "2020-04-01", "reforms": [
+            {"op": "merge", "units": ["m1", f"u_{rest[0]}"], "into": {"id": "m2", "name": "合二"}}]})
+    return network_scenario(
+        nodes, steps=steps, rate_per_day=draw(st.sampled_from([0.4, 0.8, 1.2])), horizon=120.0, warmup=0.0,
+        signoff_time=draw(st.sampled_from([None, _EXP])), resubmission_delay=_EXP,
+        handoff={"between_units": _EXP, "within_unit": {"dist": "exponential", "mean": 0.2, "unit": "days"}},
+        attributes={"a0": 0.5}, reforms=phases,
+    )

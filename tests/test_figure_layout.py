@@ -32,7 +32,7 @@ from orgsim import plotting
 from orgsim.experiment import compare
 from orgsim.scenario import parse_scenario
 from quick_results import comparison_of, quick
-from test_plotting import make_figure
+from test_plotting import COMPARISON_KINDS, make_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -102,7 +102,7 @@ def layout_problems(fig: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("kind", plotting.KINDS)
+@pytest.mark.parametrize("kind", COMPARISON_KINDS)
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_no_text_overlaps_in_any_figure(path: Path, kind: str, lang: str) -> None:
     c = comparison_of(path)

@@ -39,6 +39,7 @@ def test_the_notebooks_the_readme_links_are_there() -> None:
         "02_big_department_reform.ipynb",
         "03_sensitivity_and_frontier.ipynb",
         "04_training_demo.ipynb",
+        "05_timeline.ipynb",
     }
     assert linked <= {p.name for p in NOTEBOOKS}
 

@@ -35,6 +35,8 @@ from quick_results import comparison_of, quick
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
+#: Figure kinds drawn from a comparison (the timeline's are tested in tests/timeline/test_timeline_figure.py).
+COMPARISON_KINDS = tuple(k for k in plotting.KINDS if k != "timeline")
 # The tutorial in the fast suite; the real zones are simulated first, seconds apiece.
 BUNDLED = [p if p == TUTORIAL else pytest.param(p, marks=pytest.mark.slow) for p in SCENARIOS]
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -101,7 +103,7 @@ def test_bundled_scenarios_exist() -> None:
 
 
 @pytest.mark.slow  # every figure of every bundled scenario
-@pytest.mark.parametrize("kind", plotting.KINDS)
+@pytest.mark.parametrize("kind", COMPARISON_KINDS)
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_figure_renders_for_every_bundled_scenario(path: Path, kind: str) -> None:
     from matplotlib.figure import Figure
@@ -503,7 +505,7 @@ MAGIC = {".png": b"\x89PNG", ".svg": b"<?xml", ".pdf": b"%PDF"}
 
 
 @pytest.mark.parametrize("suffix", list(MAGIC))
-@pytest.mark.parametrize("kind", [k for k in plotting.KINDS if k != "sweep"])
+@pytest.mark.parametrize("kind", [k for k in COMPARISON_KINDS if k != "sweep"])
 def test_plot_command_writes_each_kind(kind: str, suffix: str, tmp_path: Path, quick_cli: None) -> None:
     out = tmp_path / f"figure{suffix}"
     result = CliRunner().invoke(main, ["plot", str(TUTORIAL), "--kind", kind, "-o", str(out), "-r", "2",

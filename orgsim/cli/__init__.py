@@ -37,6 +37,7 @@ COMMANDS = {
     "calibrate": "orgsim.cli.data:calibrate",
     "app": "orgsim.cli.app:app_command",
     "animate": "orgsim.cli.animate:animate",
+    "timeline": "orgsim.cli.timeline:timeline_command",
 }
 
 

@@ -19,11 +19,13 @@ from orgsim.i18n import _, use_language
 from orgsim.plotting import KINDS, SWEEP_COLUMNS
 from orgsim.reforms import reform_scenario
 from orgsim.scenario import load_scenario
+from orgsim.timeline.programme import dated
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from orgsim.scenario.schema import Scenario
+    from orgsim.timeline.run import TimelineResult
 
 __all__ = ["plot", "report"]
 
@@ -88,6 +90,19 @@ def _simulate(scenario: Scenario, replications: int | None, seed: int | None, pa
     return result
 
 
+def _simulate_timeline(file: str, scenario: Scenario, replications: int | None, seed: int | None,
+                       package: str | None) -> TimelineResult:
+    """The scenario's programme over time, per month (``orgsim timeline``'s numbers)."""
+    from orgsim.timeline.run import timeline
+
+    if package is not None:
+        raise click.BadParameter("a timeline follows one reform list, not packages", param_hint="--package")
+    if not dated(scenario):
+        raise click.BadParameter(f"{file}: no phase has an effective date (reforms[].effective), so there is no "
+                                 "programme over time to draw", param_hint="--kind timeline")
+    return timeline(scenario, seed=seed, replications=replications)
+
+
 def _package_name(scenario: Any, package: str | None) -> str | None:
     names = list(scenario.packages)
     if package is None and names:
@@ -133,7 +148,7 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
          replications: int | None, seed: int | None, lang: str | None, english: bool, allow_outside: bool,
          max_memory: int | None) -> None:
     """Draw one figure of a scenario: org chart, lead times, utilisation, headcount
-    waterfall, where the time goes, or sweep curves.
+    waterfall, where the time goes, sweep curves, or the programme over time.
 
     \b
     orgchart     units before and after, sized by headcount, coloured by kind
@@ -143,6 +158,8 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
     timesplit    waiting, processing, sign-off, hand-off and rework, stacked
     sweep        mean p90 lead time with a CI band against the varied value
                  and headcount (needs --sweep)
+    timeline     posts, people in post and lead times month by month over a
+                 programme, each dated phase marked (needs effective dates)
     """
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
@@ -158,7 +175,10 @@ def plot(file: str, kind: str, out: Path, sweep_file: Path | None, clock: str, d
     from orgsim import plotting
 
     with use_language(chosen):
-        if kind in _SIMULATED:
+        if kind == "timeline":
+            fig = plotting.plot_timeline(_simulate_timeline(file, scenario, replications, seed, package), scenario,
+                                         lang=chosen)
+        elif kind in _SIMULATED:
             result = _simulate(scenario, replications, seed, package)
             if kind == "leadtime":
                 fig = plotting.plot_lead_times(result, clock=clock, lang=chosen)
@@ -200,8 +220,13 @@ def report(file: str, out: Path, sweep_file: Path | None, dpi: int, package: str
     chosen = language_of(lang, scenario, english)
     with use_language(chosen):
         result = _simulate(scenario, replications, seed, package)
+        programme = None
+        if package is None and dated(scenario):  # the phases are dated: the programme over time, per quarter
+            from orgsim.timeline.run import timeline
+
+            programme = timeline(scenario, seed=seed, replications=replications, period="quarter")
         _use_agg()
         from orgsim.report import write_report
 
-        write_report(out, result, sweep=frame, lang=chosen, dpi=dpi)
+        write_report(out, result, sweep=frame, timeline=programme, lang=chosen, dpi=dpi)
         click.echo(_("wrote {path}").format(path=out), err=True)

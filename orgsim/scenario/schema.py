@@ -72,6 +72,11 @@ __all__ = [
     "EnforcementCases",
     "ReformOp",
     "Phase",
+    "LearningCurve",
+    "Reappointment",
+    "Workforce",
+    "PayShares",
+    "Pay",
 ]
 
 Id = Annotated[
@@ -886,6 +891,9 @@ class Phase(_Model):
         min_length=1, description="Name of the phase, e.g. a year."
     )
     reforms: list[ReformOp] = Field(min_length=1)
+    effective: dt.date | None = Field(
+        None, description="Date the phase takes effect (orgsim timeline): the organisation changes on this day. "
+        "Dated phases must be in order, after the calendar start and within the horizon.")
 
 
 def _phase_or_op(value: object) -> str:
@@ -900,6 +908,86 @@ ReformItem = Annotated[
     Annotated[Phase, Tag("phase")] | Annotated[ReformOp, Tag("op")],
     Discriminator(_phase_or_op),
 ]
+
+# ---------------------------------------------------------------- workforce and pay (orgsim timeline)
+
+
+class LearningCurve(_Model):
+    """A newcomer's pace: ``start`` of full pace on the first day, rising linearly to full pace (an assumption)."""
+
+    start: Annotated[float, Field(gt=0, le=1)] = Field(1.0, description="Pace on the first day (share of full).")
+    months_to_full: Annotated[float, Field(ge=0, le=120)] = Field(
+        0.0, description="Months (of working time, 250/12 working days each) until full pace.")
+
+
+class Reappointment(_Model):
+    """All-staff re-appointment (全员聘任) when a dated phase takes effect."""
+
+    phase: str = Field(min_length=1, description="Name of the dated phase at which every post is re-appointed.")
+    filled_at_once: Probability = Field(
+        1.0, description="Share of the posts not reserved that are filled on the day.")
+    time_to_fill: Distribution | None = Field(None, description="Time to fill the other posts (working time).")
+    reserved_share: Probability = Field(0.0, description="Share of posts held back for recruitment (Qingdao: 1/5-1/3).")
+    reserved_fill: Distribution | None = Field(None, description="Time until a reserved post is filled.")
+    outside_share: Probability = Field(
+        0.0, description="Share of the posts filled on the day that go to someone from outside (a newcomer).")
+
+
+class Workforce(_Model):
+    """People in posts over the programme: the cap is posts; people come, learn, are appraised and go."""
+
+    initial_fill: Probability = Field(1.0, description="Share of posts filled (by experienced staff) at the start.")
+    attrition_per_year: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="Chance a year that an officer leaves of their own accord (exponential time).")
+    elimination_per_year: Probability = Field(
+        0.0, description="Chance of failing the annual appraisal (末位淘汰; Qingdao 3-5 %, Yantai 2 %).")
+    dismiss_after_failures: Annotated[int, Field(ge=1, le=5)] = Field(
+        2, description="Failed appraisals that dismiss (Qingdao: one lowers the post, two dismiss).")
+    appraisal_month: Annotated[int, Field(ge=1, le=12)] = Field(12, description="Month of the annual appraisal.")
+    replacement_lag: Distribution | None = Field(None, description="Time to fill a post someone left (working time).")
+    learning: LearningCurve = Field(default_factory=LearningCurve)
+    reappointments: list[Reappointment] = Field(default_factory=list)
+
+
+class PayShares(_Model):
+    """Base and performance shares of pay from a date on (Jinan: 8.4:1.6, then 6:4, then 4:6)."""
+
+    effective: dt.date
+    base: Probability
+    performance: Probability
+
+    @model_validator(mode="after")
+    def _add_up(self) -> PayShares:
+        if abs(self.base + self.performance - 1.0) > 1e-9:
+            raise ValueError(f"base ({self.base}) and performance ({self.performance}) must add up to 1")
+        return self
+
+
+PostCategory = Literal["leaders", "officers", "support"]
+
+
+class Pay(_Model):
+    """Pay: a year's pay per post category, its base/performance split, and the rules the articles give."""
+
+    annual_yuan: dict[PostCategory, Annotated[float, Field(gt=0)]] = Field(
+        description="A year's pay of a post of each category (yuan).")
+    shares: list[PayShares] = Field(default_factory=list, description="Base/performance split over time, in order.")
+    fixed_pool_yuan_per_year: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="A fixed pay pool (增人不增额、减人不减额): pay per head rises when heads fall.")
+    rank_lost_multiple: Annotated[float, Field(ge=-1, le=0)] = Field(
+        0.0, description="Change of pay multiple per rank lost after a failed appraisal (Yantai: -0.2).")
+    rank_gained_multiple: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="Change of pay multiple per rank gained (Yantai: +0.1; no promotions are simulated).")
+    performance_paid_on_failure: Probability = Field(
+        0.0, description="Share of the performance pay paid to someone who failed their last appraisal.")
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Pay:
+        dates = [x.effective for x in self.shares]
+        if dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise ValueError("shares must be in order of their effective dates, one per date")
+        return self
+
 
 # ---------------------------------------------------------------- the file
 
@@ -920,6 +1008,9 @@ class Scenario(_Model):
         "operators in order, optionally grouped in phases.",
     )
     simulation: SimulationSpec = Field(default_factory=SimulationSpec)
+    workforce: Workforce | None = Field(
+        None, description="People in posts over a programme (orgsim timeline); without it every post is filled.")
+    pay: Pay | None = Field(None, description="Pay of the people in posts (orgsim timeline).")
 
     # Set by the loader: where the scenario came from, for messages, traces and provenance.
     _source_file: str = PrivateAttr("<scenario>")

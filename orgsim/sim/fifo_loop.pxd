@@ -98,6 +98,14 @@ cdef class FifoLoop:
     cdef long long[::1] log_case, log_k
     cdef double[::1] log_t0, log_t1, log_t2
     cdef int[::1] log_flow, log_step, log_other, log_kind
+    # --- a programme over time (timed runs): phases, tenures, files held at a change
+    cdef bint timed
+    cdef int n_phases
+    cdef list phase_start, flow_next, flow_until, step_queue_at, signoff_queue_at, queue_stretch_at
+    cdef list tenure_to, tenure_hired, tenures
+    cdef double learn_start, learn_days
+    cdef int[::1] a_held
+    cdef double[::1] a_held_t, a_held_work, a_held_delay, a_ahead
 
     @cython.locals(n=Py_ssize_t)
     cdef void _log(self, int kind, int slot, int step, int other, double t0, double t1, double t2) except *
@@ -119,20 +127,30 @@ cdef class FifoLoop:
     cdef void _reset_slot(self, int slot, int g, int n, bint simple) except *
     @cython.locals(s=double, e=double, t0=double, horizon=double)
     cdef double _serve(self, int q, double t, double work) except? -1
+    @cython.locals(e=double, t0=double, horizon=double)
+    cdef inline void _account(self, int q, double t, double s, double work) noexcept
     cdef inline bint _needed(self, int slot, int c) noexcept
     @cython.locals(f=int, g=int, b=Py_ssize_t, d=Py_ssize_t, visit=int, lo=int, hi=int, m=int, end=int, q=int,
                    back=bint, work=double, delay=double, s=double, e=double, k=Py_ssize_t)
     cdef void _officers(self, double t, int slot, int i) except *
+    @cython.locals(k=Py_ssize_t, e=double, visit=int)
+    cdef inline void _officers_end(self, int slot, int i, int g, Py_ssize_t b, double t, double s, double work,
+                            double delay) except *
     @cython.locals(total=double, best=double, x=double, m=int, seen=bint)
     cdef double _combined(self, int slot, int g, Py_ssize_t d, int lo, int hi, bint first) except? -1
     @cython.locals(f=int, g=int, m=int, b=Py_ssize_t, d=double, s=double, e=double)
     cdef void _signoff(self, double t, int slot, int i, int level) except *
+    @cython.locals(e=double)
+    cdef inline void _signoff_end(self, int slot, int i, int level, int g, int m, Py_ssize_t b, double t, double s,
+                           double work) except *
     @cython.locals(b=Py_ssize_t, fb=Py_ssize_t, bj=Py_ssize_t, dst=Py_ssize_t, f=int, m=int, end=int, start=int, r0=int,
                    r=Py_ssize_t, j=int, first=bint)
     cdef void _step_done(self, double e, int slot, int i, int g) except *
-    @cython.locals(w="long long", g0=int, top=int, m=int, end=int, direct=int, j=int, k=int, r=int, r0=int)
+    @cython.locals(w="long long", direct=int, k=int, r=int, r0=int, end=int)
     cdef void _walk(self, int slot, Py_ssize_t b, Py_ssize_t fb, int i, int g, double e, bint first) except *
-    @cython.locals(column=int, delay=double, at=double, bk=Py_ssize_t, dst=Py_ssize_t)
+    @cython.locals(w="long long", top=int, m=int, end=int, j=int, k=int)
+    cdef long long _mark_reached(self, Py_ssize_t b, int g0, int g) noexcept
+    @cython.locals(column=int, delay=double, at=double, bk=Py_ssize_t, dst=Py_ssize_t, x=Py_ssize_t)
     cdef inline void _hand(self, int slot, Py_ssize_t b, int i, int k, int r, double e, bint first,
                            bint simple) except *
     @cython.locals(b=Py_ssize_t, g0=int, fb=Py_ssize_t, top=int, bj=Py_ssize_t, dst=Py_ssize_t, at=double,
@@ -151,6 +169,7 @@ cdef class FifoLoop:
     @cython.locals(wait=double, proc=double, sign=double, hand=double, back=double, b=Py_ssize_t, i=Py_ssize_t,
                    end=Py_ssize_t, k=Py_ssize_t, f=int, visits=long, n=Py_ssize_t, more=Py_ssize_t, pooled=bint)
     cdef void _complete(self, double now, int slot, int last) except *
+    cdef inline int _version(self, int f, double t) except? -1
     cdef void _poisson_arrival(self, double t, int f) except *
     @cython.locals(times="double[::1]", i=Py_ssize_t, n=Py_ssize_t)
     cdef void _trace_arrival(self, double t, int f) except *

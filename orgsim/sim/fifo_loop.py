@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from heapq import heappop, heappush, heapreplace
+from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
 
 import numpy as np
@@ -276,6 +276,14 @@ class FifoLoop:
         self.reached = _zeros(s, "q")
         self.walk = 0
         self.stack = _zeros(s, "i")
+        self.timed = run.timed
+        self.a_held = _zeros(0, "i")
+        self.a_held_t = _zeros(0, "d")
+        self.a_held_work = _zeros(0, "d")
+        self.a_held_delay = _zeros(0, "d")
+        self.a_ahead = _zeros(0, "d")  # per slot and reach entry: a held file's hand-off delay drawn ahead, or -1
+        if self.timed:
+            self._init_timed(run)
         self._grow(1024)
         self._init_events()
         # Accounts.
@@ -456,6 +464,14 @@ class FifoLoop:
         self.a_fired = _grown(self.a_fired, extra * self.reach, "i")
         self.a_base_t = _grown(self.a_base_t, extra, "d")
         self.a_base_comp = _grown(self.a_base_comp, extra * 5, "d")
+        if self.timed:
+            self.a_held = _grown(self.a_held, extra * s, "i")
+            self.a_held_t = _grown(self.a_held_t, extra * s, "d")
+            self.a_held_work = _grown(self.a_held_work, extra * s, "d")
+            self.a_held_delay = _grown(self.a_held_delay, extra * s, "d")
+            self.a_ahead = _grown(self.a_ahead, extra * self.reach, "d")
+            for k in range(self.n_slots * self.reach, n * self.reach):
+                self.a_ahead[k] = -1.0
         self.free_slots = _grown(self.free_slots, extra, "i")
         for k in range(n - 1, self.n_slots - 1, -1):  # lowest last, so that it is used first
             self.free_slots[self.n_free] = k
@@ -523,6 +539,9 @@ class FifoLoop:
             self.a_fired[slot * self.reach:(slot + 1) * self.reach] = self.no_fired
             self.a_base_comp[5 * slot:5 * slot + 5] = self.blank[0][:5]
         self.a_base_t[slot] = 0.0
+        if self.timed:  # hand-off delays drawn ahead are used by the held file; a slot reused starts clear
+            for c in range(self.reach):
+                self.a_ahead[slot * self.reach + c] = -1.0
 
     # ------------------------------------------------------------ event log
     def _log(self, kind: int, slot: int, step: int, other: int, t0: float, t1: float, t2: float) -> None:
@@ -562,6 +581,11 @@ class FifoLoop:
     def _serve(self, q: int, t: float, work: float) -> float:
         """A file reaches queue ``q`` at ``t`` needing ``work``: its start; the integrals, clipped to the window."""
         s = self._take_server(q, t, work)
+        self._account(q, t, s, work)
+        return s
+
+    def _account(self, q: int, t: float, s: float, work: float) -> None:
+        """A file reached queue ``q`` at ``t``, started at ``s``, works ``work``: the integrals, within the window."""
         e = s + work
         t0, horizon = self.t0, self.horizon
         if s >= t0 and e <= horizon:
@@ -570,7 +594,6 @@ class FifoLoop:
             self.busy[q] += min(e, horizon) - max(s, t0)
         if s > t and s > t0 and t < horizon:
             self.waiting[q] += min(s, horizon) - max(t, t0)
-        return s
 
     def _needed(self, slot: int, c: int) -> bool:
         """Whether the application in ``slot`` meets condition ``c`` of its project type (-1: always)."""
@@ -582,6 +605,9 @@ class FifoLoop:
         g = self.flow_first_step[f] + i
         b = slot * self.steps + i
         d = slot * self.width
+        if self.timed and self.a_held[b] != 0:  # held at a change: moves to its function's new queue
+            self._timed_officers(t, slot, i, g, b, self.a_held_work[b], self.a_held_delay[b])
+            return
         visit = self.a_visits[b]
         self.a_visits[b] = visit + 1
         lo, hi = self.step_service_start[g], self.step_service_start[g + 1]
@@ -609,18 +635,27 @@ class FifoLoop:
                         self.revisit_rework[self.rework_stream[m]].take() < self.rework_probability[m]):
                     back = True
                 m += 1
-        q = self.step_queue[g]
-        work = work * self.queue_stretch[q]
         delay = -1.0
         if back:
             resubmission = self.resubmission[f]
             delay = 0.0 if resubmission is None else resubmission.take() * self.flow_delay_factor[f]
+        if self.timed:
+            self._timed_officers(t, slot, i, g, b, work, delay)
+            return
+        q = self.step_queue[g]
+        work = work * self.queue_stretch[q]
         s = self._serve(q, t, work)
+        self._officers_end(slot, i, g, b, t, s, work, delay)
+
+    def _officers_end(self, slot: int, i: int, g: int, b: int, t: float, s: float, work: float,
+                      delay: float) -> None:
+        """Step ``i`` of the application in ``slot``, reached at ``t``, started at ``s`` and worked ``work``: on."""
         e = s + work
         k = 5 * b  # the path's parts so far: waiting, processing, sign-off, hand-off, applicant
         self.a_comp[k] += s - t
         self.a_comp[k + 1] += work
         if self.log_on:
+            visit = self.a_visits[b] - 1
             self._log(LOG_SERVICE, slot, i, visit, t, s, e)
             if delay >= 0:
                 self._log(LOG_APPLICANT, slot, i, visit, e, e, e + delay)
@@ -662,13 +697,23 @@ class FifoLoop:
         g = self.flow_first_step[f] + i
         m = self.step_signoff_start[g] + level
         b = slot * self.steps + i
-        if self.flow_simple[f] or self.a_done[b] == 0:  # the first round's sign-offs are in the application's row
+        if self.timed and self.a_held[b] != 0:
+            d = self.a_held_work[b]
+        elif self.flow_simple[f] or self.a_done[b] == 0:  # the first round's sign-offs are in the application's row
             d = self.a_draws[slot * self.width + self.signoff_column[m]]
         else:
             d = self.redraw[self.signoff_redraw[m]].take()
+        if self.timed:
+            self._timed_signoff(t, slot, i, level, g, m, b, d)
+            return
         s = self._serve(self.signoff_queue[m], t, d)
-        e = s + d
-        self.a_comp[5 * b + 2] += s - t + d
+        self._signoff_end(slot, i, level, g, m, b, t, s, d)
+
+    def _signoff_end(self, slot: int, i: int, level: int, g: int, m: int, b: int, t: float, s: float,
+                     work: float) -> None:
+        """The sign-off at ``level``, reached at ``t``, started at ``s`` and took ``work``: the next level, or on."""
+        e = s + work
+        self.a_comp[5 * b + 2] += s - t + work
         if self.log_on:
             self._log(LOG_SIGNOFF, slot, i, level, t, s, e)
         if m + 1 < self.step_signoff_start[g + 1]:
@@ -744,12 +789,24 @@ class FifoLoop:
 
     def _walk(self, slot: int, b: int, fb: int, i: int, g: int, e: float, first: bool) -> None:
         """Hand the file from step ``i`` to the steps it reaches through those the application skips."""
+        w = self._mark_reached(b, g - i, g)
+        direct = self.step_successor_start[g + 1] - self.step_successor_start[g]
+        r, end = self.step_reach_start[g], self.step_reach_start[g + 1]
+        r0 = r
+        while r < end:  # in the order of the reach list: the order of second-round draws
+            k = self.reach_step[r]
+            if self.reached[k] == w and self.a_fired[fb + r] == 0:
+                self._hand(slot, b, i, k, r, e, first, False)
+                if r - r0 >= direct:  # past a skipped step (a successor is marked with its predecessors)
+                    self.a_fired[fb + r] = 1
+            r += 1
+
+    def _mark_reached(self, b: int, g0: int, g: int) -> int:
+        """Mark (``reached[k] == w``, w returned) the needed steps a file reaches from step ``g`` past skipped ones."""
         self.walk += 1
         w = self.walk
-        g0 = g - i
         top = 0
         m, end = self.step_successor_start[g], self.step_successor_start[g + 1]
-        direct = end - m
         while m < end:
             j = self.successor_step[m]
             if self.mark[j] != w:
@@ -771,15 +828,7 @@ class FifoLoop:
                     self.stack[top] = k
                     top += 1
                 m += 1
-        r, end = self.step_reach_start[g], self.step_reach_start[g + 1]
-        r0 = r
-        while r < end:  # in the order of the reach list: the order of second-round draws
-            k = self.reach_step[r]
-            if self.reached[k] == w and self.a_fired[fb + r] == 0:
-                self._hand(slot, b, i, k, r, e, first, False)
-                if r - r0 >= direct:  # past a skipped step (a successor is marked with its predecessors)
-                    self.a_fired[fb + r] = 1
-            r += 1
+        return w
 
     def _hand(self, slot: int, b: int, i: int, k: int, r: int, e: float, first: bool, simple: bool) -> None:
         """Step ``i``, ended at ``e``, hands the file to step ``k`` (entry ``r`` of its reach list).
@@ -795,7 +844,12 @@ class FifoLoop:
         elif first:
             delay = self.a_draws[slot * self.width + column]
         else:
-            delay = self.redraw[self.reach_redraw[r]].take()
+            x = slot * self.reach + r - self.step_reach_start[self.flow_first_step[self.a_flow[slot]]]
+            if self.timed and self.a_ahead[x] >= 0:  # drawn when the file, held at a change, reached its queue
+                delay = self.a_ahead[x]
+                self.a_ahead[x] = -1.0
+            else:
+                delay = self.redraw[self.reach_redraw[r]].take()
         self.a_handoffs[slot] += 1
         at = e + delay
         if self.log_on:
@@ -892,6 +946,134 @@ class FifoLoop:
                 r += 1
             m += 1
         self._release(slot, self.step_rework_to[g])
+
+    # ------------------------------------------------------------ a programme over time (timed runs)
+    # Servers are tenures (from, to, hired): a file arriving at t takes, among the servers whose
+    # tenure is not over, the one with the earliest max(free, t) (ties: the earlier free, then the
+    # lower tenure); a server whose max(free, t) reaches its `to` can never start again (arrivals
+    # come in time order) and is dropped. The work is stretched by the queue's pace in the phase
+    # at the start and by the server's learning curve then. A file whose start would fall at or
+    # after the next change of phase, where its step's queue changes, is held: at the change it
+    # joins the new queue (in the canonical order), with the draws it took when it arrived.
+    def _init_timed(self, run: RunInput) -> None:
+        self.n_phases = run.n_phases
+        self.phase_start = run.phase_start.tolist()
+        self.flow_next = run.flow_next.tolist()
+        self.flow_until = run.flow_until.tolist()
+        self.step_queue_at = run.step_queue_at.tolist()
+        self.signoff_queue_at = run.signoff_queue_at.tolist()
+        self.queue_stretch_at = run.queue_stretch_at.tolist()
+        self.tenure_to = run.tenure_to.tolist()
+        self.tenure_hired = run.tenure_hired.tolist()
+        self.learn_start = run.learn_start
+        self.learn_days = run.learn_days
+        heaps: list[list[tuple[float, int]]] = [[] for _ in range(run.n_queues)]
+        for k, (q, start) in enumerate(zip(run.tenure_queue.tolist(), run.tenure_from.tolist(), strict=True)):
+            heaps[q].append((start, k))
+        for h in heaps:
+            heapify(h)
+        self.tenures = heaps
+
+    def _phase_at(self, t: float) -> int:
+        p = 0
+        while p + 1 < self.n_phases and self.phase_start[p + 1] <= t:
+            p += 1
+        return p
+
+    def _earliest(self, q: int, t: float) -> tuple[float, int]:
+        """When a file arriving at queue ``q`` at ``t`` would start, and on which tenure (inf, -1: never)."""
+        h = self.tenures[q]
+        while h:
+            free, k = h[0]
+            s = free if free > t else t
+            if s < self.tenure_to[k]:
+                return s, k
+            heappop(h)
+        return math.inf, -1
+
+    def _pace(self, q: int, p: int, k: int, s: float) -> float:
+        """Elapsed working time per unit of work at queue ``q`` in phase ``p`` on tenure ``k`` starting at ``s``."""
+        stretch = self.queue_stretch_at[q * self.n_phases + p]
+        if self.learn_days > 0:
+            x = (s - self.tenure_hired[k]) / self.learn_days
+            if x < 1:
+                stretch = stretch / (self.learn_start + (1.0 - self.learn_start) * x)
+        return stretch
+
+    def _timed_place(self, t: float, slot: int, i: int, b: int, at: int, key: int, kind: int,
+                     raw: float, delay: float, g: int, ends_round: bool) -> tuple[float, float, float]:
+        """Serve a visit (``raw`` work) whose queue in phase p is ``queues_at[at + p]``; or hold it.
+
+        ``ends_round``: the visit, when served, ends the round of step ``i`` (``g`` of all
+        steps) and hands the file on. Returns (reached, start, work); start < 0 when the
+        file is held (or never served).
+        """
+        p = self._phase_at(t)
+        queues_at = self.step_queue_at if kind == OFFICERS else self.signoff_queue_at
+        q = queues_at[at + p]
+        reached = self.a_held_t[b] if self.a_held[b] != 0 else t
+        s, k = self._earliest(q, t)
+        n = p + 1
+        while n < self.n_phases and s >= self.phase_start[n]:
+            if k < 0 or queues_at[at + n] != q:  # it would still wait at the change n: held until then
+                change = self.phase_start[n]
+                self._account(q, t, change, 0.0)  # waiting in the old queue until the change
+                if self.a_held[b] == 0 and ends_round:
+                    self._draw_ahead(slot, i, g)
+                self.a_held[b] = 1
+                self.a_held_t[b] = reached
+                self.a_held_work[b] = raw
+                self.a_held_delay[b] = delay
+                self._push(change, key, kind, slot, i)
+                return reached, -1.0, 0.0
+            n += 1
+        self.a_held[b] = 0
+        if k < 0:  # no one will ever serve this queue: the file never leaves it
+            self._account(q, t, math.inf, 0.0)
+            return reached, -1.0, 0.0
+        work = raw * self._pace(q, self._phase_at(s), k, s)
+        heapreplace(self.tenures[q], (s + work, k))
+        self._account(q, t, s, work)
+        return reached, s, work
+
+    def _draw_ahead(self, slot: int, i: int, g: int) -> None:
+        """The second-round hand-off delays of a file held at the visit that ends step ``i``'s round.
+
+        Every draw of a visit is taken when the file reaches the queue, in the
+        order files reach queues (the SimPy engine draws hand-offs there too);
+        a held file hands on only after the change, so its delays wait in
+        ``a_ahead`` (for ``_hand``). First-round delays are in the application's row.
+        """
+        b = slot * self.steps
+        f = self.a_flow[slot]
+        if self.flow_simple[f] or self.a_done[b + i] == 0:  # a simple type's round is always its first
+            return
+        fb = slot * self.reach - self.step_reach_start[self.flow_first_step[f]]
+        r, end = self.step_reach_start[g], self.step_reach_start[g + 1]
+        w = -1
+        if self.flow_conditional[f] == 0:  # every step needed: the successors, first in the reach list
+            end = r + self.step_successor_start[g + 1] - self.step_successor_start[g]
+        else:
+            w = self._mark_reached(b, g - i, g)
+        while r < end:  # in the order of the reach list, as _hand takes them
+            if (w < 0 or self.reached[self.reach_step[r]] == w) and self.a_fired[fb + r] == 0 \
+                    and self.reach_column[r] >= 0:
+                self.a_ahead[fb + r] = self.redraw[self.reach_redraw[r]].take()
+            r += 1
+
+    def _timed_officers(self, t: float, slot: int, i: int, g: int, b: int, raw: float, delay: float) -> None:
+        ends = delay < 0 and self.step_signoff_start[g + 1] == self.step_signoff_start[g]
+        reached, s, work = self._timed_place(t, slot, i, b, g * self.n_phases, officers_key(self.a_no[slot], i),
+                                             OFFICERS, raw, delay, g, ends)
+        if s >= 0:
+            self._officers_end(slot, i, g, b, reached, s, work, delay)
+
+    def _timed_signoff(self, t: float, slot: int, i: int, level: int, g: int, m: int, b: int, d: float) -> None:
+        reached, s, work = self._timed_place(t, slot, i, b, m * self.n_phases,
+                                             signoff_key(self.a_no[slot], i, level), SIGNOFF + level, d, -1.0,
+                                             g, m + 1 == self.step_signoff_start[g + 1])
+        if s >= 0:
+            self._signoff_end(slot, i, level, g, m, b, reached, s, work)
 
     # ------------------------------------------------------------ applications
     def _in_system_change(self, now: float, delta: int) -> None:
@@ -1044,9 +1226,16 @@ class FifoLoop:
         self.n_free += 1
 
     # ------------------------------------------------------------ arrivals
+    def _version(self, f: int, t: float) -> int:
+        """The version of project type ``f`` in force at ``t`` (a timeline's phase; else ``f``)."""
+        if self.timed:
+            while self.flow_next[f] >= 0 and t >= self.flow_until[f]:
+                f = self.flow_next[f]
+        return f
+
     def _poisson_arrival(self, t: float, f: int) -> None:
         if t < self.horizon:
-            self._arrive(f, t)
+            self._arrive(self._version(f, t), t)
             self._push(t + self.arrival_gaps[f].take(), arrival_key(f), POISSON_ARRIVAL, f, 0)
 
     def _trace_arrival(self, t: float, f: int) -> None:
@@ -1056,7 +1245,7 @@ class FifoLoop:
         n = len(times)
         while i < n and times[i] <= t:
             if times[i] < self.horizon:
-                self._arrive(f, t)
+                self._arrive(self._version(f, t), t)
             i += 1
         self.trace_next[f] = i
         if i < n and times[i] < self.horizon:

@@ -41,15 +41,15 @@ files reach the queue whose end decides them.
 
 Adding to the model means adding here, then a few lines in the FIFO loop's
 handlers and in the SimPy reference (which the tests hold to the same
-numbers). For instance, capacity that changes at given dates is a list of
-(time, queue, servers) taken as events of their own, with room in each
-queue's heap of server free times for its largest size.
+numbers). Capacity that changes over time (a timeline, :mod:`orgsim.timeline`)
+is given as tenures: each server of a queue exists from a time to a time;
+with phases, a step's queue and a queue's pace depend on the phase.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -97,6 +97,14 @@ def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _exponential(mean: float) -> _Fill:
     return lambda rng, n: rng.exponential(mean, n)
+
+
+def _no_doubles() -> np.ndarray:
+    return np.empty(0, dtype=np.float64)
+
+
+def _no_ints() -> np.ndarray:
+    return np.empty(0, dtype=np.int32)
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,6 +211,30 @@ class RunInput:
     arrival_traces: tuple[np.ndarray | None, ...]  # per project type, traced arrival times
     # --- optional: per-visit events for an event log (orgsim.eventlog.events); None: none recorded
     event_sink: Callable[[np.ndarray], None] | None = None
+    # --- a programme over time (orgsim.timeline): phases and officers' tenures. timed False: a fixed
+    # organisation, and the arrays below are empty.
+    #: True when queues are served by tenures over phases (a timeline run).
+    timed: bool = False
+    #: Phase p runs from phase_start[p] (phase_start[0] = -inf); a project type's version of phase p
+    #: takes the applications filed in it (flow_next: the next phase's version, -1 none; flow_until: its end).
+    n_phases: int = 1
+    phase_start: np.ndarray = field(default_factory=_no_doubles)
+    flow_next: np.ndarray = field(default_factory=_no_ints)
+    flow_until: np.ndarray = field(default_factory=_no_doubles)
+    #: The queue of step g in phase p (``g * n_phases + p``), of sign-off entry m, and each queue's
+    #: stretch (1 / availability) in each phase (``q * n_phases + p``).
+    step_queue_at: np.ndarray = field(default_factory=_no_ints)
+    signoff_queue_at: np.ndarray = field(default_factory=_no_ints)
+    queue_stretch_at: np.ndarray = field(default_factory=_no_doubles)
+    #: Servers as tenures: the queue, from (free from then), to (starts nothing at or after it), hired
+    #: (the learning curve's origin). A newcomer works at learn_start of full pace, rising linearly to
+    #: full pace over learn_days working days.
+    tenure_queue: np.ndarray = field(default_factory=_no_ints)
+    tenure_from: np.ndarray = field(default_factory=_no_doubles)
+    tenure_to: np.ndarray = field(default_factory=_no_doubles)
+    tenure_hired: np.ndarray = field(default_factory=_no_doubles)
+    learn_start: float = 1.0
+    learn_days: float = 0.0
 
     @property
     def n_queues(self) -> int:

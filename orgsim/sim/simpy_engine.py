@@ -19,12 +19,13 @@ hand off).
 from __future__ import annotations
 
 from collections import deque
+from heapq import heappop, heappush
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL, URGENT
 
 from orgsim.eventlog.events import APPLICANT, DONE, HANDOFF, SERVICE, SIGNOFF, EventBuffer
 from orgsim.sim import fifo_engine
@@ -62,6 +63,13 @@ class _Call(simpy.Timeout):
 
 def _fire(event: _Call) -> None:
     event.fn(*event.args)
+
+
+class Urgent(_Call):
+    """A call before every other event at its time (SimPy's URGENT priority; in order of scheduling)."""
+
+    def __init__(self, env: simpy.Environment, at: float, fn: Callable[..., None], *args: object) -> None:
+        super().__init__(env, at - env.now, lambda *a: fn(env.now, *a), args, URGENT)
 
 
 class _Queue:
@@ -107,6 +115,90 @@ class _Queue:
 
     def reset(self, now: float) -> None:
         """Start measuring at ``now``."""
+        self.advance(now)
+        self.busy_area = self.queue_area = 0.0
+
+
+#: Priority of a queue's dispatch: after every service end (NORMAL) at its time, before every
+#: canonical event (requests), so that servers falling free at one time are all idle by then.
+DISPATCH = NORMAL + 1
+
+
+class _TimedQueue:
+    """Servers that come and go (tenures), with a first-in first-out line (a timeline run).
+
+    A server joins at its tenure's start and leaves at its end, or, when busy
+    then, as it finishes its file. Idle servers are taken longest idle first,
+    then lowest tenure; so servers falling free at one time (ends, joins) do
+    not take waiting files one by one as their events come, but together in
+    a dispatch after them (the FIFO loop's rule: earliest free, then lowest
+    tenure; tenures differ in their learning curves). Line entries are
+    ``(start, file, step, entered, what, at, key)``: ``start(now, entry, tenure)``
+    is called when a server takes the file; ``at`` and ``key`` say where the
+    file goes at a change of phase and in which order.
+    """
+
+    __slots__ = ("idle", "busy", "line", "last", "busy_area", "queue_area", "env", "dispatching")
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.dispatching = False
+        self.idle: list[tuple[float, int]] = []
+        self.busy = 0
+        self.line: deque[tuple] = deque()
+        self.last = 0.0
+        self.busy_area = 0.0
+        self.queue_area = 0.0
+
+    def advance(self, now: float) -> None:
+        dt = now - self.last
+        if dt:
+            self.busy_area += dt * self.busy
+            self.queue_area += dt * len(self.line)
+            self.last = now
+
+    def request(self, now: float, entry: tuple) -> None:
+        self.advance(now)
+        if self.idle:
+            _, k = heappop(self.idle)
+            self.busy += 1
+            entry[0](now, entry, k)
+        else:
+            self.line.append(entry)
+
+    def _free(self, now: float, k: int) -> None:
+        """Server ``k`` is idle from ``now``; waiting files are dispatched after every server freed now."""
+        heappush(self.idle, (now, k))
+        if self.line and not self.dispatching:
+            self.dispatching = True
+            _Call(self.env, 0.0, self._dispatch, (), DISPATCH)
+
+    def _dispatch(self) -> None:
+        now = self.env.now
+        self.dispatching = False
+        self.advance(now)
+        while self.line and self.idle:
+            _, k = heappop(self.idle)
+            self.busy += 1
+            entry = self.line.popleft()
+            entry[0](now, entry, k)
+
+    def join(self, now: float, k: int) -> None:
+        self.advance(now)
+        self._free(now, k)
+
+    def leave(self, now: float, k: int) -> None:
+        self.advance(now)
+        self.idle = [x for x in self.idle if x[1] != k]  # busy: it leaves when it finishes
+        self.idle.sort()
+
+    def release(self, now: float, k: int, until: float) -> None:
+        self.advance(now)
+        self.busy -= 1
+        if now < until:
+            self._free(now, k)
+
+    def reset(self, now: float) -> None:
         self.advance(now)
         self.busy_area = self.queue_area = 0.0
 
@@ -227,7 +319,9 @@ class _SimPyRun:
         self.run_input = run
         self.env = _Clock()
         self.keys = fifo_engine.LOOP  # the canonical order of simultaneous events
-        self.queues = [_Queue(n) for n in run.queue_servers.tolist()]
+        self.timed = run.timed
+        self.queues: list[Any] = [_TimedQueue(self.env) for _ in range(run.n_queues)] if self.timed else \
+            [_Queue(n) for n in run.queue_servers.tolist()]
         self.stretch = run.queue_stretch.tolist()
         first = run.flow_first_step.tolist()
         self.steps = [[_Step(run, g) for g in range(first[f], first[f + 1])] for f in range(run.n_flows)]
@@ -290,10 +384,18 @@ class _SimPyRun:
             elif run.flow_arrivals[f] == TRACE:
                 self._at(t, self.keys.arrival_key(f), self._trace_arrival, f, 0)
 
+    def _version(self, f: int) -> int:
+        """The version of project type ``f`` for an application filed now (a timeline's phase)."""
+        run = self.run_input
+        if self.timed:
+            while run.flow_next[f] >= 0 and self.env.now >= run.flow_until[f]:
+                f = int(run.flow_next[f])
+        return f
+
     def _poisson_arrival(self, f: int) -> None:
         if self.env.now >= self.run_input.horizon:
             return
-        self._arrive(f)
+        self._arrive(self._version(f))
         gaps = self.run_input.arrival_gaps[f]
         assert gaps is not None  # a project type with Poisson arrivals
         self._at(gaps.take(), self.keys.arrival_key(f), self._poisson_arrival, f)
@@ -304,7 +406,7 @@ class _SimPyRun:
         assert times is not None  # a project type with traced arrivals
         while i < len(times) and times[i] <= now:
             if times[i] < horizon:
-                self._arrive(f)
+                self._arrive(self._version(f))
             i += 1
         if i < len(times) and times[i] < horizon:
             self._at(float(times[i]) - now, self.keys.arrival_key(f), self._trace_arrival, f, i)
@@ -369,6 +471,11 @@ class _SimPyRun:
         visit = self._visit(file, i)
         if visit[1] < 0 and not self.steps[file.flow][i].signoff:
             self._draw_ahead(file, i)
+        if self.timed:
+            g = int(self.run_input.flow_first_step[file.flow]) + i
+            self._timed_request((self._t_serve, file, i, self.env.now, visit, ("step", g),
+                                 self.keys.officers_key(file.no, i)))
+            return
         self.queues[self.steps[file.flow][i].queue].request(self.env.now, self._serve, file, i, visit)
 
     def _visit(self, file: _File, i: int) -> tuple[float, float]:
@@ -396,7 +503,8 @@ class _SimPyRun:
             work = sum(times)
         else:
             work = sum(times) * step.factor
-        work = work * self.stretch[step.queue]
+        if not self.timed:
+            work = work * self.stretch[step.queue]
         delay = -1.0
         if back:
             resubmission = run.resubmission[file.flow]
@@ -438,6 +546,10 @@ class _SimPyRun:
         now = self.env.now
         step = self.steps[file.flow][i]
         self.queues[step.queue].release(now)
+        self._after_service(now, file, i, delay)
+
+    def _after_service(self, now: float, file: _File, i: int, delay: float) -> None:
+        step = self.steps[file.flow][i]
         if delay >= 0:
             if step.rework_to < 0:  # back to the applicant, then to the same step
                 file.comp[i][4] += delay
@@ -476,6 +588,11 @@ class _SimPyRun:
         d = file.draws[column] if file.rounds[i] == 0 else self.run_input.redraw[stream].take()
         if level + 1 == len(self.steps[file.flow][i].signoff):
             self._draw_ahead(file, i)
+        if self.timed:
+            m = int(self.run_input.step_signoff_start[int(self.run_input.flow_first_step[file.flow]) + i]) + level
+            self._timed_request((self._t_sign, file, i, self.env.now, (level, d), ("signoff", m),
+                                 self.keys.signoff_key(file.no, i, level)))
+            return
         self.queues[queue].request(self.env.now, self._sign_start, file, i, (level, d))
 
     def _sign_start(self, now: float, file: _File, i: int, entered: float, what: tuple[int, float]) -> None:
@@ -489,6 +606,10 @@ class _SimPyRun:
         now = self.env.now
         signoff = self.steps[file.flow][i].signoff
         self.queues[signoff[level][0]].release(now)
+        self._after_signoff(now, file, i, level)
+
+    def _after_signoff(self, now: float, file: _File, i: int, level: int) -> None:
+        signoff = self.steps[file.flow][i].signoff
         if level + 1 < len(signoff):
             self._at(0.0, self.keys.signoff_key(file.no, i, level + 1), self._sign_request, file, i, level + 1)
         else:
@@ -559,6 +680,79 @@ class _SimPyRun:
         if run.keep_records:
             self.records.append((file.flow, file.k, file.t_arrive, now, *parts, file.handoffs, visits))
 
+    # ------------------------------------------------------------ a programme over time
+    def _phase(self) -> int:
+        run, now, p = self.run_input, self.env.now, 0
+        while p + 1 < run.n_phases and run.phase_start[p + 1] <= now:
+            p += 1
+        return p
+
+    def _queue_of(self, where: tuple[str, int], p: int) -> int:
+        kind, index = where
+        at = self.run_input.step_queue_at if kind == "step" else self.run_input.signoff_queue_at
+        return int(at[index * self.run_input.n_phases + p])
+
+    def _timed_request(self, entry: tuple) -> None:
+        self.queues[self._queue_of(entry[5], self._phase())].request(self.env.now, entry)
+
+    def _pace(self, q: int, k: int) -> float:
+        """Elapsed time per unit of work at queue ``q`` now, on tenure ``k`` (the phase's pace, the learning curve)."""
+        run, now = self.run_input, self.env.now
+        stretch = float(run.queue_stretch_at[q * run.n_phases + self._phase()])
+        if run.learn_days > 0:
+            x = (now - float(run.tenure_hired[k])) / run.learn_days
+            if x < 1:
+                stretch = stretch / (run.learn_start + (1.0 - run.learn_start) * x)
+        return stretch
+
+    def _t_serve(self, now: float, entry: tuple, k: int) -> None:
+        _, file, i, entered, (raw, delay), where, _ = entry
+        q = self._queue_of(where, self._phase())
+        work = raw * self._pace(q, k)
+        file.comp[i][0] += now - entered
+        file.comp[i][1] += work
+        self._after(work, self._t_served, file, i, delay, q, k)
+
+    def _t_served(self, file: _File, i: int, delay: float, q: int, k: int) -> None:
+        now = self.env.now
+        self.queues[q].release(now, k, float(self.run_input.tenure_to[k]))
+        self._after_service(now, file, i, delay)
+
+    def _t_sign(self, now: float, entry: tuple, k: int) -> None:
+        _, file, i, entered, (level, d), where, _ = entry
+        q = self._queue_of(where, self._phase())
+        work = d * self._pace(q, k)
+        file.comp[i][2] += now - entered + work
+        self._after(work, self._t_signed, file, i, level, q, k)
+
+    def _t_signed(self, file: _File, i: int, level: int, q: int, k: int) -> None:
+        now = self.env.now
+        self.queues[q].release(now, k, float(self.run_input.tenure_to[k]))
+        self._after_signoff(now, file, i, level)
+
+    def _change(self, now: float, p: int) -> None:
+        """Phase ``p`` begins: files waiting where their function no longer is move to its new queue."""
+        for q, queue in enumerate(self.queues):
+            queue.advance(now)
+            stay: deque[tuple] = deque()
+            for entry in queue.line:
+                if self._queue_of(entry[5], p) == q:
+                    stay.append(entry)
+                else:
+                    self._at(0.0, entry[6], self._timed_request, entry)
+            queue.line = stay
+
+    def _start_timed(self) -> None:
+        """Changes of phase first, then tenures joining and leaving: before anything else at their times."""
+        run = self.run_input
+        for p in range(1, run.n_phases):
+            Urgent(self.env, float(run.phase_start[p]), self._change, p)
+        for k, (q, start, end) in enumerate(zip(run.tenure_queue.tolist(), run.tenure_from.tolist(),
+                                                 run.tenure_to.tolist(), strict=True)):
+            Urgent(self.env, max(start, 0.0), self.queues[q].join, k)
+            if end < float("inf"):
+                Urgent(self.env, end, self.queues[q].leave, k)
+
     # ------------------------------------------------------------ the run
     def _reset_queues(self) -> None:
         for q in self.queues:
@@ -569,6 +763,8 @@ class _SimPyRun:
 
     def run(self) -> RunOutput:
         env, run = self.env, self.run_input
+        if self.timed:
+            self._start_timed()
         self._start_arrivals()
         if run.window_start > 0:
             self._after(run.window_start, self._reset_queues)

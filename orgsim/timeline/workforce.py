@@ -1,0 +1,249 @@
+"""People in posts over a programme: who holds each post when, and so which officers are at their desks.
+
+The cap is posts: each phase's organisation has posts per unit and category
+(its leaders, each function's officers, support staff). Each post is
+simulated on its own, over the phases in which it exists (a function's
+officer posts move with the function), from the workforce's named random
+streams (``workforce/...``), so adding the workforce never shifts an
+applicant's draws. A post is held by at most one person at a time, and a
+person holds one post (a :class:`Stint`). Rules, in time order:
+
+- at the start a post is filled (by experienced staff) with ``initial_fill``;
+  a post created by a later phase starts vacant;
+- a person leaves of their own accord after an exponential time
+  (``attrition_per_year``); at each annual appraisal they fail with
+  ``elimination_per_year``; ``dismiss_after_failures`` failures dismiss
+  (one fewer lowers the post: a lost rank, for pay);
+- at a re-appointment (全员聘任) a post is reserved with ``reserved_share``
+  (its holder goes; it is filled after ``reserved_fill``), else filled on the
+  day with ``filled_at_once`` (its holder stays, unless the post goes to an
+  outsider, with ``outside_share``), else its holder goes and it is filled
+  after ``time_to_fill``;
+- a vacancy is filled after ``replacement_lag`` by a newcomer, who learns
+  (the learning curve); a post the new organisation abolishes ends its stint.
+
+A post's officers serve a queue: the first ``servers`` officer posts of a
+queue are its servers (posts beyond those are taken to do the standing
+duties, so a vacancy there does not slow cases: an assumption).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from orgsim.model import org as o
+from orgsim.scenario.schema import WORKING_DAYS_PER, Workforce
+from orgsim.sim.streams import RandomStreams
+from orgsim.timeline.programme import Programme, Tenure
+
+__all__ = ["Post", "Stint", "posts_of", "simulate_workforce", "tenures_of", "EXIT_CAUSES"]
+
+#: Why a stint ends (besides the end of the run, "").
+EXIT_CAUSES = ("attrition", "eliminated", "not_reappointed", "post_abolished")
+
+#: A post: (category, unit or function, role, number).
+Post = tuple[str, str, str, int]
+
+
+@dataclass(frozen=True)
+class Stint:
+    post: Post
+    person: int
+    start: float
+    end: float
+    #: When the person was hired (-inf: on staff before the run); learning counts from here.
+    hired: float
+    cause: str  # why it ended ("" when the run ended first)
+    #: Time the person lost a rank after a failed appraisal (inf: never).
+    demoted: float = math.inf
+
+
+def posts_of(org: o.Org) -> dict[Post, str]:
+    """Every post of ``org`` and its unit: leaders, each function's officers, support."""
+    g = org.graph
+    out: dict[Post, str] = {}
+    for u in org.units():
+        for role in (o.CHIEF, o.DEPUTIES):
+            for j in range(g.nodes[u][role]):
+                out[("leaders", u, role, j)] = u
+        for f in org.performed_by(u):
+            for j in range(g.nodes[f][o.OFFICERS]):
+                out[("officers", f, "", j)] = u
+        for j in range(g.nodes[u][o.SUPPORT]):
+            out[("support", u, "", j)] = u
+    return out
+
+
+def _server_of(programme: Programme, p: int) -> dict[Post, str]:
+    """The posts whose holders serve a queue in phase ``p``, with its key."""
+    plan, org = programme.plans[p], programme.orgs[p]
+    out: dict[Post, str] = {}
+    for key, pool in plan.pools.items():
+        if pool.role == "officers":
+            k = 0
+            for f in pool.functions:
+                for j in range(org.graph.nodes[f][o.OFFICERS]):
+                    if k < pool.servers:
+                        out[("officers", f, "", j)] = key
+                    k += 1
+        else:
+            for j in range(pool.servers):
+                out[("leaders", pool.unit, o.CHIEF if pool.role == "chief" else o.DEPUTIES, j)] = key
+    return out
+
+
+def _appraisals(programme: Programme, calendar: object, month: int) -> list[float]:
+    start = programme.dates[0]
+    out: list[float] = []
+    year = start.year
+    while True:
+        day = np.datetime64(f"{year:04d}-{month:02d}-01")
+        t = float(calendar.calendar_to_working(np.array([day]))[0])  # type: ignore[attr-defined]
+        if t >= programme.horizon_days:
+            return out
+        if t > 0:
+            out.append(t)
+        year += 1
+
+
+def simulate_workforce(programme: Programme, spec: Workforce | None, streams: RandomStreams, calendar: object,
+                       hours_per_day: float, posts: Sequence[dict[Post, str]] | None = None) -> list[Stint]:
+    """Every stint of every post over the programme (with no workforce section: every post filled throughout).
+
+    ``posts``: each phase's :func:`posts_of`, when the caller has them (they are the same in every replication).
+    """
+    spec = spec or Workforce()
+    n = programme.n_phases
+    ends = (*programme.starts[1:], programme.horizon_days)
+    if posts is None:
+        posts = [posts_of(org) for org in programme.orgs]
+    reappoint = {programme.starts[programme.names.index(r.phase)]: r for r in spec.reappointments
+                 if r.phase in programme.names}
+    appraisals = _appraisals(programme, calendar, spec.appraisal_month) if spec.elimination_per_year > 0 else []
+    rng_fill = streams.generator("workforce", "fill")
+    rng_leave = streams.generator("workforce", "attrition")
+    rng_appraisal = streams.generator("workforce", "appraisal")
+    rng_reappoint = streams.generator("workforce", "reappointment")
+    rate = spec.attrition_per_year / WORKING_DAYS_PER["year"]
+
+    def draw(dist: object) -> float:
+        return 0.0 if dist is None else float(dist.draw(rng_fill, 1, hours_per_day)[0])  # type: ignore[attr-defined]
+
+    stints: list[Stint] = []
+    person = 0
+    every = sorted(set().union(*posts))
+    for post in every:
+        # The post's lives: runs of phases in which it exists.
+        p = 0
+        while p < n:
+            if post not in posts[p]:
+                p += 1
+                continue
+            q = p
+            while q + 1 < n and post in posts[q + 1]:
+                q += 1
+            born, dies = programme.starts[p], ends[q]
+            abolished = q + 1 < n
+            changes = sorted(t for t in reappoint if born < t < dies)
+            # Who holds it: (since, hired, failures, demoted) or None, and when a vacancy is filled.
+            holder: list | None = None
+            fill_at = math.inf
+            if born == 0.0:
+                if rng_fill.random() < spec.initial_fill:
+                    holder = [0.0, -math.inf, 0, math.inf]
+                else:
+                    fill_at = draw(spec.replacement_lag)
+            else:
+                r = reappoint.get(born)
+                fill_at = born + draw(r.time_to_fill if r is not None else spec.replacement_lag)
+            t = born
+            leave_at = math.inf
+            if holder is not None and rate > 0:
+                leave_at = holder[0] + rng_leave.exponential(1.0 / rate)
+            marks = sorted([(a, "appraisal") for a in appraisals if born < a < dies]
+                           + [(c, "reappoint") for c in changes])
+            m = 0
+
+            def close(end: float, cause: str, post: Post = post) -> None:
+                nonlocal holder, person
+                assert holder is not None
+                stints.append(Stint(post, person, holder[0], end, holder[1], cause, holder[3]))
+                person += 1
+                holder = None
+
+            def hire(at: float) -> None:
+                nonlocal holder, leave_at
+                holder = [at, at, 0, math.inf]
+                leave_at = at + rng_leave.exponential(1.0 / rate) if rate > 0 else math.inf
+
+            while True:
+                nxt = marks[m][0] if m < len(marks) else math.inf
+                if holder is None:
+                    if fill_at < min(nxt, dies):
+                        hire(fill_at)
+                        fill_at = math.inf
+                        continue
+                elif leave_at < min(nxt, dies):
+                    close(leave_at, "attrition")
+                    fill_at = leave_at + draw(spec.replacement_lag)
+                    continue
+                if nxt >= dies:
+                    break
+                t, what = marks[m]
+                m += 1
+                if what == "appraisal":
+                    if holder is not None and rng_appraisal.random() < spec.elimination_per_year:
+                        holder[2] += 1
+                        if holder[2] >= spec.dismiss_after_failures:
+                            close(t, "eliminated")
+                            fill_at = t + draw(spec.replacement_lag)
+                        elif holder[3] == math.inf:
+                            holder[3] = t
+                else:
+                    r = reappoint[t]
+                    u, v, w = rng_reappoint.random(3)
+                    if u < r.reserved_share:
+                        if holder is not None:
+                            close(t, "not_reappointed")
+                        fill_at = t + draw(r.reserved_fill)
+                    elif v < r.filled_at_once:
+                        if holder is None or w < r.outside_share:
+                            if holder is not None:
+                                close(t, "not_reappointed")
+                            hire(t)
+                            fill_at = math.inf
+                    else:
+                        if holder is not None:
+                            close(t, "not_reappointed")
+                        fill_at = t + draw(r.time_to_fill)
+            if holder is not None:
+                close(dies, "post_abolished" if abolished else "")
+            p = q + 1
+    return stints
+
+
+def tenures_of(programme: Programme, stints: list[Stint]) -> list[Tenure]:
+    """The servers of each queue: each stint's time in a serving post, per phase, joined across phases."""
+    n = programme.n_phases
+    ends = (*programme.starts[1:], math.inf)
+    serving = [_server_of(programme, p) for p in range(n)]
+    out: list[Tenure] = []
+    for s in stints:
+        last: list | None = None
+        for p in range(n):
+            a, b = max(s.start, programme.starts[p]), min(s.end if s.cause or s.end < programme.horizon_days
+                                                          else math.inf, ends[p])
+            key = serving[p].get(s.post)
+            if a >= b or key is None:
+                last = None
+                continue
+            if last is not None and last[0] == key and last[2] == a:
+                last[2] = b
+                continue
+            last = [key, a, b, s.hired]
+            out.append(last)  # type: ignore[arg-type]
+    return [tuple(t) for t in out]  # type: ignore[misc]
