@@ -44,21 +44,30 @@ def timeline_command(file: Path, as_json: bool, out_dir: Path | None, replicatio
                           executor=ex)
     data = result.to_dict()
     if out_dir is not None:
+        from orgsim._io import atomic_write_text
+
         out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = out_dir / "timeline.json.tmp"
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-        tmp.replace(out_dir / "timeline.json")  # whole or not at all
+        atomic_write_text(out_dir / "timeline.json", json.dumps(data, ensure_ascii=False, indent=2))
     if as_json:
         _echo_json(data)
         return
-    click.echo(f"{'start':<11}{'phase':<14}{'posts':>7}{'people':>8}{'vacant':>7}{'hires':>6}{'exits':>6}"
-               f"{'arrived':>8}{'done':>6}{'backlog':>8}{'lead':>8}{'p90':>8}{'payroll':>14}")
-    for p in data["periods"]:
-        lead = p["lead_time_working_days"]
-        fmt = lambda v, w, d=1: f"{v:>{w}.{d}f}" if v is not None else f"{'-':>{w}}"  # noqa: E731
-        with use_language(chosen):
-            phase = phase_label(p["phase"])
-        click.echo(f"{p['start']:<11}{phase[:13]:<14}{p['posts']:>7.0f}{p['headcount']:>8.1f}"
-                   f"{p['vacancies']:>7.1f}{p['hires']:>6.1f}{p['exits']:>6.1f}{p['arrived']:>8.1f}"
-                   f"{p['completed']:>6.1f}{p['backlog']:>8.1f}{fmt(lead['mean'], 8)}{fmt(lead['p90'], 8)}"
-                   f"{fmt(p['payroll_yuan'], 14, 0)}")
+    from orgsim.cli._tables import render
+    from orgsim.i18n import _
+    from orgsim.presentation.tables import Cell, Table
+
+    def number(value: float | None, digits: int = 1) -> Cell:
+        return Cell("–" if value is None else f"{value:,.{digits}f}", numeric=True)
+
+    with use_language(chosen):
+        rows = []
+        for p in data["periods"]:
+            lead = p["lead_time_working_days"]
+            rows.append([Cell(p["start"]), Cell(phase_label(p["phase"])), number(p["posts"], 0),
+                         number(p["headcount"]), number(p["vacancies"]), number(p["hires"]), number(p["exits"]),
+                         number(p["arrived"]), number(p["completed"]), number(p["backlog"]), number(lead["mean"]),
+                         number(lead["p90"]), number(p["payroll_yuan"], 0)])
+        headers = [_("period from"), _("phase"), _("posts"), _("people in post"), _("vacant"), _("hires"),
+                   _("exits"), _("arrived"), _("completed"), _("backlog"), _("mean lead time"), _("p90"),
+                   _("payroll (yuan)")]
+        click.echo(render(Table(_("The programme over time (means of the replications; lead times in working days "
+                                  "of the applications that arrived in the period)"), headers, rows)))

@@ -23,6 +23,7 @@ from orgsim.executors import Executor, open_executor
 from orgsim.intervals import confidence_interval
 from orgsim.scenario.schema import Scenario
 from orgsim.sim.streams import RandomStreams, replication_seeds
+from orgsim.timeline.pay import pay_ratio
 from orgsim.timeline.programme import Programme, prepare_programme, timeline_input
 from orgsim.timeline.workforce import EXIT_CAUSES, Post, posts_of, simulate_workforce, tenures_of
 
@@ -156,10 +157,13 @@ class TimelineResult:
     periods: tuple[dict[str, Any], ...]
     #: The first day after the horizon (ISO date): the last period ends there, often part-way through.
     end: str = ""
+    #: Highest to lowest pay of a post a year, rank multiples included (None without a pay section).
+    pay_ratio: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "seed": self.seed, "replications": self.replications,
-                "period": self.period, "end": self.end, "phases": list(self.phases), "periods": list(self.periods)}
+                "period": self.period, "end": self.end, "pay_ratio": self.pay_ratio, "phases": list(self.phases),
+                "periods": list(self.periods)}
 
     def to_frame(self) -> Any:
         """The periods as a pandas DataFrame (one row per period; nested fields flattened)."""
@@ -237,4 +241,6 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
     phases = tuple({"name": n, "effective": d.isoformat(), "start_working_day": t}
                    for n, d, t in zip(programme.names, programme.dates, programme.starts, strict=True))
     end = calendar.to_date(programme.horizon_days).isoformat()
-    return TimelineResult(scenario.source_file, seed, reps, period, phases, tuple(periods), end)
+    ratio = None if scenario.pay is None else pay_ratio(scenario.pay)
+    return TimelineResult(scenario.source_file, seed, reps, period, phases, tuple(periods), end,
+                          None if ratio is None or math.isinf(ratio) else ratio)

@@ -196,10 +196,11 @@ def test_qingdao_fixed_pool_pay_per_head_rises_when_heads_fall(qingdao: Scenario
     assert per_day[low] / per_day[high] == pytest.approx(heads[high] / heads[low])
 
 
-def test_qingdao_pay_gap_over_2x(qingdao: Scenario) -> None:
+def test_qingdao_pay_gap_over_2x(qingdao: Scenario, qingdao_timeline: orgsim.timeline.TimelineResult) -> None:
     from orgsim.timeline.pay import pay_ratio
 
     assert pay_ratio(qingdao.pay) > 2  # 不同岗位薪酬差距可以扩大2倍以上
+    assert qingdao_timeline.to_dict()["pay_ratio"] == pytest.approx(pay_ratio(qingdao.pay))
 
 
 def test_qingdao_vacancies_never_negative_and_people_conserved(qingdao_timeline) -> None:

@@ -222,3 +222,16 @@ def test_cli_writes_json_with_periods(tmp_path):
     assert data["periods"] and data["periods"][0]["start"] == "2020-01-02"
     assert json.loads((tmp_path / "o" / "timeline.json").read_text(encoding="utf-8")) == data
     assert not math.isnan(data["periods"][1]["headcount"])
+
+
+def test_the_timeline_table_speaks_the_language_asked_for(tmp_path):
+    import re
+
+    path = _write(tmp_path, "simulation:\n", "simulation:\n")  # the tutorial, its first phase dated
+    english = CliRunner().invoke(main, ["timeline", str(path), "-r", "1", "--period", "year", "--lang", "en"])
+    chinese = CliRunner().invoke(main, ["timeline", str(path), "-r", "1", "--period", "year", "--lang", "zh"])
+    assert english.exit_code == chinese.exit_code == 0, chinese.output
+    assert "people in post" in english.stdout and "在岗人数" in chinese.stdout
+    # The same numbers in both: only the words change.
+    numbers = [re.findall(r"\d[\d,.]*", out.stdout.split("\n", 1)[1]) for out in (english, chinese)]
+    assert numbers[0] == numbers[1]
