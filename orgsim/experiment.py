@@ -554,15 +554,9 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """The documented ``compare --json`` contract (docs/compare-json.md)."""
-        from orgsim import __version__
-
         before, after = self.before.summary_dict(), self.after.summary_dict()
         return {
-            "scenario": self.scenario.scenario.name,
-            "seed": self.seed,
-            "replications": self.replications,
-            "orgsim_version": __version__,
-            "scenario_sha256": self.scenario.sha256,
+            **_document_head(self.scenario, self.seed, self.replications),
             "before": before,
             "after": after,
             "states": {"before": before, "after": after},
@@ -614,20 +608,22 @@ class PackageComparison:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``compare --json`` document of a scenario with packages (docs/compare-json.md)."""
-        from orgsim import __version__
-
         states = {name: state.summary_dict() for name, state in self.states.items()}
         return {
-            "scenario": self.scenario.scenario.name,
-            "seed": self.seed,
-            "replications": self.replications,
-            "orgsim_version": __version__,
-            "scenario_sha256": self.scenario.sha256,
+            **_document_head(self.scenario, self.seed, self.replications),
             "packages": self.packages,
             "before": states["before"],
             "states": states,
             "difference": {name: _difference_dict(self.before, self.states[name]) for name in self.packages},
         }
+
+
+def _document_head(scenario: Scenario, seed: int, replications: int) -> dict[str, Any]:
+    """What every ``compare --json`` document starts with: the scenario, seed, replications, version and hash."""
+    from orgsim import __version__
+
+    return {"scenario": scenario.scenario.name, "seed": seed, "replications": replications,
+            "orgsim_version": __version__, "scenario_sha256": scenario.sha256}
 
 
 def _mean_or_none(values: np.ndarray) -> float | None:
