@@ -142,11 +142,11 @@ def calibrate(log: str, base: str, output: Path, report: Path | None, state: str
     from orgsim.eventlog.fit_report import fit_names, fitted_text, render_fit_report
 
     with use_language(language_of(lang, result.base)):
-        page = render_fit_report(result, check, result.base.scenario.name) if report is not None else None
+        names = fit_names(result)
+        page = render_fit_report(result, check, result.base.scenario.name, names) if report is not None else None
         written = [atomic_write_text(output, text)]
         if page is not None and report is not None:
             written.append(atomic_write_text(report, page))
-        names = fit_names(result)
         for f in result.fitted:
             click.echo(_("fitted {figure}").format(figure=fitted_text(f, names)))
         for item in result.not_fitted:

@@ -162,7 +162,7 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _fit_figure(calibration: Calibration) -> str:
+def _fit_figure(calibration: Calibration, names: Any) -> str:
     """Each fitted duration: the observed distribution (ECDF) against the fitted CDF."""
     from matplotlib.figure import Figure
 
@@ -174,7 +174,8 @@ def _fit_figure(calibration: Calibration) -> str:
     cols = 3
     rows = math.ceil(len(items) / cols)
     with _figure_font():
-        names = fit_names(calibration, ascii_only=cjk_font() is None)
+        if cjk_font() is None:  # drawn without Chinese glyphs: names in ASCII
+            names = fit_names(calibration, ascii_only=True)
         fig = Figure(figsize=(4 * cols, 2.8 * rows), constrained_layout=True)
         for k, item in enumerate(items):
             assert item.fit is not None and item.observed is not None  # chosen above
@@ -219,13 +220,16 @@ def _lead_figure(check: LeadTimeCheck) -> str:
         return _png(fig)
 
 
-def render_fit_report(calibration: Calibration, check: LeadTimeCheck | None, title: str) -> str:
-    """The calibration report as HTML text, in the language in force (:func:`orgsim.i18n.use_language`)."""
+def render_fit_report(calibration: Calibration, check: LeadTimeCheck | None, title: str, names: Any = None) -> str:
+    """The calibration report as HTML text, in the language in force (:func:`orgsim.i18n.use_language`).
+
+    ``names``: :func:`fit_names` of the calibration, when the caller has them.
+    """
     from orgsim import __version__
     from orgsim.report import _css, _environment
 
     c = calibration
-    names = fit_names(c)
+    names = names if names is not None else fit_names(c)
     fitted = []
     for f in c.fitted:
         lo, hi = f.ci
@@ -252,7 +256,7 @@ def render_fit_report(calibration: Calibration, check: LeadTimeCheck | None, tit
         "base_file": c.base.source_file,
         "idle": [(str(a), str(b), n) for a, b, n in c.idle_stretches],
         "fitted": fitted,
-        "fit_figure": _fit_figure(c),
+        "fit_figure": _fit_figure(c, names),
         "monthly": monthly,
         "shares": shares,
         "not_fitted": [(item.path, item.why()) for item in c.not_fitted],
