@@ -86,7 +86,10 @@ try:
     summary.summarise_run = timed(summary.summarise_run, "summarise")
 except ImportError:
     pass
-import orgsim.cli_simulate as cli_simulate
+try:  # the CLI as a package (since issue 13), or the older single modules
+    import orgsim.cli.simulate as cli_simulate
+except ImportError:
+    import orgsim.cli_simulate as cli_simulate
 cli_simulate.load_scenario = timed(cli_simulate.load_scenario, "parse")
 experiment.reform_scenario = timed(experiment.reform_scenario, "reforms")
 experiment._calendar = timed(experiment._calendar, "calendar")
@@ -123,7 +126,9 @@ def provenance(root: Path) -> str:
 
 
 def compiled(root: Path) -> bool:
-    return any((root / "orgsim" / "sim").glob("_fifo_kernel*.so"))
+    # fifo_loop: the loop's one source, compiled in place; _fifo_kernel: its older, separate kernel.
+    sim = root / "orgsim" / "sim"
+    return any(sim.glob("fifo_loop*.so")) or any(sim.glob("_fifo_kernel*.so"))
 
 
 def run_process(args: list[str], root: Path, wrapped: bool = True, preload: list[str] | None = None) -> dict[str, Any]:

@@ -16,6 +16,10 @@ fresh process started from the shell:
   ``peers.py`` (one process per applicant, one ``simpy.Resource`` per desk,
   numpy for the draws), printing its mean sojourn.
 - ``python``: ``python -c pass``, the floor of any Python command.
+- ``imports``: ``python -c "import numpy, networkx, pydantic, click, yaml"``,
+  the floor of any orgsim command that reads a scenario: its core
+  dependencies imported and nothing else (no orgsim code, no scenario
+  models, no file, no simulation).
 
 The three run in turn, ``--repeats`` rounds; the table gives median wall and
 CPU seconds of each whole process (CPU: user + system of the child, from
@@ -131,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "orgsim": [orgsim_cmd, "run", str(scenario), "-r", "1", "--json"],
         "simpy": [sys.executable, str(script), str(args.applicants), str(args.seed)],
         "python": [sys.executable, "-c", "pass"],
+        "imports": [sys.executable, "-c", "import numpy, networkx, pydantic, click, yaml"],
     }
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}
     printed: dict[str, str] = {}
@@ -155,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "met" if max(ratio_wall, ratio_cpu) <= TARGET else "NOT met"
     print(f"orgsim / simpy, whole processes: {ratio_wall:.3f}x wall, {ratio_cpu:.3f}x CPU "
           f"(target <= {TARGET}x: {verdict})")
+    floor = med["imports"][1] / med["simpy"][1]
+    print(f"the core dependencies' imports alone / simpy: {floor:.3f}x CPU (what any scenario-reading command pays)")
     summary = json.loads(printed["orgsim"])
     mean = summary["lead_time_working_days"]["mean"]
     print(f"mean sojourn: orgsim {mean:.3f} days (lead time, working days), simpy {float(printed['simpy']):.3f}, "
