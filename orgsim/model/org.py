@@ -200,7 +200,7 @@ class HandoffSide:
 
     @classmethod
     def resolve(cls, org: Org, units: Iterable[str], jurisdictions: Iterable[str]) -> HandoffSide:
-        """``units`` (each with every unit below it in ``org``, by the ids they have and came from) and ``jurisdictions``.
+        """``units`` (each with every unit below it in ``org``, by the ids they have and came from), ``jurisdictions``.
 
         Every unit must be in ``org``; the caller says what is wrong when one is not.
         """

@@ -575,9 +575,9 @@ def check_references(s: Scenario) -> list[tuple[Loc, str]]:
             problems.append((("functions", i, "owner"), f"unknown unit {f.owner!r}"))
 
     scope = s.workforce.scope if s.workforce is not None else None
-    for k, u in enumerate(scope.units if scope is not None else []):
-        if u not in unit_ids:
-            problems.append((("workforce", "scope", "units", k), f"unknown unit {u!r}"))
+    for k, scoped in enumerate(scope.units if scope is not None else []):
+        if scoped not in unit_ids:
+            problems.append((("workforce", "scope", "units", k), f"unknown unit {scoped!r}"))
 
     if s.packages and s.reforms:
         problems.append((("packages",), "give either reforms (one package) or packages (several side by side), "

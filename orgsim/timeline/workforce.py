@@ -125,7 +125,8 @@ def units_in_scope(programme: Programme, side: o.HandoffSide | None) -> tuple[fr
 
 def posts_in_scope(posts: Sequence[dict[Post, str]], units: Sequence[frozenset[str]]) -> tuple[dict[Post, str], ...]:
     """Each phase's posts whose unit is in scope then."""
-    return tuple({post: u for post, u in phase.items() if u in inside} for phase, inside in zip(posts, units, strict=True))
+    return tuple({post: u for post, u in phase.items() if u in inside}
+                 for phase, inside in zip(posts, units, strict=True))
 
 
 def _server_of(programme: Programme, p: int) -> dict[Post, str]:

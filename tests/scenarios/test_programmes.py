@@ -24,7 +24,15 @@ from orgsim.scenario.schema import WORKING_DAYS_PER
 from orgsim.sim.calendar import WorkingCalendar
 from orgsim.sim.streams import RandomStreams, replication_seeds
 from orgsim.timeline.programme import Programme, prepare_programme
-from orgsim.timeline.workforce import Post, Stint, posts_in_scope, posts_of, scope_side, simulate_workforce, units_in_scope
+from orgsim.timeline.workforce import (
+    Post,
+    Stint,
+    posts_in_scope,
+    posts_of,
+    scope_side,
+    simulate_workforce,
+    units_in_scope,
+)
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = {"jinan": "jinan_hitech_2016.yaml", "qingdao": "qingdao_functional_zones_2020.yaml",

@@ -80,7 +80,8 @@ def test_the_zone_scope_counts_the_zone_governments_posts_and_pay():
     # Pay of the zone's staff only: nobody changes in the first month without attrition or appraisal.
     pay = s.pay.annual_yuan
     days = r.periods[1]["start_working_day"] - first["start_working_day"]
-    per_year = staff["leaders"] * pay["leaders"] + staff["frontline"] * pay["officers"] + staff["support"] * pay["support"]
+    per_year = (staff["leaders"] * pay["leaders"] + staff["frontline"] * pay["officers"]
+                + staff["support"] * pay["support"])
     assert first["payroll_yuan"] == pytest.approx(per_year / 250 * days)
 
 
