@@ -21,6 +21,12 @@ built from measurements of the FIFO engine:
 - ``BASE_BYTES`` for Python and the libraries, once per process.
 
 Runs at once multiply the per-run part: one in this process, or one per worker.
+
+A timeline (``orgsim timeline``) is one run per replication over the whole
+horizon, of one state, with a version of every project type per phase
+(before the first dated phase, then each dated phase): its steps are counted
+as adding up over the phases, an upper bound. Its per-period arrays are small
+beside the applications and not counted.
 """
 
 from __future__ import annotations
@@ -159,18 +165,32 @@ def check_budget(scenario: Scenario, traces: Mapping[tuple[str, str], Any],
     return problems
 
 
+def _phases(scenario: Scenario) -> int:
+    """The phases of a timeline: the organisation before the first dated phase, then each dated phase."""
+    from orgsim.scenario.schema import Phase
+
+    return 1 + sum(1 for item in scenario.reforms if isinstance(item, Phase) and item.effective is not None)
+
+
 def check_run_budget(scenario: Scenario, *, replications: int, runs_at_once: int, records: bool,
-                     max_memory_bytes: float | None = None, states: int = 2) -> list[tuple[Loc, str]]:
-    """The memory problem of a command's runs (workers at once, records kept), located; [] when it fits."""
+                     max_memory_bytes: float | None = None, states: int = 2,
+                     timeline: bool = False) -> list[tuple[Loc, str]]:
+    """The memory problem of a command's runs (workers at once, records kept), located; [] when it fits.
+
+    ``timeline``: the runs are a timeline's (one state; the steps of every phase's version add up).
+    """
     if scenario.workload is None:
         return []
     limit = DEFAULT_MAX_MEMORY_BYTES if max_memory_bytes is None else max_memory_bytes
     applications, parts = _applications(scenario, scenario.traces)
-    estimate = MemoryEstimate(applications, _steps(scenario), replications, states)
+    phases = _phases(scenario) if timeline else 1
+    states = 1 if timeline else states
+    estimate = MemoryEstimate(applications, _steps(scenario) * phases, replications, states)
     need = estimate.total(runs_at_once, records)
     if need <= limit:
         return []
-    what = (f"{replications} replication(s) of {states} state(s)"
+    what = ((f"a timeline of {phases} phase(s), {replications} replication(s)" if timeline
+             else f"{replications} replication(s) of {states} state(s)")
             + (f", {runs_at_once} at once" if runs_at_once > 1 else "") + (", with records" if records else ""))
     return [_memory_problem(scenario, estimate, need, limit, parts, what)]
 

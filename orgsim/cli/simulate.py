@@ -156,10 +156,11 @@ def _with_common(func: Callable) -> Callable:
 
 def _load_within_budget(file: str, *, allow_outside: bool, max_memory: int | None, replications: int | None,
                         jobs: int | None, executor: str | None, address: str | None, records: bool,
-                        states: int | None) -> tuple[Scenario, int]:
+                        states: int | None, timeline: bool = False) -> tuple[Scenario, int]:
     """The scenario, and its replications, once what the runs would cost is known to fit the budget.
 
-    ``states``: the states simulated (None: every state of a comparison, two or one per package more).
+    ``states``: the states simulated (None: every state of a comparison, two or one per package more);
+    ``timeline``: the runs are a timeline's (``orgsim timeline``).
     """
     from orgsim.budget import check_run_budget
     from orgsim.errors import Problem, ScenarioError
@@ -170,7 +171,8 @@ def _load_within_budget(file: str, *, allow_outside: bool, max_memory: int | Non
     n = replications or scenario.simulation.replications
     states = len(scenario.state_names()) if states is None else states
     found = check_run_budget(scenario, replications=n, records=records, max_memory_bytes=max_memory, states=states,
-                             runs_at_once=make_executor_workers(executor, address=address, workers=jobs))
+                             runs_at_once=make_executor_workers(executor, address=address, workers=jobs),
+                             timeline=timeline)
     if found:
         problems = [Problem(format_path(loc), msg, scenario.source_file, scenario.line_of(loc)) for loc, msg in found]
         raise ScenarioError(f"{file}: over the resource budget", problems)

@@ -33,11 +33,14 @@ def timeline_command(file: Path, as_json: bool, out_dir: Path | None, replicatio
     from orgsim.errors import SimulationError
     from orgsim.executors import open_executor
     from orgsim.i18n import use_language
+    from orgsim.cli.simulate import _load_within_budget
     from orgsim.presentation.timeline import phase_label
-    from orgsim.scenario import load_scenario
     from orgsim.timeline.run import timeline
 
-    scenario = load_scenario(file, allow_outside=allow_outside, max_memory_bytes=max_memory)
+    # What the timeline's runs would cost, checked before any of them (not compare's estimate).
+    scenario, _n = _load_within_budget(str(file), allow_outside=allow_outside, max_memory=max_memory,
+                                       replications=replications, jobs=jobs, executor=executor, address=None,
+                                       records=False, states=1, timeline=True)
     chosen = language_of(lang, scenario, english)
     with open_executor(executor, workers=jobs, error=SimulationError) as ex:
         result = timeline(scenario, seed=seed, replications=replications, period=period,  # type: ignore[arg-type]

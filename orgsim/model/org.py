@@ -198,6 +198,19 @@ class HandoffSide:
     units: tuple[str, ...] = ()
     jurisdictions: tuple[str, ...] = ()
 
+    @classmethod
+    def resolve(cls, org: Org, units: Iterable[str], jurisdictions: Iterable[str]) -> HandoffSide:
+        """``units`` (each with every unit below it in ``org``, by the ids they have and came from), ``jurisdictions``.
+
+        Every unit must be in ``org``; the caller says what is wrong when one is not.
+        """
+        ids: set[str] = set()
+        for u in units:
+            for x in org.subtree(u):
+                ids.add(x)
+                ids.update(org.graph.nodes[x].get(ORIGIN, ()))
+        return cls(tuple(sorted(ids)), tuple(dict.fromkeys(jurisdictions)))
+
     def holds(self, org: Org, unit: str) -> bool:
         d = org.graph.nodes[unit]
         return (d[JURISDICTION] in self.jurisdictions or unit in self.units

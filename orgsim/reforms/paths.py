@@ -189,13 +189,9 @@ def coordinate(org: o.Org, spec: s.Coordinate, phase: str | None = None) -> tupl
     ed = Edit(org, "coordinate", phase)
     sides = []
     for side in spec.between:
-        ids: set[str] = set()
         for u in side.units:
             ed.require_unit(u)
-            for x in ed.org.subtree(u):
-                ids.add(x)
-                ids.update(ed.g.nodes[x].get(o.ORIGIN, ()))
-        sides.append(o.HandoffSide(tuple(sorted(ids)), tuple(dict.fromkeys(side.jurisdictions))))
+        sides.append(o.HandoffSide.resolve(ed.org, side.units, side.jurisdictions))
     rule = o.HandoffRule((sides[0], sides[1]), spec.both_ways, 1.0 if spec.factor is None else spec.factor,
                          spec.handoff)
     ed.org.handoff_rules = ed.org.handoff_rules + (rule,)

@@ -574,6 +574,11 @@ def check_references(s: Scenario) -> list[tuple[Loc, str]]:
         if f.owner not in unit_ids:
             problems.append((("functions", i, "owner"), f"unknown unit {f.owner!r}"))
 
+    scope = s.workforce.scope if s.workforce is not None else None
+    for k, scoped in enumerate(scope.units if scope is not None else []):
+        if scoped not in unit_ids:
+            problems.append((("workforce", "scope", "units", k), f"unknown unit {scoped!r}"))
+
     if s.packages and s.reforms:
         problems.append((("packages",), "give either reforms (one package) or packages (several side by side), "
                          "not both"))

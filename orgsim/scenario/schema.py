@@ -746,7 +746,7 @@ class EnforcementBureau(_Op, _FunctionSelector):
 
 
 class HandoffSide(_Model):
-    """Units (each with every unit below it) and jurisdictions on one side of a coordination."""
+    """Units (each with every unit below it) and jurisdictions: one side of a coordination, or a workforce's scope."""
 
     units: list[Id] = Field(default_factory=list, description="These units and every unit below them.")
     jurisdictions: list[Jurisdiction] = Field(default_factory=list, description="Every unit of these jurisdictions.")
@@ -947,6 +947,9 @@ class Workforce(_Model):
     replacement_lag: Distribution | None = Field(None, description="Time to fill a post someone left (working time).")
     learning: LearningCurve = Field(default_factory=LearningCurve)
     reappointments: list[Reappointment] = Field(default_factory=list)
+    scope: HandoffSide | None = Field(
+        None, description="The units whose posts these rules and pay cover (the zone's own staff); the other posts "
+        "are held throughout by experienced staff, serve at full strength and are not counted. Default: every unit.")
 
 
 class PayShares(_Model):

@@ -25,7 +25,16 @@ from orgsim.scenario.schema import Scenario
 from orgsim.sim.streams import RandomStreams, replication_seeds
 from orgsim.timeline.pay import pay_ratio
 from orgsim.timeline.programme import Programme, prepare_programme, timeline_input
-from orgsim.timeline.workforce import EXIT_CAUSES, Post, posts_of, simulate_workforce, tenures_of
+from orgsim.timeline.workforce import (
+    EXIT_CAUSES,
+    Post,
+    posts_in_scope,
+    posts_of,
+    scope_side,
+    simulate_workforce,
+    tenures_of,
+    units_in_scope,
+)
 
 __all__ = ["timeline", "TimelineResult", "PERIODS", "PERIOD_MONTHS"]
 
@@ -64,6 +73,8 @@ class _Job:
     #: Computed once here, the same in every replication: each phase's posts, the traced arrival times.
     posts: tuple[dict[Post, str], ...]
     arrivals: dict[str, np.ndarray]
+    #: Each phase's posts in the workforce's scope (the ones counted).
+    scoped: tuple[dict[Post, str], ...] = ()
 
 
 def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
@@ -75,11 +86,13 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
     sc, prog, bounds = job.scenario, job.programme, job.bounds
     streams = RandomStreams(replication_seeds(job.seed, job.replications)[r])
     hours = sc.simulation.calendar.hours_per_day
-    stints = simulate_workforce(prog, sc.workforce, streams, job.calendar, hours, posts=job.posts)
+    every_stint = simulate_workforce(prog, sc.workforce, streams, job.calendar, hours, posts=job.posts,
+                                     scoped=job.scoped)
+    stints = [s for s in every_stint if s.in_scope]  # the counted ones; the others only serve their queues
     learning = sc.workforce.learning if sc.workforce else None
     learn_days = learning.months_to_full * 250.0 / 12 if learning else 0.0
     learn_start = learning.start if learning else 1.0
-    tenures = tenures_of(prog, stints)
+    tenures = tenures_of(prog, every_stint)
     union, run = timeline_input(prog, tenures, streams, 0.0, job.arrivals, learn_start=learn_start,
                                 learn_days=learn_days)
     out = _engine(sc.simulation.engine)(run)
@@ -98,7 +111,7 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
     # start are the period's own, so headcount(next) = headcount + hires - exits. Posts likewise:
     # a phase taking effect on a period's first working day counts from the next period.
     phase_at = np.maximum(np.searchsorted(np.array(prog.starts), lo, side="left") - 1, 0)
-    n_posts = np.array([len(job.posts[p]) for p in phase_at])
+    n_posts = np.array([len(job.scoped[p]) for p in phase_at])
     # Stints x periods at once: each count is the number of stints meeting the condition in that period.
     s_start = np.array([s.start for s in stints], dtype=float)[:, None]
     s_end = np.array([s.end for s in stints], dtype=float)[:, None]
@@ -198,8 +211,10 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
     calendar = _calendar(scenario)
     programme = prepare_programme(scenario, calendar)
     dates, bounds = _period_dates(programme.dates[0], PERIOD_MONTHS[period], calendar, programme.horizon_days)
-    job = _Job(scenario, programme, calendar, bounds, seed, reps, tuple(posts_of(org) for org in programme.orgs),
-               _arrivals(scenario, programme, calendar))
+    posts = tuple(posts_of(org) for org in programme.orgs)
+    scoped = posts_in_scope(posts, units_in_scope(programme, scope_side(scenario)))
+    job = _Job(scenario, programme, calendar, bounds, seed, reps, posts, _arrivals(scenario, programme, calendar),
+               scoped)
     with open_executor(executor) as ex:
         done = list(ex.map_unordered(_one, [(job, r) for r in range(reps)]))
     runs = [v for (_, r), v in sorted(done, key=lambda x: x[0][1])]  # in replication order, on every executor

@@ -22,6 +22,15 @@ person holds one post (a :class:`Stint`). Rules, in time order:
 - a vacancy is filled after ``replacement_lag`` by a newcomer, who learns
   (the learning curve); a post the new organisation abolishes ends its stint.
 
+The rules cover the posts in the workforce's ``scope`` (:func:`units_in_scope`;
+default every unit): a post is in scope in a phase when its unit in that
+phase is. A post outside is held throughout by experienced staff (a stint
+with ``in_scope`` False: no draws, no attrition, appraisal, re-appointment or
+learning) and serves its queue at full strength; the timeline does not count
+it. A post entering the scope at a later phase (a function's officers moved
+into the zone with it) starts vacant there, like a new post; one leaving it
+ends its in-scope stint (``left_scope``) and is held from then on.
+
 A post's officers serve a queue: the first ``servers`` officer posts of a
 queue are its servers (posts beyond those are taken to do the standing
 duties, so a vacancy there does not slow cases: an assumption).
@@ -36,14 +45,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from orgsim.model import org as o
-from orgsim.scenario.schema import WORKING_DAYS_PER, Workforce
+from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario, Workforce
 from orgsim.sim.streams import RandomStreams
 from orgsim.timeline.programme import Programme, Tenure
 
-__all__ = ["Post", "Stint", "posts_of", "simulate_workforce", "tenures_of", "EXIT_CAUSES"]
+__all__ = ["Post", "Stint", "posts_of", "scope_side", "units_in_scope", "posts_in_scope", "simulate_workforce",
+           "tenures_of", "EXIT_CAUSES"]
 
-#: Why a stint ends (besides the end of the run, "").
-EXIT_CAUSES = ("attrition", "eliminated", "not_reappointed", "post_abolished")
+#: Why a stint ends (besides the end of the run, ""). ``left_scope``: the post moved to a unit outside the scope.
+EXIT_CAUSES = ("attrition", "eliminated", "not_reappointed", "post_abolished", "left_scope")
 
 #: A post: (category, unit or function, role, number).
 Post = tuple[str, str, str, int]
@@ -60,6 +70,8 @@ class Stint:
     cause: str  # why it ended ("" when the run ended first)
     #: Time the person lost a rank after a failed appraisal (inf: never).
     demoted: float = math.inf
+    #: False: a post outside the workforce's scope, held by experienced staff and not counted.
+    in_scope: bool = True
 
 
 def posts_of(org: o.Org) -> dict[Post, str]:
@@ -76,6 +88,45 @@ def posts_of(org: o.Org) -> dict[Post, str]:
         for j in range(g.nodes[u][o.SUPPORT]):
             out[("support", u, "", j)] = u
     return out
+
+
+def scope_side(scenario: Scenario) -> o.HandoffSide | None:
+    """The workforce's scope resolved on the scenario's organisation (None: every unit)."""
+    from orgsim.model.build import build_org
+
+    scope = scenario.workforce.scope if scenario.workforce is not None else None
+    if scope is None:
+        return None
+    return o.HandoffSide.resolve(build_org(scenario), scope.units, scope.jurisdictions)
+
+
+def units_in_scope(programme: Programme, side: o.HandoffSide | None) -> tuple[frozenset[str], ...]:
+    """Each phase's units in scope (every unit when ``side`` is None).
+
+    A unit is in scope in a phase when it is of one of the side's jurisdictions, or it or a unit above it
+    then is one of the side's units or came from one (so a unit a reform creates below them is in too).
+    """
+    out = []
+    for org in programme.orgs:
+        if side is None:
+            out.append(frozenset(org.units()))
+            continue
+        by_jurisdiction, by_unit = o.HandoffSide((), side.jurisdictions), o.HandoffSide(side.units)
+        inside = set()
+        for u in org.units():
+            x: str | None = u
+            while x is not None and not by_unit.holds(org, x):
+                x = org.parent(x)
+            if x is not None or by_jurisdiction.holds(org, u):
+                inside.add(u)
+        out.append(frozenset(inside))
+    return tuple(out)
+
+
+def posts_in_scope(posts: Sequence[dict[Post, str]], units: Sequence[frozenset[str]]) -> tuple[dict[Post, str], ...]:
+    """Each phase's posts whose unit is in scope then."""
+    return tuple({post: u for post, u in phase.items() if u in inside}
+                 for phase, inside in zip(posts, units, strict=True))
 
 
 def _server_of(programme: Programme, p: int) -> dict[Post, str]:
@@ -111,16 +162,20 @@ def _appraisals(programme: Programme, calendar: object, month: int) -> list[floa
 
 
 def simulate_workforce(programme: Programme, spec: Workforce | None, streams: RandomStreams, calendar: object,
-                       hours_per_day: float, posts: Sequence[dict[Post, str]] | None = None) -> list[Stint]:
+                       hours_per_day: float, posts: Sequence[dict[Post, str]] | None = None,
+                       scoped: Sequence[dict[Post, str]] | None = None) -> list[Stint]:
     """Every stint of every post over the programme (with no workforce section: every post filled throughout).
 
-    ``posts``: each phase's :func:`posts_of`, when the caller has them (they are the same in every replication).
+    ``posts``: each phase's :func:`posts_of`, when the caller has them (they are the same in every replication);
+    ``scoped``: each phase's posts in scope (:func:`posts_in_scope`; None: every post).
     """
     spec = spec or Workforce()
     n = programme.n_phases
     ends = (*programme.starts[1:], programme.horizon_days)
     if posts is None:
         posts = [posts_of(org) for org in programme.orgs]
+    if scoped is None:
+        scoped = posts
     reappoint = {programme.starts[programme.names.index(r.phase)]: r for r in spec.reappointments
                  if r.phase in programme.names}
     appraisals = _appraisals(programme, calendar, spec.appraisal_month) if spec.elimination_per_year > 0 else []
@@ -137,17 +192,24 @@ def simulate_workforce(programme: Programme, spec: Workforce | None, streams: Ra
     person = 0
     every = sorted(set().union(*posts))
     for post in every:
-        # The post's lives: runs of phases in which it exists.
+        # The post's lives: runs of phases in which it exists, in scope or out of it.
         p = 0
         while p < n:
             if post not in posts[p]:
                 p += 1
                 continue
+            inside = post in scoped[p]
             q = p
-            while q + 1 < n and post in posts[q + 1]:
+            while q + 1 < n and post in posts[q + 1] and (post in scoped[q + 1]) == inside:
                 q += 1
             born, dies = programme.starts[p], ends[q]
-            abolished = q + 1 < n
+            if not inside:  # held by experienced staff, untouched by the rules
+                stints.append(Stint(post, person, born, dies, -math.inf, "", in_scope=False))
+                person += 1
+                p = q + 1
+                continue
+            abolished = q + 1 < n and post not in posts[q + 1]
+            left = q + 1 < n and not abolished
             changes = sorted(t for t in reappoint if born < t < dies)
             # Who holds it: (since, hired, failures, demoted) or None, and when a vacancy is filled.
             holder: list | None = None
@@ -221,7 +283,7 @@ def simulate_workforce(programme: Programme, spec: Workforce | None, streams: Ra
                             close(t, "not_reappointed")
                         fill_at = t + draw(r.time_to_fill)
             if holder is not None:
-                close(dies, "post_abolished" if abolished else "")
+                close(dies, "post_abolished" if abolished else "left_scope" if left else "")
             p = q + 1
     return stints
 

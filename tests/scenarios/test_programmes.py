@@ -24,7 +24,15 @@ from orgsim.scenario.schema import WORKING_DAYS_PER
 from orgsim.sim.calendar import WorkingCalendar
 from orgsim.sim.streams import RandomStreams, replication_seeds
 from orgsim.timeline.programme import Programme, prepare_programme
-from orgsim.timeline.workforce import Stint, posts_of, simulate_workforce
+from orgsim.timeline.workforce import (
+    Post,
+    Stint,
+    posts_in_scope,
+    posts_of,
+    scope_side,
+    simulate_workforce,
+    units_in_scope,
+)
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = {"jinan": "jinan_hitech_2016.yaml", "qingdao": "qingdao_functional_zones_2020.yaml",
@@ -41,12 +49,19 @@ def _calendar(scenario: Scenario) -> WorkingCalendar:
     return WorkingCalendar.from_spec(scenario.simulation.calendar)
 
 
+def _scoped(scenario: Scenario, prog: Programme) -> tuple[dict[Post, str], ...]:
+    """Each phase's posts in the scenario's workforce scope (the zone's own posts)."""
+    return posts_in_scope([posts_of(org) for org in prog.orgs], units_in_scope(prog, scope_side(scenario)))
+
+
 def _workforce_runs(scenario: Scenario, reps: int = WORKFORCE_REPS) -> tuple[Programme, list[list[Stint]]]:
+    """The stints in the workforce's scope (those the timeline counts), per replication."""
     cal = _calendar(scenario)
     prog = prepare_programme(scenario, cal)
     hours = scenario.simulation.calendar.hours_per_day
-    runs = [simulate_workforce(prog, scenario.workforce, RandomStreams(seq), cal, hours)
-            for seq in replication_seeds(scenario.simulation.seed, reps)]
+    scoped = _scoped(scenario, prog)
+    runs = [[s for s in simulate_workforce(prog, scenario.workforce, RandomStreams(seq), cal, hours, scoped=scoped)
+             if s.in_scope] for seq in replication_seeds(scenario.simulation.seed, reps)]
     return prog, runs
 
 
@@ -137,6 +152,24 @@ def test_qingdao_calendar_covers_2019_with_the_published_holidays(qingdao: Scena
     assert first == sum(1 for d in days if d < dt.date(2019, 7, 1))
 
 
+@pytest.mark.parametrize("name,start,at_reappointment", [("jinan", 298, 267), ("qingdao", 637, 446),
+                                                           ("yantai", 1251, 568)])
+def test_the_workforce_covers_the_zones_own_posts(name: str, start: int, at_reappointment: int) -> None:
+    """The scope is the zone's jurisdiction: the timeline's posts are the zone government's (the articles' figures:
+    Qingdao 637 before its 30 % cut to 446, Yantai's quota of 568), not the city's, sub-districts' or companies'."""
+    scenario = _load(name)
+    assert scenario.workforce.scope is not None and scenario.workforce.scope.jurisdictions == ["zone"]
+    prog = prepare_programme(scenario, _calendar(scenario))
+    scoped = _scoped(scenario, prog)
+    zone = [sum(1 for u in posts_of(org).values() if org.in_zone_government(u)) for org in prog.orgs]
+    assert [len(x) for x in scoped] == zone
+    assert len(scoped[0]) == start < len(posts_of(prog.orgs[0]))
+    (r,) = scenario.workforce.reappointments
+    assert len(scoped[prog.names.index(r.phase)]) == at_reappointment
+    first = orgsim.timeline(scenario, replications=1).periods[0]
+    assert first["posts"] == first["headcount"] == start
+
+
 def test_qingdao_posts_after_the_cap_and_reserved_share(qingdao: Scenario) -> None:
     prog = prepare_programme(qingdao, _calendar(qingdao))
     cap = prog.names.index("用人制度改革（人员规模控制总量）")
@@ -158,7 +191,8 @@ def test_qingdao_reappointment_reserves_posts_and_takes_outsiders_at_the_article
     assert r.filled_at_once == 1 and r.outside_share == 0.385  # 从功能区以外选聘人员达38.5%
     p = prog.names.index(r.phase)
     t = prog.starts[p]
-    n_posts = len(posts_of(prog.orgs[p]))
+    n_posts = len(_scoped(qingdao, prog)[p])
+    assert n_posts == 446  # the zones' posts after the cap, the city's and sub-districts' outside the scope
     reserved = held = replaced = 0
     for stints in runs:
         now = {s.post: s for s in stints if s.start <= t < s.end}
@@ -265,7 +299,7 @@ def test_jinan_payroll_follows_the_people_in_post(jinan: Scenario) -> None:
                    * max(0.0, min(s.end, bounds[k + 1]) - max(s.start, bounds[k])) for s in stints)
         assert got[k] == pytest.approx(want)
     assert prog.starts[-1] <= 250.0  # the second year runs under the last phase's posts
-    full = sum(jinan.pay.annual_yuan[c] for c, *_ in posts_of(prog.orgs[-1]))
+    full = sum(jinan.pay.annual_yuan[c] for c, *_ in _scoped(jinan, prog)[-1])
     assert 0.95 * full < got[1] <= full  # few posts vacant (3 % attrition, 2-6 months to fill)
 
 
