@@ -27,7 +27,7 @@ from orgsim.errors import Problem, ScenarioError
 from orgsim.scenario._yaml import BadValue, FastLoader, PureLoader
 from orgsim.scenario._yaml import MAX_ALIAS_EXPANSION, MAX_ALIASES, MAX_DEPTH  # noqa: F401 - where they were
 from orgsim.scenario._traces import Trace, TraceProblem, read_trace
-from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario, officers_for_cases
+from orgsim.scenario.schema import WORKING_DAYS_PER, Phase, Scenario, officers_for_cases
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -540,6 +540,30 @@ def _standing_duties_leave_time(s: Scenario, f: Any, owner: Any) -> list[tuple[L
              f"({standing:,.0f} of {officers * WORKING_DAYS_PER['year'] * hours_per_day:,.0f} officer-hours a year)")]
 
 
+def _reappointment_phases(s: Scenario) -> list[tuple[Loc, str]]:
+    """A re-appointment names a dated phase, at most once (else it would silently never happen)."""
+    if s.workforce is None:
+        return []
+    lists = [s.reforms, *s.packages.values()]
+    phases = [item for items in lists for item in items if isinstance(item, Phase)]
+    dated = {ph.phase for ph in phases if ph.effective is not None}
+    undated = {ph.phase for ph in phases} - dated
+    problems: list[tuple[Loc, str]] = []
+    seen: set[str] = set()
+    for k, r in enumerate(s.workforce.reappointments):
+        loc: Loc = ("workforce", "reappointments", k, "phase")
+        if r.phase in seen:
+            problems.append((loc, f"phase {r.phase!r} already has a re-appointment; give one per phase"))
+        elif r.phase in undated:
+            problems.append((loc, f"phase {r.phase!r} has no effective date; a re-appointment happens on the day "
+                             "a dated phase takes effect"))
+        elif r.phase not in dated:
+            known = ", ".join(repr(n) for n in sorted(dated)) or "none"
+            problems.append((loc, f"no dated phase is called {r.phase!r} (dated phases: {known})"))
+        seen.add(r.phase)
+    return problems
+
+
 def check_references(s: Scenario) -> list[tuple[Loc, str]]:
     """Every dangling reference, duplicate id and cycle in a schema-valid scenario."""
     problems: list[tuple[Loc, str]] = []
@@ -578,6 +602,8 @@ def check_references(s: Scenario) -> list[tuple[Loc, str]]:
     for k, scoped in enumerate(scope.units if scope is not None else []):
         if scoped not in unit_ids:
             problems.append((("workforce", "scope", "units", k), f"unknown unit {scoped!r}"))
+
+    problems += _reappointment_phases(s)
 
     if s.packages and s.reforms:
         problems.append((("packages",), "give either reforms (one package) or packages (several side by side), "
