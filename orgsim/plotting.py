@@ -1307,7 +1307,9 @@ def plot_timeline(result: TimelineResult, scenario: Scenario, *, lang: str | Non
         bottom.fill_between(edges, low, high, color=_TIMELINE_COLOURS["lead"], alpha=0.25, lw=0, step="post")
         bottom.step(edges, mean, color=_TIMELINE_COLOURS["lead"], lw=1.6, **step)
         bottom.step(edges, p90, color=_TIMELINE_COLOURS["lead"], lw=1.0, ls=":", **step)
-        shown = np.concatenate([mean, high, p90])
+        # Fitted to the lines, not the band: a period with few applications (the last, cut short by
+        # the horizon) can have an interval many times wider than the rest; the axes clip it.
+        shown = np.concatenate([mean, p90])
         shown = shown[np.isfinite(shown)]
         bottom.set_ylim(bottom=0, top=(float(shown.max()) if len(shown) else 1.0) * 1.12)
         bottom.set_ylabel(_("lead time (working days)"))
