@@ -91,3 +91,25 @@ def network_scenario(
         },
     }
     return parse_scenario(yaml.safe_dump(doc, allow_unicode=True), "<test>")
+
+
+def dated_tutorial(**workforce: Any) -> Scenario:
+    """The tutorial as a programme: its two phases dated (2020-06-01, 2021-03-01), a workforce
+    (attrition, elimination, a re-appointment at phase "2020") and pay; ``workforce`` overrides fields."""
+    import datetime as dt
+
+    from orgsim.scenario import load_scenario
+    from orgsim.scenario.schema import Pay, PayShares, Reappointment, Workforce
+
+    s = load_scenario("scenarios/tutorial.yaml")
+    reforms = [s.reforms[0].model_copy(update={"effective": dt.date(2020, 6, 1)}),
+               s.reforms[1].model_copy(update={"effective": dt.date(2021, 3, 1)})]
+    wf = Workforce(**{"attrition_per_year": 0.05, "elimination_per_year": 0.04, "replacement_lag": exp(20),
+                      "learning": {"start": 0.5, "months_to_full": 6},
+                      "reappointments": [Reappointment(
+                          phase="2020", filled_at_once=0.7, time_to_fill=exp(20), reserved_share=0.25,
+                          reserved_fill=exp(20), outside_share=0.385)],
+                      **workforce})
+    pay = Pay(annual_yuan={"leaders": 300000, "officers": 150000, "support": 100000},
+              shares=[PayShares(effective=dt.date(2020, 1, 1), base=0.84, performance=0.16)], rank_lost_multiple=-0.2)
+    return s.model_copy(update={"reforms": reforms, "workforce": wf, "pay": pay})

@@ -13,29 +13,16 @@ from click.testing import CliRunner
 from scipy import stats
 
 from orgsim.cli import main
-from orgsim.scenario import load_scenario
-from orgsim.scenario.schema import Pay, PayShares, Reappointment, Workforce
 from orgsim.sim.calendar import WorkingCalendar
 from orgsim.sim.streams import RandomStreams, replication_seeds
 from orgsim.timeline.programme import prepare_programme
 from orgsim.timeline.run import timeline
 from orgsim.timeline.workforce import posts_of, simulate_workforce
 
-EXP = {"dist": "exponential", "mean": 20, "unit": "days"}
+from factory import dated_tutorial, exp
 
-
-def _scenario(**workforce):
-    s = load_scenario("scenarios/tutorial.yaml")
-    reforms = [s.reforms[0].model_copy(update={"effective": dt.date(2020, 6, 1)}),
-               s.reforms[1].model_copy(update={"effective": dt.date(2021, 3, 1)})]
-    wf = Workforce(**{"attrition_per_year": 0.05, "elimination_per_year": 0.04, "replacement_lag": EXP,
-                      "learning": {"start": 0.5, "months_to_full": 6},
-                      "reappointments": [Reappointment(phase="2020", filled_at_once=0.7, time_to_fill=EXP,
-                                                       reserved_share=0.25, reserved_fill=EXP, outside_share=0.385)],
-                      **workforce})
-    pay = Pay(annual_yuan={"leaders": 300000, "officers": 150000, "support": 100000},
-              shares=[PayShares(effective=dt.date(2020, 1, 1), base=0.84, performance=0.16)], rank_lost_multiple=-0.2)
-    return s.model_copy(update={"reforms": reforms, "workforce": wf, "pay": pay})
+EXP = exp(20)
+_scenario = dated_tutorial
 
 
 def _stints(s, seed):
