@@ -31,7 +31,9 @@ from orgsim.timeline.workforce import (
     posts_in_scope,
     posts_of,
     scope_side,
+    Staffing,
     simulate_workforce,
+    staffing,
     tenures_of,
     units_in_scope,
 )
@@ -75,6 +77,8 @@ class _Job:
     arrivals: dict[str, np.ndarray]
     #: Each phase's posts in the workforce's scope (the ones counted).
     scoped: tuple[dict[Post, str], ...] = ()
+    #: The posts' lives and the posts that serve queues (the same in every replication).
+    staffing: Staffing | None = None
 
 
 def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
@@ -87,12 +91,12 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
     streams = RandomStreams(replication_seeds(job.seed, job.replications)[r])
     hours = sc.simulation.calendar.hours_per_day
     every_stint = simulate_workforce(prog, sc.workforce, streams, job.calendar, hours, posts=job.posts,
-                                     scoped=job.scoped)
+                                     scoped=job.scoped, plan=job.staffing)
     stints = [s for s in every_stint if s.in_scope]  # the counted ones; the others only serve their queues
     learning = sc.workforce.learning if sc.workforce else None
     learn_days = learning.months_to_full * 250.0 / 12 if learning else 0.0
     learn_start = learning.start if learning else 1.0
-    tenures = tenures_of(prog, every_stint)
+    tenures = tenures_of(prog, every_stint, job.staffing)
     union, run = timeline_input(prog, tenures, streams, 0.0, job.arrivals, learn_start=learn_start,
                                 learn_days=learn_days)
     out = _engine(sc.simulation.engine)(run)
@@ -214,7 +218,7 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
     posts = tuple(posts_of(org) for org in programme.orgs)
     scoped = posts_in_scope(posts, units_in_scope(programme, scope_side(scenario)))
     job = _Job(scenario, programme, calendar, bounds, seed, reps, posts, _arrivals(scenario, programme, calendar),
-               scoped)
+               scoped, staffing(programme, scenario.workforce, calendar, posts, scoped))
     with open_executor(executor) as ex:
         done = list(ex.map_unordered(_one, [(job, r) for r in range(reps)]))
     runs = [v for (_, r), v in sorted(done, key=lambda x: x[0][1])]  # in replication order, on every executor

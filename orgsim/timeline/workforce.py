@@ -45,12 +45,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from orgsim.model import org as o
-from orgsim.scenario.schema import WORKING_DAYS_PER, Scenario, Workforce
+from orgsim.scenario.schema import WORKING_DAYS_PER, Reappointment, Scenario, Workforce
 from orgsim.sim.streams import RandomStreams
 from orgsim.timeline.programme import Programme, Tenure
 
-__all__ = ["Post", "Stint", "posts_of", "scope_side", "units_in_scope", "posts_in_scope", "simulate_workforce",
-           "tenures_of", "EXIT_CAUSES"]
+__all__ = ["Post", "Stint", "Staffing", "posts_of", "scope_side", "units_in_scope", "posts_in_scope", "staffing",
+           "simulate_workforce", "tenures_of", "EXIT_CAUSES"]
 
 #: Why a stint ends (besides the end of the run, ""). ``left_scope``: the post moved to a unit outside the scope.
 EXIT_CAUSES = ("attrition", "eliminated", "not_reappointed", "post_abolished", "left_scope")
@@ -161,13 +161,39 @@ def _appraisals(programme: Programme, calendar: object, month: int) -> list[floa
         year += 1
 
 
-def simulate_workforce(programme: Programme, spec: Workforce | None, streams: RandomStreams, calendar: object,
-                       hours_per_day: float, posts: Sequence[dict[Post, str]] | None = None,
-                       scoped: Sequence[dict[Post, str]] | None = None) -> list[Stint]:
-    """Every stint of every post over the programme (with no workforce section: every post filled throughout).
+@dataclass(frozen=True)
+class _Life:
+    """A run of phases in which a post exists, all in scope or all out of it."""
 
-    ``posts``: each phase's :func:`posts_of`, when the caller has them (they are the same in every replication);
-    ``scoped``: each phase's posts in scope (:func:`posts_in_scope`; None: every post).
+    post: Post
+    born: float
+    dies: float
+    inside: bool
+    #: How an in-scope life's last holder goes at ``dies``: the post is abolished, leaves the scope, or the run ends.
+    end_cause: str
+    #: The re-appointment at ``born`` (a post a phase creates is filled by its time to fill), if any.
+    opening: Reappointment | None
+    #: Appraisals and re-appointments strictly inside the life, in time order.
+    marks: tuple[tuple[float, str], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Staffing:
+    """What the workforce simulation needs that no random draw changes: computed once per timeline."""
+
+    lives: tuple[_Life, ...]
+    reappoint: dict[float, Reappointment]
+    #: Each post that serves a queue in some phase: (phase, queue key) for those phases.
+    serving: dict[Post, tuple[tuple[int, str], ...]]
+
+
+def staffing(programme: Programme, spec: Workforce | None, calendar: object,
+             posts: Sequence[dict[Post, str]] | None = None, scoped: Sequence[dict[Post, str]] | None = None
+             ) -> Staffing:
+    """The posts' lives over the programme and the posts that serve queues.
+
+    ``posts``: each phase's :func:`posts_of`; ``scoped``: each phase's posts in scope
+    (:func:`posts_in_scope`; None: every post).
     """
     spec = spec or Workforce()
     n = programme.n_phases
@@ -179,19 +205,8 @@ def simulate_workforce(programme: Programme, spec: Workforce | None, streams: Ra
     reappoint = {programme.starts[programme.names.index(r.phase)]: r for r in spec.reappointments
                  if r.phase in programme.names}
     appraisals = _appraisals(programme, calendar, spec.appraisal_month) if spec.elimination_per_year > 0 else []
-    rng_fill = streams.generator("workforce", "fill")
-    rng_leave = streams.generator("workforce", "attrition")
-    rng_appraisal = streams.generator("workforce", "appraisal")
-    rng_reappoint = streams.generator("workforce", "reappointment")
-    rate = spec.attrition_per_year / WORKING_DAYS_PER["year"]
-
-    def draw(dist: object) -> float:
-        return 0.0 if dist is None else float(dist.draw(rng_fill, 1, hours_per_day)[0])  # type: ignore[attr-defined]
-
-    stints: list[Stint] = []
-    person = 0
-    every = sorted(set().union(*posts))
-    for post in every:
+    lives: list[_Life] = []
+    for post in sorted(set().union(*posts)):
         # The post's lives: runs of phases in which it exists, in scope or out of it.
         p = 0
         while p < n:
@@ -203,109 +218,145 @@ def simulate_workforce(programme: Programme, spec: Workforce | None, streams: Ra
             while q + 1 < n and post in posts[q + 1] and (post in scoped[q + 1]) == inside:
                 q += 1
             born, dies = programme.starts[p], ends[q]
-            if not inside:  # held by experienced staff, untouched by the rules
-                stints.append(Stint(post, person, born, dies, -math.inf, "", in_scope=False))
-                person += 1
-                p = q + 1
-                continue
             abolished = q + 1 < n and post not in posts[q + 1]
-            left = q + 1 < n and not abolished
-            changes = sorted(t for t in reappoint if born < t < dies)
-            # Who holds it: (since, hired, failures, demoted) or None, and when a vacancy is filled.
-            holder: list | None = None
-            fill_at = math.inf
-            if born == 0.0:
-                if rng_fill.random() < spec.initial_fill:
-                    holder = [0.0, -math.inf, 0, math.inf]
-                else:
-                    fill_at = draw(spec.replacement_lag)
-            else:
-                r = reappoint.get(born)
-                fill_at = born + draw(r.time_to_fill if r is not None else spec.replacement_lag)
-            t = born
-            leave_at = math.inf
-            if holder is not None and rate > 0:
-                leave_at = holder[0] + rng_leave.exponential(1.0 / rate)
+            cause = "post_abolished" if abolished else "left_scope" if q + 1 < n else ""
             marks = sorted([(a, "appraisal") for a in appraisals if born < a < dies]
-                           + [(c, "reappoint") for c in changes])
-            m = 0
-
-            def close(end: float, cause: str, post: Post = post) -> None:
-                nonlocal holder, person
-                assert holder is not None
-                stints.append(Stint(post, person, holder[0], end, holder[1], cause, holder[3]))
-                person += 1
-                holder = None
-
-            def hire(at: float) -> None:
-                nonlocal holder, leave_at
-                holder = [at, at, 0, math.inf]
-                leave_at = at + rng_leave.exponential(1.0 / rate) if rate > 0 else math.inf
-
-            while True:
-                nxt = marks[m][0] if m < len(marks) else math.inf
-                if holder is None:
-                    if fill_at < min(nxt, dies):
-                        hire(fill_at)
-                        fill_at = math.inf
-                        continue
-                elif leave_at < min(nxt, dies):
-                    close(leave_at, "attrition")
-                    fill_at = leave_at + draw(spec.replacement_lag)
-                    continue
-                if nxt >= dies:
-                    break
-                t, what = marks[m]
-                m += 1
-                if what == "appraisal":
-                    if holder is not None and rng_appraisal.random() < spec.elimination_per_year:
-                        holder[2] += 1
-                        if holder[2] >= spec.dismiss_after_failures:
-                            close(t, "eliminated")
-                            fill_at = t + draw(spec.replacement_lag)
-                        elif holder[3] == math.inf:
-                            holder[3] = t
-                else:
-                    r = reappoint[t]
-                    u, v, w = rng_reappoint.random(3)
-                    if u < r.reserved_share:
-                        if holder is not None:
-                            close(t, "not_reappointed")
-                        fill_at = t + draw(r.reserved_fill)
-                    elif v < r.filled_at_once:
-                        if holder is None or w < r.outside_share:
-                            if holder is not None:
-                                close(t, "not_reappointed")
-                            hire(t)
-                            fill_at = math.inf
-                    else:
-                        if holder is not None:
-                            close(t, "not_reappointed")
-                        fill_at = t + draw(r.time_to_fill)
-            if holder is not None:
-                close(dies, "post_abolished" if abolished else "left_scope" if left else "")
+                           + [(c, "reappoint") for c in reappoint if born < c < dies])
+            lives.append(_Life(post, born, dies, inside, cause, reappoint.get(born), tuple(marks)))
             p = q + 1
+    serving: dict[Post, list[tuple[int, str]]] = {}
+    for p in range(n):
+        for post, key in _server_of(programme, p).items():
+            serving.setdefault(post, []).append((p, key))
+    return Staffing(tuple(lives), reappoint, {k: tuple(v) for k, v in serving.items()})
+
+
+def simulate_workforce(programme: Programme, spec: Workforce | None, streams: RandomStreams, calendar: object,
+                       hours_per_day: float, posts: Sequence[dict[Post, str]] | None = None,
+                       scoped: Sequence[dict[Post, str]] | None = None, plan: Staffing | None = None) -> list[Stint]:
+    """Every stint of every post over the programme (with no workforce section: every post filled throughout).
+
+    ``posts``, ``scoped``: as for :func:`staffing`; ``plan``: its result, when the caller has it (it is the
+    same in every replication).
+    """
+    spec = spec or Workforce()
+    if plan is None:
+        plan = staffing(programme, spec, calendar, posts, scoped)
+    reappoint = plan.reappoint
+    rng_fill = streams.generator("workforce", "fill")
+    rng_leave = streams.generator("workforce", "attrition")
+    rng_appraisal = streams.generator("workforce", "appraisal")
+    rng_reappoint = streams.generator("workforce", "reappointment")
+    rate = spec.attrition_per_year / WORKING_DAYS_PER["year"]
+    initial_fill, lag, elimination = spec.initial_fill, spec.replacement_lag, spec.elimination_per_year
+    dismiss_after = spec.dismiss_after_failures
+
+    def draw(dist: object) -> float:
+        return 0.0 if dist is None else float(dist.draw(rng_fill, 1, hours_per_day)[0])  # type: ignore[attr-defined]
+
+    stints: list[Stint] = []
+    person = 0
+    for life in plan.lives:
+        post, born, dies = life.post, life.born, life.dies
+        if not life.inside:  # held by experienced staff, untouched by the rules
+            stints.append(Stint(post, person, born, dies, -math.inf, "", in_scope=False))
+            person += 1
+            continue
+        # Who holds it: (since, hired, failures, demoted) or None, and when a vacancy is filled.
+        holder: list | None = None
+        fill_at = math.inf
+        if born == 0.0:
+            if rng_fill.random() < initial_fill:
+                holder = [0.0, -math.inf, 0, math.inf]
+            else:
+                fill_at = draw(lag)
+        else:
+            r = life.opening
+            fill_at = born + draw(r.time_to_fill if r is not None else lag)
+        leave_at = math.inf
+        if holder is not None and rate > 0:
+            leave_at = holder[0] + rng_leave.exponential(1.0 / rate)
+        marks = life.marks
+        m = 0
+        while True:
+            nxt = marks[m][0] if m < len(marks) else math.inf
+            if holder is None:
+                if fill_at < nxt and fill_at < dies:  # hired
+                    holder = [fill_at, fill_at, 0, math.inf]
+                    leave_at = fill_at + rng_leave.exponential(1.0 / rate) if rate > 0 else math.inf
+                    fill_at = math.inf
+                    continue
+            elif leave_at < nxt and leave_at < dies:
+                stints.append(Stint(post, person, holder[0], leave_at, holder[1], "attrition", holder[3]))
+                person, holder = person + 1, None
+                fill_at = leave_at + draw(lag)
+                continue
+            if nxt >= dies:
+                break
+            t, what = marks[m]
+            m += 1
+            if what == "appraisal":
+                if holder is not None and rng_appraisal.random() < elimination:
+                    holder[2] += 1
+                    if holder[2] >= dismiss_after:
+                        stints.append(Stint(post, person, holder[0], t, holder[1], "eliminated", holder[3]))
+                        person, holder = person + 1, None
+                        fill_at = t + draw(lag)
+                    elif holder[3] == math.inf:
+                        holder[3] = t
+                continue
+            r = reappoint[t]
+            u, v, w = rng_reappoint.random(3)
+            goes = holder is not None and (u < r.reserved_share or v >= r.filled_at_once or w < r.outside_share)
+            if goes:
+                assert holder is not None
+                stints.append(Stint(post, person, holder[0], t, holder[1], "not_reappointed", holder[3]))
+                person, holder = person + 1, None
+            if u < r.reserved_share:
+                fill_at = t + draw(r.reserved_fill)
+            elif v < r.filled_at_once:
+                if holder is None:  # filled on the day: by someone new (the holder, if any, stayed)
+                    holder = [t, t, 0, math.inf]
+                    leave_at = t + rng_leave.exponential(1.0 / rate) if rate > 0 else math.inf
+                    fill_at = math.inf
+            else:
+                fill_at = t + draw(r.time_to_fill)
+        if holder is not None:
+            stints.append(Stint(post, person, holder[0], dies, holder[1], life.end_cause, holder[3]))
+            person += 1
     return stints
 
 
-def tenures_of(programme: Programme, stints: list[Stint]) -> list[Tenure]:
-    """The servers of each queue: each stint's time in a serving post, per phase, joined across phases."""
-    n = programme.n_phases
+def tenures_of(programme: Programme, stints: list[Stint], plan: Staffing | None = None) -> list[Tenure]:
+    """The servers of each queue: each stint's time in a serving post, per phase, joined across phases.
+
+    ``plan``: the programme's :func:`staffing` (for the posts that serve), when the caller has it.
+    """
     ends = (*programme.starts[1:], math.inf)
-    serving = [_server_of(programme, p) for p in range(n)]
+    starts, horizon = programme.starts, programme.horizon_days
+    if plan is None:
+        serving: dict[Post, list[tuple[int, str]]] = {}
+        for p in range(programme.n_phases):
+            for post, key in _server_of(programme, p).items():
+                serving.setdefault(post, []).append((p, key))
     out: list[Tenure] = []
+    by_post = plan.serving if plan is not None else serving
     for s in stints:
+        phases = by_post.get(s.post)
+        if not phases:
+            continue
+        end = s.end if s.cause or s.end < horizon else math.inf
         last: list | None = None
-        for p in range(n):
-            a, b = max(s.start, programme.starts[p]), min(s.end if s.cause or s.end < programme.horizon_days
-                                                          else math.inf, ends[p])
-            key = serving[p].get(s.post)
-            if a >= b or key is None:
+        last_phase = -2
+        for p, key in phases:
+            a, b = max(s.start, starts[p]), min(end, ends[p])
+            if a >= b:
                 last = None
                 continue
-            if last is not None and last[0] == key and last[2] == a:
+            if last is not None and last_phase == p - 1 and last[0] == key and last[2] == a:
                 last[2] = b
-                continue
-            last = [key, a, b, s.hired]
-            out.append(last)  # type: ignore[arg-type]
+            else:
+                last = [key, a, b, s.hired]
+                out.append(last)  # type: ignore[arg-type]
+            last_phase = p
     return [tuple(t) for t in out]  # type: ignore[misc]
