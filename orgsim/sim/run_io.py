@@ -49,7 +49,7 @@ with phases, a step's queue and a queue's pace depend on the phase.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -63,7 +63,8 @@ from orgsim.model.org import Need
 from orgsim.sim.plan import FlowPlan, Plan, StepPlan
 from orgsim.sim.streams import BlockStream, RandomStreams, RowStream
 
-__all__ = ["RunInput", "RunOutput", "build_run_input", "MAX_WORK_IN_PROGRESS",
+__all__ = ["RunInput", "RunOutput", "RunTemplate", "build_run_input", "run_template", "bind_streams",
+           "MAX_WORK_IN_PROGRESS",
            "COMBINE_SUM", "COMBINE_MAX", "COMBINE_FACTOR", "NO_ARRIVALS", "POISSON", "TRACE"]
 
 
@@ -84,19 +85,49 @@ COMBINE_SUM, COMBINE_MAX, COMBINE_FACTOR = 0, 1, 2
 NO_ARRIVALS, POISSON, TRACE = 0, 1, 2
 
 _Fill = Callable[[np.random.Generator, int], np.ndarray]
+#: A named source: its sampler and its name among the replication's streams.
+_Source = tuple[_Fill, tuple[str, ...]]
+
+# Samplers are small picklable objects: a timeline sends its RunTemplate to worker processes.
+
+
+@dataclass(frozen=True)
+class _DistSampler:
+    """``dist`` (a distribution of the scenario) in working days, times ``factor``."""
+
+    dist: _Dist
+    hours_per_day: float
+    factor: float = 1.0
+
+    def __call__(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        values = self.dist.draw(rng, n, self.hours_per_day)
+        return values if self.factor == 1.0 else values * self.factor
+
+
+@dataclass(frozen=True)
+class _UniformSampler:
+    def __call__(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.random(n)
+
+
+@dataclass(frozen=True)
+class _ExponentialSampler:
+    mean: float
+
+    def __call__(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.exponential(self.mean, n)
 
 
 def _in_working_days(dist: _Dist, hours_per_day: float) -> _Fill:
     """A sampler of ``dist`` (a distribution of the scenario) in working days."""
-    return lambda rng, n: dist.draw(rng, n, hours_per_day)
+    return _DistSampler(dist, hours_per_day)
 
 
-def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.random(n)
+_uniform = _UniformSampler()
 
 
 def _exponential(mean: float) -> _Fill:
-    return lambda rng, n: rng.exponential(mean, n)
+    return _ExponentialSampler(mean)
 
 
 def _no_doubles() -> np.ndarray:
@@ -342,9 +373,7 @@ def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
 
 def _scaled(dist: _Dist, factor: float, hours_per_day: float) -> _Fill:
     """A sampler of ``dist`` in working days, times ``factor`` (the same draws, scaled: CRN holds)."""
-    if factor == 1.0:
-        return _in_working_days(dist, hours_per_day)
-    return lambda rng, n: dist.draw(rng, n, hours_per_day) * factor
+    return _DistSampler(dist, hours_per_day, factor)
 
 
 def _ints(values: list[int]) -> np.ndarray:
@@ -355,6 +384,39 @@ def _doubles(values: list[float]) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).reshape(-1)
 
 
+@dataclass(frozen=True, eq=False)
+class RunTemplate:
+    """A run's input but its random streams: what is the same in every replication.
+
+    ``base`` holds every array (its stream tuples empty, the first arrival of a Poisson project
+    type unknown); the other fields name the streams :func:`bind_streams` makes for a replication,
+    in the order it makes them, each a ``(sampler, name)``.
+    """
+
+    base: RunInput
+    first_visit: tuple[tuple[_Source, ...], ...]  # per project type: its first-visit row's columns
+    revisit_service: tuple[_Source, ...]
+    revisit_rework: tuple[_Source, ...]
+    redraw: tuple[_Source, ...]
+    resubmission: tuple[_Source | None, ...]  # per project type
+    arrival_gaps: tuple[_Source | None, ...]  # per project type with Poisson arrivals
+    #: Per project type: its revisit, redraw entries (ranges of the tuples above), so that
+    #: the streams are named in the same order as the project types.
+    flow_streams: tuple[tuple[int, int, int, int], ...]
+
+    def without_arrivals(self, flows: list[int]) -> RunTemplate:
+        """The same run with no applications arriving at project types ``flows`` (their streams never made)."""
+        arrivals = self.base.flow_arrivals.copy()
+        first = self.base.flow_first_arrival.copy()
+        arrivals[flows] = NO_ARRIVALS
+        first[flows] = np.inf
+        gaps = list(self.arrival_gaps)
+        for f in flows:
+            gaps[f] = None
+        return replace(self, base=replace(self.base, flow_arrivals=arrivals, flow_first_arrival=first),
+                       arrival_gaps=tuple(gaps))
+
+
 def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: float, keep_records: bool,
                     arrival_times: dict[str, np.ndarray],
                     event_sink: Callable[[np.ndarray], None] | None = None) -> RunInput:
@@ -362,6 +424,47 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
 
     ``event_sink``, when given, receives the run's per-visit events in batches (:mod:`orgsim.eventlog.events`).
     """
+    return bind_streams(run_template(plan, horizon, warmup, keep_records, arrival_times), streams, event_sink)
+
+
+def bind_streams(template: RunTemplate, streams: RandomStreams,
+                 event_sink: Callable[[np.ndarray], None] | None = None) -> RunInput:
+    """``template`` on one replication's ``streams``: its random streams, and the first Poisson arrivals."""
+    first_visit: list[RowStream] = []
+    revisit_service: list[BlockStream] = []
+    revisit_rework: list[BlockStream] = []
+    redraw: list[BlockStream] = []
+    resubmission: list[BlockStream | None] = []
+    gaps: list[BlockStream | None] = []
+
+    def stream(source: _Source) -> BlockStream:
+        return streams.stream(source[0], *source[1])
+
+    for f, (r0, r1, d0, d1) in enumerate(template.flow_streams):
+        first_visit.append(streams.rows(list(template.first_visit[f])))
+        for r in range(r0, r1):
+            revisit_service.append(stream(template.revisit_service[r]))
+            revisit_rework.append(stream(template.revisit_rework[r]))
+        redraw.extend(stream(template.redraw[d]) for d in range(d0, d1))
+        rs = template.resubmission[f]
+        resubmission.append(None if rs is None else stream(rs))
+        gap = template.arrival_gaps[f]
+        gaps.append(None if gap is None else stream(gap))
+    # The first gaps once every stream is named: a stream's numbers depend on its name only, and
+    # its generator is made at its first draw, with those of all the streams named until then.
+    first_arrival = template.base.flow_first_arrival.copy()
+    for f, gaps_f in enumerate(gaps):
+        if gaps_f is not None:
+            first_arrival[f] = gaps_f.take()
+    return replace(
+        template.base, flow_first_arrival=first_arrival, first_visit=tuple(first_visit),
+        revisit_service=tuple(revisit_service), revisit_rework=tuple(revisit_rework),
+        resubmission=tuple(resubmission), redraw=tuple(redraw), arrival_gaps=tuple(gaps), event_sink=event_sink)
+
+
+def run_template(plan: Plan, horizon: float, warmup: float, keep_records: bool,
+                 arrival_times: dict[str, np.ndarray]) -> RunTemplate:
+    """The flat input of ``plan``'s runs, streams named but not made; ``arrival_times`` for traced project types."""
     h = plan.hours_per_day
     queue_index = {k: q for q, k in enumerate(plan.pools)}
     step_queue: list[int] = []
@@ -382,18 +485,19 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
     pooled: list[int] = []
     attribute_start, attribute_column, attribute_p = [0], [], []
     condition_start, condition_attribute, condition_column, condition_p = [0], [], [], []
-    redraw: list[BlockStream] = []
+    redraw: list[_Source] = []
     max_attributes = max_conditions = max_reach = 1
     first_step, root_start = [0], [0]
     roots: list[int] = []
     delay_factor: list[float] = []
     arrivals: list[int] = []
     first_arrival: list[float] = []
-    first_visit: list[RowStream] = []
-    revisit_service: list[BlockStream] = []
-    revisit_rework: list[BlockStream] = []
-    resubmission: list[BlockStream | None] = []
-    gaps: list[BlockStream | None] = []
+    first_visit: list[tuple[_Source, ...]] = []
+    revisit_service: list[_Source] = []
+    revisit_rework: list[_Source] = []
+    resubmission: list[_Source | None] = []
+    gaps: list[_Source | None] = []
+    flow_streams: list[tuple[int, int, int, int]] = []
     traces: list[np.ndarray | None] = []
     max_width = max_steps = 1
     expected = 0.0
@@ -403,14 +507,15 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
             raise SimulationError(f"project type {fid!r}: more than {MAX_STEPS} steps or {MAX_LEVELS} "
                                   "sign-off levels in a step")
         layout = _first_visit_layout(flow, plan)
-        first_visit.append(streams.rows(layout.sources))
+        first_visit.append(tuple(layout.sources))
         max_width = max(max_width, len(layout.sources))
         max_steps = max(max_steps, len(flow.steps))
         index_of = {f: k for k, f in enumerate(layout.functions)}
         base = len(revisit_service)
+        redraw_base = len(redraw)
         for f, dist in layout.functions.items():
-            revisit_service.append(streams.stream(_in_working_days(dist, h), "revisit_service", fid, f))
-            revisit_rework.append(streams.stream(_uniform, "revisit_rework", fid, f))
+            revisit_service.append((_in_working_days(dist, h), ("revisit_service", fid, f)))
+            revisit_rework.append((_uniform, ("revisit_rework", fid, f)))
         # Attributes and conditions of this project type, numbered within it.
         attributes = dict(flow.attributes)
         attribute_index = {name: a for a, name in enumerate(layout.attribute)}
@@ -439,7 +544,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
             for c in columns:
                 fill, source = layout.sources[c]
                 again[c] = len(redraw)
-                redraw.append(streams.stream(fill, "revisit", *source))
+                redraw.append((fill, ("revisit", *source)))
 
         preds: list[list[int]] = [[] for _ in flow.steps]
         for a, succ in enumerate(flow.successors):
@@ -499,17 +604,18 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         root_start.append(len(roots))
         delay_factor.append(flow.delay_factor)
         rs = plan.resubmission_delay
-        resubmission.append(None if rs is None else streams.stream(_in_working_days(rs, h), "resubmission", fid))
+        resubmission.append(None if rs is None else (_in_working_days(rs, h), ("resubmission", fid)))
+        flow_streams.append((base, len(revisit_service), redraw_base, len(redraw)))
         # The first arrival of each project type: its trace's first date, or a Poisson gap.
         times = arrival_times.get(fid)
-        gap = None
+        gap: _Source | None = None
         if times is not None:
             times = np.ascontiguousarray(times, dtype=np.float64)
             expected += len(times)
             kind, first = (TRACE, float(times[0])) if len(times) and times[0] < horizon else (NO_ARRIVALS, np.inf)
-        elif flow.rate_per_day > 0:
-            gap = streams.stream(_exponential(1.0 / flow.rate_per_day), "arrivals", fid)
-            kind, first = POISSON, gap.take()
+        elif flow.rate_per_day > 0:  # the first arrival after a gap drawn by bind_streams
+            gap = (_exponential(1.0 / flow.rate_per_day), ("arrivals", fid))
+            kind, first = POISSON, np.inf
         else:
             kind, first = NO_ARRIVALS, np.inf
         if flow.trace is None:
@@ -519,7 +625,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         gaps.append(gap)
         traces.append(times)
     pools = list(plan.pools.values())
-    return RunInput(
+    base = RunInput(
         horizon=horizon, warmup=warmup, window_start=warmup if warmup > 0 else 0.0,
         sample_times=_doubles([warmup + (horizon - warmup) * m / N_WIP_SAMPLES for m in range(N_WIP_SAMPLES + 1)]),
         max_in_system=MAX_WORK_IN_PROGRESS, keep_records=keep_records,
@@ -550,7 +656,8 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         flow_first_step=_ints(first_step), flow_root_start=_ints(root_start), root_step=_ints(roots),
         flow_delay_factor=_doubles(delay_factor), flow_arrivals=_ints(arrivals),
         flow_first_arrival=_doubles(first_arrival),
-        first_visit=tuple(first_visit), revisit_service=tuple(revisit_service),
-        revisit_rework=tuple(revisit_rework), resubmission=tuple(resubmission), redraw=tuple(redraw),
-        arrival_gaps=tuple(gaps), arrival_traces=tuple(traces), event_sink=event_sink,
+        first_visit=(), revisit_service=(), revisit_rework=(), resubmission=(), redraw=(), arrival_gaps=(),
+        arrival_traces=tuple(traces),
     )
+    return RunTemplate(base, tuple(first_visit), tuple(revisit_service), tuple(revisit_rework), tuple(redraw),
+                       tuple(resubmission), tuple(gaps), tuple(flow_streams))

@@ -24,7 +24,7 @@ from orgsim.intervals import confidence_interval
 from orgsim.scenario.schema import Scenario
 from orgsim.sim.streams import RandomStreams, replication_seeds
 from orgsim.timeline.pay import pay_ratio
-from orgsim.timeline.programme import Programme, prepare_programme, timeline_input
+from orgsim.timeline.programme import Programme, TimelineTemplate, prepare_programme, timeline_run, timeline_template
 from orgsim.timeline.workforce import EXIT_CAUSES, Post, posts_of, simulate_workforce, tenures_of
 
 __all__ = ["timeline", "TimelineResult", "PERIODS", "PERIOD_MONTHS"]
@@ -61,9 +61,11 @@ class _Job:
     bounds: np.ndarray
     seed: int
     replications: int
-    #: Computed once here, the same in every replication: each phase's posts, the traced arrival times.
+    #: Computed once here, the same in every replication: each phase's posts, the run's input but its
+    #: streams and tenures, and which finished applications count (project types, not case types).
     posts: tuple[dict[Post, str], ...]
-    arrivals: dict[str, np.ndarray]
+    shared: TimelineTemplate
+    pooled: np.ndarray
 
 
 def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
@@ -76,15 +78,11 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
     streams = RandomStreams(replication_seeds(job.seed, job.replications)[r])
     hours = sc.simulation.calendar.hours_per_day
     stints = simulate_workforce(prog, sc.workforce, streams, job.calendar, hours, posts=job.posts)
-    learning = sc.workforce.learning if sc.workforce else None
-    learn_days = learning.months_to_full * 250.0 / 12 if learning else 0.0
-    learn_start = learning.start if learning else 1.0
+    learn_days = job.shared.template.base.learn_days
     tenures = tenures_of(prog, stints)
-    union, run = timeline_input(prog, tenures, streams, 0.0, job.arrivals, learn_start=learn_start,
-                                learn_days=learn_days)
-    out = _engine(sc.simulation.engine)(run)
+    out = _engine(sc.simulation.engine)(timeline_run(job.shared, tenures, streams))
     lo, hi = bounds[:-1], bounds[1:]
-    pooled = np.array([f.kind == "approval" for f in union.flows])[out.flow_index]
+    pooled = job.pooled[out.flow_index]
     start, end = out.t_start[pooled], out.t_end[pooled]
     lead = end - start
     k = np.searchsorted(bounds, start, side="right") - 1
@@ -139,10 +137,14 @@ def _in_post(s: Any, t: float) -> bool:
     return bool(_holding(s.start, s.end, s.hired, t))
 
 
-def _arrivals(scenario: Scenario, programme: Programme, calendar: Any) -> dict[str, np.ndarray]:
+def _shared(scenario: Scenario, programme: Programme, calendar: Any) -> TimelineTemplate:
+    """What every replication's run shares: the traced arrivals, the layout, the routes per phase."""
     from orgsim.experiment import _arrival_times
 
-    return _arrival_times(scenario, programme.plans[0], calendar)[0]
+    learning = scenario.workforce.learning if scenario.workforce else None
+    return timeline_template(programme, 0.0, _arrival_times(scenario, programme.plans[0], calendar)[0],
+                             learn_start=learning.start if learning else 1.0,
+                             learn_days=learning.months_to_full * 250.0 / 12 if learning else 0.0)
 
 
 @dataclass(frozen=True)
@@ -198,8 +200,9 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
     calendar = _calendar(scenario)
     programme = prepare_programme(scenario, calendar)
     dates, bounds = _period_dates(programme.dates[0], PERIOD_MONTHS[period], calendar, programme.horizon_days)
+    shared = _shared(scenario, programme, calendar)
     job = _Job(scenario, programme, calendar, bounds, seed, reps, tuple(posts_of(org) for org in programme.orgs),
-               _arrivals(scenario, programme, calendar))
+               shared, np.array([f.kind == "approval" for f in shared.union.flows]))
     with open_executor(executor) as ex:
         done = list(ex.map_unordered(_one, [(job, r) for r in range(reps)]))
     runs = [v for (_, r), v in sorted(done, key=lambda x: x[0][1])]  # in replication order, on every executor
