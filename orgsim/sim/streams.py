@@ -259,15 +259,44 @@ class RowStream:
         return row
 
 
+class _Batch:
+    """Sources named one after another until one of them is drawn: their states are derived together then.
+
+    Nothing here refers back to the streams: a replication's streams are freed when it ends,
+    without waiting for the cyclic garbage collector.
+    """
+
+    __slots__ = ("_deriver", "keys", "states")
+
+    def __init__(self, deriver: _StateDeriver) -> None:
+        self._deriver = deriver
+        self.keys: list[int] = []
+        self.states: np.ndarray | None = None
+
+    def state(self, index: int) -> np.ndarray:
+        if self.states is None:
+            self.states = self._deriver.states(self.keys)
+        return self.states[index]
+
+
 class _Source:
     """A named source whose generator is made when it is first drawn."""
 
-    __slots__ = ("key", "state", "rng")
+    __slots__ = ("_batch", "_index", "_rng")
 
-    def __init__(self, key: int) -> None:
-        self.key = key
-        self.state: np.ndarray | None = None
-        self.rng: np.random.Generator | None = None
+    def __init__(self, batch: _Batch, index: int) -> None:
+        self._batch = batch
+        self._index = index
+        self._rng: np.random.Generator | None = None
+
+    def generator(self) -> np.random.Generator:
+        if self._rng is None:
+            self._rng = np.random.Generator(np.random.PCG64(_DerivedSeed(self._batch.state(self._index))))
+        return self._rng
+
+
+def _draw_from(fill: Callable[[np.random.Generator, int], np.ndarray], source: _Source, n: int) -> np.ndarray:
+    return fill(source.generator(), n)
 
 
 class RandomStreams:
@@ -277,34 +306,21 @@ class RandomStreams:
         self._seed_seq = seed_seq
         self._streams: dict[tuple[str, ...], BlockStream] = {}
         self._in_rows: set[tuple[str, ...]] = set()
-        #: Sources named but not drawn yet, whose states are derived together at the first draw.
-        self._unseeded: list[_Source] = []
         self._deriver: _StateDeriver | None = None
+        self._batch: _Batch | None = None  # the sources named since the last first draw
 
     def generator(self, *name: str) -> np.random.Generator:
         """A fresh generator for ``name``; the same name always gives the same numbers."""
-        return self._generator(self._source(name))
+        return self._source(name).generator()
 
     def _source(self, name: tuple[str, ...]) -> _Source:
-        source = _Source(stream_key(*name))
-        self._unseeded.append(source)
-        return source
-
-    def _generator(self, source: _Source) -> np.random.Generator:
-        if source.rng is None:
-            if source.state is None:
-                pending, self._unseeded = self._unseeded, []
-                if self._deriver is None:
-                    self._deriver = _StateDeriver(self._seed_seq)
-                states = self._deriver.states([s.key for s in pending])
-                for s, state in zip(pending, states, strict=True):
-                    s.state = state
-            assert source.state is not None
-            source.rng = np.random.Generator(np.random.PCG64(_DerivedSeed(source.state)))
-        return source.rng
-
-    def _fill(self, fill: Callable[[np.random.Generator, int], np.ndarray], source: _Source, n: int) -> np.ndarray:
-        return fill(self._generator(source), n)
+        batch = self._batch
+        if batch is None or batch.states is not None:
+            if self._deriver is None:
+                self._deriver = _StateDeriver(self._seed_seq)
+            batch = self._batch = _Batch(self._deriver)
+        batch.keys.append(stream_key(*name))
+        return _Source(batch, len(batch.keys) - 1)
 
     def stream(self, fill: Callable[[np.random.Generator, int], np.ndarray], *name: str) -> BlockStream:
         """The block stream called ``name``, created on first use with ``fill``."""
@@ -312,7 +328,7 @@ class RandomStreams:
             raise ValueError(f"stream {name!r} is drawn by a row stream")
         found = self._streams.get(name)
         if found is None:
-            found = BlockStream(partial(self._fill, fill, self._source(name)))
+            found = BlockStream(partial(_draw_from, fill, self._source(name)))
             self._streams[name] = found
         return found
 
@@ -325,5 +341,5 @@ class RandomStreams:
             if name in self._streams or name in self._in_rows:
                 raise ValueError(f"stream {name!r} is already in use")
             self._in_rows.add(name)
-            fills.append(partial(self._fill, fill, self._source(name)))
+            fills.append(partial(_draw_from, fill, self._source(name)))
         return RowStream(fills)
