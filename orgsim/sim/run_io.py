@@ -61,7 +61,7 @@ from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
 from orgsim.model.org import Need
 from orgsim.sim.plan import FlowPlan, Plan, StepPlan
-from orgsim.sim.streams import BlockStream, RandomStreams, RowStream
+from orgsim.sim.streams import BLOCK, BlockStream, RandomStreams, RowStream
 
 __all__ = ["RunInput", "RunOutput", "RunTemplate", "build_run_input", "run_template", "bind_streams",
            "MAX_WORK_IN_PROGRESS",
@@ -403,6 +403,9 @@ class RunTemplate:
     #: Per project type: its revisit, redraw entries (ranges of the tuples above), so that
     #: the streams are named in the same order as the project types.
     flow_streams: tuple[tuple[int, int, int, int], ...]
+    #: Per project type: the first block of its first-visit rows (RowStream; BLOCK unless a
+    #: caller expects it to take few rows, as a timeline's version of a project type in a phase).
+    first_rows: tuple[int, ...] = ()
 
     def without_arrivals(self, flows: list[int]) -> RunTemplate:
         """The same run with no applications arriving at project types ``flows`` (their streams never made)."""
@@ -441,7 +444,8 @@ def bind_streams(template: RunTemplate, streams: RandomStreams,
         return streams.stream(source[0], *source[1])
 
     for f, (r0, r1, d0, d1) in enumerate(template.flow_streams):
-        first_visit.append(streams.rows(list(template.first_visit[f])))
+        first_visit.append(streams.rows(list(template.first_visit[f]),
+                                        template.first_rows[f] if template.first_rows else BLOCK))
         for r in range(r0, r1):
             revisit_service.append(stream(template.revisit_service[r]))
             revisit_rework.append(stream(template.revisit_rework[r]))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -30,12 +29,6 @@ __all__ = ["RandomStreams", "BlockStream", "RowStream", "replication_seeds", "st
 #: and a stream holds at most 512 Python floats (16 KB), which matters with
 #: thousands of streams (project types x functions x purposes).
 BLOCK = 512
-#: Values drawn at a stream's first refill, doubling at each refill up to BLOCK: many streams
-#: are drawn a few times only (a timeline's project type in a phase of weeks, second visits).
-#: The numbers do not depend on the block sizes: numpy's samplers draw value after value from
-#: the bit generator (whose state keeps even a spare half word between calls), so n values then
-#: m values are the n + m values of one call; tests/sim/test_streams.py checks every distribution.
-FIRST_BLOCK = 32
 
 
 def stream_key(*name: str) -> int:
@@ -202,18 +195,16 @@ class _DerivedSeed(ISeedSequence):
 class BlockStream:
     """Draws from one source, sampled in blocks with numpy, handed out one at a time."""
 
-    __slots__ = ("_fill", "_values", "_next", "_size")
+    __slots__ = ("_fill", "_values", "_next")
 
     def __init__(self, fill: Callable[[int], np.ndarray]) -> None:
         self._fill = fill
         self._values: list[float] = []
         self._next = 0
-        self._size = FIRST_BLOCK
 
     def take(self) -> float:
         if self._next == len(self._values):
-            self._values = self._fill(self._size).tolist()
-            self._size = min(2 * self._size, BLOCK)
+            self._values = self._fill(BLOCK).tolist()
             self._next = 0
         value = self._values[self._next]
         self._next += 1
@@ -226,23 +217,29 @@ class RowStream:
     An application takes one row for all its first-visit draws instead of
     one value from each of some thirty streams; each column is still its own
     named source, so the numbers are the same as from separate streams.
+
+    Rows come in blocks of ``first_block`` rows first, then twice as many each time, up to
+    BLOCK: a source expected to be drawn a few times only (a timeline's project type in a phase
+    of weeks) is not sampled 512 times. The numbers do not depend on the block sizes: numpy's
+    samplers draw value after value from the bit generator (whose state keeps even a spare half
+    word between calls), so n values then m values are the n + m values of one call
+    (tests/sim/test_streams.py checks every distribution).
     """
 
     __slots__ = ("_fills", "_rows", "_next", "_size")
 
-    def __init__(self, fills: list[Callable[[int], np.ndarray]]) -> None:
+    def __init__(self, fills: list[Callable[[int], np.ndarray]], first_block: int = BLOCK) -> None:
         self._fills = fills
         self._rows: list[list[float]] = []
         self._next = 0
-        self._size = FIRST_BLOCK
+        self._size = min(first_block, BLOCK)
 
     @property
     def width(self) -> int:
         return len(self._fills)
 
     def block(self) -> np.ndarray:
-        """The next rows as an array (for a caller that takes rows by the block): FIRST_BLOCK, then
-        twice as many each time, up to BLOCK."""
+        """The next block of rows as an array (for a caller that takes rows by the block)."""
         n = self._size
         self._size = min(2 * n, BLOCK)
         out = np.empty((n, len(self._fills)))
@@ -280,11 +277,13 @@ class _Batch:
 
 
 class _Source:
-    """A named source whose generator is made when it is first drawn."""
+    """A named source, ``source(n)`` its next ``n`` values; its generator is made when it is first drawn."""
 
-    __slots__ = ("_batch", "_index", "_rng")
+    __slots__ = ("_fill", "_batch", "_index", "_rng")
 
-    def __init__(self, batch: _Batch, index: int) -> None:
+    def __init__(self, fill: Callable[[np.random.Generator, int], np.ndarray] | None, batch: _Batch,
+                 index: int) -> None:
+        self._fill = fill
         self._batch = batch
         self._index = index
         self._rng: np.random.Generator | None = None
@@ -294,9 +293,9 @@ class _Source:
             self._rng = np.random.Generator(np.random.PCG64(_DerivedSeed(self._batch.state(self._index))))
         return self._rng
 
-
-def _draw_from(fill: Callable[[np.random.Generator, int], np.ndarray], source: _Source, n: int) -> np.ndarray:
-    return fill(source.generator(), n)
+    def __call__(self, n: int) -> np.ndarray:
+        assert self._fill is not None
+        return self._fill(self.generator(), n)
 
 
 class RandomStreams:
@@ -311,16 +310,17 @@ class RandomStreams:
 
     def generator(self, *name: str) -> np.random.Generator:
         """A fresh generator for ``name``; the same name always gives the same numbers."""
-        return self._source(name).generator()
+        return self._source(None, name).generator()
 
-    def _source(self, name: tuple[str, ...]) -> _Source:
+    def _source(self, fill: Callable[[np.random.Generator, int], np.ndarray] | None,
+                name: tuple[str, ...]) -> _Source:
         batch = self._batch
         if batch is None or batch.states is not None:
             if self._deriver is None:
                 self._deriver = _StateDeriver(self._seed_seq)
             batch = self._batch = _Batch(self._deriver)
         batch.keys.append(stream_key(*name))
-        return _Source(batch, len(batch.keys) - 1)
+        return _Source(fill, batch, len(batch.keys) - 1)
 
     def stream(self, fill: Callable[[np.random.Generator, int], np.ndarray], *name: str) -> BlockStream:
         """The block stream called ``name``, created on first use with ``fill``."""
@@ -328,12 +328,13 @@ class RandomStreams:
             raise ValueError(f"stream {name!r} is drawn by a row stream")
         found = self._streams.get(name)
         if found is None:
-            found = BlockStream(partial(_draw_from, fill, self._source(name)))
+            found = BlockStream(self._source(fill, name))
             self._streams[name] = found
         return found
 
     def rows(
-        self, sources: list[tuple[Callable[[np.random.Generator, int], np.ndarray], tuple[str, ...]]]
+        self, sources: list[tuple[Callable[[np.random.Generator, int], np.ndarray], tuple[str, ...]]],
+        first_block: int = BLOCK,
     ) -> RowStream:
         """One :class:`RowStream` over ``(fill, name)`` sources; each name is used once, here."""
         fills: list[Callable[[int], np.ndarray]] = []
@@ -341,5 +342,5 @@ class RandomStreams:
             if name in self._streams or name in self._in_rows:
                 raise ValueError(f"stream {name!r} is already in use")
             self._in_rows.add(name)
-            fills.append(partial(_draw_from, fill, self._source(name)))
-        return RowStream(fills)
+            fills.append(self._source(fill, name))
+        return RowStream(fills, first_block)

@@ -27,7 +27,7 @@ from orgsim.model.org import Org
 from orgsim.scenario.schema import Phase, Scenario
 from orgsim.sim.plan import Plan, PoolPlan, compile_plan
 from orgsim.sim.run_io import RunInput, RunTemplate, bind_streams, run_template
-from orgsim.sim.streams import RandomStreams
+from orgsim.sim.streams import BLOCK, RandomStreams
 
 if TYPE_CHECKING:
     from orgsim.sim.calendar import WorkingCalendar
@@ -194,6 +194,15 @@ def fixed_tenures(programme: Programme) -> list[Tenure]:
     return out
 
 
+def _rows_for(expected: float) -> int:
+    """A first block of rows for a source expected to be drawn ``expected`` times: a power of two, 32 to BLOCK,
+    with room for the Poisson spread (more rows come in a second block, the same numbers)."""
+    size = 32
+    while size < 1.5 * expected + 8 and size < BLOCK:
+        size *= 2
+    return size
+
+
 @dataclass(frozen=True, eq=False)
 class TimelineTemplate:
     """A programme's run input but the replication's streams and tenures (made once per timeline)."""
@@ -228,6 +237,15 @@ def timeline_template(programme: Programme, warmup: float, arrival_times: dict[s
     flow_until = [programme.starts[p + 1] if p + 1 < n else math.inf for p, _ in version]
     # A project type's earlier version takes the arrivals and hands them on: a later one has none.
     template = template.without_arrivals([i for i, (p, fid) in enumerate(version) if p > 0 and (p - 1, fid) in index])
+    # Each version takes a row for each application filed in its phase: blocks of about that many first.
+    ends = (*programme.starts[1:], programme.horizon_days)
+    expected = []
+    for flow, (p, fid) in zip(flows, version, strict=True):
+        times = arrival_times.get(fid)
+        a, b = programme.starts[p], ends[p]
+        expected.append(float(np.count_nonzero((times >= a) & (times < b))) if times is not None
+                        else flow.rate_per_day * (b - a))
+    template = replace(template, first_rows=tuple(_rows_for(n) for n in expected))
     queue_index = {k: q for q, k in enumerate(pools)}
     step_at: list[int] = []
     signoff_at: list[int] = []

@@ -86,8 +86,16 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
     start, end = out.t_start[pooled], out.t_end[pooled]
     lead = end - start
     k = np.searchsorted(bounds, start, side="right") - 1
-    mean = np.array([lead[k == i].mean() if np.any(k == i) else math.nan for i in range(len(lo))])
-    p90 = np.array([np.percentile(lead[k == i], 90) if np.any(k == i) else math.nan for i in range(len(lo))])
+    # Each period's lead times as one slice, in the order they finished (so each mean is summed as before).
+    order = np.argsort(k, kind="stable")
+    by_period = lead[order]
+    cut = np.searchsorted(k[order], np.arange(len(lo) + 1), side="left")
+    mean = np.full(len(lo), math.nan)
+    p90 = np.full(len(lo), math.nan)
+    for i in range(len(lo)):
+        if cut[i + 1] > cut[i]:
+            mean[i] = by_period[cut[i]:cut[i + 1]].mean()
+            p90[i] = np.percentile(by_period[cut[i]:cut[i + 1]], 90)
     arrived = np.bincount(k[(k >= 0) & (k < len(lo))], minlength=len(lo))
     done_k = np.searchsorted(bounds, end, side="right") - 1
     completed = np.bincount(done_k[(done_k >= 0) & (done_k < len(lo))], minlength=len(lo))
@@ -206,12 +214,16 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
     with open_executor(executor) as ex:
         done = list(ex.map_unordered(_one, [(job, r) for r in range(reps)]))
     runs = [v for (_, r), v in sorted(done, key=lambda x: x[0][1])]  # in replication order, on every executor
+    # Officers at desks per queue: periods x replications (each period's row contiguous, averaged
+    # as a list of the replications' values would be), a queue a replication never staffed at 0.
+    absent = np.zeros(len(dates))
+    desks = {k: np.stack([r["desks"].get(k, absent) for r in runs], axis=1).mean(axis=1).tolist()
+             for k in sorted({k for r in runs for k in r["desks"]})}
     periods = []
     for i, d in enumerate(dates):
         means = np.array([r["mean"][i] for r in runs])
         ci = confidence_interval(means[~np.isnan(means)].tolist())
         exits = {c: float(np.mean([r["exits"][c][i] for r in runs])) for c in EXIT_CAUSES}
-        desks = sorted({k for r in runs for k in r["desks"]})
         payroll = _mean(np.array([r["payroll"][i] for r in runs]))
         completed = float(np.mean([r["completed"][i] for r in runs]))
         headcount = float(np.mean([r["headcount"][i] for r in runs]))
@@ -227,8 +239,7 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
             "exits": float(sum(exits.values())),
             "exits_by_cause": exits,
             "learning": float(np.mean([r["learners"][i] for r in runs])),
-            "officers_at_desks": {k: float(np.mean([r["desks"].get(k, np.zeros(i + 1))[i] for r in runs]))
-                                  for k in desks},
+            "officers_at_desks": {k: at[i] for k, at in desks.items()},
             "arrived": float(np.mean([r["arrived"][i] for r in runs])),
             "completed": completed,
             "backlog": float(np.mean([r["backlog"][i] for r in runs])),
