@@ -403,8 +403,9 @@ class RunTemplate:
     #: Per project type: its revisit, redraw entries (ranges of the tuples above), so that
     #: the streams are named in the same order as the project types.
     flow_streams: tuple[tuple[int, int, int, int], ...]
-    #: Per project type: the first block of its first-visit rows (RowStream; BLOCK unless a
-    #: caller expects it to take few rows, as a timeline's version of a project type in a phase).
+    #: Per project type: the first block of its first-visit rows and of its second-visit,
+    #: second-round and resubmission streams (BLOCK unless a caller expects it to take few rows,
+    #: as a timeline's version of a project type in a phase). Empty: BLOCK for every type.
     first_rows: tuple[int, ...] = ()
 
     def without_arrivals(self, flows: list[int]) -> RunTemplate:
@@ -440,18 +441,19 @@ def bind_streams(template: RunTemplate, streams: RandomStreams,
     resubmission: list[BlockStream | None] = []
     gaps: list[BlockStream | None] = []
 
-    def stream(source: _Source) -> BlockStream:
-        return streams.stream(source[0], *source[1])
+    def stream(source: _Source, first_block: int = BLOCK) -> BlockStream:
+        return streams.stream(source[0], *source[1], first_block=first_block)
 
     for f, (r0, r1, d0, d1) in enumerate(template.flow_streams):
-        first_visit.append(streams.rows(list(template.first_visit[f]),
-                                        template.first_rows[f] if template.first_rows else BLOCK))
+        # A project type expected to take few rows draws little from its other streams too.
+        few = template.first_rows[f] if template.first_rows else BLOCK
+        first_visit.append(streams.rows(list(template.first_visit[f]), few))
         for r in range(r0, r1):
-            revisit_service.append(stream(template.revisit_service[r]))
-            revisit_rework.append(stream(template.revisit_rework[r]))
-        redraw.extend(stream(template.redraw[d]) for d in range(d0, d1))
+            revisit_service.append(stream(template.revisit_service[r], few))
+            revisit_rework.append(stream(template.revisit_rework[r], few))
+        redraw.extend(stream(template.redraw[d], few) for d in range(d0, d1))
         rs = template.resubmission[f]
-        resubmission.append(None if rs is None else stream(rs))
+        resubmission.append(None if rs is None else stream(rs, few))
         gap = template.arrival_gaps[f]
         gaps.append(None if gap is None else stream(gap))
     # The first gaps once every stream is named: a stream's numbers depend on its name only, and

@@ -193,18 +193,25 @@ class _DerivedSeed(ISeedSequence):
 
 
 class BlockStream:
-    """Draws from one source, sampled in blocks with numpy, handed out one at a time."""
+    """Draws from one source, sampled in blocks with numpy, handed out one at a time.
 
-    __slots__ = ("_fill", "_values", "_next")
+    Blocks of ``first_block`` values first, then twice as many each time, up to BLOCK (as
+    :class:`RowStream`'s rows: the numbers do not depend on the block sizes).
+    """
 
-    def __init__(self, fill: Callable[[int], np.ndarray]) -> None:
+    __slots__ = ("_fill", "_values", "_next", "_size")
+
+    def __init__(self, fill: Callable[[int], np.ndarray], first_block: int = BLOCK) -> None:
         self._fill = fill
         self._values: list[float] = []
         self._next = 0
+        self._size = min(first_block, BLOCK)
 
     def take(self) -> float:
         if self._next == len(self._values):
-            self._values = self._fill(BLOCK).tolist()
+            n = self._size
+            self._size = min(2 * n, BLOCK)
+            self._values = self._fill(n).tolist()
             self._next = 0
         value = self._values[self._next]
         self._next += 1
@@ -322,13 +329,14 @@ class RandomStreams:
         batch.keys.append(stream_key(*name))
         return _Source(fill, batch, len(batch.keys) - 1)
 
-    def stream(self, fill: Callable[[np.random.Generator, int], np.ndarray], *name: str) -> BlockStream:
-        """The block stream called ``name``, created on first use with ``fill``."""
+    def stream(self, fill: Callable[[np.random.Generator, int], np.ndarray], *name: str,
+               first_block: int = BLOCK) -> BlockStream:
+        """The block stream called ``name``, created on first use with ``fill`` (and ``first_block``)."""
         if name in self._in_rows:
             raise ValueError(f"stream {name!r} is drawn by a row stream")
         found = self._streams.get(name)
         if found is None:
-            found = BlockStream(self._source(fill, name))
+            found = BlockStream(self._source(fill, name), first_block)
             self._streams[name] = found
         return found
 

@@ -120,7 +120,7 @@ def test_block_sizes_do_not_change_a_stream_s_numbers(spec) -> None:
     n = 3 * BLOCK + 5
     for seed_seq in replication_seeds(4, 3):
         streams = RandomStreams(seed_seq)
-        stream = streams.stream(sampler, "s", "x")
+        stream = streams.stream(sampler, "s", "x", first_block=32)
         row = streams.rows([(sampler, ("r", "x")), (_uniform, ("r", "u"))], first_block=32)
         blocks = [row.block() for _ in range(6)]
         assert [b.shape for b in blocks] == [(32 * 2**k, 2) for k in range(5)] + [(BLOCK, 2)]
