@@ -61,7 +61,7 @@ from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
 from orgsim.model.org import Need
 from orgsim.sim.plan import FlowPlan, Plan, StepPlan
-from orgsim.sim.streams import BLOCK, BlockStream, RandomStreams, RowStream
+from orgsim.sim.streams import BLOCK, BlockStream, RandomStreams, RowStream, stream_key
 
 __all__ = ["RunInput", "RunOutput", "RunTemplate", "build_run_input", "run_template", "bind_streams",
            "MAX_WORK_IN_PROGRESS",
@@ -403,6 +403,8 @@ class RunTemplate:
     #: Per project type: its revisit, redraw entries (ranges of the tuples above), so that
     #: the streams are named in the same order as the project types.
     flow_streams: tuple[tuple[int, int, int, int], ...]
+    #: Every stream's key (``stream_key`` of its name), computed once.
+    keys: dict[tuple[str, ...], int] = field(default_factory=dict)
     #: Per project type: the first block of its first-visit rows and of its second-visit,
     #: second-round and resubmission streams (BLOCK unless a caller expects it to take few rows,
     #: as a timeline's version of a project type in a phase). Empty: BLOCK for every type.
@@ -441,13 +443,16 @@ def bind_streams(template: RunTemplate, streams: RandomStreams,
     resubmission: list[BlockStream | None] = []
     gaps: list[BlockStream | None] = []
 
+    keys = template.keys
+
     def stream(source: _Source, first_block: int = BLOCK) -> BlockStream:
-        return streams.stream(source[0], *source[1], first_block=first_block)
+        return streams.stream(source[0], *source[1], first_block=first_block, key=keys.get(source[1]))
 
     for f, (r0, r1, d0, d1) in enumerate(template.flow_streams):
         # A project type expected to take few rows draws little from its other streams too.
         few = template.first_rows[f] if template.first_rows else BLOCK
-        first_visit.append(streams.rows(list(template.first_visit[f]), few))
+        row = template.first_visit[f]
+        first_visit.append(streams.rows(row, few, [keys[name] for _, name in row] if keys else None))
         for r in range(r0, r1):
             revisit_service.append(stream(template.revisit_service[r], few))
             revisit_rework.append(stream(template.revisit_rework[r], few))
@@ -665,5 +670,7 @@ def run_template(plan: Plan, horizon: float, warmup: float, keep_records: bool,
         first_visit=(), revisit_service=(), revisit_rework=(), resubmission=(), redraw=(), arrival_gaps=(),
         arrival_traces=tuple(traces),
     )
+    named = [name for row in first_visit for _, name in row]
+    named += [source[1] for source in (*revisit_service, *revisit_rework, *redraw, *resubmission, *gaps) if source]
     return RunTemplate(base, tuple(first_visit), tuple(revisit_service), tuple(revisit_rework), tuple(redraw),
-                       tuple(resubmission), tuple(gaps), tuple(flow_streams))
+                       tuple(resubmission), tuple(gaps), tuple(flow_streams), {n: stream_key(*n) for n in named})

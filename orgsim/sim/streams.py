@@ -140,12 +140,20 @@ class _StateDeriver:
     """PCG64 seed states of streams of one seed sequence (its entropy and spawn key mixed in once)."""
 
     def __init__(self, seed_seq: np.random.SeedSequence) -> None:
-        if getattr(seed_seq, "pool_size", _POOL_SIZE) != _POOL_SIZE:
-            raise ValueError(f"streams need a seed sequence with a pool of {_POOL_SIZE} words")
-        self._pool, self._hash_const = _prefix(seed_seq.entropy, seed_seq.spawn_key)
+        self._seed_seq = seed_seq
+        try:
+            self._pool: list[int] | None
+            self._pool, self._hash_const = _prefix(seed_seq.entropy, seed_seq.spawn_key)
+        except TypeError:  # entropy this module does not read (say, numpy's hex strings): numpy's own path
+            self._pool = None
 
     def states(self, keys: Sequence[int]) -> np.ndarray:
         out = np.empty((len(keys), 4), dtype=np.uint64)
+        if self._pool is None:
+            entropy, spawn_key = self._seed_seq.entropy, tuple(self._seed_seq.spawn_key)
+            for row, key in enumerate(keys):
+                out[row] = np.random.SeedSequence(entropy, spawn_key=spawn_key + (key,)).generate_state(4, np.uint64)
+            return out
         if len(keys) < _FEW_KEYS:
             for row, key in enumerate(keys):
                 pool = list(self._pool)
@@ -233,26 +241,23 @@ class RowStream:
     (tests/sim/test_streams.py checks every distribution).
     """
 
-    __slots__ = ("_fills", "_rows", "_next", "_size")
+    __slots__ = ("_columns", "_rows", "_next", "_size")
 
-    def __init__(self, fills: list[Callable[[int], np.ndarray]], first_block: int = BLOCK) -> None:
-        self._fills = fills
+    def __init__(self, columns: _Columns, first_block: int = BLOCK) -> None:
+        self._columns = columns
         self._rows: list[list[float]] = []
         self._next = 0
         self._size = min(first_block, BLOCK)
 
     @property
     def width(self) -> int:
-        return len(self._fills)
+        return self._columns.width
 
     def block(self) -> np.ndarray:
         """The next block of rows as an array (for a caller that takes rows by the block)."""
         n = self._size
         self._size = min(2 * n, BLOCK)
-        out = np.empty((n, len(self._fills)))
-        for c, fill in enumerate(self._fills):
-            out[:, c] = fill(n)
-        return out
+        return self._columns.block(n)
 
     def take(self) -> list[float]:
         if self._next == len(self._rows):
@@ -283,6 +288,36 @@ class _Batch:
         return self.states[index]
 
 
+def _generator_of(state: np.ndarray) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(_DerivedSeed(state)))
+
+
+class _Columns:
+    """A row stream's sources, named together (entries ``first`` on of ``batch``); their generators are
+    made together at the first block."""
+
+    __slots__ = ("_fills", "_batch", "_first", "_rngs")
+
+    def __init__(self, fills: list[Callable[[np.random.Generator, int], np.ndarray]], batch: _Batch,
+                 first: int) -> None:
+        self._fills = fills
+        self._batch = batch
+        self._first = first
+        self._rngs: list[np.random.Generator] | None = None
+
+    @property
+    def width(self) -> int:
+        return len(self._fills)
+
+    def block(self, n: int) -> np.ndarray:
+        if self._rngs is None:
+            self._rngs = [_generator_of(self._batch.state(self._first + c)) for c in range(len(self._fills))]
+        out = np.empty((n, len(self._fills)))
+        for c, (fill, rng) in enumerate(zip(self._fills, self._rngs, strict=True)):
+            out[:, c] = fill(rng, n)
+        return out
+
+
 class _Source:
     """A named source, ``source(n)`` its next ``n`` values; its generator is made when it is first drawn."""
 
@@ -297,7 +332,7 @@ class _Source:
 
     def generator(self) -> np.random.Generator:
         if self._rng is None:
-            self._rng = np.random.Generator(np.random.PCG64(_DerivedSeed(self._batch.state(self._index))))
+            self._rng = _generator_of(self._batch.state(self._index))
         return self._rng
 
     def __call__(self, n: int) -> np.ndarray:
@@ -319,36 +354,51 @@ class RandomStreams:
         """A fresh generator for ``name``; the same name always gives the same numbers."""
         return self._source(None, name).generator()
 
-    def _source(self, fill: Callable[[np.random.Generator, int], np.ndarray] | None,
-                name: tuple[str, ...]) -> _Source:
+    def _open_batch(self) -> _Batch:
+        """The batch new names join: the current one, unless one of its sources was drawn already."""
         batch = self._batch
         if batch is None or batch.states is not None:
             if self._deriver is None:
                 self._deriver = _StateDeriver(self._seed_seq)
             batch = self._batch = _Batch(self._deriver)
-        batch.keys.append(stream_key(*name))
+        return batch
+
+    def _source(self, fill: Callable[[np.random.Generator, int], np.ndarray] | None,
+                name: tuple[str, ...], key: int | None = None) -> _Source:
+        batch = self._open_batch()
+        batch.keys.append(stream_key(*name) if key is None else key)
         return _Source(fill, batch, len(batch.keys) - 1)
 
     def stream(self, fill: Callable[[np.random.Generator, int], np.ndarray], *name: str,
-               first_block: int = BLOCK) -> BlockStream:
-        """The block stream called ``name``, created on first use with ``fill`` (and ``first_block``)."""
+               first_block: int = BLOCK, key: int | None = None) -> BlockStream:
+        """The block stream called ``name``, created on first use with ``fill`` (and ``first_block``).
+
+        ``key``, when given, is ``stream_key(*name)`` computed once by the caller.
+        """
         if name in self._in_rows:
             raise ValueError(f"stream {name!r} is drawn by a row stream")
         found = self._streams.get(name)
         if found is None:
-            found = BlockStream(self._source(fill, name), first_block)
+            found = BlockStream(self._source(fill, name, key), first_block)
             self._streams[name] = found
         return found
 
     def rows(
-        self, sources: list[tuple[Callable[[np.random.Generator, int], np.ndarray], tuple[str, ...]]],
-        first_block: int = BLOCK,
+        self, sources: Sequence[tuple[Callable[[np.random.Generator, int], np.ndarray], tuple[str, ...]]],
+        first_block: int = BLOCK, keys: Sequence[int] | None = None,
     ) -> RowStream:
-        """One :class:`RowStream` over ``(fill, name)`` sources; each name is used once, here."""
-        fills: list[Callable[[int], np.ndarray]] = []
-        for fill, name in sources:
+        """One :class:`RowStream` over ``(fill, name)`` sources; each name is used once, here.
+
+        ``keys``, when given, are the names' ``stream_key`` computed once by the caller.
+        """
+        for _, name in sources:
             if name in self._streams or name in self._in_rows:
                 raise ValueError(f"stream {name!r} is already in use")
             self._in_rows.add(name)
-            fills.append(self._source(fill, name))
-        return RowStream(fills, first_block)
+        batch = self._open_batch()
+        first = len(batch.keys)
+        if keys is None:
+            batch.keys.extend(stream_key(*name) for _, name in sources)
+        else:
+            batch.keys.extend(keys)
+        return RowStream(_Columns([fill for fill, _ in sources], batch, first), first_block)

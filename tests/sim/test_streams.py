@@ -147,3 +147,23 @@ def test_a_run_template_is_picklable_and_gives_the_same_run() -> None:
     a = run_fifo(bind_streams(template, RandomStreams(seed_seq)))
     b = run_fifo(bind_streams(copy, RandomStreams(seed_seq)))
     assert a.arrived > 50 and np.array_equal(a.t_end, b.t_end) and np.array_equal(a.flow_index, b.flow_index)
+
+
+def test_seed_sequences_this_module_does_not_read_still_give_numpy_s_streams() -> None:
+    # numpy reads strings of digits as entropy too; derive_states then takes numpy's own path.
+    seed_seq = np.random.SeedSequence(["0x1f", "12"], spawn_key=(3,))
+    streams = RandomStreams(seed_seq)
+    names = [("service", "p", f"f{k}") for k in range(40)]
+    blocks = [streams.stream(_uniform, *name) for name in names]
+    for name, block in zip(names, blocks, strict=True):
+        assert [block.take() for _ in range(3)] == _numpy_generator(seed_seq, *name).random(3).tolist()
+
+
+def test_keys_computed_once_are_the_names_keys() -> None:
+    seed_seq = replication_seeds(5, 2)[0]
+    names = [("rework", "q", f"f{k}") for k in range(30)]
+    a = RandomStreams(seed_seq).rows([(_uniform, n) for n in names], keys=[stream_key(*n) for n in names])
+    b = RandomStreams(seed_seq).rows([(_uniform, n) for n in names])
+    assert np.array_equal(a.block(), b.block())
+    one = RandomStreams(seed_seq).stream(_uniform, "x", "y", key=stream_key("x", "y"))
+    assert [one.take() for _ in range(5)] == _numpy_generator(seed_seq, "x", "y").random(5).tolist()
