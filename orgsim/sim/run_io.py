@@ -6,7 +6,10 @@ traces into a :class:`RunInput`; an engine reads nothing else and returns a
 :class:`RunOutput`, which :func:`orgsim.sim.engine.simulate_plan` reads into
 a :class:`~orgsim.sim.results.RunResult`. Both engines (the FIFO loop of
 :mod:`orgsim.sim.fifo_loop` and the SimPy reference) take their random
-numbers from the streams and positions stated here, so they agree.
+numbers from the streams and positions stated here, so they agree. It is
+:func:`run_template` (everything that does not depend on the replication,
+built once where runs share it, as a timeline's do) then
+:func:`bind_streams` (the replication's streams).
 
 Layout. Queues are numbered in the plan's order (``plan.pools``). Steps of
 all project types are numbered together: step ``i`` of project type ``f`` is
