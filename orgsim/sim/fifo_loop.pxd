@@ -101,8 +101,12 @@ cdef class FifoLoop:
     # --- a programme over time (timed runs): phases, tenures, files held at a change
     cdef bint timed
     cdef int n_phases
-    cdef list phase_start, flow_next, flow_until, step_queue_at, signoff_queue_at, queue_stretch_at
-    cdef list tenure_to, tenure_hired, tenures
+    cdef double[::1] phase_start, flow_until, queue_stretch_at, tenure_to, tenure_hired
+    cdef int[::1] flow_next, step_queue_at, signoff_queue_at
+    # tenures: a heap per queue, of (free from, tenure) at ten_free/ten_k[ten_start[q]:ten_start[q] + ten_n[q]]
+    cdef double[::1] ten_free
+    cdef int[::1] ten_k, ten_start, ten_n
+    cdef list tenures  # in Python: one heapq list per queue
     cdef double learn_start, learn_days
     cdef int[::1] a_held
     cdef double[::1] a_held_t, a_held_work, a_held_delay, a_ahead
@@ -170,6 +174,33 @@ cdef class FifoLoop:
                    end=Py_ssize_t, k=Py_ssize_t, f=int, visits=long, n=Py_ssize_t, more=Py_ssize_t, pooled=bint)
     cdef void _complete(self, double now, int slot, int last) except *
     cdef inline int _version(self, int f, double t) except? -1
+    # --- a programme over time (timed runs)
+    cdef void _init_timed(self, run) except *
+    cdef void _init_tenures(self, run) except *
+    @cython.locals(off=Py_ssize_t)
+    cdef inline (double, int) _tenure_top(self, int q) except *
+    @cython.locals(off=Py_ssize_t, n=Py_ssize_t)
+    cdef inline void _tenure_pop(self, int q) noexcept
+    @cython.locals(off=Py_ssize_t)
+    cdef inline void _tenure_replace(self, int q, double free) noexcept
+    @cython.locals(i=Py_ssize_t, c=Py_ssize_t)
+    cdef void _tenure_sift(self, Py_ssize_t off, Py_ssize_t n, double free, int k) noexcept
+    @cython.locals(p=int)
+    cdef inline int _phase_at(self, double t) noexcept
+    @cython.locals(free=double, k=int, s=double)
+    cdef (double, int) _earliest(self, int q, double t) except *
+    @cython.locals(stretch=double, x=double)
+    cdef inline double _pace(self, int q, int p, int k, double s) noexcept
+    @cython.locals(p=int, officers=bint, q=int, reached=double, s=double, k=int, n=int, change=double, work=double)
+    cdef (double, double, double) _timed_place(self, double t, int slot, int i, Py_ssize_t b, int at, long long key,
+                                               int kind, double raw, double delay, int g, bint ends_round) except *
+    @cython.locals(b=Py_ssize_t, f=int, fb=Py_ssize_t, r=int, end=int, w="long long")
+    cdef void _draw_ahead(self, int slot, int i, int g) except *
+    @cython.locals(ends=bint, reached=double, s=double, work=double)
+    cdef void _timed_officers(self, double t, int slot, int i, int g, Py_ssize_t b, double raw, double delay) except *
+    @cython.locals(reached=double, s=double, work=double)
+    cdef void _timed_signoff(self, double t, int slot, int i, int level, int g, int m, Py_ssize_t b,
+                             double d) except *
     cdef void _poisson_arrival(self, double t, int f) except *
     @cython.locals(times="double[::1]", i=Py_ssize_t, n=Py_ssize_t)
     cdef void _trace_arrival(self, double t, int f) except *

@@ -957,22 +957,87 @@ class FifoLoop:
     # joins the new queue (in the canonical order), with the draws it took when it arrived.
     def _init_timed(self, run: RunInput) -> None:
         self.n_phases = run.n_phases
-        self.phase_start = run.phase_start.tolist()
-        self.flow_next = run.flow_next.tolist()
-        self.flow_until = run.flow_until.tolist()
-        self.step_queue_at = run.step_queue_at.tolist()
-        self.signoff_queue_at = run.signoff_queue_at.tolist()
-        self.queue_stretch_at = run.queue_stretch_at.tolist()
-        self.tenure_to = run.tenure_to.tolist()
-        self.tenure_hired = run.tenure_hired.tolist()
+        self.phase_start = _local(run.phase_start)
+        self.flow_next = _local(run.flow_next)
+        self.flow_until = _local(run.flow_until)
+        self.step_queue_at = _local(run.step_queue_at)
+        self.signoff_queue_at = _local(run.signoff_queue_at)
+        self.queue_stretch_at = _local(run.queue_stretch_at)
+        self.tenure_to = _local(run.tenure_to)
+        self.tenure_hired = _local(run.tenure_hired)
         self.learn_start = run.learn_start
         self.learn_days = run.learn_days
-        heaps: list[list[tuple[float, int]]] = [[] for _ in range(run.n_queues)]
-        for k, (q, start) in enumerate(zip(run.tenure_queue.tolist(), run.tenure_from.tolist(), strict=True)):
-            heaps[q].append((start, k))
-        for h in heaps:
-            heapify(h)
-        self.tenures = heaps
+        self._init_tenures(run)
+
+    # STORAGE: each queue's tenures, a heap ordered by (free from, tenure): compiled, flat arrays
+    # (queue q's heap at ten_free/ten_k[ten_start[q]:ten_start[q] + ten_n[q]]); in Python, one heapq
+    # list of tuples per queue. Tenures are distinct, so the top is the same in both.
+    def _init_tenures(self, run: RunInput) -> None:
+        if cython.compiled:
+            order = np.lexsort((np.arange(len(run.tenure_queue)), run.tenure_from, run.tenure_queue))
+            self.ten_free = np.ascontiguousarray(run.tenure_from[order], dtype=np.float64)  # sorted: a heap
+            self.ten_k = order.astype(np.int32)
+            counts = np.bincount(run.tenure_queue, minlength=run.n_queues).astype(np.int32)
+            self.ten_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
+            self.ten_n = counts
+        else:
+            heaps: list[list[tuple[float, int]]] = [[] for _ in range(run.n_queues)]
+            for k, (q, start) in enumerate(zip(run.tenure_queue.tolist(), run.tenure_from.tolist(), strict=True)):
+                heaps[q].append((start, k))
+            for h in heaps:
+                heapify(h)
+            self.tenures = heaps
+
+    def _tenure_top(self, q: int) -> tuple[float, int]:
+        """Queue ``q``'s tenure free soonest (lowest first among equals), or (inf, -1): none left."""
+        if cython.compiled:
+            if self.ten_n[q] == 0:
+                return math.inf, -1
+            off = self.ten_start[q]
+            return self.ten_free[off], self.ten_k[off]
+        else:
+            h = self.tenures[q]
+            return h[0] if h else (math.inf, -1)
+
+    def _tenure_pop(self, q: int) -> None:
+        """Drop queue ``q``'s top tenure (over: it can start nothing more)."""
+        if cython.compiled:
+            n = self.ten_n[q] - 1
+            self.ten_n[q] = n
+            off = self.ten_start[q]
+            self._tenure_sift(off, n, self.ten_free[off + n], self.ten_k[off + n])
+        else:
+            heappop(self.tenures[q])
+
+    def _tenure_replace(self, q: int, free: float) -> None:
+        """Queue ``q``'s top tenure is next free at ``free``."""
+        if cython.compiled:
+            off = self.ten_start[q]
+            self._tenure_sift(off, self.ten_n[q], free, self.ten_k[off])
+        else:
+            h = self.tenures[q]
+            heapreplace(h, (free, h[0][1]))
+
+    def _tenure_sift(self, off: int, n: int, free: float, k: int) -> None:
+        """Compiled only: put (free, k) at the root of the heap at ``off`` of ``n`` entries and sift it down."""
+        i = 0
+        while True:
+            c = 2 * i + 1
+            if c >= n:
+                break
+            if c + 1 < n and (self.ten_free[off + c + 1] < self.ten_free[off + c] or (
+                    self.ten_free[off + c + 1] == self.ten_free[off + c]
+                    and self.ten_k[off + c + 1] < self.ten_k[off + c])):
+                c += 1
+            if self.ten_free[off + c] < free or (self.ten_free[off + c] == free and self.ten_k[off + c] < k):
+                self.ten_free[off + i] = self.ten_free[off + c]
+                self.ten_k[off + i] = self.ten_k[off + c]
+                i = c
+            else:
+                break
+        if n > 0:
+            self.ten_free[off + i] = free
+            self.ten_k[off + i] = k
 
     def _phase_at(self, t: float) -> int:
         p = 0
@@ -982,14 +1047,14 @@ class FifoLoop:
 
     def _earliest(self, q: int, t: float) -> tuple[float, int]:
         """When a file arriving at queue ``q`` at ``t`` would start, and on which tenure (inf, -1: never)."""
-        h = self.tenures[q]
-        while h:
-            free, k = h[0]
+        while True:
+            free, k = self._tenure_top(q)
+            if k < 0:
+                return math.inf, -1
             s = free if free > t else t
             if s < self.tenure_to[k]:
                 return s, k
-            heappop(h)
-        return math.inf, -1
+            self._tenure_pop(q)
 
     def _pace(self, q: int, p: int, k: int, s: float) -> float:
         """Elapsed working time per unit of work at queue ``q`` in phase ``p`` on tenure ``k`` starting at ``s``."""
@@ -1009,13 +1074,14 @@ class FifoLoop:
         file is held (or never served).
         """
         p = self._phase_at(t)
-        queues_at = self.step_queue_at if kind == OFFICERS else self.signoff_queue_at
-        q = queues_at[at + p]
+        officers = kind == OFFICERS
+        q = self.step_queue_at[at + p] if officers else self.signoff_queue_at[at + p]
         reached = self.a_held_t[b] if self.a_held[b] != 0 else t
         s, k = self._earliest(q, t)
         n = p + 1
         while n < self.n_phases and s >= self.phase_start[n]:
-            if k < 0 or queues_at[at + n] != q:  # it would still wait at the change n: held until then
+            if k < 0 or (self.step_queue_at[at + n] if officers else self.signoff_queue_at[at + n]) != q:
+                # it would still wait at the change n: held until then
                 change = self.phase_start[n]
                 self._account(q, t, change, 0.0)  # waiting in the old queue until the change
                 if self.a_held[b] == 0 and ends_round:
@@ -1032,7 +1098,7 @@ class FifoLoop:
             self._account(q, t, math.inf, 0.0)
             return reached, -1.0, 0.0
         work = raw * self._pace(q, self._phase_at(s), k, s)
-        heapreplace(self.tenures[q], (s + work, k))
+        self._tenure_replace(q, s + work)
         self._account(q, t, s, work)
         return reached, s, work
 

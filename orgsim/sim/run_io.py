@@ -6,7 +6,10 @@ traces into a :class:`RunInput`; an engine reads nothing else and returns a
 :class:`RunOutput`, which :func:`orgsim.sim.engine.simulate_plan` reads into
 a :class:`~orgsim.sim.results.RunResult`. Both engines (the FIFO loop of
 :mod:`orgsim.sim.fifo_loop` and the SimPy reference) take their random
-numbers from the streams and positions stated here, so they agree.
+numbers from the streams and positions stated here, so they agree. It is
+:func:`run_template` (everything that does not depend on the replication,
+built once where runs share it, as a timeline's do) then
+:func:`bind_streams` (the replication's streams).
 
 Layout. Queues are numbered in the plan's order (``plan.pools``). Steps of
 all project types are numbered together: step ``i`` of project type ``f`` is
@@ -49,7 +52,7 @@ with phases, a step's queue and a queue's pace depend on the phase.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -61,9 +64,10 @@ from orgsim.distributions import _Dist
 from orgsim.errors import SimulationError
 from orgsim.model.org import Need
 from orgsim.sim.plan import FlowPlan, Plan, StepPlan
-from orgsim.sim.streams import BlockStream, RandomStreams, RowStream
+from orgsim.sim.streams import BLOCK, BlockStream, RandomStreams, RowStream, stream_key
 
-__all__ = ["RunInput", "RunOutput", "build_run_input", "MAX_WORK_IN_PROGRESS",
+__all__ = ["RunInput", "RunOutput", "RunTemplate", "build_run_input", "run_template", "bind_streams",
+           "MAX_WORK_IN_PROGRESS",
            "COMBINE_SUM", "COMBINE_MAX", "COMBINE_FACTOR", "NO_ARRIVALS", "POISSON", "TRACE"]
 
 
@@ -84,19 +88,49 @@ COMBINE_SUM, COMBINE_MAX, COMBINE_FACTOR = 0, 1, 2
 NO_ARRIVALS, POISSON, TRACE = 0, 1, 2
 
 _Fill = Callable[[np.random.Generator, int], np.ndarray]
+#: A named source: its sampler and its name among the replication's streams.
+_Source = tuple[_Fill, tuple[str, ...]]
+
+# Samplers are small picklable objects: a timeline sends its RunTemplate to worker processes.
+
+
+@dataclass(frozen=True)
+class _DistSampler:
+    """``dist`` (a distribution of the scenario) in working days, times ``factor``."""
+
+    dist: _Dist
+    hours_per_day: float
+    factor: float = 1.0
+
+    def __call__(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        values = self.dist.draw(rng, n, self.hours_per_day)
+        return values if self.factor == 1.0 else values * self.factor
+
+
+@dataclass(frozen=True)
+class _UniformSampler:
+    def __call__(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.random(n)
+
+
+@dataclass(frozen=True)
+class _ExponentialSampler:
+    mean: float
+
+    def __call__(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.exponential(self.mean, n)
 
 
 def _in_working_days(dist: _Dist, hours_per_day: float) -> _Fill:
     """A sampler of ``dist`` (a distribution of the scenario) in working days."""
-    return lambda rng, n: dist.draw(rng, n, hours_per_day)
+    return _DistSampler(dist, hours_per_day)
 
 
-def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.random(n)
+_uniform = _UniformSampler()
 
 
 def _exponential(mean: float) -> _Fill:
-    return lambda rng, n: rng.exponential(mean, n)
+    return _ExponentialSampler(mean)
 
 
 def _no_doubles() -> np.ndarray:
@@ -342,9 +376,7 @@ def _first_visit_layout(flow: FlowPlan, plan: Plan) -> _RowLayout:
 
 def _scaled(dist: _Dist, factor: float, hours_per_day: float) -> _Fill:
     """A sampler of ``dist`` in working days, times ``factor`` (the same draws, scaled: CRN holds)."""
-    if factor == 1.0:
-        return _in_working_days(dist, hours_per_day)
-    return lambda rng, n: dist.draw(rng, n, hours_per_day) * factor
+    return _DistSampler(dist, hours_per_day, factor)
 
 
 def _ints(values: list[int]) -> np.ndarray:
@@ -355,6 +387,45 @@ def _doubles(values: list[float]) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).reshape(-1)
 
 
+@dataclass(frozen=True, eq=False)
+class RunTemplate:
+    """A run's input but its random streams: what is the same in every replication.
+
+    ``base`` holds every array (its stream tuples empty, the first arrival of a Poisson project
+    type unknown); the other fields name the streams :func:`bind_streams` makes for a replication,
+    in the order it makes them, each a ``(sampler, name)``.
+    """
+
+    base: RunInput
+    first_visit: tuple[tuple[_Source, ...], ...]  # per project type: its first-visit row's columns
+    revisit_service: tuple[_Source, ...]
+    revisit_rework: tuple[_Source, ...]
+    redraw: tuple[_Source, ...]
+    resubmission: tuple[_Source | None, ...]  # per project type
+    arrival_gaps: tuple[_Source | None, ...]  # per project type with Poisson arrivals
+    #: Per project type: its revisit, redraw entries (ranges of the tuples above), so that
+    #: the streams are named in the same order as the project types.
+    flow_streams: tuple[tuple[int, int, int, int], ...]
+    #: Every stream's key (``stream_key`` of its name), computed once.
+    keys: dict[tuple[str, ...], int] = field(default_factory=dict)
+    #: Per project type: the first block of its first-visit rows and of its second-visit,
+    #: second-round and resubmission streams (BLOCK unless a caller expects it to take few rows,
+    #: as a timeline's version of a project type in a phase). Empty: BLOCK for every type.
+    first_rows: tuple[int, ...] = ()
+
+    def without_arrivals(self, flows: list[int]) -> RunTemplate:
+        """The same run with no applications arriving at project types ``flows`` (their streams never made)."""
+        arrivals = self.base.flow_arrivals.copy()
+        first = self.base.flow_first_arrival.copy()
+        arrivals[flows] = NO_ARRIVALS
+        first[flows] = np.inf
+        gaps = list(self.arrival_gaps)
+        for f in flows:
+            gaps[f] = None
+        return replace(self, base=replace(self.base, flow_arrivals=arrivals, flow_first_arrival=first),
+                       arrival_gaps=tuple(gaps))
+
+
 def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: float, keep_records: bool,
                     arrival_times: dict[str, np.ndarray],
                     event_sink: Callable[[np.ndarray], None] | None = None) -> RunInput:
@@ -362,6 +433,52 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
 
     ``event_sink``, when given, receives the run's per-visit events in batches (:mod:`orgsim.eventlog.events`).
     """
+    return bind_streams(run_template(plan, horizon, warmup, keep_records, arrival_times), streams, event_sink)
+
+
+def bind_streams(template: RunTemplate, streams: RandomStreams,
+                 event_sink: Callable[[np.ndarray], None] | None = None) -> RunInput:
+    """``template`` on one replication's ``streams``: its random streams, and the first Poisson arrivals."""
+    first_visit: list[RowStream] = []
+    revisit_service: list[BlockStream] = []
+    revisit_rework: list[BlockStream] = []
+    redraw: list[BlockStream] = []
+    resubmission: list[BlockStream | None] = []
+    gaps: list[BlockStream | None] = []
+
+    keys = template.keys
+
+    def stream(source: _Source, first_block: int = BLOCK) -> BlockStream:
+        return streams.stream(source[0], *source[1], first_block=first_block, key=keys.get(source[1]))
+
+    for f, (r0, r1, d0, d1) in enumerate(template.flow_streams):
+        # A project type expected to take few rows draws little from its other streams too.
+        few = template.first_rows[f] if template.first_rows else BLOCK
+        row = template.first_visit[f]
+        first_visit.append(streams.rows(row, few, [keys[name] for _, name in row] if keys else None))
+        for r in range(r0, r1):
+            revisit_service.append(stream(template.revisit_service[r], few))
+            revisit_rework.append(stream(template.revisit_rework[r], few))
+        redraw.extend(stream(template.redraw[d], few) for d in range(d0, d1))
+        rs = template.resubmission[f]
+        resubmission.append(None if rs is None else stream(rs, few))
+        gap = template.arrival_gaps[f]
+        gaps.append(None if gap is None else stream(gap))
+    # The first gaps once every stream is named: a stream's numbers depend on its name only, and
+    # its generator is made at its first draw, with those of all the streams named until then.
+    first_arrival = template.base.flow_first_arrival.copy()
+    for f, gaps_f in enumerate(gaps):
+        if gaps_f is not None:
+            first_arrival[f] = gaps_f.take()
+    return replace(
+        template.base, flow_first_arrival=first_arrival, first_visit=tuple(first_visit),
+        revisit_service=tuple(revisit_service), revisit_rework=tuple(revisit_rework),
+        resubmission=tuple(resubmission), redraw=tuple(redraw), arrival_gaps=tuple(gaps), event_sink=event_sink)
+
+
+def run_template(plan: Plan, horizon: float, warmup: float, keep_records: bool,
+                 arrival_times: dict[str, np.ndarray]) -> RunTemplate:
+    """The flat input of ``plan``'s runs, streams named but not made; ``arrival_times`` for traced project types."""
     h = plan.hours_per_day
     queue_index = {k: q for q, k in enumerate(plan.pools)}
     step_queue: list[int] = []
@@ -382,18 +499,19 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
     pooled: list[int] = []
     attribute_start, attribute_column, attribute_p = [0], [], []
     condition_start, condition_attribute, condition_column, condition_p = [0], [], [], []
-    redraw: list[BlockStream] = []
+    redraw: list[_Source] = []
     max_attributes = max_conditions = max_reach = 1
     first_step, root_start = [0], [0]
     roots: list[int] = []
     delay_factor: list[float] = []
     arrivals: list[int] = []
     first_arrival: list[float] = []
-    first_visit: list[RowStream] = []
-    revisit_service: list[BlockStream] = []
-    revisit_rework: list[BlockStream] = []
-    resubmission: list[BlockStream | None] = []
-    gaps: list[BlockStream | None] = []
+    first_visit: list[tuple[_Source, ...]] = []
+    revisit_service: list[_Source] = []
+    revisit_rework: list[_Source] = []
+    resubmission: list[_Source | None] = []
+    gaps: list[_Source | None] = []
+    flow_streams: list[tuple[int, int, int, int]] = []
     traces: list[np.ndarray | None] = []
     max_width = max_steps = 1
     expected = 0.0
@@ -403,14 +521,15 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
             raise SimulationError(f"project type {fid!r}: more than {MAX_STEPS} steps or {MAX_LEVELS} "
                                   "sign-off levels in a step")
         layout = _first_visit_layout(flow, plan)
-        first_visit.append(streams.rows(layout.sources))
+        first_visit.append(tuple(layout.sources))
         max_width = max(max_width, len(layout.sources))
         max_steps = max(max_steps, len(flow.steps))
         index_of = {f: k for k, f in enumerate(layout.functions)}
-        base = len(revisit_service)
+        revisit_base = len(revisit_service)
+        redraw_base = len(redraw)
         for f, dist in layout.functions.items():
-            revisit_service.append(streams.stream(_in_working_days(dist, h), "revisit_service", fid, f))
-            revisit_rework.append(streams.stream(_uniform, "revisit_rework", fid, f))
+            revisit_service.append((_in_working_days(dist, h), ("revisit_service", fid, f)))
+            revisit_rework.append((_uniform, ("revisit_rework", fid, f)))
         # Attributes and conditions of this project type, numbered within it.
         attributes = dict(flow.attributes)
         attribute_index = {name: a for a, name in enumerate(layout.attribute)}
@@ -439,7 +558,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
             for c in columns:
                 fill, source = layout.sources[c]
                 again[c] = len(redraw)
-                redraw.append(streams.stream(fill, "revisit", *source))
+                redraw.append((fill, ("revisit", *source)))
 
         preds: list[list[int]] = [[] for _ in flow.steps]
         for a, succ in enumerate(flow.successors):
@@ -461,13 +580,13 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
             predecessors.append(flow.n_predecessors[i])
             for k, f in enumerate(st.functions):
                 service_column.append(layout.service[index_of[f]])
-                service_stream.append(base + index_of[f])
+                service_stream.append(revisit_base + index_of[f])
                 service_condition.append(cond(st, k))
             service_start.append(len(service_column))
             for k, (f, p) in enumerate(zip(st.functions, st.rework, strict=True)):
                 if p > 0:
                     rework_column.append(layout.rework[index_of[f]])
-                    rework_stream.append(base + index_of[f])
+                    rework_stream.append(revisit_base + index_of[f])
                     rework_p.append(p)
                     rework_condition.append(cond(st, k))
             rework_start.append(len(rework_column))
@@ -499,17 +618,18 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         root_start.append(len(roots))
         delay_factor.append(flow.delay_factor)
         rs = plan.resubmission_delay
-        resubmission.append(None if rs is None else streams.stream(_in_working_days(rs, h), "resubmission", fid))
+        resubmission.append(None if rs is None else (_in_working_days(rs, h), ("resubmission", fid)))
+        flow_streams.append((revisit_base, len(revisit_service), redraw_base, len(redraw)))
         # The first arrival of each project type: its trace's first date, or a Poisson gap.
         times = arrival_times.get(fid)
-        gap = None
+        gap: _Source | None = None
         if times is not None:
             times = np.ascontiguousarray(times, dtype=np.float64)
             expected += len(times)
             kind, first = (TRACE, float(times[0])) if len(times) and times[0] < horizon else (NO_ARRIVALS, np.inf)
-        elif flow.rate_per_day > 0:
-            gap = streams.stream(_exponential(1.0 / flow.rate_per_day), "arrivals", fid)
-            kind, first = POISSON, gap.take()
+        elif flow.rate_per_day > 0:  # the first arrival after a gap drawn by bind_streams
+            gap = (_exponential(1.0 / flow.rate_per_day), ("arrivals", fid))
+            kind, first = POISSON, np.inf
         else:
             kind, first = NO_ARRIVALS, np.inf
         if flow.trace is None:
@@ -519,7 +639,7 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         gaps.append(gap)
         traces.append(times)
     pools = list(plan.pools.values())
-    return RunInput(
+    base = RunInput(
         horizon=horizon, warmup=warmup, window_start=warmup if warmup > 0 else 0.0,
         sample_times=_doubles([warmup + (horizon - warmup) * m / N_WIP_SAMPLES for m in range(N_WIP_SAMPLES + 1)]),
         max_in_system=MAX_WORK_IN_PROGRESS, keep_records=keep_records,
@@ -550,7 +670,10 @@ def build_run_input(plan: Plan, streams: RandomStreams, horizon: float, warmup: 
         flow_first_step=_ints(first_step), flow_root_start=_ints(root_start), root_step=_ints(roots),
         flow_delay_factor=_doubles(delay_factor), flow_arrivals=_ints(arrivals),
         flow_first_arrival=_doubles(first_arrival),
-        first_visit=tuple(first_visit), revisit_service=tuple(revisit_service),
-        revisit_rework=tuple(revisit_rework), resubmission=tuple(resubmission), redraw=tuple(redraw),
-        arrival_gaps=tuple(gaps), arrival_traces=tuple(traces), event_sink=event_sink,
+        first_visit=(), revisit_service=(), revisit_rework=(), resubmission=(), redraw=(), arrival_gaps=(),
+        arrival_traces=tuple(traces),
     )
+    named = [name for row in first_visit for _, name in row]
+    named += [source[1] for source in (*revisit_service, *revisit_rework, *redraw, *resubmission, *gaps) if source]
+    return RunTemplate(base, tuple(first_visit), tuple(revisit_service), tuple(revisit_rework), tuple(redraw),
+                       tuple(resubmission), tuple(gaps), tuple(flow_streams), {n: stream_key(*n) for n in named})

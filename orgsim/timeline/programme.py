@@ -8,7 +8,9 @@ date. :func:`timeline_input` makes one :class:`~orgsim.sim.run_io.RunInput`
 of the whole programme: each project type in a version per phase (the
 applications filed in a phase follow its procedure), each step's queue and
 sign-off leaders per phase (whoever performs the function when the file gets
-there), and the queues' servers as tenures.
+there), and the queues' servers as tenures. Its parts that are the same in
+every replication (:func:`timeline_template`) are made once per timeline; a
+replication adds its streams and tenures (:func:`timeline_run`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from orgsim.errors import Problem, ScenarioError, SimulationError
 from orgsim.model.org import Org
 from orgsim.scenario.schema import Phase, Scenario
 from orgsim.sim.plan import Plan, PoolPlan, compile_plan
-from orgsim.sim.run_io import NO_ARRIVALS, RunInput, build_run_input
-from orgsim.sim.streams import RandomStreams
+from orgsim.sim.run_io import RunInput, RunTemplate, bind_streams, run_template
+from orgsim.sim.streams import BLOCK, RandomStreams
 
 if TYPE_CHECKING:
     from orgsim.sim.calendar import WorkingCalendar
 
-__all__ = ["Programme", "Tenure", "prepare_programme", "fixed_tenures", "timeline_input", "dated"]
+__all__ = ["Programme", "Tenure", "TimelineTemplate", "prepare_programme", "fixed_tenures", "timeline_input",
+           "timeline_template", "timeline_run", "dated"]
 
 #: A server of a queue: (queue key, from, to, hired) in working days.
 Tenure = tuple[str, float, float, float]
@@ -191,10 +194,28 @@ def fixed_tenures(programme: Programme) -> list[Tenure]:
     return out
 
 
-def timeline_input(programme: Programme, tenures: list[Tenure], streams: RandomStreams, warmup: float,
-                   arrival_times: dict[str, np.ndarray], learn_start: float = 1.0, learn_days: float = 0.0,
-                   keep_records: bool = False) -> tuple[Plan, RunInput]:
-    """One run of the whole programme: the union plan (for reading the result) and its input."""
+def _rows_for(expected: float) -> int:
+    """A first block of rows for a source expected to be drawn ``expected`` times: a power of two, 32 to BLOCK,
+    with room for the Poisson spread (more rows come in a second block, the same numbers)."""
+    size = 32
+    while size < 1.5 * expected + 8 and size < BLOCK:
+        size *= 2
+    return size
+
+
+@dataclass(frozen=True, eq=False)
+class TimelineTemplate:
+    """A programme's run input but the replication's streams and tenures (made once per timeline)."""
+
+    union: Plan  # every phase's pools, and each project type in a version per phase (for reading the result)
+    template: RunTemplate
+    queue_index: dict[str, int]
+
+
+def timeline_template(programme: Programme, warmup: float, arrival_times: dict[str, np.ndarray],
+                      learn_start: float = 1.0, learn_days: float = 0.0,
+                      keep_records: bool = False) -> TimelineTemplate:
+    """The union plan of the programme and what its runs share: layout, routes per phase, arrivals."""
     plans = programme.plans
     n = len(plans)
     pools: dict[str, PoolPlan] = {}
@@ -210,14 +231,21 @@ def timeline_input(programme: Programme, tenures: list[Tenure], streams: RandomS
             version.append((p, flow.id))
     union = replace(plans[0], pools=pools, flows=tuple(flows))
     traced = {f.id: arrival_times[f.id.split("@")[0]] for f in flows if f.id.split("@")[0] in arrival_times}
-    run = build_run_input(union, streams, programme.horizon_days, warmup, keep_records, traced)
+    template = run_template(union, programme.horizon_days, warmup, keep_records, traced)
     index = {v: i for i, v in enumerate(version)}
     flow_next = [index.get((p + 1, fid), -1) for p, fid in version]
     flow_until = [programme.starts[p + 1] if p + 1 < n else math.inf for p, _ in version]
-    arrivals = run.flow_arrivals.copy()
-    for i, (p, fid) in enumerate(version):
-        if p > 0 and (p - 1, fid) in index:  # its earlier version takes the arrivals and hands them on
-            arrivals[i] = NO_ARRIVALS
+    # A project type's earlier version takes the arrivals and hands them on: a later one has none.
+    template = template.without_arrivals([i for i, (p, fid) in enumerate(version) if p > 0 and (p - 1, fid) in index])
+    # Each version takes a row for each application filed in its phase: blocks of about that many first.
+    ends = (*programme.starts[1:], programme.horizon_days)
+    expected = []
+    for flow, (p, fid) in zip(flows, version, strict=True):
+        times = arrival_times.get(fid)
+        a, b = programme.starts[p], ends[p]
+        expected.append(float(np.count_nonzero((times >= a) & (times < b))) if times is not None
+                        else flow.rate_per_day * (b - a))
+    template = replace(template, first_rows=tuple(_rows_for(n) for n in expected))
     queue_index = {k: q for q, k in enumerate(pools)}
     step_at: list[int] = []
     signoff_at: list[int] = []
@@ -227,16 +255,33 @@ def timeline_input(programme: Programme, tenures: list[Tenure], streams: RandomS
             for keys in leaders:
                 signoff_at.extend(queue_index[k] for k in keys)
     stretch = [1.0 / plans[p].pools[k].availability if k in plans[p].pools else 1.0 for k in pools for p in range(n)]
+    base = replace(
+        template.base, timed=True, n_phases=n, phase_start=np.array([-math.inf, *programme.starts[1:]]),
+        flow_next=np.array(flow_next, dtype=np.int32), flow_until=np.array(flow_until),
+        step_queue_at=np.array(step_at, dtype=np.int32), signoff_queue_at=np.array(signoff_at, dtype=np.int32),
+        queue_stretch_at=np.array(stretch), learn_start=learn_start, learn_days=learn_days,
+    )
+    return TimelineTemplate(union, replace(template, base=base), queue_index)
+
+
+def timeline_run(shared: TimelineTemplate, tenures: list[Tenure], streams: RandomStreams) -> RunInput:
+    """One replication's run of the programme: ``shared`` on its streams, its queues served by ``tenures``."""
+    queue_index = shared.queue_index
     known = [t for t in tenures if t[0] in queue_index and t[2] > t[1]]
     missing = sorted(set(t[0] for t in tenures) - set(queue_index))
     if missing:
         raise SimulationError(f"tenures for queues that no phase has: {', '.join(missing)}")
-    run = replace(
-        run, flow_arrivals=arrivals, timed=True, n_phases=n, phase_start=np.array([-math.inf, *programme.starts[1:]]),
-        flow_next=np.array(flow_next, dtype=np.int32), flow_until=np.array(flow_until),
-        step_queue_at=np.array(step_at, dtype=np.int32), signoff_queue_at=np.array(signoff_at, dtype=np.int32),
-        queue_stretch_at=np.array(stretch), tenure_queue=np.array([queue_index[t[0]] for t in known], dtype=np.int32),
+    run = bind_streams(shared.template, streams)
+    return replace(
+        run, tenure_queue=np.array([queue_index[t[0]] for t in known], dtype=np.int32),
         tenure_from=np.array([t[1] for t in known]), tenure_to=np.array([t[2] for t in known]),
-        tenure_hired=np.array([t[3] for t in known]), learn_start=learn_start, learn_days=learn_days,
+        tenure_hired=np.array([t[3] for t in known]),
     )
-    return union, run
+
+
+def timeline_input(programme: Programme, tenures: list[Tenure], streams: RandomStreams, warmup: float,
+                   arrival_times: dict[str, np.ndarray], learn_start: float = 1.0, learn_days: float = 0.0,
+                   keep_records: bool = False) -> tuple[Plan, RunInput]:
+    """One run of the whole programme: the union plan (for reading the result) and its input."""
+    shared = timeline_template(programme, warmup, arrival_times, learn_start, learn_days, keep_records)
+    return shared.union, timeline_run(shared, tenures, streams)

@@ -24,14 +24,14 @@ from orgsim.intervals import confidence_interval
 from orgsim.scenario.schema import Scenario
 from orgsim.sim.streams import RandomStreams, replication_seeds
 from orgsim.timeline.pay import pay_ratio
-from orgsim.timeline.programme import Programme, prepare_programme, timeline_input
+from orgsim.timeline.programme import Programme, TimelineTemplate, prepare_programme, timeline_run, timeline_template
 from orgsim.timeline.workforce import (
     EXIT_CAUSES,
     Post,
+    Staffing,
     posts_in_scope,
     posts_of,
     scope_side,
-    Staffing,
     simulate_workforce,
     staffing,
     tenures_of,
@@ -72,13 +72,15 @@ class _Job:
     bounds: np.ndarray
     seed: int
     replications: int
-    #: Computed once here, the same in every replication: each phase's posts, the traced arrival times.
+    #: Computed once here, the same in every replication: each phase's posts, the run's input but its
+    #: streams and tenures, and which finished applications count (project types, not case types).
     posts: tuple[dict[Post, str], ...]
-    arrivals: dict[str, np.ndarray]
+    shared: TimelineTemplate
+    pooled: np.ndarray
     #: Each phase's posts in the workforce's scope (the ones counted).
-    scoped: tuple[dict[Post, str], ...] = ()
-    #: The posts' lives and the posts that serve queues (the same in every replication).
-    staffing: Staffing | None = None
+    scoped: tuple[dict[Post, str], ...]
+    #: The posts' lives and the posts that serve queues.
+    staffing: Staffing
 
 
 def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
@@ -93,20 +95,24 @@ def _one(job_rep: tuple[_Job, int]) -> dict[str, Any]:
     every_stint = simulate_workforce(prog, sc.workforce, streams, job.calendar, hours, posts=job.posts,
                                      scoped=job.scoped, plan=job.staffing)
     stints = [s for s in every_stint if s.in_scope]  # the counted ones; the others only serve their queues
-    learning = sc.workforce.learning if sc.workforce else None
-    learn_days = learning.months_to_full * 250.0 / 12 if learning else 0.0
-    learn_start = learning.start if learning else 1.0
+    learn_days = job.shared.template.base.learn_days
     tenures = tenures_of(prog, every_stint, job.staffing)
-    union, run = timeline_input(prog, tenures, streams, 0.0, job.arrivals, learn_start=learn_start,
-                                learn_days=learn_days)
-    out = _engine(sc.simulation.engine)(run)
+    out = _engine(sc.simulation.engine)(timeline_run(job.shared, tenures, streams))
     lo, hi = bounds[:-1], bounds[1:]
-    pooled = np.array([f.kind == "approval" for f in union.flows])[out.flow_index]
+    pooled = job.pooled[out.flow_index]
     start, end = out.t_start[pooled], out.t_end[pooled]
     lead = end - start
     k = np.searchsorted(bounds, start, side="right") - 1
-    mean = np.array([lead[k == i].mean() if np.any(k == i) else math.nan for i in range(len(lo))])
-    p90 = np.array([np.percentile(lead[k == i], 90) if np.any(k == i) else math.nan for i in range(len(lo))])
+    # Each period's lead times as one slice, in the order they finished (so each mean is summed as before).
+    order = np.argsort(k, kind="stable")
+    by_period = lead[order]
+    cut = np.searchsorted(k[order], np.arange(len(lo) + 1), side="left")
+    mean = np.full(len(lo), math.nan)
+    p90 = np.full(len(lo), math.nan)
+    for i in range(len(lo)):
+        if cut[i + 1] > cut[i]:
+            mean[i] = by_period[cut[i]:cut[i + 1]].mean()
+            p90[i] = np.percentile(by_period[cut[i]:cut[i + 1]], 90)
     arrived = np.bincount(k[(k >= 0) & (k < len(lo))], minlength=len(lo))
     done_k = np.searchsorted(bounds, end, side="right") - 1
     completed = np.bincount(done_k[(done_k >= 0) & (done_k < len(lo))], minlength=len(lo))
@@ -156,10 +162,14 @@ def _in_post(s: Any, t: float) -> bool:
     return bool(_holding(s.start, s.end, s.hired, t))
 
 
-def _arrivals(scenario: Scenario, programme: Programme, calendar: Any) -> dict[str, np.ndarray]:
+def _shared(scenario: Scenario, programme: Programme, calendar: Any) -> TimelineTemplate:
+    """What every replication's run shares: the traced arrivals, the layout, the routes per phase."""
     from orgsim.experiment import _arrival_times
 
-    return _arrival_times(scenario, programme.plans[0], calendar)[0]
+    learning = scenario.workforce.learning if scenario.workforce else None
+    return timeline_template(programme, 0.0, _arrival_times(scenario, programme.plans[0], calendar)[0],
+                             learn_start=learning.start if learning else 1.0,
+                             learn_days=learning.months_to_full * 250.0 / 12 if learning else 0.0)
 
 
 @dataclass(frozen=True)
@@ -215,19 +225,25 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
     calendar = _calendar(scenario)
     programme = prepare_programme(scenario, calendar)
     dates, bounds = _period_dates(programme.dates[0], PERIOD_MONTHS[period], calendar, programme.horizon_days)
+    shared = _shared(scenario, programme, calendar)
     posts = tuple(posts_of(org) for org in programme.orgs)
     scoped = posts_in_scope(posts, units_in_scope(programme, scope_side(scenario)))
-    job = _Job(scenario, programme, calendar, bounds, seed, reps, posts, _arrivals(scenario, programme, calendar),
-               scoped, staffing(programme, scenario.workforce, calendar, posts, scoped))
+    job = _Job(scenario, programme, calendar, bounds, seed, reps, posts, shared,
+               np.array([f.kind == "approval" for f in shared.union.flows]), scoped,
+               staffing(programme, scenario.workforce, calendar, posts, scoped))
     with open_executor(executor) as ex:
         done = list(ex.map_unordered(_one, [(job, r) for r in range(reps)]))
     runs = [v for (_, r), v in sorted(done, key=lambda x: x[0][1])]  # in replication order, on every executor
+    # Officers at desks per queue: periods x replications (each period's row contiguous, averaged
+    # as a list of the replications' values would be), a queue a replication never staffed at 0.
+    absent = np.zeros(len(dates))
+    desks = {k: np.stack([r["desks"].get(k, absent) for r in runs], axis=1).mean(axis=1).tolist()
+             for k in sorted({k for r in runs for k in r["desks"]})}
     periods = []
     for i, d in enumerate(dates):
         means = np.array([r["mean"][i] for r in runs])
         ci = confidence_interval(means[~np.isnan(means)].tolist())
         exits = {c: float(np.mean([r["exits"][c][i] for r in runs])) for c in EXIT_CAUSES}
-        desks = sorted({k for r in runs for k in r["desks"]})
         payroll = _mean(np.array([r["payroll"][i] for r in runs]))
         completed = float(np.mean([r["completed"][i] for r in runs]))
         headcount = float(np.mean([r["headcount"][i] for r in runs]))
@@ -243,8 +259,7 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
             "exits": float(sum(exits.values())),
             "exits_by_cause": exits,
             "learning": float(np.mean([r["learners"][i] for r in runs])),
-            "officers_at_desks": {k: float(np.mean([r["desks"].get(k, np.zeros(i + 1))[i] for r in runs]))
-                                  for k in desks},
+            "officers_at_desks": {k: at[i] for k, at in desks.items()},
             "arrived": float(np.mean([r["arrived"][i] for r in runs])),
             "completed": completed,
             "backlog": float(np.mean([r["backlog"][i] for r in runs])),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -221,3 +222,25 @@ def test_capacity_changing_from_c1_to_c2_meets_erlang_c_before_and_after():
         half = stats.t.ppf(0.995, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
         assert half < 0.05 * exact, f"interval too wide to test: +-{half:.4f}"
         assert abs(x.mean() - exact) <= half, f"c={c}: simulated {x.mean():.4f} +- {half:.4f}, exact {exact:.4f}"
+
+
+def test_a_timeline_s_first_row_blocks_do_not_change_its_numbers() -> None:
+    # A version of a project type takes rows in blocks about the size of its phase's arrivals
+    # (timeline_template); whole blocks of 512 give the same run, draw for draw.
+    import dataclasses
+
+    from orgsim.experiment import _calendar
+    from orgsim.sim.streams import BLOCK
+    from orgsim.timeline.programme import timeline_run, timeline_template
+
+    scenario = load_scenario(Path(__file__).parents[2] / "scenarios" / "qingdao_functional_zones_2020.yaml")
+    programme = prepare_programme(scenario, _calendar(scenario))
+    shared = timeline_template(programme, 0.0, {})
+    assert min(shared.template.first_rows) < BLOCK  # some versions expect few applications
+    whole = dataclasses.replace(shared, template=dataclasses.replace(shared.template, first_rows=()))
+    seq = replication_seeds(8, 1)[0]
+    a = fifo_engine.run_fifo(timeline_run(shared, fixed_tenures(programme), RandomStreams(seq)))
+    b = fifo_engine.run_fifo(timeline_run(whole, fixed_tenures(programme), RandomStreams(seq)))
+    assert a.arrived > 500
+    assert np.array_equal(a.t_start, b.t_start) and np.array_equal(a.t_end, b.t_end)
+    assert np.array_equal(a.flow_index, b.flow_index)
