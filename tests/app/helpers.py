@@ -24,6 +24,11 @@ def first_operators(path: Path, k: int, out: Path) -> Path:
                 kept.append(item)
             seen += 1
     doc["reforms"] = kept
+    # A re-appointment must name a phase of the file: one for a phase cut off goes with it.
+    workforce = doc.get("workforce") or {}
+    if workforce.get("reappointments"):
+        phases = {str(item["phase"]) for item in kept if isinstance(item, dict) and "phase" in item}
+        workforce["reappointments"] = [r for r in workforce["reappointments"] if str(r["phase"]) in phases]
     out.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return out
 
