@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -59,8 +60,9 @@ EXIT_CAUSES = ("attrition", "eliminated", "not_reappointed", "post_abolished", "
 Post = tuple[str, str, str, int]
 
 
-@dataclass(frozen=True)
-class Stint:
+class Stint(NamedTuple):
+    """One person in one post for a time (a tuple: a replication makes thousands)."""
+
     post: Post
     person: int
     start: float
