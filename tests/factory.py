@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -113,3 +114,40 @@ def dated_tutorial(**workforce: Any) -> Scenario:
     pay = Pay(annual_yuan={"leaders": 300000, "officers": 150000, "support": 100000},
               shares=[PayShares(effective=dt.date(2020, 1, 1), base=0.84, performance=0.16)], rank_lost_multiple=-0.2)
     return s.model_copy(update={"reforms": reforms, "workforce": wf, "pay": pay})
+
+
+def assert_people_conserved_per_unit(programme: Any, stints: list[Any], posts: Sequence[dict[Any, str]]) -> None:
+    """headcount(b) = headcount(a) + hires - exits, per unit, over intervals cut at the phase dates and
+    between them; a person whose post moved with its function counts out of one unit and into the other.
+
+    ``posts``: each phase's posts (and their units) that ``stints`` are counted over.
+    """
+    import numpy as np
+
+    from orgsim.timeline.run import _in_post
+
+    starts = np.array(programme.starts)
+
+    def unit(x: Any, t: float, before: bool = True) -> str:  # the post's unit as t opens, or just after t's changes
+        p = int(np.searchsorted(starts, t - 1e-9 if before and t > 0 else t, side="right") - 1)
+        return posts[p][x.post]
+
+    bounds = sorted({0.0, *programme.starts, 150.0, 300.0, 500.0, programme.horizon_days - 1})
+    names = {u for m in posts for u in m.values()}
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        change = dict.fromkeys(names, 0)
+        for x in stints:
+            hired = x.hired == x.start and a <= x.start < b
+            gone = bool(x.cause) and a <= x.end < b
+            entry = unit(x, a) if _in_post(x, a) else (unit(x, x.start, before=False) if hired else None)
+            exit_ = unit(x, b) if _in_post(x, b) else (unit(x, x.end) if gone else None)
+            if entry is not None and exit_ is not None and entry != exit_:  # moved with its function
+                change[entry] -= 1
+                change[exit_] += 1
+        for u in names:
+            head_a = sum(1 for x in stints if _in_post(x, a) and unit(x, a) == u)
+            head_b = sum(1 for x in stints if _in_post(x, b) and unit(x, b) == u)
+            hires = sum(1 for x in stints if x.hired == x.start and a <= x.start < b
+                        and unit(x, x.start, before=False) == u)
+            exits = sum(1 for x in stints if x.cause and a <= x.end < b and unit(x, x.end) == u)
+            assert head_b == head_a + hires - exits + change[u], (u, a, b)

@@ -19,10 +19,10 @@ from orgsim.scenario.schema import JURISDICTIONS, HandoffSide, Pay, Workforce
 from orgsim.sim.calendar import WorkingCalendar
 from orgsim.sim.streams import RandomStreams, replication_seeds
 from orgsim.timeline.programme import prepare_programme
-from orgsim.timeline.run import _in_post, timeline
+from orgsim.timeline.run import timeline
 from orgsim.timeline.workforce import posts_in_scope, posts_of, scope_side, simulate_workforce, units_in_scope
 
-from factory import dated_tutorial, exp
+from factory import assert_people_conserved_per_unit, dated_tutorial, exp
 
 
 EXP = exp(20)
@@ -123,30 +123,10 @@ def test_people_are_conserved_per_unit_in_scope_with_posts_entering_and_leaving(
     def phase(t, before=True):
         return int(np.searchsorted(starts, t - 1e-9 if before and t > 0 else t, side="right") - 1)
 
-    def unit(x, t, before=True):
-        return posts[phase(t, before)][x.post]
-
+    assert_people_conserved_per_unit(prog, stints, scoped)
     bounds = sorted({0.0, *prog.starts, 150.0, 300.0, 500.0, prog.horizon_days - 1})
-    names = {u for m in scoped for u in m.values()}
     entered = left = 0
     for a, b in zip(bounds, bounds[1:], strict=False):
-        change = dict.fromkeys(names, 0)
-        for x in stints:
-            here_a, here_b = _in_post(x, a), _in_post(x, b)
-            hired = x.hired == x.start and a <= x.start < b
-            gone = bool(x.cause) and a <= x.end < b
-            entry = unit(x, a) if here_a else (unit(x, x.start, before=False) if hired else None)
-            exit_ = unit(x, b) if here_b else (unit(x, x.end) if gone else None)
-            if entry is not None and exit_ is not None and entry != exit_:
-                change[entry] -= 1
-                change[exit_] += 1
-        for u in names:
-            head_a = sum(1 for x in stints if _in_post(x, a) and unit(x, a) == u)
-            head_b = sum(1 for x in stints if _in_post(x, b) and unit(x, b) == u)
-            hires = sum(1 for x in stints if x.hired == x.start and a <= x.start < b
-                        and unit(x, x.start, before=False) == u)
-            exits = sum(1 for x in stints if x.cause and a <= x.end < b and unit(x, x.end) == u)
-            assert head_b == head_a + hires - exits + change[u], (u, a, b)
         entered += sum(1 for x in stints if x.post[1] == "construction_permit" and x.hired == x.start
                        and a <= x.start < b)
         left += sum(1 for x in stints if x.cause == "left_scope" and a <= x.end < b)

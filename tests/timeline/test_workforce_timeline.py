@@ -7,7 +7,6 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from scipy import stats
@@ -19,7 +18,7 @@ from orgsim.timeline.programme import prepare_programme
 from orgsim.timeline.run import timeline
 from orgsim.timeline.workforce import posts_of, simulate_workforce
 
-from factory import dated_tutorial, exp
+from factory import assert_people_conserved_per_unit, dated_tutorial, exp
 
 EXP = exp(20)
 _scenario = dated_tutorial
@@ -60,32 +59,7 @@ def test_people_are_conserved_per_unit_with_moves_between_units():
 
     prog, stints = _stints(_scenario(), 7)
     units = [posts_of(org) for org in prog.orgs]
-    starts = np.array(prog.starts)
-
-    def unit(s, t, before=True):  # the post's unit as t opens (before) or just after t's changes
-        p = int(np.searchsorted(starts, t - 1e-9 if before and t > 0 else t, side="right") - 1)
-        return units[p][s.post]
-
-    bounds = sorted({0.0, *prog.starts, 150.0, 300.0, 500.0, prog.horizon_days - 1})
-    names = {u for m in units for u in m.values()}
-    for a, b in zip(bounds, bounds[1:], strict=False):
-        change = {u: 0 for u in names}
-        for s in stints:
-            here_a, here_b = _in_post(s, a), _in_post(s, b)
-            hired = s.hired == s.start and a <= s.start < b
-            left = bool(s.cause) and a <= s.end < b
-            entry = unit(s, a) if here_a else (unit(s, s.start, before=False) if hired else None)
-            exit_ = unit(s, b) if here_b else (unit(s, s.end) if left else None)
-            if entry is not None and exit_ is not None and entry != exit_:  # moved with its function
-                change[entry] -= 1
-                change[exit_] += 1
-        for u in names:
-            head_a = sum(1 for s in stints if _in_post(s, a) and unit(s, a) == u)
-            head_b = sum(1 for s in stints if _in_post(s, b) and unit(s, b) == u)
-            hires = sum(1 for s in stints if s.hired == s.start and a <= s.start < b
-                        and unit(s, s.start, before=False) == u)
-            exits = sum(1 for s in stints if s.cause and a <= s.end < b and unit(s, s.end) == u)
-            assert head_b == head_a + hires - exits + change[u], (u, a, b)
+    assert_people_conserved_per_unit(prog, stints, units)
     assert sum(sum(1 for s in stints if _in_post(s, t)) for t in (0.0,)) == len(units[0])
 
 
