@@ -1342,7 +1342,7 @@ def plot_timeline(result: TimelineResult, scenario: Scenario, *, lang: str | Non
                   _("mean lead time (mean over replications)"), _("its 95% confidence interval"),
                   _("p90 lead time")]
         for n, ph in dated:
-            name = ctx.names.pick(_("phase {n}").format(n=n), ph["name"], None)
+            name = ctx.names.pick(_("phase {n}").format(n=n), ph["name"], ph.get("name_en"))
             text = _("{n}: {date}, {name}").format(n=n, date=ph["effective"], name=name)
             handles.append(Line2D([], [], color=_TIMELINE_COLOURS["phase"], ls=":", lw=1.1))
             labels.append(_wrap(text, 3.9, 7.5))

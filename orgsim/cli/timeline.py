@@ -34,7 +34,7 @@ def timeline_command(file: Path, as_json: bool, out_dir: Path | None, replicatio
     from orgsim.executors import open_executor
     from orgsim.i18n import use_language
     from orgsim.cli.simulate import _load_within_budget
-    from orgsim.presentation.timeline import phase_label
+    from orgsim.presentation.timeline import phase_labels
     from orgsim.timeline.run import timeline
 
     # What the timeline's runs would cost, checked before any of them (not compare's estimate).
@@ -63,9 +63,10 @@ def timeline_command(file: Path, as_json: bool, out_dir: Path | None, replicatio
 
     with use_language(chosen):
         rows = []
+        labels = phase_labels(data["phases"])
         for p in data["periods"]:
             lead = p["lead_time_working_days"]
-            rows.append([Cell(p["start"]), Cell(phase_label(p["phase"])), number(p["posts"], 0),
+            rows.append([Cell(p["start"]), Cell(labels[p["phase"]]), number(p["posts"], 0),
                          number(p["headcount"]), number(p["vacancies"]), number(p["hires"]), number(p["exits"]),
                          number(p["arrived"]), number(p["completed"]), number(p["backlog"]), number(lead["mean"]),
                          number(lead["p90"]), number(p["payroll_yuan"], 0)])

@@ -26,6 +26,7 @@ class ChangeSentence:
 
     #: 1-based position of the operator in the package.
     number: int
+    #: The operator's phase by name, in the language in force (``phase_en`` in English), if any.
     phase: str | None
     op: str
     #: The operator's free-text label in the scenario (``label`` or ``label_en``, by language), if any.
@@ -187,6 +188,7 @@ def change_sentences(outcome: Any, scenario: Any, names: Names | None = None,
         if len(parts) == 1 and structural and not _moves(pre, post) and pre.units() == post.units():
             parts.append(_("no change"))
         label = pick_text(spec.label, spec.label_en, names.lang)
-        out.append(ChangeSentence(i, phase, spec.op, label, sep.join(parts), head))
+        out.append(ChangeSentence(i, None if phase is None else names.phase(phase), spec.op, label, sep.join(parts),
+                                  head))
         pre = post
     return out

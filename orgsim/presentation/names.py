@@ -121,6 +121,11 @@ class Names:
             chosen = pick_text(name, name_en, self.lang) or ident
         return chosen.replace("$", r"\$") if self.mathtext_safe else chosen
 
+    def phase(self, name: str) -> str:
+        """A phase by its name in this language (``phase_en`` in English, when the scenario gives one)."""
+        english = self.scenario.phase_names_en().get(name) if self.scenario is not None else None
+        return self.pick(name, name, english)
+
     def node(self, ident: str | None) -> str:
         """A unit or function by name (the id when the scenario names no such node)."""
         if ident is None:

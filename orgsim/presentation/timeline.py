@@ -7,21 +7,28 @@ language layer like every other table.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from orgsim.i18n import _
+from orgsim.presentation.names import pick_text
 from orgsim.presentation.results import STATE_LABELS
 from orgsim.presentation.tables import Cell, Table, ci_text, fmt
 
 if TYPE_CHECKING:
     from orgsim.timeline.run import TimelineResult
 
-__all__ = ["phase_label", "timeline_table", "phases_text"]
+__all__ = ["phase_label", "phase_labels", "timeline_table", "phases_text"]
 
 
-def phase_label(name: str) -> str:
-    """A phase as a reader sees it: the scenario's name, or "before" for the organisation before the first."""
-    return _(STATE_LABELS[name]) if name == "before" else name
+def phase_label(name: str, name_en: str | None = None) -> str:
+    """A phase as a reader sees it: its name in this language, or "before" for the organisation before the first."""
+    return _(STATE_LABELS[name]) if name == "before" else pick_text(name, name_en) or name
+
+
+def phase_labels(phases: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Each phase's label by its name, from a timeline's ``phases`` (``name`` and ``name_en``)."""
+    return {ph["name"]: phase_label(ph["name"], ph.get("name_en")) for ph in phases}
 
 
 def _yuan(x: float | None) -> Cell:
@@ -36,10 +43,11 @@ def timeline_table(result: TimelineResult) -> Table:
     rows = []
     starts = set()
     previous = None
+    labels = phase_labels(result.phases)
     for k, p in enumerate(result.periods):
         lead = p["lead_time_working_days"]
         rows.append([
-            Cell(p["start"]), Cell(phase_label(p["phase"])), fmt(p["posts"], 0), fmt(p["headcount"], 1),
+            Cell(p["start"]), Cell(labels[p["phase"]]), fmt(p["posts"], 0), fmt(p["headcount"], 1),
             fmt(p["vacancies"], 1), fmt(p["hires"], 1), fmt(p["exits"], 1), fmt(p["learning"], 1),
             fmt(p["arrived"], 1), fmt(lead["mean"]), ci_text(lead["ci95"]), fmt(lead["p90"]),
             _yuan(p["payroll_yuan"]),
@@ -61,5 +69,5 @@ def _period_word(period: str) -> str:
 
 def phases_text(result: TimelineResult) -> list[str]:
     """Each dated phase in a sentence: its date and name."""
-    return [_("From {date}: {phase}.").format(date=ph["effective"], phase=phase_label(ph["name"]))
+    return [_("From {date}: {phase}.").format(date=ph["effective"], phase=phase_label(ph["name"], ph.get("name_en")))
             for ph in result.phases[1:]]

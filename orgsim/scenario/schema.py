@@ -890,6 +890,9 @@ class Phase(_Model):
     phase: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)] = Field(
         min_length=1, description="Name of the phase, e.g. a year."
     )
+    phase_en: EnglishText | None = Field(
+        None, description="The phase's name in English (shown with --lang en; references such as a "
+        "re-appointment's `phase` use `phase`).")
     reforms: list[ReformOp] = Field(min_length=1)
     effective: dt.date | None = Field(
         None, description="Date the phase takes effect (orgsim timeline): the organisation changes on this day. "
@@ -1082,6 +1085,12 @@ class Scenario(_Model):
             else:
                 out.append((None, item))
         return out
+
+    def phase_names_en(self) -> dict[str, str]:
+        """Each phase's English name, of the phases that give one (in ``reforms`` and every package)."""
+        lists = [self.reforms, *self.packages.values()]
+        return {item.phase: item.phase_en for items in lists for item in items
+                if isinstance(item, Phase) and item.phase_en is not None}
 
     def state_names(self) -> list[str]:
         """The states a comparison simulates: ``before`` and ``after``, or ``before`` and each package."""

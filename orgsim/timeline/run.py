@@ -272,7 +272,8 @@ def timeline(scenario: Scenario, *, seed: int | None = None, replications: int |
             "payroll_per_head_yuan": None if payroll is None or not headcount else payroll / headcount,
             "cost_per_completed_yuan": None if payroll is None or not completed else payroll / completed,
         })
-    phases = tuple({"name": n, "effective": d.isoformat(), "start_working_day": t}
+    english = scenario.phase_names_en()
+    phases = tuple({"name": n, "name_en": english.get(n), "effective": d.isoformat(), "start_working_day": t}
                    for n, d, t in zip(programme.names, programme.dates, programme.starts, strict=True))
     end = calendar.to_date(programme.horizon_days).isoformat()
     ratio = None if scenario.pay is None else pay_ratio(scenario.pay)
